@@ -1,0 +1,240 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/secrets"
+)
+
+// llmChain formats its prompt and asks its model. A chain that is not the ending node runs only
+// when its output is "outputPrediction", i.e. its answer feeds another node; otherwise it just
+// describes itself, as Flowise's initialisation does.
+func (a *Activities) llmChain(ctx context.Context, req node.Request) (node.Value, error) {
+	n := req.Node
+	if !req.Ending && n.Data.Outputs["output"] != "outputPrediction" {
+		return node.Value{Kind: n.Data.Name}, nil
+	}
+	model, err := upstreamModel(req, "model")
+	if err != nil {
+		return node.Value{}, err
+	}
+	prompt, err := upstreamPrompt(req, "prompt")
+	if err != nil {
+		return node.Value{}, err
+	}
+	msgs, err := promptMessages(prompt, req.Run.Question)
+	if err != nil {
+		return node.Value{}, classify(fmt.Errorf("%s: %w", n.ID, err))
+	}
+	text, err := a.callModel(ctx, req, model, msgs)
+	if err != nil {
+		return node.Value{}, err
+	}
+	return node.TextValue(n.Data.Name, text), nil
+}
+
+// conversationChain answers the question with the system prompt and the memory's history.
+func (a *Activities) conversationChain(ctx context.Context, req node.Request) (node.Value, error) {
+	n := req.Node
+	model, err := upstreamModel(req, "model")
+	if err != nil {
+		return node.Value{}, err
+	}
+	system := n.Input("systemMessagePrompt")
+	human := "{input}"
+	values := map[string]string{}
+	if p, perr := upstreamPrompt(req, "chatPromptTemplate"); perr == nil && p.Human != "" {
+		system, human, values = p.System, p.Human, p.Values
+	}
+	var msgs []llm.Message
+	if system != "" {
+		s, err := fill(system, values, req.Run.Question)
+		if err != nil {
+			return node.Value{}, classify(fmt.Errorf("%s: %w", n.ID, err))
+		}
+		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: s})
+	}
+	if mem := upstreamMemory(req); mem != nil {
+		for _, m := range mem.Messages {
+			role := llm.RoleUser
+			if m.Role == models.RoleAPI {
+				role = llm.RoleAssistant
+			}
+			msgs = append(msgs, llm.Message{Role: role, Content: m.Content})
+		}
+	}
+	withInput := map[string]string{"input": req.Run.Question}
+	for k, v := range values {
+		withInput[k] = v
+	}
+	h, err := fill(human, withInput, req.Run.Question)
+	if err != nil {
+		return node.Value{}, classify(fmt.Errorf("%s: %w", n.ID, err))
+	}
+	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: h})
+	text, err := a.callModel(ctx, req, model, msgs)
+	if err != nil {
+		return node.Value{}, err
+	}
+	return node.TextValue(n.Data.Name, text), nil
+}
+
+func promptMessages(p *node.Prompt, question string) ([]llm.Message, error) {
+	if p.Template != "" {
+		text, err := fill(p.Template, p.Values, question)
+		if err != nil {
+			return nil, err
+		}
+		return []llm.Message{{Role: llm.RoleUser, Content: text}}, nil
+	}
+	var msgs []llm.Message
+	if p.System != "" {
+		s, err := fill(p.System, p.Values, question)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: s})
+	}
+	h, err := fill(p.Human, p.Values, question)
+	if err != nil {
+		return nil, err
+	}
+	return append(msgs, llm.Message{Role: llm.RoleUser, Content: h}), nil
+}
+
+// callModel decrypts the model's credential, calls the provider and, for the ending node of a
+// streaming request, publishes each token as it arrives. The returned text is exactly the
+// concatenation of the published tokens.
+func (a *Activities) callModel(ctx context.Context, req node.Request, m *node.Model, msgs []llm.Message) (string, error) {
+	var cfg llm.Config
+	if err := json.Unmarshal(m.Config, &cfg); err != nil {
+		return "", flowError("%s: model settings are unreadable: %v", req.Node.ID, err)
+	}
+	secret, err := a.secret(ctx, m.CredentialID)
+	if err != nil {
+		return "", err
+	}
+	var onToken func(string)
+	if req.Ending && req.Run.StreamTopic != "" && m.Streaming {
+		topic := req.Run.StreamTopic
+		onToken = func(tok string) {
+			// A lost token is a client problem, not a reason to fail the node.
+			if err := a.Stream.Publish(ctx, topic, "token", tok); err != nil && a.Logger != nil {
+				a.Logger.Warn("publish token", "topic", topic, "error", err)
+			}
+		}
+	}
+	stop := heartbeat(ctx)
+	defer stop()
+	resp, err := llm.Chat(ctx, cfg, secret, msgs, onToken)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", classify(err)
+	}
+	return resp.Text, nil
+}
+
+// secret decrypts a credential for the duration of one provider call.
+func (a *Activities) secret(ctx context.Context, id string) (llm.Secret, error) {
+	if id == "" {
+		return llm.Secret{}, nil
+	}
+	row, err := a.Store.GetCredential(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, credentialError("credential %s not found", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	plain, err := a.Cipher.Decrypt(row.EncryptedData)
+	if err != nil {
+		if errors.Is(err, secrets.ErrDecrypt) {
+			return nil, credentialError("credential %s (%s): %v", id, row.Name, err)
+		}
+		return nil, err
+	}
+	out := make(llm.Secret, len(plain))
+	for k, v := range plain {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out, nil
+}
+
+func credentialError(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), node.ErrCredential, nil)
+}
+
+// heartbeat keeps a long provider call visibly alive, so an abort (workflow cancellation)
+// reaches it and a crashed worker's attempt is retried after the heartbeat timeout rather than
+// the whole start-to-close timeout.
+func heartbeat(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// upstream helpers find the value wired into a named input ("{{id.data.instance}}").
+
+func upstreamValue(req node.Request, input string) (node.Value, string, bool) {
+	id, ok := flow.InstanceRef(req.Node.Data.Inputs[input])
+	if !ok {
+		return node.Value{}, "", false
+	}
+	v, ok := req.Upstream[id]
+	return v, id, ok
+}
+
+func upstreamModel(req node.Request, input string) (*node.Model, error) {
+	v, id, ok := upstreamValue(req, input)
+	if !ok || v.Model == nil {
+		return nil, flowError("%s: input %q must be connected to a chat model (got %q)", req.Node.ID, input, id)
+	}
+	return v.Model, nil
+}
+
+func upstreamPrompt(req node.Request, input string) (*node.Prompt, error) {
+	v, id, ok := upstreamValue(req, input)
+	if !ok || v.Prompt == nil {
+		return nil, flowError("%s: input %q must be connected to a prompt (got %q)", req.Node.ID, input, id)
+	}
+	return v.Prompt, nil
+}
+
+func upstreamMemory(req node.Request) *node.Memory {
+	v, _, ok := upstreamValue(req, "memory")
+	if !ok {
+		return nil
+	}
+	return v.Memory
+}

@@ -1,0 +1,34 @@
+package activities
+
+import (
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/node"
+)
+
+// flowError is a mistake in the flow; no retry can fix it.
+func flowError(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), node.ErrFlow, nil)
+}
+
+// classify turns a failure into the error type the workflow's retry policy understands.
+func classify(err error) error {
+	var pe *llm.ProviderError
+	switch {
+	case err == nil:
+		return nil
+	case flow.IsFlowError(err):
+		return temporal.NewNonRetryableApplicationError(err.Error(), node.ErrFlow, nil)
+	case errors.As(err, &pe) && !pe.Retryable:
+		return temporal.NewNonRetryableApplicationError(err.Error(), node.ErrProvider, nil)
+	case errors.As(err, &pe):
+		return temporal.NewApplicationError(err.Error(), "ProviderUnavailable")
+	default:
+		return err
+	}
+}

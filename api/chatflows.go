@@ -1,0 +1,162 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/models"
+)
+
+// chatflowBody is what clients POST and PUT; pointers tell "absent" from "empty" on update.
+type chatflowBody struct {
+	ID            *string `json:"id"`
+	Name          *string `json:"name"`
+	FlowData      *string `json:"flowData"`
+	Deployed      *bool   `json:"deployed"`
+	IsPublic      *bool   `json:"isPublic"`
+	APIKeyID      *string `json:"apikeyid"`
+	ChatbotConfig *string `json:"chatbotConfig"`
+	APIConfig     *string `json:"apiConfig"`
+	Analytic      *string `json:"analytic"`
+	Category      *string `json:"category"`
+	Type          *string `json:"type"`
+}
+
+var chatflowTypes = map[string]bool{"CHATFLOW": true, "AGENTFLOW": true, "MULTIAGENT": true, "ASSISTANT": true}
+
+// apply validates the body and copies the fields it carries onto f.
+func (b chatflowBody) apply(f *models.ChatFlow) (string, bool) {
+	if b.Name != nil {
+		if strings.TrimSpace(*b.Name) == "" {
+			return "name must not be empty", false
+		}
+		f.Name = *b.Name
+	}
+	if b.FlowData != nil {
+		if _, err := flow.Parse(*b.FlowData); err != nil {
+			return err.Error(), false
+		}
+		f.FlowData = *b.FlowData
+	}
+	if b.APIConfig != nil && *b.APIConfig != "" {
+		if _, err := flow.ParseAPIConfig(*b.APIConfig); err != nil {
+			return err.Error(), false
+		}
+	}
+	if b.Type != nil {
+		if !chatflowTypes[*b.Type] {
+			return "type must be one of CHATFLOW, AGENTFLOW, MULTIAGENT, ASSISTANT", false
+		}
+		f.Type = *b.Type
+	}
+	f.Deployed = pick(b.Deployed, f.Deployed)
+	f.IsPublic = pick(b.IsPublic, f.IsPublic)
+	f.APIKeyID = pick(b.APIKeyID, f.APIKeyID)
+	f.ChatbotConfig = pick(b.ChatbotConfig, f.ChatbotConfig)
+	f.APIConfig = pick(b.APIConfig, f.APIConfig)
+	f.Analytic = pick(b.Analytic, f.Analytic)
+	f.Category = pick(b.Category, f.Category)
+	return "", true
+}
+
+func pick[T any](incoming, current *T) *T {
+	if incoming != nil {
+		return incoming
+	}
+	return current
+}
+
+func (s *Server) createChatflow(c *gin.Context) {
+	var b chatflowBody
+	if !bindJSON(c, &b) {
+		return
+	}
+	if b.Name == nil || b.FlowData == nil {
+		fail(c, http.StatusBadRequest, "name and flowData are required")
+		return
+	}
+	f := &models.ChatFlow{ID: uuid.NewString(), Type: models.TypeChatflow}
+	if b.ID != nil && *b.ID != "" {
+		if _, err := uuid.Parse(*b.ID); err != nil {
+			fail(c, http.StatusBadRequest, "id must be a UUID")
+			return
+		}
+		f.ID = *b.ID
+	}
+	if msg, ok := b.apply(f); !ok {
+		fail(c, http.StatusBadRequest, "%s", msg)
+		return
+	}
+	if err := s.store.CreateChatFlow(c, f); err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	c.JSON(http.StatusOK, f)
+}
+
+func (s *Server) listChatflows(c *gin.Context) {
+	typ := c.Query("type")
+	if typ != "" && !chatflowTypes[typ] {
+		fail(c, http.StatusBadRequest, "type must be one of CHATFLOW, AGENTFLOW, MULTIAGENT, ASSISTANT")
+		return
+	}
+	flows, err := s.store.ListChatFlows(c, typ)
+	if err != nil {
+		s.failErr(c, "Chatflows", err)
+		return
+	}
+	c.JSON(http.StatusOK, flows)
+}
+
+func (s *Server) getChatflow(c *gin.Context) {
+	f, err := s.store.GetChatFlow(c, c.Param("id"))
+	if err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	c.JSON(http.StatusOK, f)
+}
+
+func (s *Server) updateChatflow(c *gin.Context) {
+	f, err := s.store.GetChatFlow(c, c.Param("id"))
+	if err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	var b chatflowBody
+	if !bindJSON(c, &b) {
+		return
+	}
+	if msg, ok := b.apply(f); !ok {
+		fail(c, http.StatusBadRequest, "%s", msg)
+		return
+	}
+	if err := s.store.UpdateChatFlow(c, f); err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	c.JSON(http.StatusOK, f)
+}
+
+func (s *Server) deleteChatflow(c *gin.Context) {
+	if err := s.store.DeleteChatFlow(c, c.Param("id")); err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"raw": []any{}, "affected": 1})
+}
+
+// chatflowStreaming tells clients whether the flow can answer as a stream.
+func (s *Server) chatflowStreaming(c *gin.Context) {
+	f, err := s.store.GetChatFlow(c, c.Param("id"))
+	if err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	plan, err := s.plans.get(f)
+	c.JSON(http.StatusOK, gin.H{"isStreaming": err == nil && plan.CanStream()})
+}

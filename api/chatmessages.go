@@ -1,0 +1,91 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/flowgate/flowgate/models"
+)
+
+// messageFilter reads Flowise's chat message query parameters.
+func messageFilter(c *gin.Context) (models.MessageFilter, string, bool) {
+	f := models.MessageFilter{
+		ChatflowID: c.Param("id"),
+		ChatID:     c.Query("chatId"),
+		SessionID:  c.Query("sessionId"),
+		Descending: strings.EqualFold(c.Query("order"), "DESC"),
+	}
+	if ct := c.Query("chatType"); ct != "" {
+		// Either one type or a JSON array of them.
+		if strings.HasPrefix(ct, "[") {
+			if err := json.Unmarshal([]byte(ct), &f.ChatTypes); err != nil {
+				return f, "chatType must be a type or a JSON array of types", false
+			}
+		} else {
+			f.ChatTypes = []string{ct}
+		}
+	}
+	for name, dst := range map[string]**time.Time{"startDate": &f.Start, "endDate": &f.End} {
+		if v := c.Query(name); v != "" {
+			t, err := parseDate(v)
+			if err != nil {
+				return f, name + " must be an ISO 8601 date", false
+			}
+			*dst = &t
+		}
+	}
+	for name, dst := range map[string]*int{"page": &f.Page, "limit": &f.Limit} {
+		if v := c.Query(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return f, name + " must be a non-negative whole number", false
+			}
+			*dst = n
+		}
+	}
+	return f, "", true
+}
+
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", s)
+}
+
+func (s *Server) listMessages(c *gin.Context) {
+	f, msg, ok := messageFilter(c)
+	if !ok {
+		fail(c, http.StatusBadRequest, "%s", msg)
+		return
+	}
+	msgs, err := s.store.ListMessages(c, f)
+	if err != nil {
+		s.failErr(c, "Chat messages", err)
+		return
+	}
+	c.JSON(http.StatusOK, msgs)
+}
+
+func (s *Server) deleteMessages(c *gin.Context) {
+	f, msg, ok := messageFilter(c)
+	if !ok {
+		fail(c, http.StatusBadRequest, "%s", msg)
+		return
+	}
+	if _, err := s.store.GetChatFlow(c, f.ChatflowID); err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	n, err := s.store.DeleteMessages(c, f)
+	if err != nil {
+		s.failErr(c, "Chat messages", err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"raw": []any{}, "affected": n})
+}

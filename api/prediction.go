@@ -1,0 +1,237 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows"
+)
+
+// predictionBody is Flowise's prediction request.
+type predictionBody struct {
+	Question       string         `json:"question"`
+	Streaming      flexBool       `json:"streaming"`
+	OverrideConfig map[string]any `json:"overrideConfig"`
+	ChatID         string         `json:"chatId"`
+	History        []node.Message `json:"history"`
+	LeadEmail      string         `json:"leadEmail"`
+}
+
+// flexBool accepts true and "true", as Flowise clients send either.
+type flexBool bool
+
+func (b *flexBool) UnmarshalJSON(data []byte) error {
+	s := strings.Trim(string(data), `"`)
+	*b = flexBool(s == "true")
+	return nil
+}
+
+// Search attributes an operator can filter runs by in the Temporal UI.
+var (
+	chatflowIDKey = temporal.NewSearchAttributeKeyKeyword("FlowiseChatflowId")
+	chatIDKey     = temporal.NewSearchAttributeKeyKeyword("FlowiseChatId")
+)
+
+// SearchAttributeNames are the keyword attributes runs carry when Config.SearchAttributes is on.
+var SearchAttributeNames = []string{chatflowIDKey.GetName(), chatIDKey.GetName()}
+
+// WorkflowID names the run of a conversation: one run at a time per chat, found again by the
+// abort endpoint and by operators searching the UI for a chatflow or chat id.
+func WorkflowID(chatflowID, chatID string) string {
+	return "chat:" + chatflowID + ":" + chatID
+}
+
+func (s *Server) predict(c *gin.Context) {
+	f, err := s.store.GetChatFlow(c, c.Param("id"))
+	if errors.Is(err, models.ErrNotFound) {
+		fail(c, http.StatusNotFound, "Chatflow %s not found", c.Param("id"))
+		return
+	}
+	if err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	var body predictionBody
+	if !bindJSON(c, &body) {
+		return
+	}
+	in, streaming, err := s.predictionInput(f, body)
+	if err != nil {
+		fail(c, http.StatusInternalServerError, "%s", err.Error())
+		return
+	}
+	if streaming {
+		s.predictStreaming(c, in)
+		return
+	}
+	run, ok := s.start(c, in)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c, s.cfg.PredictionTimeout)
+	defer cancel()
+	var res workflows.PredictionResult
+	if err := run.Get(ctx, &res); err != nil {
+		status, msg := s.runError(err)
+		fail(c, status, "%s", msg)
+		return
+	}
+	c.JSON(http.StatusOK, answer(in, res, false))
+}
+
+// predictionInput compiles the flow and resolves the request into the run's immutable input.
+func (s *Server) predictionInput(f *models.ChatFlow, body predictionBody) (workflows.PredictionInput, bool, error) {
+	plan, err := s.plans.get(f)
+	if err != nil {
+		return workflows.PredictionInput{}, false, err
+	}
+	apiConfig, err := flow.ParseAPIConfig(deref(f.APIConfig))
+	if err != nil {
+		return workflows.PredictionInput{}, false, err
+	}
+	override := body.OverrideConfig
+	sessionID, _ := override["sessionId"].(string)
+	chatID := body.ChatID
+	if chatID == "" {
+		chatID = sessionID
+	}
+	if chatID == "" {
+		chatID = uuid.NewString()
+	}
+	if sessionID == "" {
+		sessionID = chatID
+	}
+	vars, _ := override["vars"].(map[string]any)
+	if len(override) > 0 {
+		plan = plan.ApplyOverrides(apiConfig.OverrideConfig, override)
+	}
+	in := workflows.PredictionInput{
+		Plan: *plan,
+		Run: node.Run{
+			ChatflowID: f.ID,
+			ChatID:     chatID,
+			SessionID:  sessionID,
+			Question:   body.Question,
+			History:    body.History,
+			Vars:       apiConfig.OverrideConfig.AllowedVars(vars),
+		},
+		ChatType:  "EXTERNAL",
+		LeadEmail: body.LeadEmail,
+	}
+	streaming := bool(body.Streaming) && plan.CanStream()
+	if streaming {
+		in.Run.StreamTopic = uuid.NewString()
+	}
+	return in, streaming, nil
+}
+
+// start begins the run; on failure it has answered.
+func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.WorkflowRun, bool) {
+	opts := client.StartWorkflowOptions{
+		ID:                       WorkflowID(in.Run.ChatflowID, in.Run.ChatID),
+		TaskQueue:                s.cfg.TaskQueue,
+		WorkflowExecutionTimeout: s.cfg.PredictionTimeout,
+		Memo:                     map[string]any{"chatflowId": in.Run.ChatflowID, "chatId": in.Run.ChatID, "sessionId": in.Run.SessionID},
+	}
+	if s.cfg.SearchAttributes {
+		opts.TypedSearchAttributes = temporal.NewSearchAttributes(
+			chatflowIDKey.ValueSet(in.Run.ChatflowID), chatIDKey.ValueSet(in.Run.ChatID))
+	}
+	ctx, cancel := context.WithTimeout(c, startTimeout)
+	defer cancel()
+	run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.PredictionWorkflow, in)
+	if err == nil {
+		return run, true
+	}
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		fail(c, http.StatusConflict, "A prediction for chat %s is already running; wait for it or abort it", in.Run.ChatID)
+		return nil, false
+	}
+	s.log.Error("start prediction", "chatflowId", in.Run.ChatflowID, "error", err)
+	c.Header("Retry-After", "5")
+	fail(c, http.StatusServiceUnavailable, "The workflow service is unavailable; try again shortly")
+	return nil, false
+}
+
+// runError turns a failed run into a status and a message for the caller.
+func (s *Server) runError(err error) (int, string) {
+	var canceled *temporal.CanceledError
+	var app *temporal.ApplicationError
+	var timeout *temporal.TimeoutError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, fmt.Sprintf("The prediction did not finish within %s", s.cfg.PredictionTimeout)
+	case errors.Is(err, context.Canceled):
+		return 499, "The client closed the request"
+	case errors.As(err, &canceled):
+		return http.StatusInternalServerError, "The prediction was aborted"
+	case errors.As(err, &app):
+		return http.StatusInternalServerError, app.Message()
+	case errors.As(err, &timeout):
+		return http.StatusGatewayTimeout, fmt.Sprintf("The prediction did not finish within %s", s.cfg.PredictionTimeout)
+	default:
+		s.log.Error("prediction failed", "error", err)
+		return http.StatusInternalServerError, "The prediction failed"
+	}
+}
+
+// answer is Flowise's JSON response; streaming reuses its fields for the metadata event.
+func answer(in workflows.PredictionInput, res workflows.PredictionResult, metadata bool) gin.H {
+	out := gin.H{
+		"chatId":        in.Run.ChatID,
+		"chatMessageId": res.ChatMessageID,
+		"question":      in.Run.Question,
+	}
+	if res.SessionID != "" || metadata {
+		out["sessionId"] = in.Run.SessionID
+	}
+	if res.MemoryType != "" {
+		out["memoryType"] = res.MemoryType
+	}
+	if !metadata {
+		out["text"] = res.Text
+		out["isStreamValid"] = in.Run.StreamTopic != ""
+	}
+	return out
+}
+
+func (s *Server) abort(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c, startTimeout)
+	defer cancel()
+	err := s.temporal.CancelWorkflow(ctx, WorkflowID(c.Param("id"), c.Param("chatId")), "")
+	var missing *serviceerror.NotFound
+	switch {
+	case errors.As(err, &missing):
+		fail(c, http.StatusNotFound, "No running prediction for chat %s", c.Param("chatId"))
+	case err != nil:
+		s.log.Error("abort prediction", "error", err)
+		c.Header("Retry-After", "5")
+		fail(c, http.StatusServiceUnavailable, "The workflow service is unavailable; try again shortly")
+	default:
+		c.JSON(http.StatusOK, gin.H{"status": 200, "message": "Chat message aborted"})
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// startTimeout bounds calls that only ask Temporal to do something (start, cancel).
+const startTimeout = 10 * time.Second

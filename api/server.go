@@ -1,0 +1,88 @@
+// Package api is Flowgate's HTTP API, compatible with Flowise's: same paths, bodies, error shape
+// and SSE framing. Handlers translate HTTP into calls on the store and on Temporal; no flow runs
+// here.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/secrets"
+	"github.com/flowgate/flowgate/stream"
+)
+
+// Config holds the API's own settings.
+type Config struct {
+	Version   string
+	TaskQueue string
+	// PredictionTimeout bounds a whole prediction: the run's execution timeout and the API's
+	// wait for it.
+	PredictionTimeout time.Duration
+	// BodyLimit is FLOWISE_FILE_SIZE_LIMIT in bytes.
+	BodyLimit int64
+	// SearchAttributes sets FlowiseChatflowId/FlowiseChatId on runs; the namespace must have them.
+	SearchAttributes bool
+	// HeartbeatInterval is the idle time after which an SSE stream gets a ":heartbeat" comment.
+	HeartbeatInterval time.Duration
+}
+
+// Server serves the API.
+type Server struct {
+	cfg      Config
+	store    *models.Store
+	temporal client.Client
+	broker   stream.Broker
+	cipher   *secrets.Cipher
+	log      *slog.Logger
+	plans    *planCache
+}
+
+// New builds a server from its dependencies.
+func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker, cipher *secrets.Cipher, log *slog.Logger) *Server {
+	if cfg.PredictionTimeout <= 0 {
+		cfg.PredictionTimeout = 5 * time.Minute
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 50 << 20
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 30 * time.Second
+	}
+	return &Server{cfg: cfg, store: store, temporal: tc, broker: broker, cipher: cipher, log: log, plans: newPlanCache(256)}
+}
+
+// Handler returns the routed API.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(s.recoverer(), s.limitBody())
+	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path) })
+
+	v1 := r.Group("/api/v1")
+	v1.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
+	v1.GET("/version", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"version": s.cfg.Version}) })
+
+	v1.POST("/chatflows", s.createChatflow)
+	v1.GET("/chatflows", s.listChatflows)
+	v1.GET("/chatflows/:id", s.getChatflow)
+	v1.PUT("/chatflows/:id", s.updateChatflow)
+	v1.DELETE("/chatflows/:id", s.deleteChatflow)
+	v1.GET("/chatflows-streaming/:id", s.chatflowStreaming)
+
+	v1.POST("/credentials", s.createCredential)
+	v1.GET("/credentials", s.listCredentials)
+	v1.GET("/credentials/:id", s.getCredential)
+	v1.PUT("/credentials/:id", s.updateCredential)
+	v1.DELETE("/credentials/:id", s.deleteCredential)
+
+	v1.POST("/prediction/:id", s.predict)
+	v1.GET("/chatmessage/:id", s.listMessages)
+	v1.DELETE("/chatmessage/:id", s.deleteMessages)
+	v1.PUT("/chatmessage/abort/:id/:chatId", s.abort)
+	return r
+}

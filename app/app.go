@@ -1,0 +1,154 @@
+// Package app assembles a Flowgate process from its parts: database, encryption key, Temporal
+// client, worker and HTTP API. cmd/flowgate decides what to start; app knows how.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"gorm.io/gorm"
+
+	"github.com/flowgate/flowgate/activities"
+	"github.com/flowgate/flowgate/api"
+	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/secrets"
+	"github.com/flowgate/flowgate/stream"
+	"github.com/flowgate/flowgate/workflows"
+)
+
+// Version is the Flowgate version reported by /api/v1/version.
+var Version = "0.1.0"
+
+// App is a running Flowgate process.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	db       *gorm.DB
+	temporal client.Client
+	worker   worker.Worker
+	http     *http.Server
+	listener net.Listener
+	serveErr chan error
+}
+
+// Options choose which tiers this process runs.
+type Options struct {
+	API    bool // serve the HTTP API
+	Worker bool // run workflows and activities
+}
+
+// Start opens every dependency and starts the requested tiers. On error, whatever was started
+// is stopped again.
+func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.db, err = models.Open(ctx, cfg.Database); err != nil {
+		return nil, err
+	}
+	store := models.NewStore(a.db)
+	key, err := secrets.ResolveKey(secrets.KeySourceConfig{Overwrite: cfg.SecretKeyOverwrite, Path: cfg.SecretKeyPath})
+	if err != nil {
+		return nil, fmt.Errorf("resolve encryption key: %w", err)
+	}
+	cipher := secrets.NewCipher(key)
+
+	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	a.temporal, err = client.DialContext(dialCtx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+
+	// One process: the worker publishes tokens straight to the API's subscribers.
+	broker := stream.NewLocal()
+	if opts.Worker {
+		a.worker = worker.New(a.temporal, cfg.QueueName, worker.Options{
+			MaxConcurrentActivityExecutionSize: cfg.WorkerConcurrency,
+			WorkerStopTimeout:                  20 * time.Second,
+		})
+		a.worker.RegisterWorkflowWithOptions(workflows.Prediction, workflow.RegisterOptions{Name: workflows.PredictionWorkflow})
+		(&activities.Activities{Store: store, Cipher: cipher, Stream: broker, Logger: log}).Register(a.worker)
+		if err := a.worker.Start(); err != nil {
+			return nil, fmt.Errorf("start worker on task queue %s: %w", cfg.QueueName, err)
+		}
+	}
+	if opts.API {
+		srv := api.New(api.Config{
+			Version:           Version,
+			TaskQueue:         cfg.QueueName,
+			PredictionTimeout: cfg.PredictionTimeout,
+			BodyLimit:         cfg.FileSizeLimit,
+			SearchAttributes:  cfg.SearchAttributes,
+		}, store, a.temporal, broker, cipher, log)
+		if a.listener, err = net.Listen("tcp", cfg.Addr()); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+		}
+		a.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		a.serveErr = make(chan error, 1)
+		go func() { a.serveErr <- a.http.Serve(a.listener) }()
+	}
+	return a, nil
+}
+
+// Addr is the API's address, e.g. 127.0.0.1:3000.
+func (a *App) Addr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
+
+// Temporal is the process's Temporal client.
+func (a *App) Temporal() client.Client { return a.temporal }
+
+// Err reports a server that stopped by itself.
+func (a *App) Err() <-chan error { return a.serveErr }
+
+// Shutdown stops accepting requests, lets open ones finish until ctx ends, stops the worker
+// (running activities get WorkerStopTimeout to finish; unfinished ones are retried elsewhere
+// or after a restart), then closes connections.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	if a.http != nil {
+		if err := a.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop HTTP server: %w", err))
+		}
+	}
+	a.close()
+	return errors.Join(errs...)
+}
+
+func (a *App) close() {
+	if a.worker != nil {
+		a.worker.Stop()
+		a.worker = nil
+	}
+	if a.temporal != nil {
+		a.temporal.Close()
+		a.temporal = nil
+	}
+	if a.db != nil {
+		if sqlDB, err := a.db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+		a.db = nil
+	}
+}

@@ -1,0 +1,121 @@
+// Command flowgate runs Flowise flows in production on Temporal.
+//
+//	flowgate start    API server; with MODE=main (default) also a worker, and with no
+//	                  TEMPORAL_ADDRESS an embedded Temporal server with its Web UI
+//	flowgate version  print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/flowgate/flowgate/api"
+	"github.com/flowgate/flowgate/app"
+	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/devserver"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "flowgate:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: flowgate <command>
+
+commands:
+  start     run the API (and, with MODE=main, a worker and, without TEMPORAL_ADDRESS, an
+            embedded Temporal server with its Web UI)
+  version   print the version
+
+Settings come from environment variables with Flowise's names; see README.md.`
+
+func run(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "start":
+		return start()
+	case "version", "--version", "-v":
+		fmt.Println(app.Version)
+		return nil
+	case "help", "--help", "-h":
+		fmt.Println(usage)
+		return nil
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func start() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if cfg.TemporalAddress == "" {
+		if cfg.Mode == config.ModeQueue {
+			return errors.New("MODE=queue needs TEMPORAL_ADDRESS: workers in other processes cannot reach an embedded server")
+		}
+		dev, err := devserver.Start(devserver.Options{
+			DatabaseFile: filepath.Join(cfg.Database.Path, "temporal.db"),
+			FrontendPort: cfg.TemporalPort,
+			UIPort:       cfg.TemporalUIPort,
+			Namespace:    cfg.TemporalNamespace,
+			SearchAttributes: map[string]enumspb.IndexedValueType{
+				api.SearchAttributeNames[0]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+				api.SearchAttributeNames[1]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("start embedded Temporal server (set TEMPORAL_ADDRESS to use an existing one): %w", err)
+		}
+		defer dev.Stop()
+		cfg.TemporalAddress = dev.FrontendAddress()
+		cfg.SearchAttributes = true
+		log.Info("embedded Temporal server started", "address", dev.FrontendAddress(), "ui", dev.UIAddress())
+		fmt.Printf("Temporal Web UI: %s\n", dev.UIAddress())
+	}
+
+	a, err := app.Start(ctx, cfg, app.Options{API: true, Worker: cfg.Mode == config.ModeMain}, log)
+	if err != nil {
+		return err
+	}
+	log.Info("flowgate started", "api", "http://"+a.Addr(), "mode", cfg.Mode, "temporal", cfg.TemporalAddress,
+		"namespace", cfg.TemporalNamespace, "taskQueue", cfg.QueueName)
+	fmt.Printf("Flowgate API: http://%s/api/v1\n", a.Addr())
+
+	select {
+	case <-ctx.Done():
+	case err := <-a.Err():
+		return fmt.Errorf("API server stopped: %w", err)
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return a.Shutdown(shutdownCtx)
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l}))
+}

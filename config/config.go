@@ -1,0 +1,135 @@
+// Package config reads Flowgate's settings from the environment, under Flowise's variable
+// names wherever Flowise has one, so an existing Flowise .env mostly carries over.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowgate/flowgate/models"
+)
+
+// Modes.
+const (
+	ModeMain  = "main"  // the API process also runs flows
+	ModeQueue = "queue" // the API only starts runs; `flowgate worker` runs them
+)
+
+// Config is every setting of a Flowgate process.
+type Config struct {
+	Port          int    // PORT
+	Host          string // HOST
+	DataDir       string // FLOWGATE_DATA_DIR, default ~/.flowgate
+	BlobPath      string // BLOB_STORAGE_PATH
+	SecretKeyPath string // SECRETKEY_PATH (directory of encryption.key)
+	// SecretKeyOverwrite is FLOWISE_SECRETKEY_OVERWRITE; never log it.
+	SecretKeyOverwrite string
+	Database           models.DBConfig
+
+	Mode              string // MODE
+	TemporalAddress   string // TEMPORAL_ADDRESS; empty starts the embedded server
+	TemporalNamespace string // TEMPORAL_NAMESPACE
+	QueueName         string // QUEUE_NAME: the Temporal task queue
+	WorkerConcurrency int    // WORKER_CONCURRENCY: concurrent node executions per worker
+	// Embedded server ports (FLOWGATE_TEMPORAL_PORT, FLOWGATE_TEMPORAL_UI_PORT); 0 picks a free one.
+	TemporalPort   int
+	TemporalUIPort int
+	// SearchAttributes sets FlowiseChatflowId/FlowiseChatId on runs (FLOWGATE_SEARCH_ATTRIBUTES);
+	// always on with the embedded server, which registers them.
+	SearchAttributes bool
+
+	LogLevel          string        // LOG_LEVEL
+	FileSizeLimit     int64         // FLOWISE_FILE_SIZE_LIMIT, e.g. "50mb"
+	PredictionTimeout time.Duration // FLOWGATE_PREDICTION_TIMEOUT
+}
+
+// Load reads the configuration from getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	env := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = "."
+	}
+	c := Config{
+		Host:               env("HOST", ""),
+		DataDir:            env("FLOWGATE_DATA_DIR", filepath.Join(home, ".flowgate")),
+		SecretKeyOverwrite: getenv("FLOWISE_SECRETKEY_OVERWRITE"),
+		Mode:               env("MODE", ModeMain),
+		TemporalAddress:    env("TEMPORAL_ADDRESS", ""),
+		TemporalNamespace:  env("TEMPORAL_NAMESPACE", "default"),
+		QueueName:          env("QUEUE_NAME", "flowise-queue"),
+		LogLevel:           env("LOG_LEVEL", "info"),
+	}
+	c.BlobPath = env("BLOB_STORAGE_PATH", filepath.Join(c.DataDir, "storage"))
+	c.SecretKeyPath = env("SECRETKEY_PATH", c.DataDir)
+	c.Database = models.DBConfig{
+		Type:     env("DATABASE_TYPE", "sqlite"),
+		Path:     env("DATABASE_PATH", c.DataDir),
+		Host:     env("DATABASE_HOST", "localhost"),
+		Name:     env("DATABASE_NAME", "flowise"),
+		User:     env("DATABASE_USER", ""),
+		Password: getenv("DATABASE_PASSWORD"),
+		SSL:      env("DATABASE_SSL", "false") == "true",
+	}
+	ints := []struct {
+		name string
+		def  int
+		dst  *int
+	}{
+		{"PORT", 3000, &c.Port},
+		{"DATABASE_PORT", 5432, &c.Database.Port},
+		{"WORKER_CONCURRENCY", 200, &c.WorkerConcurrency},
+		{"FLOWGATE_TEMPORAL_PORT", 7233, &c.TemporalPort},
+		{"FLOWGATE_TEMPORAL_UI_PORT", 8233, &c.TemporalUIPort},
+	}
+	for _, i := range ints {
+		v, err := strconv.Atoi(env(i.name, strconv.Itoa(i.def)))
+		if err != nil || v < 0 {
+			return c, fmt.Errorf("%s must be a non-negative whole number, got %q", i.name, getenv(i.name))
+		}
+		*i.dst = v
+	}
+	if c.FileSizeLimit, err = ParseSize(env("FLOWISE_FILE_SIZE_LIMIT", "50mb")); err != nil {
+		return c, fmt.Errorf("FLOWISE_FILE_SIZE_LIMIT: %w", err)
+	}
+	if c.PredictionTimeout, err = time.ParseDuration(env("FLOWGATE_PREDICTION_TIMEOUT", "5m")); err != nil || c.PredictionTimeout <= 0 {
+		return c, fmt.Errorf("FLOWGATE_PREDICTION_TIMEOUT must be a positive duration such as 5m, got %q", getenv("FLOWGATE_PREDICTION_TIMEOUT"))
+	}
+	if c.Mode != ModeMain && c.Mode != ModeQueue {
+		return c, fmt.Errorf("MODE must be %q or %q, got %q", ModeMain, ModeQueue, c.Mode)
+	}
+	c.SearchAttributes = env("FLOWGATE_SEARCH_ATTRIBUTES", "false") == "true"
+	return c, nil
+}
+
+// ParseSize reads sizes the way Flowise's body limit does: "50mb", "512kb", "1gb" or bytes.
+func ParseSize(s string) (int64, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"b", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("size must look like 50mb, got %q", s)
+	}
+	return int64(n * float64(mult)), nil
+}
+
+// Addr is the API's listen address.
+func (c Config) Addr() string { return fmt.Sprintf("%s:%d", c.Host, c.Port) }

@@ -1,0 +1,251 @@
+// Package devserver runs a single-process Temporal server with its Web UI, persisted to a
+// SQLite file, so that `flowgate start` works on a fresh machine with nothing else installed.
+//
+// It lives in its own package because linking the Temporal server makes a cold build take
+// minutes; only cmd/flowgate and the end-to-end tests import it.
+package devserver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+const clusterName = "active"
+
+// Options configures the embedded server. Zero ports pick free ones.
+type Options struct {
+	// DatabaseFile persists the server's state; empty means in memory (tests).
+	DatabaseFile string
+	IP           string // default 127.0.0.1
+	FrontendPort int    // default 7233 when free, else a free port
+	UIPort       int    // 0 picks a free port; negative disables the UI
+	Namespace    string // registered at start
+	// SearchAttributes are custom keyword attributes registered on the namespace so operators
+	// can filter runs in the UI.
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// LogLevel of the server's own logs (debug, info, warn, error); default error, because the
+	// server is chatty and its warnings are about itself, not about flows.
+	LogLevel string
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	server       temporal.Server
+	ui           *uiserver.Server
+	frontendAddr string
+	uiAddr       string
+}
+
+// FrontendAddress is the gRPC address clients and workers dial.
+func (s *Server) FrontendAddress() string { return s.frontendAddr }
+
+// UIAddress is the Web UI's base URL, empty when the UI is disabled.
+func (s *Server) UIAddress() string { return s.uiAddr }
+
+// Start builds and starts the server; it returns once the frontend accepts connections.
+func Start(opts Options) (*Server, error) {
+	if opts.IP == "" {
+		opts.IP = "127.0.0.1"
+	}
+	if opts.Namespace == "" {
+		return nil, errors.New("devserver: a namespace is required")
+	}
+	if opts.LogLevel == "" {
+		opts.LogLevel = "error"
+	}
+	ports, err := freePorts(opts.IP, 5)
+	if err != nil {
+		return nil, err
+	}
+	frontendPort := opts.FrontendPort
+	if frontendPort == 0 {
+		frontendPort = ports[0]
+	}
+	httpPort, historyPort, matchingPort, workerPort := ports[1], ports[2], ports[3], ports[4]
+
+	sqlConf, err := sqlConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	frontendAddr := net.JoinHostPort(opts.IP, strconv.Itoa(frontendPort))
+	conf := &config.Config{}
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = opts.IP
+	conf.Persistence.DefaultStore = "sqlite-default"
+	conf.Persistence.VisibilityStore = "sqlite-default"
+	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}}
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{clusterName: {
+			Enabled:                true,
+			InitialFailoverVersion: 1,
+			RPCAddress:             frontendAddr,
+			HTTPAddress:            net.JoinHostPort(opts.IP, strconv.Itoa(httpPort)),
+			ClusterID:              "flowgate-embedded",
+		}},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	service := func(port int) config.Service {
+		var s config.Service
+		s.RPC.GRPCPort = port
+		s.RPC.BindOnIP = opts.IP
+		return s
+	}
+	frontend := service(frontendPort)
+	frontend.RPC.HTTPPort = httpPort
+	conf.Services = map[string]config.Service{
+		"frontend": frontend,
+		"history":  service(historyPort),
+		"matching": service(matchingPort),
+		"worker":   service(workerPort),
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = frontendAddr
+
+	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: opts.LogLevel}))
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: claim mapper: %w", err)
+	}
+	host := func(port int) static.Hosts {
+		return static.SingleLocalHost(net.JoinHostPort(opts.IP, strconv.Itoa(port)))
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
+			primitives.FrontendService: host(frontendPort),
+			primitives.HistoryService:  host(historyPort),
+			primitives.MatchingService: host(matchingPort),
+			primitives.WorkerService:   host(workerPort),
+		}),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: build server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("devserver: start server: %w", err)
+	}
+	s := &Server{server: srv, frontendAddr: frontendAddr}
+	if opts.UIPort >= 0 {
+		uiPort := opts.UIPort
+		if uiPort == 0 {
+			p, err := freePorts(opts.IP, 1)
+			if err != nil {
+				srv.Stop()
+				return nil, err
+			}
+			uiPort = p[0]
+		}
+		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
+			Host:                opts.IP,
+			Port:                uiPort,
+			TemporalGRPCAddress: frontendAddr,
+			EnableUI:            true,
+			CORS:                uiconfig.CORS{CookieInsecure: true},
+			HideLogs:            true,
+			DisableNewsFetch:    true,
+			DefaultNamespace:    opts.Namespace,
+		}))
+		go func() {
+			// Start blocks until Stop; an error here (port taken) leaves the server usable,
+			// so it is reported rather than fatal.
+			if err := s.ui.Start(); err != nil {
+				fmt.Fprintf(os.Stderr, "flowgate: temporal web UI stopped: %v\n", err)
+			}
+		}()
+		s.uiAddr = "http://" + net.JoinHostPort(opts.IP, strconv.Itoa(uiPort))
+	}
+	return s, nil
+}
+
+// Stop stops the UI and the server.
+func (s *Server) Stop() {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	s.server.Stop()
+}
+
+func sqlConfig(opts Options) (*config.SQL, error) {
+	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
+	if opts.DatabaseFile == "" {
+		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+		conf.DatabaseName = "flowgate-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	} else {
+		conf.ConnectAttributes = map[string]string{"mode": "rwc", "_journal_mode": "wal", "_synchronous": "normal"}
+		conf.DatabaseName = opts.DatabaseFile
+		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o700); err != nil {
+				return nil, fmt.Errorf("devserver: create data directory: %w", err)
+			}
+			if err := sqliteschema.SetupSchema(conf); err != nil {
+				return nil, fmt.Errorf("devserver: set up schema in %s: %w", opts.DatabaseFile, err)
+			}
+		}
+	}
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: namespace config: %w", err)
+	}
+	// CreateNamespaces skips namespaces that already exist, so restarts keep their data.
+	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
+		return nil, fmt.Errorf("devserver: create namespace %q: %w", opts.Namespace, err)
+	}
+	return conf, nil
+}
+
+func dynamicConfig() dynamicconfig.StaticClient {
+	return dynamicconfig.StaticClient{
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
+	}
+}
+
+// freePorts reserves n distinct free TCP ports by listening on them at once, then releases them.
+func freePorts(ip string, n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("devserver: find a free port: %w", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}

@@ -1,0 +1,147 @@
+// Package llm calls chat models for Flowise chat-model nodes (chatOpenAI,
+// azureChatOpenAI, chatAnthropic, chatOllama) from Temporal activities.
+//
+// Temporal's retry policy is the only retry layer: provider SDKs run with
+// their own retries off, and every failure comes back as a *ProviderError
+// whose Retryable flag tells the activity whether retrying can help. A call
+// aborted by the caller's context returns that context's error instead.
+//
+// Base URLs come from Config.BaseURL (the node's basepath/baseUrl input) and
+// otherwise from the environment: OPENAI_BASE_URL (chatOpenAI, read by the
+// SDK), AZURE_OPENAI_BASE_PATH (azureChatOpenAI, the variable LangChain JS
+// reads), ANTHROPIC_BASE_URL (chatAnthropic) and OLLAMA_HOST (chatOllama).
+package llm
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Role is the author of a chat message.
+type Role string
+
+// The roles every provider understands.
+const (
+	RoleSystem    Role = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+)
+
+// Message is one turn of a conversation.
+type Message struct {
+	Role    Role   `json:"role"`
+	Content string `json:"content"`
+}
+
+// Config is what a Flowise chat-model node hands to the chain that uses it:
+// provider settings, never a secret, so it can travel through workflow
+// history.
+type Config struct {
+	// Provider is the Flowise node name; see Providers.
+	Provider    string   `json:"provider"`
+	Model       string   `json:"model"`
+	Temperature *float64 `json:"temperature,omitempty"`
+	MaxTokens   int      `json:"maxTokens,omitempty"`
+	TopP        *float64 `json:"topP,omitempty"`
+	// Streaming is the node's setting. Chat streams exactly when it is given
+	// an onToken callback; callers use this flag to decide whether to pass one.
+	Streaming bool `json:"streaming"`
+	// BaseURL is the node's basepath/baseUrl input; empty means the provider
+	// default or its environment variable (see the package documentation).
+	BaseURL string `json:"baseURL,omitempty"`
+	// Timeout bounds one call; 0 leaves it to the caller's context. Unlike a
+	// caller deadline, hitting it yields a retryable ProviderError.
+	Timeout time.Duration `json:"timeout,omitempty"`
+	Stop    []string      `json:"stop,omitempty"`
+}
+
+// Secret holds decrypted credential fields (Flowise plainDataObj, e.g.
+// {"openAIApiKey": "sk-.."}). It is never logged or put in an error message.
+type Secret map[string]string
+
+// Response is a finished completion.
+type Response struct {
+	Text  string
+	Usage Usage
+}
+
+// Usage is the token count the provider reported; zero when it reported none
+// (azureChatOpenAI does not ask for usage on streams, because older API
+// versions reject the option).
+type Usage struct {
+	PromptTokens, CompletionTokens int
+}
+
+// call is one Chat invocation as handed to a provider.
+type call struct {
+	cfg      Config
+	secret   Secret
+	messages []Message
+	onToken  func(string)
+}
+
+// Chat runs one completion. If onToken is non-nil the provider streams and
+// calls onToken for every text delta in order; the returned Text is then
+// exactly the concatenation of the deltas passed to onToken. Deltas already
+// delivered when a stream fails midway are not retracted; a retry starts over.
+//
+// Errors are *ProviderError, except that when ctx ends first Chat returns an
+// error wrapping ctx.Err().
+func Chat(ctx context.Context, cfg Config, secret Secret, messages []Message, onToken func(string)) (Response, error) {
+	if err := cfg.Validate(); err != nil {
+		return Response{}, &ProviderError{Provider: cfg.Provider, Err: err}
+	}
+	if err := validateMessages(messages); err != nil {
+		return Response{}, &ProviderError{Provider: cfg.Provider, Err: err}
+	}
+	callCtx := ctx
+	if cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
+	resp, err := providers[cfg.Provider](callCtx, call{cfg: cfg, secret: secret, messages: messages, onToken: onToken})
+	if err == nil {
+		return resp, nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return Response{}, fmt.Errorf("%s: %w", cfg.Provider, ctxErr)
+	}
+	if callCtx.Err() != nil {
+		err = fmt.Errorf("timed out after %v: %w", cfg.Timeout, err)
+	}
+	return Response{}, classify(cfg.Provider, secret, err)
+}
+
+func validateMessages(msgs []Message) error {
+	if len(msgs) == 0 {
+		return fmt.Errorf("%w: no messages", errConfig)
+	}
+	for i, m := range msgs {
+		switch m.Role {
+		case RoleSystem, RoleUser, RoleAssistant:
+		default:
+			return fmt.Errorf("%w: message %d has unknown role %q", errConfig, i, m.Role)
+		}
+	}
+	return nil
+}
+
+// transcript collects streamed deltas while forwarding them, which is what
+// guarantees Response.Text equals the concatenation onToken saw.
+type transcript struct {
+	text    strings.Builder
+	onToken func(string)
+}
+
+func (t *transcript) add(delta string) {
+	if delta == "" {
+		return
+	}
+	t.text.WriteString(delta)
+	t.onToken(delta)
+}
+
+func (t *transcript) String() string { return t.text.String() }

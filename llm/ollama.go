@@ -1,0 +1,177 @@
+package llm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+)
+
+const (
+	ollamaDefaultBase = "http://localhost:11434"
+	ollamaDefaultPort = "11434"
+)
+
+// ollamaRequest is the body of POST /api/chat
+// (https://github.com/ollama/ollama/blob/main/docs/api.md).
+type ollamaRequest struct {
+	Model    string        `json:"model"`
+	Messages []Message     `json:"messages"`
+	Stream   bool          `json:"stream"` // always sent: Ollama streams when it is absent
+	Options  ollamaOptions `json:"options,omitzero"`
+}
+
+type ollamaOptions struct {
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+	NumPredict  int      `json:"num_predict,omitempty"`
+	Stop        []string `json:"stop,omitempty"`
+}
+
+// ollamaResponse is both the non-streamed answer and one NDJSON record of a
+// stream; the final record has Done set and carries the token counts.
+type ollamaResponse struct {
+	Message struct {
+		Content string `json:"content"`
+	} `json:"message"`
+	Done            bool   `json:"done"`
+	PromptEvalCount int    `json:"prompt_eval_count"`
+	EvalCount       int    `json:"eval_count"`
+	Error           string `json:"error"`
+}
+
+func (r ollamaResponse) usage() Usage {
+	return Usage{PromptTokens: r.PromptEvalCount, CompletionTokens: r.EvalCount}
+}
+
+// chatOllama calls Ollama's REST API directly; its wire format is small enough
+// that an SDK would add weight without value.
+func chatOllama(ctx context.Context, c call) (Response, error) {
+	base, err := ollamaBaseURL(c.cfg.BaseURL)
+	if err != nil {
+		return Response{}, err
+	}
+	body, err := json.Marshal(ollamaRequest{
+		Model:    c.cfg.Model,
+		Messages: c.messages,
+		Stream:   c.onToken != nil,
+		Options: ollamaOptions{
+			Temperature: c.cfg.Temperature,
+			TopP:        c.cfg.TopP,
+			NumPredict:  c.cfg.MaxTokens,
+			Stop:        c.cfg.Stop,
+		},
+	})
+	if err != nil {
+		return Response{}, fmt.Errorf("encode request: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/chat", bytes.NewReader(body))
+	if err != nil {
+		return Response{}, fmt.Errorf("%w: build request: %w", errConfig, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	// Optional: plain Ollama has no auth, proxies in front of it often do.
+	if key := strings.TrimSpace(c.secret["ollamaApiKey"]); key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return Response{}, fmt.Errorf("post chat: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Response{}, ollamaStatusError(resp)
+	}
+	dec := json.NewDecoder(resp.Body)
+	if c.onToken == nil {
+		var r ollamaResponse
+		if err := decodeOllama(dec, &r); err != nil {
+			return Response{}, fmt.Errorf("read response: %w", err)
+		}
+		return Response{Text: r.Message.Content, Usage: r.usage()}, nil
+	}
+
+	out := transcript{onToken: c.onToken}
+	for {
+		var r ollamaResponse
+		if err := decodeOllama(dec, &r); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF // the stream must end with done
+			}
+			return Response{}, fmt.Errorf("read stream: %w", err)
+		}
+		out.add(r.Message.Content)
+		if r.Done {
+			return Response{Text: out.String(), Usage: r.usage()}, nil
+		}
+	}
+}
+
+// decodeOllama reads one record, turning an in-band error into a Go error.
+func decodeOllama(dec *json.Decoder, r *ollamaResponse) error {
+	if err := dec.Decode(r); err != nil {
+		return err
+	}
+	if r.Error != "" {
+		return fmt.Errorf("ollama: %s", r.Error)
+	}
+	return nil
+}
+
+// ollamaStatusError reads Ollama's {"error": "..."} body into a statusError.
+func ollamaStatusError(resp *http.Response) error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	var body struct {
+		Error string `json:"error"`
+	}
+	msg := strings.TrimSpace(string(raw))
+	if json.Unmarshal(raw, &body) == nil && body.Error != "" {
+		msg = body.Error
+	}
+	return &statusError{status: resp.StatusCode, err: fmt.Errorf("post chat: HTTP %d: %s", resp.StatusCode, msg)}
+}
+
+// ollamaBaseURL picks the server: the node's baseUrl, then OLLAMA_HOST, then
+// the local default.
+func ollamaBaseURL(configured string) (string, error) {
+	if configured != "" {
+		return strings.TrimRight(configured, "/"), nil
+	}
+	host := os.Getenv("OLLAMA_HOST")
+	if host == "" {
+		return ollamaDefaultBase, nil
+	}
+	base, err := parseOllamaHost(host)
+	if err != nil {
+		return "", fmt.Errorf("%w: OLLAMA_HOST: %w", errConfig, err)
+	}
+	return base, nil
+}
+
+// parseOllamaHost reads OLLAMA_HOST the way the ollama CLI does: "host",
+// "host:port" or a URL; without a scheme it means http on port 11434.
+func parseOllamaHost(host string) (string, error) {
+	hasScheme := strings.Contains(host, "://")
+	if !hasScheme {
+		host = "http://" + host
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return "", err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return "", fmt.Errorf("%q is not an http(s) host", host)
+	}
+	if !hasScheme && u.Port() == "" {
+		u.Host = net.JoinHostPort(u.Hostname(), ollamaDefaultPort)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}

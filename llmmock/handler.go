@@ -1,0 +1,133 @@
+package llmmock
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// maxBodyBytes stops a confused client from making the mock buffer without
+// bound.
+const maxBodyBytes = 32 << 20
+
+// dialect is one provider's wire format. The shared flow (record, fail, delay,
+// answer) lives in Server.serve so every provider behaves the same way.
+type dialect interface {
+	// parse decodes the request into the common shape.
+	parse(r *http.Request) (call, error)
+	writeError(w http.ResponseWriter, status int, msg string)
+	writeAnswer(w http.ResponseWriter, c call)
+	streamContentType() string
+	writeStream(sw *streamWriter, c call, chunks []string)
+}
+
+// call is one completion request plus what the mock decided to answer.
+type call struct {
+	Request
+	includeUsage bool // OpenAI stream_options.include_usage
+	id           string
+	answer       string
+	usage        usage
+}
+
+type usage struct{ prompt, completion int }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	openAI := s.serve(openAIDialect{})
+	mux.Handle("POST /v1/chat/completions", openAI)
+	mux.Handle("POST /chat/completions", openAI)
+	mux.Handle("POST /openai/deployments/{deployment}/chat/completions", openAI)
+	mux.Handle("POST /v1/messages", s.serve(anthropicDialect{}))
+	mux.Handle("POST /api/chat", s.serve(ollamaDialect{}))
+	return mux
+}
+
+func (s *Server) serve(d dialect) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := d.parse(r)
+		if err != nil {
+			d.writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		c.Path = r.URL.Path
+		c.Query = r.URL.Query()
+		c.Headers = r.Header.Clone()
+		if status := s.admit(c.Request); status != 0 {
+			d.writeError(w, status, fmt.Sprintf("mock failure (status %d)", status))
+			return
+		}
+		c.id = s.nextID("mock")
+		c.answer = answerFor(c.Messages)
+		c.usage = usage{prompt: promptTokens(c.Messages), completion: CountTokens(c.answer)}
+
+		if !c.Stream {
+			if s.wait(r.Context()) {
+				d.writeAnswer(w, c)
+			}
+			return
+		}
+		sw := startStream(w, d.streamContentType())
+		if s.wait(r.Context()) {
+			d.writeStream(sw, c, splitChunks(c.answer, s.opts.ChunkCount))
+		}
+	})
+}
+
+// decodeBody reads a JSON request body into v.
+func decodeBody(r *http.Request, v any) error {
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxBodyBytes)).Decode(v); err != nil {
+		return fmt.Errorf("invalid JSON body: %w", err)
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// text is message content that may arrive as a plain string or as an array of
+// typed parts (OpenAI content parts, Anthropic content blocks). The mock keeps
+// only the text of the parts.
+type text string
+
+func (t *text) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*t = text(s)
+		return nil
+	}
+	var parts []struct {
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return errors.New("content must be a string or an array of parts")
+	}
+	var sb strings.Builder
+	for _, p := range parts {
+		sb.WriteString(p.Text)
+	}
+	*t = text(sb.String())
+	return nil
+}
+
+type wireMessage struct {
+	Role    string `json:"role"`
+	Content text   `json:"content"`
+}
+
+func toMessages(wire []wireMessage) ([]Message, error) {
+	if len(wire) == 0 {
+		return nil, errors.New("messages must not be empty")
+	}
+	out := make([]Message, len(wire))
+	for i, m := range wire {
+		out[i] = Message{Role: m.Role, Content: string(m.Content)}
+	}
+	return out, nil
+}

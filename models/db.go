@@ -1,0 +1,104 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	// The pure-Go SQLite driver, registered as "sqlite". The embedded Temporal server links the
+	// same one, so one registration serves both and no cgo is needed.
+	_ "modernc.org/sqlite"
+)
+
+// DBConfig selects and configures the database, with Flowise's setting names.
+type DBConfig struct {
+	Type     string // "sqlite" (default) or "postgres"
+	Path     string // SQLite: directory holding database.sqlite
+	Host     string
+	Port     int
+	Name     string
+	User     string
+	Password string
+	SSL      bool
+	// MaxOpenConns bounds the pool (Postgres); SQLite uses a small pool because it has one writer.
+	MaxOpenConns int
+}
+
+// Open connects, bounds the pool and applies migrations.
+func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
+	gcfg := &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
+	var (
+		db  *gorm.DB
+		err error
+	)
+	switch cfg.Type {
+	case "", "sqlite":
+		if err := os.MkdirAll(cfg.Path, 0o700); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+		file := filepath.Join(cfg.Path, "database.sqlite")
+		// WAL lets readers run beside the writer; IMMEDIATE transactions take the write lock up
+		// front so two writers queue on busy_timeout instead of failing with SQLITE_BUSY.
+		dsn := "file:" + file + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: dsn}), gcfg)
+		if err == nil {
+			setPool(db, 4)
+		}
+	case "postgres":
+		db, err = gorm.Open(postgres.Open(postgresDSN(cfg)), gcfg)
+		if err == nil {
+			setPool(db, max(cfg.MaxOpenConns, 10))
+		}
+	default:
+		return nil, fmt.Errorf("DATABASE_TYPE %q is not supported (use sqlite or postgres)", cfg.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", cfg.Type, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sqlDB, _ := db.DB()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		return nil, fmt.Errorf("connect to %s database: %w", cfg.Type, err)
+	}
+	if err := Migrate(db.WithContext(ctx)); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func setPool(db *gorm.DB, n int) {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return
+	}
+	sqlDB.SetMaxOpenConns(n)
+	sqlDB.SetMaxIdleConns(n)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+}
+
+func postgresDSN(cfg DBConfig) string {
+	u := url.URL{
+		Scheme: "postgres",
+		User:   url.UserPassword(cfg.User, cfg.Password),
+		Host:   fmt.Sprintf("%s:%d", cfg.Host, cfg.Port),
+		Path:   "/" + cfg.Name,
+	}
+	q := url.Values{}
+	if cfg.SSL {
+		q.Set("sslmode", "require")
+	} else {
+		q.Set("sslmode", "disable")
+	}
+	q.Set("connect_timeout", "10")
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -1,0 +1,240 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store reads and writes Flowgate's entities.
+type Store struct{ db *gorm.DB }
+
+// NewStore wraps an open database.
+func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+
+// DB exposes the handle for health checks and tests.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+func notFound(err error, what, id string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+	}
+	return fmt.Errorf("load %s %s: %w", what, id, err)
+}
+
+// CreateChatFlow inserts a flow; dates are set here.
+func (s *Store) CreateChatFlow(ctx context.Context, f *ChatFlow) error {
+	now := time.Now().UTC()
+	f.CreatedDate, f.UpdatedDate = now, now
+	if f.Type == "" {
+		f.Type = TypeChatflow
+	}
+	if err := s.db.WithContext(ctx).Create(f).Error; err != nil {
+		return fmt.Errorf("create chatflow: %w", err)
+	}
+	return nil
+}
+
+// ListChatFlows returns flows, newest first, optionally of one type.
+func (s *Store) ListChatFlows(ctx context.Context, typ string) ([]ChatFlow, error) {
+	q := s.db.WithContext(ctx).Order(`"updatedDate" DESC`)
+	if typ != "" {
+		q = q.Where("type = ?", typ)
+	}
+	var flows []ChatFlow
+	if err := q.Find(&flows).Error; err != nil {
+		return nil, fmt.Errorf("list chatflows: %w", err)
+	}
+	return flows, nil
+}
+
+// GetChatFlow loads one flow.
+func (s *Store) GetChatFlow(ctx context.Context, id string) (*ChatFlow, error) {
+	var f ChatFlow
+	if err := s.db.WithContext(ctx).First(&f, "id = ?", id).Error; err != nil {
+		return nil, notFound(err, "chatflow", id)
+	}
+	return &f, nil
+}
+
+// UpdateChatFlow saves all fields of an existing flow and bumps its updatedDate.
+func (s *Store) UpdateChatFlow(ctx context.Context, f *ChatFlow) error {
+	f.UpdatedDate = time.Now().UTC()
+	res := s.db.WithContext(ctx).Model(&ChatFlow{}).Where("id = ?", f.ID).Select("*").Omit("id", "createdDate").Updates(f)
+	if res.Error != nil {
+		return fmt.Errorf("update chatflow %s: %w", f.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("chatflow %s: %w", f.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteChatFlow removes a flow and its messages together.
+func (s *Store) DeleteChatFlow(ctx context.Context, id string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Delete(&ChatFlow{}, "id = ?", id)
+		if res.Error != nil {
+			return fmt.Errorf("delete chatflow %s: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("chatflow %s: %w", id, ErrNotFound)
+		}
+		if err := tx.Delete(&ChatMessage{}, "chatflowid = ?", id).Error; err != nil {
+			return fmt.Errorf("delete messages of chatflow %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// CreateCredential inserts an already encrypted credential.
+func (s *Store) CreateCredential(ctx context.Context, c *Credential) error {
+	now := time.Now().UTC()
+	c.CreatedDate, c.UpdatedDate = now, now
+	if err := s.db.WithContext(ctx).Create(c).Error; err != nil {
+		return fmt.Errorf("create credential: %w", err)
+	}
+	return nil
+}
+
+// ListCredentials returns credentials, optionally only of the given credential names.
+func (s *Store) ListCredentials(ctx context.Context, names []string) ([]Credential, error) {
+	q := s.db.WithContext(ctx).Order(`"updatedDate" DESC`)
+	if len(names) > 0 {
+		q = q.Where(`"credentialName" IN ?`, names)
+	}
+	var creds []Credential
+	if err := q.Find(&creds).Error; err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	return creds, nil
+}
+
+// GetCredential loads one credential, still encrypted.
+func (s *Store) GetCredential(ctx context.Context, id string) (*Credential, error) {
+	var c Credential
+	if err := s.db.WithContext(ctx).First(&c, "id = ?", id).Error; err != nil {
+		return nil, notFound(err, "credential", id)
+	}
+	return &c, nil
+}
+
+// UpdateCredential saves name and encrypted data.
+func (s *Store) UpdateCredential(ctx context.Context, c *Credential) error {
+	c.UpdatedDate = time.Now().UTC()
+	res := s.db.WithContext(ctx).Model(&Credential{}).Where("id = ?", c.ID).
+		Updates(map[string]any{"name": c.Name, "encryptedData": c.EncryptedData, "updatedDate": c.UpdatedDate})
+	if res.Error != nil {
+		return fmt.Errorf("update credential %s: %w", c.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("credential %s: %w", c.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteCredential removes one credential.
+func (s *Store) DeleteCredential(ctx context.Context, id string) error {
+	res := s.db.WithContext(ctx).Delete(&Credential{}, "id = ?", id)
+	if res.Error != nil {
+		return fmt.Errorf("delete credential %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("credential %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// SaveMessages writes the messages of one turn in a single transaction. Rows whose id already
+// exists are left alone, so a retried save (same ids) writes each message exactly once.
+func (s *Store) SaveMessages(ctx context.Context, msgs ...ChatMessage) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&msgs).Error
+	if err != nil {
+		return fmt.Errorf("save chat messages: %w", err)
+	}
+	return nil
+}
+
+// MessageFilter selects messages of one chatflow; zero fields do not filter.
+type MessageFilter struct {
+	ChatflowID string
+	ChatID     string
+	SessionID  string
+	ChatTypes  []string
+	Start, End *time.Time
+	Descending bool
+	Page, Limit int // Page counts from 1; Limit 0 means all
+}
+
+func (f MessageFilter) apply(q *gorm.DB) *gorm.DB {
+	q = q.Where("chatflowid = ?", f.ChatflowID)
+	if f.ChatID != "" {
+		q = q.Where(`"chatId" = ?`, f.ChatID)
+	}
+	if f.SessionID != "" {
+		q = q.Where(`"sessionId" = ?`, f.SessionID)
+	}
+	if len(f.ChatTypes) > 0 {
+		q = q.Where(`"chatType" IN ?`, f.ChatTypes)
+	}
+	if f.Start != nil {
+		q = q.Where(`"createdDate" >= ?`, *f.Start)
+	}
+	if f.End != nil {
+		q = q.Where(`"createdDate" <= ?`, *f.End)
+	}
+	return q
+}
+
+// ListMessages returns the messages matching f, oldest first unless f.Descending.
+func (s *Store) ListMessages(ctx context.Context, f MessageFilter) ([]ChatMessage, error) {
+	order := `"createdDate" ASC, role DESC`
+	if f.Descending {
+		order = `"createdDate" DESC, role ASC`
+	}
+	q := f.apply(s.db.WithContext(ctx).Model(&ChatMessage{})).Order(order)
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit).Offset(max(f.Page-1, 0) * f.Limit)
+	}
+	var msgs []ChatMessage
+	if err := q.Find(&msgs).Error; err != nil {
+		return nil, fmt.Errorf("list chat messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// DeleteMessages removes the messages matching f and returns how many went.
+func (s *Store) DeleteMessages(ctx context.Context, f MessageFilter) (int64, error) {
+	res := f.apply(s.db.WithContext(ctx)).Delete(&ChatMessage{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("delete chat messages: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// History returns the last limit messages of a session in conversation order (limit 0: all).
+func (s *Store) History(ctx context.Context, chatflowID, sessionID string, limit int) ([]ChatMessage, error) {
+	q := s.db.WithContext(ctx).Where(`chatflowid = ? AND "sessionId" = ?`, chatflowID, sessionID).
+		Order(`"createdDate" DESC, role ASC`)
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	var msgs []ChatMessage
+	if err := q.Find(&msgs).Error; err != nil {
+		return nil, fmt.Errorf("load chat history: %w", err)
+	}
+	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+		msgs[i], msgs[j] = msgs[j], msgs[i]
+	}
+	return msgs, nil
+}

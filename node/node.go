@@ -1,0 +1,134 @@
+// Package node is the contract between the workflow interpreter and the node activities: what a
+// node receives, what it hands to the nodes that use it, and the names activities are
+// registered under. Everything here travels through workflow history, so it holds settings and
+// ids, never a decrypted secret.
+package node
+
+import (
+	"encoding/json"
+
+	"github.com/flowgate/flowgate/flow"
+)
+
+// ActivityName is the activity type that runs a node kind, e.g. "node.chatOpenAI", so the
+// Temporal UI names each step after its node kind.
+func ActivityName(kind string) string { return "node." + kind }
+
+// SaveMessagesActivity stores the user and assistant messages of one prediction.
+const SaveMessagesActivity = "chat.saveMessages"
+
+// Request is the input of a node activity.
+type Request struct {
+	Node flow.Node `json:"node"`
+	// Upstream holds the results of the nodes this one is wired to, by node id.
+	Upstream map[string]Value `json:"upstream,omitempty"`
+	Run      Run              `json:"run"`
+	// Ending is true for the node whose result answers the prediction.
+	Ending bool `json:"ending,omitempty"`
+}
+
+// Run is what every node of one prediction shares.
+type Run struct {
+	ChatflowID string            `json:"chatflowId"`
+	ChatID     string            `json:"chatId"`
+	SessionID  string            `json:"sessionId"`
+	Question   string            `json:"question"`
+	History    []Message         `json:"history,omitempty"` // the request's history field
+	Vars       map[string]string `json:"vars,omitempty"`
+	// StreamTopic, when set, asks the ending node to publish its tokens there.
+	StreamTopic string `json:"streamTopic,omitempty"`
+}
+
+// Value is a node's result. Exactly one of the typed fields is set, by the kind of node.
+type Value struct {
+	Kind   string  `json:"kind"`
+	Model  *Model  `json:"model,omitempty"`
+	Prompt *Prompt `json:"prompt,omitempty"`
+	Memory *Memory `json:"memory,omitempty"`
+	// Text is a chain's answer.
+	Text *string `json:"text,omitempty"`
+}
+
+// Model is a configured chat model: provider settings and the id of the credential to decrypt
+// when it is called.
+type Model struct {
+	Provider     string          `json:"provider"`
+	CredentialID string          `json:"credentialId,omitempty"`
+	Config       json.RawMessage `json:"config"`
+	Streaming    bool            `json:"streaming"`
+}
+
+// Prompt is a prompt template with its values resolved as far as the prompt node can.
+type Prompt struct {
+	// Template is a single-message prompt (promptTemplate).
+	Template string `json:"template,omitempty"`
+	// System and Human make a chat prompt (chatPromptTemplate).
+	System string            `json:"system,omitempty"`
+	Human  string            `json:"human,omitempty"`
+	Values map[string]string `json:"values,omitempty"`
+}
+
+// Memory is a conversation's history as a memory node loaded it.
+type Memory struct {
+	Label     string    `json:"label"` // e.g. "Buffer Memory", reported as memoryType
+	SessionID string    `json:"sessionId"`
+	MemoryKey string    `json:"memoryKey,omitempty"`
+	Messages  []Message `json:"messages,omitempty"`
+}
+
+// Message is one turn of a conversation.
+type Message struct {
+	Role    string `json:"role"` // "userMessage" or "apiMessage", as Flowise stores them
+	Content string `json:"content"`
+}
+
+// TextValue wraps a chain's answer.
+func TextValue(kind, text string) Value { return Value{Kind: kind, Text: &text} }
+
+// SaveMessagesRequest is the input of SaveMessagesActivity.
+type SaveMessagesRequest struct {
+	ChatflowID    string `json:"chatflowId"`
+	ChatID        string `json:"chatId"`
+	SessionID     string `json:"sessionId,omitempty"`
+	MemoryType    string `json:"memoryType,omitempty"`
+	UserMessageID string `json:"userMessageId"`
+	APIMessageID  string `json:"apiMessageId"`
+	Question      string `json:"question"`
+	Answer        string `json:"answer"`
+	UserAt        int64  `json:"userAt"` // unix milliseconds, from workflow time
+	APIAt         int64  `json:"apiAt"`
+	ChatType      string `json:"chatType,omitempty"`
+	LeadEmail     string `json:"leadEmail,omitempty"`
+}
+
+// Error types an activity uses to tell the workflow not to retry.
+const (
+	ErrFlow       = "FlowError"        // the flow is wrong (bad template, missing input)
+	ErrCredential = "CredentialError"  // missing credential or one that cannot be decrypted
+	ErrProvider   = "ProviderRejected" // the provider refused the request (4xx)
+)
+
+// Kinds lists the node kinds a CHATFLOW may use here. The activities package registers exactly
+// these (a test holds the two together); the API rejects a flow with any other kind up front.
+var Kinds = []string{
+	"azureChatOpenAI",
+	"bufferMemory",
+	"bufferWindowMemory",
+	"chatAnthropic",
+	"chatOllama",
+	"chatOpenAI",
+	"chatPromptTemplate",
+	"conversationChain",
+	"llmChain",
+	"promptTemplate",
+}
+
+// Known reports whether kind is in Kinds.
+func Known(kind string) bool {
+	for _, k := range Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
