@@ -144,7 +144,10 @@ func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.Wor
 		ID:                       WorkflowID(in.Run.ChatflowID, in.Run.ChatID),
 		TaskQueue:                s.cfg.TaskQueue,
 		WorkflowExecutionTimeout: s.cfg.PredictionTimeout,
-		Memo:                     map[string]any{"chatflowId": in.Run.ChatflowID, "chatId": in.Run.ChatID, "sessionId": in.Run.SessionID},
+		// Without this the SDK hands back the chat's running run, and a second question
+		// would get the first one's answer.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		Memo:                                     map[string]any{"chatflowId": in.Run.ChatflowID, "chatId": in.Run.ChatID, "sessionId": in.Run.SessionID},
 	}
 	if s.cfg.SearchAttributes {
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(

@@ -61,7 +61,9 @@ func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(s.recoverer(), s.limitBody())
-	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path) })
+	r.NoRoute(func(c *gin.Context) {
+		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)
+	})
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })

@@ -82,7 +82,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	if opts.Worker {
 		a.worker = worker.New(a.temporal, cfg.QueueName, worker.Options{
 			MaxConcurrentActivityExecutionSize: cfg.WorkerConcurrency,
-			WorkerStopTimeout:                  20 * time.Second,
+			WorkerStopTimeout:                  cfg.WorkerStopTimeout,
 		})
 		a.worker.RegisterWorkflowWithOptions(workflows.Prediction, workflow.RegisterOptions{Name: workflows.PredictionWorkflow})
 		(&activities.Activities{Store: store, Cipher: cipher, Stream: broker, Logger: log}).Register(a.worker)
@@ -129,6 +129,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	if a.http != nil {
 		if err := a.http.Shutdown(ctx); err != nil {
+			// Past the deadline, cut what is still open; those runs go on in Temporal and
+			// their messages are saved.
+			_ = a.http.Close()
 			errs = append(errs, fmt.Errorf("stop HTTP server: %w", err))
 		}
 	}

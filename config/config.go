@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,6 +46,9 @@ type Config struct {
 	LogLevel          string        // LOG_LEVEL
 	FileSizeLimit     int64         // FLOWISE_FILE_SIZE_LIMIT, e.g. "50mb"
 	PredictionTimeout time.Duration // FLOWGATE_PREDICTION_TIMEOUT
+	// WorkerStopTimeout is how long a stopping worker lets running nodes finish before it
+	// hands them back to Temporal for a retry (FLOWGATE_WORKER_STOP_TIMEOUT).
+	WorkerStopTimeout time.Duration
 }
 
 // Load reads the configuration from getenv (os.Getenv in production).
@@ -80,21 +84,25 @@ func Load(getenv func(string) string) (Config, error) {
 		Password: getenv("DATABASE_PASSWORD"),
 		SSL:      env("DATABASE_SSL", "false") == "true",
 	}
+	const noMax, maxPort = 0, 65535
 	ints := []struct {
-		name string
-		def  int
-		dst  *int
+		name     string
+		def, max int
+		dst      *int
 	}{
-		{"PORT", 3000, &c.Port},
-		{"DATABASE_PORT", 5432, &c.Database.Port},
-		{"WORKER_CONCURRENCY", 200, &c.WorkerConcurrency},
-		{"FLOWGATE_TEMPORAL_PORT", 7233, &c.TemporalPort},
-		{"FLOWGATE_TEMPORAL_UI_PORT", 8233, &c.TemporalUIPort},
+		{"PORT", 3000, maxPort, &c.Port},
+		{"DATABASE_PORT", 5432, maxPort, &c.Database.Port},
+		{"WORKER_CONCURRENCY", 200, noMax, &c.WorkerConcurrency},
+		{"FLOWGATE_TEMPORAL_PORT", 7233, maxPort, &c.TemporalPort},
+		{"FLOWGATE_TEMPORAL_UI_PORT", 8233, maxPort, &c.TemporalUIPort},
 	}
 	for _, i := range ints {
 		v, err := strconv.Atoi(env(i.name, strconv.Itoa(i.def)))
 		if err != nil || v < 0 {
 			return c, fmt.Errorf("%s must be a non-negative whole number, got %q", i.name, getenv(i.name))
+		}
+		if i.max != noMax && v > i.max {
+			return c, fmt.Errorf("%s must be a port number from 0 to %d, got %q", i.name, i.max, getenv(i.name))
 		}
 		*i.dst = v
 	}
@@ -104,6 +112,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.PredictionTimeout, err = time.ParseDuration(env("FLOWGATE_PREDICTION_TIMEOUT", "5m")); err != nil || c.PredictionTimeout <= 0 {
 		return c, fmt.Errorf("FLOWGATE_PREDICTION_TIMEOUT must be a positive duration such as 5m, got %q", getenv("FLOWGATE_PREDICTION_TIMEOUT"))
 	}
+	if c.WorkerStopTimeout, err = time.ParseDuration(env("FLOWGATE_WORKER_STOP_TIMEOUT", "20s")); err != nil || c.WorkerStopTimeout < 0 {
+		return c, fmt.Errorf("FLOWGATE_WORKER_STOP_TIMEOUT must be a duration such as 20s, got %q", getenv("FLOWGATE_WORKER_STOP_TIMEOUT"))
+	}
 	if c.Mode != ModeMain && c.Mode != ModeQueue {
 		return c, fmt.Errorf("MODE must be %q or %q, got %q", ModeMain, ModeQueue, c.Mode)
 	}
@@ -112,8 +123,8 @@ func Load(getenv func(string) string) (Config, error) {
 }
 
 // ParseSize reads sizes the way Flowise's body limit does: "50mb", "512kb", "1gb" or bytes.
-func ParseSize(s string) (int64, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+func ParseSize(size string) (int64, error) {
+	s := strings.ToLower(strings.TrimSpace(size))
 	mult := int64(1)
 	for _, u := range []struct {
 		suffix string
@@ -125,8 +136,9 @@ func ParseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("size must look like 50mb, got %q", s)
+	// n > 0 is false for NaN; the upper bound keeps Inf and overflowing sizes out of int64.
+	if err != nil || !(n > 0) || n*float64(mult) >= math.MaxInt64 || int64(n*float64(mult)) < 1 {
+		return 0, fmt.Errorf("size must look like 50mb, got %q", size)
 	}
 	return int64(n * float64(mult)), nil
 }

@@ -43,8 +43,9 @@ type Options struct {
 	// SearchAttributes are custom keyword attributes registered on the namespace so operators
 	// can filter runs in the UI.
 	SearchAttributes map[string]enumspb.IndexedValueType
-	// LogLevel of the server's own logs (debug, info, warn, error); default error, because the
-	// server is chatty and its warnings are about itself, not about flows.
+	// LogLevel of the server's own logs (debug, info, warn, error, fatal); default fatal,
+	// because the server logs routine events such as a worker's polls ending at shutdown as
+	// errors, which would drown Flowgate's own logs.
 	LogLevel string
 }
 
@@ -71,7 +72,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, errors.New("devserver: a namespace is required")
 	}
 	if opts.LogLevel == "" {
-		opts.LogLevel = "error"
+		opts.LogLevel = "fatal"
 	}
 	ports, err := freePorts(opts.IP, 5)
 	if err != nil {

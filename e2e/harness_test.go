@@ -99,11 +99,14 @@ func startHarness(t *testing.T, cfg config.Config) *harness {
 	return h
 }
 
-func (h *harness) stop() {
+func (h *harness) stop() { h.stopWithin(30 * time.Second) }
+
+// stopWithin shuts the process down, giving open requests at most d.
+func (h *harness) stopWithin(d time.Duration) {
 	if h.app == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	_ = h.app.Shutdown(ctx)
 	h.app = nil

@@ -3,6 +3,7 @@ package flow
 import (
 	"encoding/json"
 	"maps"
+	"strings"
 )
 
 // APIConfig is the chatflow's apiConfig column (Flowise stores it as a JSON string).
@@ -68,7 +69,8 @@ var reservedOverrideKeys = map[string]bool{"sessionId": true, "vars": true}
 // ApplyOverrides returns a copy of the plan whose node inputs carry the caller's overrides, by
 // Flowise's rules: only inputs the policy enables for that node's label; a scalar replaces
 // ("true"/"false" become booleans); an object keyed by node id targets that node; any other
-// object merges shallowly over an object input.
+// object merges shallowly over an object input (decoded or a JSON string, as exports store
+// promptValues); null leaves the input unchanged.
 func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) *Plan {
 	out := &Plan{Ending: p.Ending, Steps: make([]Step, len(p.Steps))}
 	for i, s := range p.Steps {
@@ -92,6 +94,9 @@ func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) *P
 
 func overrideValue(n Node, key string, v any) (any, bool) {
 	switch t := v.(type) {
+	case nil:
+		// Flowise only applies a truthy override value; null leaves the input as drawn.
+		return nil, false
 	case string:
 		switch t {
 		case "true":
@@ -104,21 +109,42 @@ func overrideValue(n Node, key string, v any) (any, bool) {
 		if perNode, ok := t[n.ID]; ok {
 			return perNode, true
 		}
-		if existing, ok := n.Data.Inputs[key].(map[string]any); ok {
-			merged := maps.Clone(existing)
-			maps.Copy(merged, t)
-			return merged, true
-		}
-		// An object keyed by other nodes' ids is not for this node.
+		// An object keyed by other nodes' ids is not for this node, whatever this node's
+		// input holds.
 		for k := range t {
 			if looksLikeNodeID(k) {
 				return nil, false
 			}
 		}
+		if existing, ok := objectInput(n.Data.Inputs[key]); ok {
+			merged := maps.Clone(existing)
+			maps.Copy(merged, t)
+			return merged, true
+		}
 		return t, true
 	default:
 		return t, true
 	}
+}
+
+// objectInput returns an input that holds an object: either decoded already or, as Flowise
+// exports store promptValues, a JSON object written as a string.
+func objectInput(v any) (map[string]any, bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		return t, true
+	case string:
+		s := strings.TrimSpace(t)
+		if !strings.HasPrefix(s, "{") || !strings.HasSuffix(s, "}") {
+			return nil, false
+		}
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(s), &obj); err != nil || obj == nil {
+			return nil, false
+		}
+		return obj, true
+	}
+	return nil, false
 }
 
 // looksLikeNodeID matches Flowise node ids such as "chatOpenAI_0".

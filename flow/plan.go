@@ -53,7 +53,7 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 			return nil, errorf("edge to unknown node %q", e.Target)
 		}
 		if e.Source == e.Target {
-			return nil, errorf("node %s is connected to itself", e.Source)
+			return nil, errorf("node %s is connected to itself, which makes a cycle", e.Source)
 		}
 		hasOut[e.Source] = true
 		if !contains(sources[e.Target], e.Source) {
@@ -81,7 +81,7 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 		return nil, errorf("flow has %d ending nodes (%s); exactly one is required", len(endings), strings.Join(ids, ", "))
 	}
 	ending := endings[0]
-	if !isEndingCategory(ending.Data.Category) {
+	if !isEndingCategory(ending.Data.Category) && ending.Data.Outputs["output"] != "EndingNode" {
 		return nil, errorf("Ending node must be either a Chain or Agent or Engine: %s (%s) is a %s node",
 			ending.ID, ending.Data.Name, ending.Data.Category)
 	}

@@ -38,7 +38,7 @@ func (v Vars) Resolve(s string) string {
 				return val
 			}
 		}
-		if id, ok := instanceRef(m); ok {
+		if id, ok := instanceRef("{{" + name + "}}"); ok {
 			if val, ok := v.Outputs[id]; ok {
 				return val
 			}

@@ -78,6 +78,7 @@ func start() error {
 			FrontendPort: cfg.TemporalPort,
 			UIPort:       cfg.TemporalUIPort,
 			Namespace:    cfg.TemporalNamespace,
+			LogLevel:     os.Getenv("FLOWGATE_TEMPORAL_LOG_LEVEL"),
 			SearchAttributes: map[string]enumspb.IndexedValueType{
 				api.SearchAttributeNames[0]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 				api.SearchAttributeNames[1]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,

@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestHealthAndVersion(t *testing.T) {
+	h := newHarness(t)
+	status, body := h.do("GET", "/api/v1/ping", nil)
+	require.Equal(t, 200, status)
+	require.Equal(t, "pong", string(body))
+	var v map[string]string
+	h.doJSON("GET", "/api/v1/version", nil, 200, &v)
+	require.NotEmpty(t, v["version"])
+	status, body = h.do("GET", "/api/v1/nowhere", nil)
+	requireFlowiseError(t, status, body, 404, "not found")
+}
+
+func TestChatflowsAPI(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-x"})
+	flowData := h.loadFlow("llm-chain.json", cred)
+
+	type chatflow struct {
+		ID          string    `json:"id"`
+		Name        string    `json:"name"`
+		FlowData    string    `json:"flowData"`
+		Type        string    `json:"type"`
+		APIConfig   *string   `json:"apiConfig"`
+		CreatedDate time.Time `json:"createdDate"`
+		UpdatedDate time.Time `json:"updatedDate"`
+	}
+	var first, second, agent chatflow
+	h.doJSON("POST", "/api/v1/chatflows", map[string]any{"name": "first", "flowData": flowData}, 200, &first)
+	require.Equal(t, "CHATFLOW", first.Type)
+	require.Equal(t, flowData, first.FlowData, "flowData is kept as the JSON string it was sent as")
+	h.doJSON("POST", "/api/v1/chatflows", map[string]any{"name": "second", "flowData": flowData}, 200, &second)
+	h.doJSON("POST", "/api/v1/chatflows", map[string]any{"name": "agent", "flowData": `{"nodes":[],"edges":[]}`, "type": "AGENTFLOW"}, 200, &agent)
+
+	var all []chatflow
+	h.doJSON("GET", "/api/v1/chatflows", nil, 200, &all)
+	require.Len(t, all, 3)
+	require.Equal(t, []string{"agent", "second", "first"}, []string{all[0].Name, all[1].Name, all[2].Name}, "newest first")
+
+	var chatflows []chatflow
+	h.doJSON("GET", "/api/v1/chatflows?type=CHATFLOW", nil, 200, &chatflows)
+	require.Len(t, chatflows, 2)
+	status, body := h.do("GET", "/api/v1/chatflows?type=NOPE", nil)
+	requireFlowiseError(t, status, body, 400, "type must be one of")
+
+	// Update moves the flow to the front and keeps what was not sent.
+	var updated chatflow
+	h.doJSON("PUT", "/api/v1/chatflows/"+first.ID, map[string]any{"name": "renamed", "apiConfig": `{"overrideConfig":{"status":true}}`}, 200, &updated)
+	require.Equal(t, "renamed", updated.Name)
+	require.Equal(t, flowData, updated.FlowData)
+	require.NotNil(t, updated.APIConfig)
+	require.True(t, updated.UpdatedDate.After(first.UpdatedDate))
+	h.doJSON("GET", "/api/v1/chatflows", nil, 200, &all)
+	require.Equal(t, "renamed", all[0].Name)
+
+	var got chatflow
+	h.doJSON("GET", "/api/v1/chatflows/"+first.ID, nil, 200, &got)
+	require.Equal(t, "renamed", got.Name)
+
+	var streaming map[string]bool
+	h.doJSON("GET", "/api/v1/chatflows-streaming/"+first.ID, nil, 200, &streaming)
+	require.True(t, streaming["isStreaming"])
+	h.doJSON("GET", "/api/v1/chatflows-streaming/"+agent.ID, nil, 200, &streaming)
+	require.False(t, streaming["isStreaming"])
+
+	status, body = h.do("POST", "/api/v1/chatflows", map[string]any{"flowData": flowData})
+	requireFlowiseError(t, status, body, 400, "name and flowData are required")
+
+	// Deleting a flow deletes its messages.
+	h.predict(first.ID, map[string]any{"question": "hi"})
+	h.doJSON("DELETE", "/api/v1/chatflows/"+first.ID, nil, 200, nil)
+	status, body = h.do("GET", "/api/v1/chatflows/"+first.ID, nil)
+	requireFlowiseError(t, status, body, 404, "not found")
+	h.requireNoMessages(first.ID)
+	status, body = h.do("DELETE", "/api/v1/chatflows/"+first.ID, nil)
+	requireFlowiseError(t, status, body, 404, "not found")
+}
+
+func TestCredentialsAPI(t *testing.T) {
+	h := newHarness(t)
+	var created map[string]any
+	h.doJSON("POST", "/api/v1/credentials", map[string]any{
+		"name": "openai", "credentialName": "openAIApi",
+		"plainDataObj": map[string]any{"openAIApiKey": "sk-very-secret", "organization": "org-1"},
+	}, 200, &created)
+	id := created["id"].(string)
+	require.NotContains(t, created, "encryptedData")
+	require.NotContains(t, created, "plainDataObj")
+
+	var list []map[string]any
+	h.doJSON("GET", "/api/v1/credentials?credentialName=openAIApi", nil, 200, &list)
+	require.Len(t, list, 1)
+	require.NotContains(t, list[0], "encryptedData")
+	h.doJSON("GET", "/api/v1/credentials?credentialName=anthropicApi", nil, 200, &list)
+	require.Empty(t, list)
+
+	// GET by id shows the fields, with the password field blanked.
+	var got map[string]any
+	h.doJSON("GET", "/api/v1/credentials/"+id, nil, 200, &got)
+	plain := got["plainDataObj"].(map[string]any)
+	require.Equal(t, "org-1", plain["organization"])
+	blank := plain["openAIApiKey"].(string)
+	require.NotEqual(t, "sk-very-secret", blank)
+	require.NotContains(t, got, "encryptedData")
+
+	// PUT with the blank sentinel keeps the stored key; a new field is merged.
+	h.doJSON("PUT", "/api/v1/credentials/"+id, map[string]any{
+		"name": "openai2", "plainDataObj": map[string]any{"openAIApiKey": blank, "organization": "org-2"},
+	}, 200, nil)
+	flowID := h.createFlow("f", h.loadFlow("llm-chain.json", id), nil)
+	h.predict(flowID, map[string]any{"question": "hi"})
+	require.Equal(t, "Bearer sk-very-secret", h.mock.Requests()[0].Headers.Get("Authorization"))
+	h.doJSON("GET", "/api/v1/credentials/"+id, nil, 200, &got)
+	require.Equal(t, "openai2", got["name"])
+	require.Equal(t, "org-2", got["plainDataObj"].(map[string]any)["organization"])
+
+	status, body := h.do("POST", "/api/v1/credentials", map[string]any{"name": "x"})
+	requireFlowiseError(t, status, body, 400, "credentialName are required")
+	h.doJSON("DELETE", "/api/v1/credentials/"+id, nil, 200, nil)
+	status, body = h.do("GET", "/api/v1/credentials/"+id, nil)
+	requireFlowiseError(t, status, body, 404, "not found")
+	require.NotContains(t, h.logs.String(), "sk-very-secret")
+}

@@ -1,0 +1,74 @@
+package workflows_test
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows"
+)
+
+// historyFiles are histories recorded from real runs (see e2e TestRecordHistories).
+func historyFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.history.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no recorded histories in testdata")
+	return files
+}
+
+func replay(t *testing.T, fn any, file string) error {
+	t.Helper()
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: workflows.PredictionWorkflow})
+	return r.ReplayWorkflowHistoryFromJSONFile(nil, file)
+}
+
+// TestReplayRecordedHistories fails when a change to Prediction would break runs that are in
+// flight when a new worker version is deployed.
+func TestReplayRecordedHistories(t *testing.T) {
+	for _, file := range historyFiles(t) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			require.NoError(t, replay(t, workflows.Prediction, file))
+		})
+	}
+}
+
+// reorderedPrediction is Prediction with its nodes run in reverse order: a change that must be
+// caught as non-deterministic.
+func reorderedPrediction(ctx workflow.Context, in workflows.PredictionInput) (workflows.PredictionResult, error) {
+	steps := slices.Clone(in.Plan.Steps)
+	slices.Reverse(steps)
+	in.Plan.Steps = steps
+	return workflows.Prediction(ctx, in)
+}
+
+// auditedPrediction schedules one extra activity before the first node.
+func auditedPrediction(ctx workflow.Context, in workflows.PredictionInput) (workflows.PredictionResult, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	if err := workflow.ExecuteActivity(actx, node.ActivityName("audit"), in.Run).Get(ctx, nil); err != nil {
+		return workflows.PredictionResult{}, err
+	}
+	return workflows.Prediction(ctx, in)
+}
+
+func TestReplayDetectsNonDeterministicChange(t *testing.T) {
+	variants := map[string]any{"reordered": reorderedPrediction, "extraActivity": auditedPrediction}
+	for _, file := range historyFiles(t) {
+		for name, fn := range variants {
+			t.Run(filepath.Base(file)+"/"+name, func(t *testing.T) {
+				err := replay(t, fn, file)
+				require.Error(t, err, "replay must reject a changed workflow")
+				// TMPRL1100 is the SDK's code for a non-determinism error.
+				require.Contains(t, err.Error(), "[TMPRL1100]")
+				t.Log(err)
+			})
+		}
+	}
+}
