@@ -94,11 +94,10 @@ func TestLLMChainUsesPromptValuesBeforeQuestion(t *testing.T) {
 
 func TestLLMChainTwoMissingPromptValuesIsFlowError(t *testing.T) {
 	s := newChainSetup(t, nil)
-	p := node.Prompt{Template: "Compare {a} with {b}"}
+	p := node.Prompt{Template: "Compare {a} with {b} and {c}", Values: map[string]string{"b": "pears"}}
 	_, err := s.run(t, s.llmChainRequest(t, p, node.Run{Question: "q"}, true))
 	app := requireAppError(t, err, node.ErrFlow, true)
-	require.Contains(t, app.Message(), "Please provide Prompt Values for")
-	require.Contains(t, app.Message(), "llmChain_0")
+	require.Equal(t, "llmChain_0: Please provide Prompt Values for: a, c", app.Message(), "every missing value is named, as Flowise does")
 	require.Zero(t, s.mock.Calls(), "a broken prompt never reaches the provider")
 }
 

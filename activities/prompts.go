@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"strings"
 
 	"github.com/flowgate/flowgate/flow"
 	"github.com/flowgate/flowgate/node"
@@ -57,25 +58,26 @@ func (a *Activities) chatPromptTemplate(_ context.Context, req node.Request) (no
 }
 
 // fill formats a template with the prompt's values. When exactly one variable has no value,
-// the question fills it, as Flowise's LLM chain does.
+// the question fills it, as Flowise's LLM chain does; when more are missing, the error names
+// them all ("Please provide Prompt Values for: a, b"), as Flowise's does.
 func fill(template string, values map[string]string, question string) (string, error) {
-	missing := ""
+	var missing []string
 	for _, name := range flow.TemplateVariables(template) {
-		if _, ok := values[name]; ok {
-			continue
+		if _, ok := values[name]; !ok {
+			missing = append(missing, name)
 		}
-		if missing != "" {
-			return flow.FormatTemplate(template, values) // reports the first missing one
-		}
-		missing = name
 	}
-	if missing != "" {
+	switch len(missing) {
+	case 0:
+		return flow.FormatTemplate(template, values)
+	case 1:
 		withQuestion := make(map[string]string, len(values)+1)
 		for k, v := range values {
 			withQuestion[k] = v
 		}
-		withQuestion[missing] = question
-		values = withQuestion
+		withQuestion[missing[0]] = question
+		return flow.FormatTemplate(template, withQuestion)
+	default:
+		return "", &flow.Error{Msg: "Please provide Prompt Values for: " + strings.Join(missing, ", ")}
 	}
-	return flow.FormatTemplate(template, values)
 }

@@ -230,10 +230,18 @@ func sqlConfig(opts Options) (*config.SQL, error) {
 	return conf, nil
 }
 
+// dynamicConfig tunes the server for one process on one machine.
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
+		// Partitions spread a task queue over matching hosts; with one host they only add
+		// forwarding hops between a task and the poller waiting for it.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+		// Hand activities and first workflow tasks straight to the worker that asked for them.
+		dynamicconfig.EnableActivityEagerExecution.Key(): true,
+		dynamicconfig.EnableEagerWorkflowStart.Key():     true,
 	}
 }
 

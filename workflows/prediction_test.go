@@ -161,6 +161,30 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 	return app
 }
 
+// requireUpstreamIsNeeds checks that each node received exactly the results of the nodes its
+// step Needs, each being what that node returned.
+func requireUpstreamIsNeeds(t *testing.T, plan flow.Plan, calls []nodeCall) {
+	t.Helper()
+	require.Len(t, calls, len(plan.Steps))
+	returned := map[string]node.Value{}
+	for i, step := range plan.Steps {
+		c := calls[i]
+		require.Equal(t, step.Node.ID, c.Req.Node.ID)
+		planned, err := json.Marshal(step.Node)
+		require.NoError(t, err)
+		got, err := json.Marshal(c.Req.Node)
+		require.NoError(t, err)
+		require.JSONEq(t, string(planned), string(got), "the node is passed as planned")
+		var keys []string
+		for id, v := range c.Req.Upstream {
+			keys = append(keys, id)
+			require.Equal(t, returned[id], v, "%s gets %s's result", step.Node.ID, id)
+		}
+		require.ElementsMatch(t, step.Needs, keys, "%s upstream", step.Node.ID)
+		returned[step.Node.ID] = defaultValue(c.Req)
+	}
+}
+
 func TestPredictionRunsLLMChainInOrderAndSavesTurn(t *testing.T) {
 	env, fake := newEnv(t)
 	plan := loadPlan(t, "llm-chain.json")
@@ -183,6 +207,7 @@ func TestPredictionRunsLLMChainInOrderAndSavesTurn(t *testing.T) {
 	}
 	require.Equal(t, []string{"chatOpenAI_0", "promptTemplate_0", "llmChain_0"}, order)
 	require.Equal(t, "llmChain_0", plan.Ending)
+	requireUpstreamIsNeeds(t, plan, calls)
 
 	// Nodes without sources get no upstream; the chain gets exactly what its sources returned.
 	require.Nil(t, calls[0].Req.Upstream)
@@ -226,7 +251,10 @@ func TestPredictionConversationChainReportsMemory(t *testing.T) {
 
 	calls := fake.nodeCalls()
 	require.Len(t, calls, 3)
+	require.Equal(t, "chatOpenAI_0", calls[0].Req.Node.ID)
+	require.Equal(t, "bufferMemory_0", calls[1].Req.Node.ID)
 	require.Equal(t, "conversationChain_0", calls[2].Req.Node.ID)
+	requireUpstreamIsNeeds(t, plan, calls)
 	require.True(t, calls[2].Req.Ending)
 	require.Contains(t, calls[2].Req.Upstream, "bufferMemory_0")
 	require.Contains(t, calls[2].Req.Upstream, "chatOpenAI_0")
