@@ -1,0 +1,159 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// testDatabases opens a fresh database of each supported type: SQLite in a temp dir, and a new
+// database on the local PostgreSQL server (FLOWGATE_TEST_POSTGRES, default 127.0.0.1:5432 as
+// postgres), dropped afterwards.
+func testDatabases(t *testing.T) map[string]*Store {
+	t.Helper()
+	ctx := context.Background()
+	stores := map[string]*Store{}
+
+	db, err := Open(ctx, DBConfig{Type: "sqlite", Path: t.TempDir()})
+	require.NoError(t, err)
+	stores["sqlite"] = NewStore(db)
+	t.Cleanup(func() { closeDB(db) })
+
+	host := os.Getenv("FLOWGATE_TEST_POSTGRES")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	admin, err := sql.Open("pgx", fmt.Sprintf("postgres://postgres@%s:5432/postgres?sslmode=disable&connect_timeout=5", host))
+	require.NoError(t, err)
+	defer admin.Close()
+	name := "flowgate_test_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	_, err = admin.ExecContext(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err, "PostgreSQL must run on %s:5432 (.ci/run starts it)", host)
+	pg, err := Open(ctx, DBConfig{Type: "postgres", Host: host, Port: 5432, Name: name, User: "postgres"})
+	require.NoError(t, err)
+	stores["postgres"] = NewStore(pg)
+	t.Cleanup(func() {
+		closeDB(pg)
+		a, err := sql.Open("pgx", fmt.Sprintf("postgres://postgres@%s:5432/postgres?sslmode=disable", host))
+		if err == nil {
+			_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+			a.Close()
+		}
+	})
+	return stores
+}
+
+func closeDB(db interface{ DB() (*sql.DB, error) }) {
+	if s, err := db.DB(); err == nil {
+		s.Close()
+	}
+}
+
+func TestStore(t *testing.T) {
+	for name, s := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+
+			// Migrations are idempotent.
+			require.NoError(t, Migrate(s.DB()))
+
+			// Chatflows: newest first, type filter, update, delete.
+			a := &ChatFlow{ID: uuid.NewString(), Name: "a", FlowData: "{}"}
+			require.NoError(t, s.CreateChatFlow(ctx, a))
+			b := &ChatFlow{ID: uuid.NewString(), Name: "b", FlowData: "{}", Type: TypeAgentflow}
+			require.NoError(t, s.CreateChatFlow(ctx, b))
+			flows, err := s.ListChatFlows(ctx, "")
+			require.NoError(t, err)
+			require.Equal(t, []string{"b", "a"}, []string{flows[0].Name, flows[1].Name})
+			flows, err = s.ListChatFlows(ctx, TypeChatflow)
+			require.NoError(t, err)
+			require.Len(t, flows, 1)
+			a.Name = "a2"
+			require.NoError(t, s.UpdateChatFlow(ctx, a))
+			got, err := s.GetChatFlow(ctx, a.ID)
+			require.NoError(t, err)
+			require.Equal(t, "a2", got.Name)
+			require.ErrorIs(t, s.UpdateChatFlow(ctx, &ChatFlow{ID: uuid.NewString(), Name: "x", FlowData: "{}"}), ErrNotFound)
+			_, err = s.GetChatFlow(ctx, uuid.NewString())
+			require.ErrorIs(t, err, ErrNotFound)
+
+			// Messages: a retried save writes nothing twice; history in conversation order.
+			t0 := time.Now().UTC().Truncate(time.Millisecond)
+			msgs := []ChatMessage{
+				{ID: uuid.NewString(), Role: RoleUser, ChatflowID: a.ID, ChatID: "c1", Content: "q1", ChatType: "EXTERNAL", SessionID: ptr("s1"), CreatedDate: t0},
+				{ID: uuid.NewString(), Role: RoleAPI, ChatflowID: a.ID, ChatID: "c1", Content: "a1", ChatType: "EXTERNAL", SessionID: ptr("s1"), CreatedDate: t0.Add(time.Millisecond)},
+				{ID: uuid.NewString(), Role: RoleUser, ChatflowID: a.ID, ChatID: "c1", Content: "q2", ChatType: "INTERNAL", SessionID: ptr("s1"), CreatedDate: t0.Add(2 * time.Millisecond)},
+				{ID: uuid.NewString(), Role: RoleAPI, ChatflowID: a.ID, ChatID: "c1", Content: "a2", ChatType: "INTERNAL", SessionID: ptr("s1"), CreatedDate: t0.Add(3 * time.Millisecond)},
+			}
+			require.NoError(t, s.SaveMessages(ctx, msgs[:2]...))
+			require.NoError(t, s.SaveMessages(ctx, msgs[:2]...))
+			require.NoError(t, s.SaveMessages(ctx, msgs[2:]...))
+			hist, err := s.History(ctx, a.ID, "s1", 0)
+			require.NoError(t, err)
+			require.Equal(t, []string{"q1", "a1", "q2", "a2"}, contents(hist))
+			hist, err = s.History(ctx, a.ID, "s1", 2)
+			require.NoError(t, err)
+			require.Equal(t, []string{"q2", "a2"}, contents(hist))
+
+			list, err := s.ListMessages(ctx, MessageFilter{ChatflowID: a.ID, ChatTypes: []string{"INTERNAL"}, Descending: true})
+			require.NoError(t, err)
+			require.Equal(t, []string{"a2", "q2"}, contents(list))
+			end := t0.Add(time.Millisecond)
+			list, err = s.ListMessages(ctx, MessageFilter{ChatflowID: a.ID, End: &end})
+			require.NoError(t, err)
+			require.Equal(t, []string{"q1", "a1"}, contents(list))
+			list, err = s.ListMessages(ctx, MessageFilter{ChatflowID: a.ID, Page: 2, Limit: 3})
+			require.NoError(t, err)
+			require.Equal(t, []string{"a2"}, contents(list))
+
+			n, err := s.DeleteMessages(ctx, MessageFilter{ChatflowID: a.ID, ChatTypes: []string{"EXTERNAL"}})
+			require.NoError(t, err)
+			require.EqualValues(t, 2, n)
+
+			// Deleting the flow deletes the rest of its messages.
+			require.NoError(t, s.DeleteChatFlow(ctx, a.ID))
+			list, err = s.ListMessages(ctx, MessageFilter{ChatflowID: a.ID})
+			require.NoError(t, err)
+			require.Empty(t, list)
+			require.ErrorIs(t, s.DeleteChatFlow(ctx, a.ID), ErrNotFound)
+
+			// Credentials.
+			c := &Credential{ID: uuid.NewString(), Name: "c", CredentialName: "openAIApi", EncryptedData: "enc"}
+			require.NoError(t, s.CreateCredential(ctx, c))
+			creds, err := s.ListCredentials(ctx, []string{"anthropicApi"})
+			require.NoError(t, err)
+			require.Empty(t, creds)
+			c.EncryptedData = "enc2"
+			require.NoError(t, s.UpdateCredential(ctx, c))
+			gotC, err := s.GetCredential(ctx, c.ID)
+			require.NoError(t, err)
+			require.Equal(t, "enc2", gotC.EncryptedData)
+			require.NoError(t, s.DeleteCredential(ctx, c.ID))
+			require.ErrorIs(t, s.DeleteCredential(ctx, c.ID), ErrNotFound)
+		})
+	}
+}
+
+func TestOpenRejectsUnknownDatabaseType(t *testing.T) {
+	_, err := Open(context.Background(), DBConfig{Type: "oracle"})
+	require.ErrorContains(t, err, `DATABASE_TYPE "oracle" is not supported`)
+}
+
+func ptr(s string) *string { return &s }
+
+func contents(msgs []ChatMessage) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Content
+	}
+	return out
+}
