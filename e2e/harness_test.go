@@ -47,6 +47,9 @@ func TestMain(m *testing.M) {
 	temporalAddr = dev.FrontendAddress()
 	code := m.Run()
 	dev.Stop()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
 }
 
