@@ -29,6 +29,8 @@ type Config struct {
 	SearchAttributes bool
 	// HeartbeatInterval is the idle time after which an SSE stream gets a ":heartbeat" comment.
 	HeartbeatInterval time.Duration
+	// Ready answers GET /readyz: the health of the database and Temporal.
+	Ready http.HandlerFunc
 }
 
 // Server serves the API.
@@ -64,6 +66,10 @@ func (s *Server) Handler() http.Handler {
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)
 	})
+
+	if s.cfg.Ready != nil {
+		r.GET("/readyz", gin.WrapF(s.cfg.Ready))
+	}
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -84,8 +85,15 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 	if w.event("start", "") != nil {
 		return
 	}
+	var streamed strings.Builder // the tokens sent so far
 	forward := func() bool {
 		for _, ev := range sub.Drain() {
+			if ev.Name == "token" {
+				var tok string
+				if json.Unmarshal(ev.Data, &tok) == nil {
+					streamed.WriteString(tok)
+				}
+			}
 			if w.event(ev.Name, ev.Data) != nil {
 				return false
 			}
@@ -110,6 +118,11 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 				_, msg := s.runError(o.err)
 				_ = w.event("error", msg)
 			} else {
+				// Whatever did not arrive as tokens (a broker that dropped some, or a model
+				// that answered at once) is sent now, so the tokens always add up to the text.
+				if rest, ok := strings.CutPrefix(o.res.Text, streamed.String()); ok && rest != "" {
+					_ = w.event("token", rest)
+				}
 				_ = w.event("metadata", answer(in, o.res, true))
 			}
 			_ = w.event("end", "[DONE]")

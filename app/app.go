@@ -20,6 +20,7 @@ import (
 	"github.com/flowgate/flowgate/activities"
 	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/health"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/secrets"
 	"github.com/flowgate/flowgate/stream"
@@ -90,25 +91,56 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			return nil, fmt.Errorf("start worker on task queue %s: %w", cfg.QueueName, err)
 		}
 	}
-	if opts.API {
+	ready := health.Ready(
+		health.Check{Name: "database", Probe: func(ctx context.Context) error {
+			sqlDB, err := a.db.DB()
+			if err != nil {
+				return err
+			}
+			return sqlDB.PingContext(ctx)
+		}},
+		health.Check{Name: "temporal", Probe: func(ctx context.Context) error {
+			_, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		}},
+	)
+	switch {
+	case opts.API:
 		srv := api.New(api.Config{
 			Version:           Version,
 			TaskQueue:         cfg.QueueName,
 			PredictionTimeout: cfg.PredictionTimeout,
 			BodyLimit:         cfg.FileSizeLimit,
 			SearchAttributes:  cfg.SearchAttributes,
+			Ready:             ready,
 		}, store, a.temporal, broker, cipher, log)
-		if a.listener, err = net.Listen("tcp", cfg.Addr()); err != nil {
-			return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
-		}
-		a.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		a.serveErr = make(chan error, 1)
-		go func() { a.serveErr <- a.http.Serve(a.listener) }()
+		err = a.serve(cfg.Addr(), srv.Handler())
+	case opts.Worker:
+		// The worker tier serves only its probes, on WORKER_PORT as Flowise workers do.
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", health.Live)
+		mux.HandleFunc("GET /readyz", ready)
+		err = a.serve(fmt.Sprintf("%s:%d", cfg.Host, cfg.WorkerPort), mux)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return a, nil
 }
 
-// Addr is the API's address, e.g. 127.0.0.1:3000.
+func (a *App) serve(addr string, h http.Handler) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	a.listener = l
+	a.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	a.serveErr = make(chan error, 1)
+	go func() { a.serveErr <- a.http.Serve(l) }()
+	return nil
+}
+
+// Addr is the address this process serves HTTP on: the API, or a worker's probes.
 func (a *App) Addr() string {
 	if a.listener == nil {
 		return ""

@@ -36,6 +36,7 @@ type Config struct {
 	TemporalNamespace string // TEMPORAL_NAMESPACE
 	QueueName         string // QUEUE_NAME: the Temporal task queue
 	WorkerConcurrency int    // WORKER_CONCURRENCY: concurrent node executions per worker
+	WorkerPort        int    // WORKER_PORT: the worker tier's health endpoint
 	// Embedded server ports (FLOWGATE_TEMPORAL_PORT, FLOWGATE_TEMPORAL_UI_PORT); 0 picks a free one.
 	TemporalPort   int
 	TemporalUIPort int
@@ -93,6 +94,7 @@ func Load(getenv func(string) string) (Config, error) {
 		{"PORT", 3000, maxPort, &c.Port},
 		{"DATABASE_PORT", 5432, maxPort, &c.Database.Port},
 		{"WORKER_CONCURRENCY", 200, noMax, &c.WorkerConcurrency},
+		{"WORKER_PORT", 5566, maxPort, &c.WorkerPort},
 		{"FLOWGATE_TEMPORAL_PORT", 7233, maxPort, &c.TemporalPort},
 		{"FLOWGATE_TEMPORAL_UI_PORT", 8233, maxPort, &c.TemporalUIPort},
 	}

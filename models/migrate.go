@@ -30,8 +30,30 @@ type schemaMigration struct {
 
 func (schemaMigration) TableName() string { return "flowgate_schema_migrations" }
 
-// Migrate applies the steps a database has not seen yet, each in its own transaction.
+// migrationLockID is the PostgreSQL advisory lock that serialises migrations ("flowgate" in
+// ASCII), so several processes starting at once take turns instead of racing on DDL.
+const migrationLockID = 0x666c6f7767617465
+
+// Migrate applies the steps a database has not seen yet. It is safe to run from many processes
+// at once: one applies each step, the others find it applied.
 func Migrate(db *gorm.DB) error {
+	switch db.Dialector.Name() {
+	case "postgres":
+		return db.Connection(func(conn *gorm.DB) error {
+			if err := conn.Exec("SELECT pg_advisory_lock(?)", migrationLockID).Error; err != nil {
+				return fmt.Errorf("take migration lock: %w", err)
+			}
+			defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLockID)
+			return migrate(conn)
+		})
+	default:
+		// SQLite DDL is transactional, and the IMMEDIATE transaction takes the database's
+		// write lock at BEGIN, so concurrent starters queue behind it.
+		return db.Transaction(migrate)
+	}
+}
+
+func migrate(db *gorm.DB) error {
 	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}

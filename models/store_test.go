@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,57 @@ func contents(msgs []ChatMessage) []string {
 		out[i] = m.Content
 	}
 	return out
+}
+
+// TestConcurrentMigrations starts several "processes" (separate pools) on one fresh database at
+// once: every one must come up, and each step must be recorded exactly once.
+func TestConcurrentMigrations(t *testing.T) {
+	for name, s := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			// Start from an empty schema so the racers really create it.
+			for _, table := range []string{"flowgate_schema_migrations", "chat_message", "chat_flow", "credential"} {
+				require.NoError(t, s.DB().Migrator().DropTable(table))
+			}
+			cfg := s.DB().Dialector.Name()
+			var open func() (*Store, error)
+			switch cfg {
+			case "postgres":
+				var dbName string
+				require.NoError(t, s.DB().Raw("SELECT current_database()").Scan(&dbName).Error)
+				open = func() (*Store, error) {
+					db, err := Open(context.Background(), DBConfig{Type: "postgres", Host: "127.0.0.1", Port: 5432, Name: dbName, User: "postgres"})
+					return NewStore(db), err
+				}
+			default:
+				var file string
+				require.NoError(t, s.DB().Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file).Error)
+				open = func() (*Store, error) {
+					db, err := Open(context.Background(), DBConfig{Type: "sqlite", Path: filepath.Dir(file)})
+					return NewStore(db), err
+				}
+			}
+			const racers = 6
+			errs := make(chan error, racers)
+			for range racers {
+				go func() {
+					st, err := open()
+					if err == nil {
+						closeDB(st.DB())
+					}
+					errs <- err
+				}()
+			}
+			for range racers {
+				require.NoError(t, <-errs)
+			}
+			var applied []int
+			require.NoError(t, s.DB().Table("flowgate_schema_migrations").Order("version").Pluck("version", &applied).Error)
+			want := make([]int, len(migrations))
+			for i, m := range migrations {
+				want[i] = m.Version
+			}
+			require.Equal(t, want, applied)
+			require.True(t, s.DB().Migrator().HasTable(&ChatMessage{}))
+		})
+	}
 }

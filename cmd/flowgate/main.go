@@ -2,6 +2,7 @@
 //
 //	flowgate start    API server; with MODE=main (default) also a worker, and with no
 //	                  TEMPORAL_ADDRESS an embedded Temporal server with its Web UI
+//	flowgate worker   the worker tier: runs flows from TEMPORAL_ADDRESS's task queue
 //	flowgate version  print the version
 package main
 
@@ -36,6 +37,7 @@ const usage = `usage: flowgate <command>
 commands:
   start     run the API (and, with MODE=main, a worker and, without TEMPORAL_ADDRESS, an
             embedded Temporal server with its Web UI)
+  worker    run the worker tier against TEMPORAL_ADDRESS (health on WORKER_PORT)
   version   print the version
 
 Settings come from environment variables with Flowise's names; see README.md.`
@@ -48,6 +50,8 @@ func run(args []string) error {
 	switch args[0] {
 	case "start":
 		return start()
+	case "worker":
+		return worker()
 	case "version", "--version", "-v":
 		fmt.Println(app.Version)
 		return nil
@@ -101,7 +105,33 @@ func start() error {
 	log.Info("flowgate started", "api", "http://"+a.Addr(), "mode", cfg.Mode, "temporal", cfg.TemporalAddress,
 		"namespace", cfg.TemporalNamespace, "taskQueue", cfg.QueueName)
 	fmt.Printf("Flowgate API: http://%s/api/v1\n", a.Addr())
+	return serveUntilSignal(ctx, a, log)
+}
 
+// worker runs the worker tier: workflows and node activities, and only a health endpoint.
+func worker() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.TemporalAddress == "" {
+		return errors.New("flowgate worker needs TEMPORAL_ADDRESS: the Temporal frontend that the API servers use")
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.Start(ctx, cfg, app.Options{Worker: true}, log)
+	if err != nil {
+		return err
+	}
+	log.Info("flowgate worker started", "health", "http://"+a.Addr()+"/healthz", "temporal", cfg.TemporalAddress,
+		"namespace", cfg.TemporalNamespace, "taskQueue", cfg.QueueName, "concurrency", cfg.WorkerConcurrency)
+	fmt.Printf("Flowgate worker health: http://%s/healthz\n", a.Addr())
+	return serveUntilSignal(ctx, a, log)
+}
+
+// serveUntilSignal waits for Ctrl-C or SIGTERM, then shuts down within a deadline.
+func serveUntilSignal(ctx context.Context, a *app.App, log *slog.Logger) error {
 	select {
 	case <-ctx.Done():
 	case err := <-a.Err():

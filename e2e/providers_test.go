@@ -1,0 +1,67 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowgate/flowgate/api"
+	"github.com/flowgate/flowgate/llmmock"
+)
+
+// TestEveryChatModelNode runs llm-chain.json with its model node swapped for each provider,
+// JSON and streaming, through that provider's own wire protocol (the mock speaks all of them).
+func TestEveryChatModelNode(t *testing.T) {
+	h := newHarness(t)
+	creds := map[string]string{
+		"chatOpenAI":    h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-openai"}),
+		"chatAnthropic": h.createCredential("anthropicApi", map[string]any{"anthropicApiKey": "sk-ant"}),
+		"chatOllama":    h.createCredential("ollamaApi", map[string]any{"ollamaApiKey": "ollama-key"}),
+		"azureChatOpenAI": h.createCredential("azureOpenAIApi", map[string]any{
+			"azureOpenAIApiKey": "az", "azureOpenAIApiInstanceName": "i",
+			"azureOpenAIApiDeploymentName": "dep", "azureOpenAIApiVersion": "2024-02-01",
+		}),
+	}
+	cases := []struct {
+		kind, path, authHeader, authValue string
+	}{
+		{"chatOpenAI", "/v1/chat/completions", "Authorization", "Bearer sk-openai"},
+		{"azureChatOpenAI", "/openai/deployments/dep/chat/completions", "api-key", "az"},
+		{"chatAnthropic", "/v1/messages", "X-Api-Key", "sk-ant"},
+		{"chatOllama", "/api/chat", "Authorization", "Bearer ollama-key"},
+	}
+	for _, c := range cases {
+		t.Run(c.kind, func(t *testing.T) {
+			h.mock.Reset()
+			flowData := editFlow(t, h.loadFlow("llm-chain.json", creds[c.kind]), func(nodes []any, _ *[]any) {
+				data := nodeData(nodes, "chatOpenAI_0")
+				data["name"] = c.kind
+				inputs := data["inputs"].(map[string]any)
+				switch c.kind {
+				case "chatAnthropic":
+					inputs["modelName"] = "claude-3-5-haiku-latest"
+					t.Setenv("ANTHROPIC_BASE_URL", h.mock.URL)
+				case "chatOllama":
+					inputs["modelName"] = "llama3.2"
+					inputs["baseUrl"] = h.mock.URL
+				case "azureChatOpenAI":
+					inputs["basepath"] = h.mock.URL + "/openai/deployments"
+				}
+			})
+			id := h.createFlow(c.kind, flowData, nil)
+			want := llmmock.Answer("You are a benchmark bot. Reply to: hi")
+			ans := h.predict(id, map[string]any{"question": "hi"})
+			require.Equal(t, want, ans.Text)
+			_, events := h.stream(id, map[string]any{"question": "hi"})
+			require.Equal(t, want, tokens(t, events))
+
+			reqs := h.mock.Requests()
+			require.Len(t, reqs, 2)
+			require.Equal(t, c.path, reqs[0].Path)
+			require.Equal(t, c.authValue, reqs[0].Headers.Get(c.authHeader))
+			require.False(t, reqs[0].Stream)
+			require.True(t, reqs[1].Stream)
+			require.Contains(t, h.activityTypes(api.WorkflowID(id, ans.ChatID)), "node."+c.kind)
+		})
+	}
+}
