@@ -167,12 +167,12 @@ func (s *Store) SaveMessages(ctx context.Context, msgs ...ChatMessage) error {
 
 // MessageFilter selects messages of one chatflow; zero fields do not filter.
 type MessageFilter struct {
-	ChatflowID string
-	ChatID     string
-	SessionID  string
-	ChatTypes  []string
-	Start, End *time.Time
-	Descending bool
+	ChatflowID  string
+	ChatID      string
+	SessionID   string
+	ChatTypes   []string
+	Start, End  *time.Time
+	Descending  bool
 	Page, Limit int // Page counts from 1; Limit 0 means all
 }
 
