@@ -127,10 +127,14 @@ func (a *Activities) callModel(ctx context.Context, req node.Request, m *node.Mo
 	}
 	var onToken func(string)
 	if req.Ending && req.Run.StreamTopic != "" && m.Streaming {
-		topic := req.Run.StreamTopic
+		topic, attempt := req.Run.StreamTopic, int32(1)
+		if activity.IsActivity(ctx) {
+			attempt = activity.GetInfo(ctx).Attempt
+		}
 		onToken = func(tok string) {
-			// A lost token is a client problem, not a reason to fail the node.
-			if err := a.Stream.Publish(ctx, topic, "token", tok); err != nil && a.Logger != nil {
+			// A lost token is a client problem, not a reason to fail the node: the API sends
+			// whatever did not arrive once the run has answered.
+			if err := a.Stream.Publish(ctx, topic, attempt, "token", tok); err != nil && a.Logger != nil {
 				a.Logger.Warn("publish token", "topic", topic, "error", err)
 			}
 		}

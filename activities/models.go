@@ -89,9 +89,7 @@ func modelConfig(n flow.Node) (llm.Config, error) {
 	if ms := whole("timeout"); ms > 0 {
 		cfg.Timeout = time.Duration(ms) * time.Millisecond
 	}
-	if v, ok := n.Data.Inputs["streaming"]; ok && (v == false || v == "false") {
-		cfg.Streaming = false
-	}
+	cfg.Streaming = !n.StreamingOff()
 	if stop := n.Input("stopSequence"); stop != "" {
 		for _, s := range strings.Split(stop, ",") {
 			if s = strings.TrimSpace(s); s != "" {

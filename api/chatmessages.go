@@ -32,7 +32,7 @@ func messageFilter(c *gin.Context) (models.MessageFilter, string, bool) {
 	}
 	for name, dst := range map[string]**time.Time{"startDate": &f.Start, "endDate": &f.End} {
 		if v := c.Query(name); v != "" {
-			t, err := parseDate(v)
+			t, err := parseDate(v, name == "endDate")
 			if err != nil {
 				return f, name + " must be an ISO 8601 date", false
 			}
@@ -51,11 +51,20 @@ func messageFilter(c *gin.Context) (models.MessageFilter, string, bool) {
 	return f, "", true
 }
 
-func parseDate(s string) (time.Time, error) {
+// parseDate reads an ISO 8601 timestamp, or a bare date meaning the whole day (an end date
+// then covers that day up to its last instant, as Flowise does). Times are compared in UTC.
+func parseDate(s string, end bool) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+		return t.UTC(), nil
 	}
-	return time.Parse("2006-01-02", s)
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return t, err
+	}
+	if end {
+		t = t.AddDate(0, 0, 1).Add(-time.Nanosecond)
+	}
+	return t, nil
 }
 
 func (s *Server) listMessages(c *gin.Context) {

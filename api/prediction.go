@@ -68,6 +68,10 @@ func (s *Server) predict(c *gin.Context) {
 	if !bindJSON(c, &body) {
 		return
 	}
+	if msg, ok := validChatID(body.ChatID); !ok {
+		fail(c, http.StatusBadRequest, "%s", msg)
+		return
+	}
 	in, streaming, err := s.predictionInput(f, body)
 	if err != nil {
 		fail(c, http.StatusInternalServerError, "%s", err.Error())
@@ -81,7 +85,7 @@ func (s *Server) predict(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c, s.cfg.PredictionTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.PredictionTimeout)
 	defer cancel()
 	var res workflows.PredictionResult
 	if err := run.Get(ctx, &res); err != nil {
@@ -153,21 +157,31 @@ func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.Wor
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(
 			chatflowIDKey.ValueSet(in.Run.ChatflowID), chatIDKey.ValueSet(in.Run.ChatID))
 	}
-	ctx, cancel := context.WithTimeout(c, startTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
 	defer cancel()
 	run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.PredictionWorkflow, in)
 	if err == nil {
 		return run, true
 	}
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
+	var invalid *serviceerror.InvalidArgument
+	switch {
+	case errors.As(err, &started):
 		fail(c, http.StatusConflict, "A prediction for chat %s is already running; wait for it or abort it", in.Run.ChatID)
-		return nil, false
+	case errors.As(err, &invalid):
+		fail(c, http.StatusBadRequest, "The prediction was refused: %s", invalid.Message)
+	default:
+		s.unavailable(c, "start prediction", err)
 	}
-	s.log.Error("start prediction", "chatflowId", in.Run.ChatflowID, "error", err)
+	return nil, false
+}
+
+// unavailable answers 503 with Retry-After when Temporal cannot be reached in time, so clients
+// and load balancers back off instead of hanging.
+func (s *Server) unavailable(c *gin.Context, what string, err error) {
+	s.log.Error(what, "error", err)
 	c.Header("Retry-After", "5")
 	fail(c, http.StatusServiceUnavailable, "The workflow service is unavailable; try again shortly")
-	return nil, false
 }
 
 // runError turns a failed run into a status and a message for the caller.
@@ -213,7 +227,7 @@ func answer(in workflows.PredictionInput, res workflows.PredictionResult, metada
 }
 
 func (s *Server) abort(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c, startTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
 	defer cancel()
 	err := s.temporal.CancelWorkflow(ctx, WorkflowID(c.Param("id"), c.Param("chatId")), "")
 	var missing *serviceerror.NotFound
@@ -221,9 +235,7 @@ func (s *Server) abort(c *gin.Context) {
 	case errors.As(err, &missing):
 		fail(c, http.StatusNotFound, "No running prediction for chat %s", c.Param("chatId"))
 	case err != nil:
-		s.log.Error("abort prediction", "error", err)
-		c.Header("Retry-After", "5")
-		fail(c, http.StatusServiceUnavailable, "The workflow service is unavailable; try again shortly")
+		s.unavailable(c, "abort prediction", err)
 	default:
 		c.JSON(http.StatusOK, gin.H{"status": 200, "message": "Chat message aborted"})
 	}
@@ -238,3 +250,16 @@ func deref(s *string) string {
 
 // startTimeout bounds calls that only ask Temporal to do something (start, cancel).
 const startTimeout = 10 * time.Second
+
+// validChatID keeps chat ids usable in workflow ids: short and printable.
+func validChatID(id string) (string, bool) {
+	if len(id) > 200 {
+		return "chatId must be at most 200 characters", false
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return "chatId must not contain control characters", false
+		}
+	}
+	return "", true
+}

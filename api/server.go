@@ -62,6 +62,8 @@ func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// Handlers pass c as a context: let it carry the request's cancellation and deadline.
+	r.ContextWithFallback = true
 	r.Use(s.recoverer(), s.limitBody())
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/flowgate/flowgate/stream"
 	"github.com/flowgate/flowgate/workflows"
 )
 
@@ -68,7 +69,9 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c, s.cfg.PredictionTimeout)
+	// The request's own context, not the pooled gin.Context: the goroutine below may outlive
+	// the handler by a moment.
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.PredictionTimeout)
 	defer cancel()
 	type outcome struct {
 		res workflows.PredictionResult
@@ -85,22 +88,24 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 	if w.event("start", "") != nil {
 		return
 	}
-	var streamed strings.Builder // the tokens sent so far
+	var tokens tokenDedup
 	forward := func() bool {
 		for _, ev := range sub.Drain() {
+			data := ev.Data
 			if ev.Name == "token" {
-				var tok string
-				if json.Unmarshal(ev.Data, &tok) == nil {
-					streamed.WriteString(tok)
+				rest, ok := tokens.add(ev)
+				if !ok {
+					continue
 				}
+				data = rest
 			}
-			if w.event(ev.Name, ev.Data) != nil {
+			if w.event(ev.Name, data) != nil {
 				return false
 			}
 		}
 		return true
 	}
-	idle := time.NewTicker(s.cfg.HeartbeatInterval)
+	idle := time.NewTimer(s.cfg.HeartbeatInterval)
 	defer idle.Stop()
 	for {
 		select {
@@ -108,6 +113,7 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 			if !forward() {
 				return
 			}
+			idle.Reset(s.cfg.HeartbeatInterval) // heartbeats only on idle streams
 		case o := <-done:
 			// Every token was published before the node finished, so draining now delivers
 			// the rest before metadata.
@@ -120,7 +126,7 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 			} else {
 				// Whatever did not arrive as tokens (a broker that dropped some, or a model
 				// that answered at once) is sent now, so the tokens always add up to the text.
-				if rest, ok := strings.CutPrefix(o.res.Text, streamed.String()); ok && rest != "" {
+				if rest, ok := strings.CutPrefix(o.res.Text, tokens.sent.String()); ok && rest != "" {
 					_ = w.event("token", rest)
 				}
 				_ = w.event("metadata", answer(in, o.res, true))
@@ -131,9 +137,41 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 			if w.comment("heartbeat") != nil {
 				return
 			}
+			idle.Reset(s.cfg.HeartbeatInterval)
 		case <-c.Request.Context().Done():
 			// The client left; the run goes on and its messages are saved.
 			return
 		}
 	}
+}
+
+// tokenDedup makes a retried node's second stream invisible to the client: tokens of a new
+// attempt are held back until that attempt has repeated what the client already has, and only
+// what goes beyond it is sent.
+type tokenDedup struct {
+	sent    strings.Builder // what the client has received
+	attempt int32
+	current strings.Builder // what the current attempt has produced
+}
+
+// add takes a token event and returns the text to send, if any.
+func (d *tokenDedup) add(ev stream.Event) (json.RawMessage, bool) {
+	var tok string
+	if json.Unmarshal(ev.Data, &tok) != nil {
+		return nil, false
+	}
+	if ev.Attempt != d.attempt {
+		d.attempt = ev.Attempt
+		d.current.Reset()
+	}
+	d.current.WriteString(tok)
+	rest, ok := strings.CutPrefix(d.current.String(), d.sent.String())
+	if !ok || rest == "" {
+		// Either still repeating what was sent, or a retry that answered differently: the
+		// client cannot unsee tokens, so nothing more is streamed from this attempt.
+		return nil, false
+	}
+	d.sent.WriteString(rest)
+	raw, _ := json.Marshal(rest)
+	return raw, true
 }

@@ -40,6 +40,7 @@ type App struct {
 	http     *http.Server
 	listener net.Listener
 	serveErr chan error
+	closers  []func()
 }
 
 // Options choose which tiers this process runs.
@@ -78,8 +79,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 
-	// One process: the worker publishes tokens straight to the API's subscribers.
-	broker := stream.NewLocal()
+	broker, err := a.broker(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if opts.Worker {
 		a.worker = worker.New(a.temporal, cfg.QueueName, worker.Options{
 			MaxConcurrentActivityExecutionSize: cfg.WorkerConcurrency,
@@ -140,6 +143,21 @@ func (a *App) serve(addr string, h http.Handler) error {
 	return nil
 }
 
+// broker picks how streamed tokens travel. With SQLite there is one process, and tokens go
+// straight from the worker to the API in memory. With PostgreSQL several processes may run
+// nodes, so tokens go through the database every one of them shares.
+func (a *App) broker(ctx context.Context) (stream.Broker, error) {
+	if a.cfg.Database.Type != "postgres" {
+		return stream.NewLocal(), nil
+	}
+	pg, err := stream.NewPostgres(ctx, models.PostgresDSN(a.cfg.Database), a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, pg.Close)
+	return pg, nil
+}
+
 // Addr is the address this process serves HTTP on: the API, or a worker's probes.
 func (a *App) Addr() string {
 	if a.listener == nil {
@@ -176,6 +194,10 @@ func (a *App) close() {
 		a.worker.Stop()
 		a.worker = nil
 	}
+	for _, c := range a.closers {
+		c()
+	}
+	a.closers = nil
 	if a.temporal != nil {
 		a.temporal.Close()
 		a.temporal = nil

@@ -242,6 +242,14 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// Hand activities and first workflow tasks straight to the worker that asked for them.
 		dynamicconfig.EnableActivityEagerExecution.Key(): true,
 		dynamicconfig.EnableEagerWorkflowStart.Key():     true,
+		// Every workflow task (and any activity task not started eagerly) reaches matching
+		// through the shard's transfer queue reader, and each read waits on a token bucket of
+		// this many reads per second per shard (default 20, burst 20). With one shard a run of
+		// sequential activities outruns it after ~20 tasks, and from then on every dispatch
+		// waits ~45 ms for a token. Reads happen only when a task is written (or once a
+		// minute), so raising the cap removes the wait without changing what is persisted or
+		// when; history.persistenceMaxQPS still bounds this host's database load.
+		dynamicconfig.TransferProcessorMaxPollRPS.Key(): 1000,
 	}
 }
 

@@ -108,6 +108,12 @@ func (n Node) IsStickyNote() bool {
 	return n.Type == "stickyNote" || n.Data.Name == "stickyNote" || n.Data.Name == "stickyNoteAgentflow"
 }
 
+// StreamingOff reports a model node whose streaming input is turned off (absent means on).
+func (n Node) StreamingOff() bool {
+	v, ok := n.Data.Inputs["streaming"]
+	return ok && (v == false || v == "false")
+}
+
 // Input returns a node input as a string ("" when absent); numbers and booleans are formatted.
 func (n Node) Input(name string) string {
 	return stringify(n.Data.Inputs[name])

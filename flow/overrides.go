@@ -73,6 +73,10 @@ var reservedOverrideKeys = map[string]bool{"sessionId": true, "vars": true}
 // promptValues); null leaves the input unchanged.
 func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) *Plan {
 	out := &Plan{Ending: p.Ending, Steps: make([]Step, len(p.Steps))}
+	ids := make(map[string]bool, len(p.Steps))
+	for _, s := range p.Steps {
+		ids[s.Node.ID] = true
+	}
 	for i, s := range p.Steps {
 		n := s.Node
 		n.Data.Inputs = maps.Clone(n.Data.Inputs)
@@ -83,7 +87,7 @@ func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) *P
 			if reservedOverrideKeys[key] || !policy.allows(n.Data.Label, key) {
 				continue
 			}
-			if v, ok := overrideValue(n, key, override[key]); ok {
+			if v, ok := overrideValue(n, key, override[key], ids); ok {
 				n.Data.Inputs[key] = v
 			}
 		}
@@ -92,7 +96,7 @@ func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) *P
 	return out
 }
 
-func overrideValue(n Node, key string, v any) (any, bool) {
+func overrideValue(n Node, key string, v any, nodeIDs map[string]bool) (any, bool) {
 	switch t := v.(type) {
 	case nil:
 		// Flowise only applies a truthy override value; null leaves the input as drawn.
@@ -112,7 +116,7 @@ func overrideValue(n Node, key string, v any) (any, bool) {
 		// An object keyed by other nodes' ids is not for this node, whatever this node's
 		// input holds.
 		for k := range t {
-			if looksLikeNodeID(k) {
+			if nodeIDs[k] {
 				return nil, false
 			}
 		}
@@ -145,13 +149,4 @@ func objectInput(v any) (map[string]any, bool) {
 		return obj, true
 	}
 	return nil, false
-}
-
-// looksLikeNodeID matches Flowise node ids such as "chatOpenAI_0".
-func looksLikeNodeID(s string) bool {
-	i := len(s) - 1
-	for i >= 0 && s[i] >= '0' && s[i] <= '9' {
-		i--
-	}
-	return i > 0 && i < len(s)-1 && s[i] == '_'
 }

@@ -304,3 +304,13 @@ func TestParseAPIConfig(t *testing.T) {
 	require.True(t, flow.IsFlowError(err))
 	require.Contains(t, err.Error(), "apiConfig is not valid JSON")
 }
+
+// A promptValues key that merely looks like a node id ("item_2") is a value to merge, not a
+// target: only ids of nodes in the flow select a node.
+func TestApplyOverridesKeysThatLookLikeNodeIDs(t *testing.T) {
+	policy := flow.OverridePolicy{Status: true, Nodes: map[string][]flow.OverrideInput{
+		"Prompt Template": {{Name: "promptValues", Enabled: true}},
+	}}
+	got := overridePlan(t).ApplyOverrides(policy, map[string]any{"promptValues": map[string]any{"item_2": "x"}})
+	require.Equal(t, "x", inputsOf(got, "promptTemplate_0")["promptValues"].(map[string]any)["item_2"])
+}

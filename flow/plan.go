@@ -172,7 +172,7 @@ func (p *Plan) CanStream() bool {
 		if c != CategoryChatModels && c != CategoryLLMs {
 			continue
 		}
-		if v, ok := s.Node.Data.Inputs["streaming"]; ok && (v == false || v == "false") {
+		if s.Node.StreamingOff() {
 			return false
 		}
 		hasModel = true

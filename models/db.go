@@ -53,7 +53,7 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 			setPool(db, 4)
 		}
 	case "postgres":
-		db, err = gorm.Open(postgres.Open(postgresDSN(cfg)), gcfg)
+		db, err = gorm.Open(postgres.Open(PostgresDSN(cfg)), gcfg)
 		if err == nil {
 			setPool(db, max(cfg.MaxOpenConns, 10))
 		}
@@ -85,7 +85,8 @@ func setPool(db *gorm.DB, n int) {
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 }
 
-func postgresDSN(cfg DBConfig) string {
+// PostgresDSN is the connection URL of a postgres DBConfig.
+func PostgresDSN(cfg DBConfig) string {
 	u := url.URL{
 		Scheme: "postgres",
 		User:   url.UserPassword(cfg.User, cfg.Password),

@@ -19,6 +19,9 @@ var migrations = []migration{
 	{1, "chat flows, messages and credentials", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&ChatFlow{}, &ChatMessage{}, &Credential{})
 	}},
+	{2, "stream events for streaming across processes", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&StreamEvent{})
+	}},
 }
 
 // schemaMigration records an applied step.

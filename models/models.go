@@ -68,3 +68,16 @@ type Credential struct {
 }
 
 func (Credential) TableName() string { return "credential" }
+
+// StreamEvent is one event of a streaming prediction, kept briefly so that an API process other
+// than the worker's can read it, and a client that reconnects can resume after the last id it saw.
+type StreamEvent struct {
+	ID        int64     `gorm:"column:id;primaryKey;autoIncrement"`
+	Topic     string    `gorm:"column:topic;type:varchar(64);not null;index:idx_stream_event_topic_id,priority:1"`
+	Attempt   int32     `gorm:"column:attempt;not null;default:1"`
+	Name      string    `gorm:"column:name;type:varchar(64);not null"`
+	Data      string    `gorm:"column:data;type:text;not null"`
+	CreatedAt time.Time `gorm:"column:created_at;not null;index"`
+}
+
+func (StreamEvent) TableName() string { return "flowgate_stream_event" }

@@ -123,6 +123,10 @@ var Kinds = []string{
 	"promptTemplate",
 }
 
+// CallsModel reports the kinds whose activity calls a model provider: slow, costly and worth
+// retrying, unlike the kinds that only configure or read memory.
+func CallsModel(kind string) bool { return kind == "llmChain" || kind == "conversationChain" }
+
 // Known reports whether kind is in Kinds.
 func Known(kind string) bool {
 	for _, k := range Kinds {

@@ -168,25 +168,19 @@ func readOrCreateKeyFile(path string) (string, error) {
 	return readKeyFile(path)
 }
 
-// readKeyFile reads a passphrase the way Flowise does, verbatim, except that
-// one trailing line ending is dropped. Flowise never writes one, so a trailing
-// newline can only come from someone editing the file by hand, and Flowise
-// would then have used a passphrase ending in "\n" that the editor's user did
-// not mean; trimming it is the less surprising choice. Any other whitespace is
-// kept, since it may be part of a deliberately chosen passphrase.
+// readKeyFile reads a passphrase the way Flowise does: verbatim, trailing newline
+// and all. A Flowise that read a hand-edited key file encrypted its credentials
+// with that newline in the passphrase; trimming it would lose them.
 func readKeyFile(path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("reading key file: %w", err)
 	}
 	passphrase := string(data)
-	if trimmed, ok := strings.CutSuffix(passphrase, "\n"); ok {
-		passphrase = strings.TrimSuffix(trimmed, "\r")
-	}
-	if passphrase == "" {
+	if strings.TrimSpace(passphrase) == "" {
 		// An empty passphrase is almost certainly a truncated file; refusing
 		// it beats encrypting credentials with a key anyone can guess.
-		return "", fmt.Errorf("key file %s is empty", path)
+		return "", fmt.Errorf("key file %s is empty or blank", path)
 	}
 	return passphrase, nil
 }

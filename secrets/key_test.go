@@ -59,11 +59,10 @@ func TestResolveKeyReadsExistingFile(t *testing.T) {
 	tests := map[string]struct {
 		content, want string
 	}{
-		"as Flowise writes it":      {content: "5KNGX/yQ5JZZRXSU7TxznYgl+Cacli2j", want: "5KNGX/yQ5JZZRXSU7TxznYgl+Cacli2j"},
-		"editor newline":            {content: "abc\n", want: "abc"},
-		"editor CRLF":               {content: "abc\r\n", want: "abc"},
-		"only one newline trimmed":  {content: "abc\n\n", want: "abc\n"},
-		"other whitespace verbatim": {content: " abc \t", want: " abc \t"},
+		"as Flowise writes it":         {content: "5KNGX/yQ5JZZRXSU7TxznYgl+Cacli2j", want: "5KNGX/yQ5JZZRXSU7TxznYgl+Cacli2j"},
+		"newline kept as Flowise does": {content: "abc\n", want: "abc\n"},
+		"CRLF kept":                    {content: "abc\r\n", want: "abc\r\n"},
+		"other whitespace verbatim":    {content: " abc \t", want: " abc \t"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -14,13 +14,16 @@ type Event struct {
 	Seq  int64           `json:"seq"`
 	Name string          `json:"event"`
 	Data json.RawMessage `json:"data"`
+	// Attempt is the activity attempt that published the event: a retried node streams its
+	// answer again, and the reader uses this to send the client each token only once.
+	Attempt int32 `json:"attempt,omitempty"`
 }
 
 // Publisher is what activities see.
 type Publisher interface {
 	// Publish delivers an event to the subscriber of topic, if any. It never blocks on a slow
 	// reader: a node must not stall because a client reads slowly.
-	Publish(ctx context.Context, topic string, name string, data any) error
+	Publish(ctx context.Context, topic string, attempt int32, name string, data any) error
 }
 
 // Subscription is a reader's side of one topic.
@@ -57,7 +60,7 @@ type localSub struct {
 }
 
 // Publish appends to the subscriber's queue; events for a topic nobody reads are dropped.
-func (b *Local) Publish(_ context.Context, topic, name string, data any) error {
+func (b *Local) Publish(_ context.Context, topic string, attempt int32, name string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return err
@@ -70,7 +73,7 @@ func (b *Local) Publish(_ context.Context, topic, name string, data any) error {
 	}
 	s.mu.Lock()
 	s.seq++
-	s.queue = append(s.queue, Event{Seq: s.seq, Name: name, Data: raw})
+	s.queue = append(s.queue, Event{Seq: s.seq, Name: name, Data: raw, Attempt: attempt})
 	s.mu.Unlock()
 	select {
 	case s.ready <- struct{}{}:

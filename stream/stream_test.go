@@ -21,7 +21,7 @@ func TestLocalDeliversInOrderWithoutLoss(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for i := range n {
-			require.NoError(t, b.Publish(context.Background(), "run-1", "token", i))
+			require.NoError(t, b.Publish(context.Background(), "run-1", 1, "token", i))
 		}
 	}()
 	var got []int
@@ -49,15 +49,15 @@ func TestLocalDeliversInOrderWithoutLoss(t *testing.T) {
 func TestLocalTopicsAreSeparateAndClosed(t *testing.T) {
 	b := NewLocal()
 	a, c := b.Subscribe("a"), b.Subscribe("c")
-	require.NoError(t, b.Publish(context.Background(), "a", "token", "for a"))
-	require.NoError(t, b.Publish(context.Background(), "nobody", "token", "dropped"))
+	require.NoError(t, b.Publish(context.Background(), "a", 1, "token", "for a"))
+	require.NoError(t, b.Publish(context.Background(), "nobody", 1, "token", "dropped"))
 	require.Len(t, a.Drain(), 1)
 	require.Empty(t, c.Drain())
 	require.Equal(t, 2, b.Subscribers())
 	a.Close()
 	c.Close()
 	require.Zero(t, b.Subscribers(), "closed subscriptions leave nothing behind")
-	require.NoError(t, b.Publish(context.Background(), "a", "token", "after close"))
+	require.NoError(t, b.Publish(context.Background(), "a", 1, "token", "after close"))
 }
 
 func TestLocalPublishNeverBlocksOnASlowReader(t *testing.T) {
@@ -67,7 +67,7 @@ func TestLocalPublishNeverBlocksOnASlowReader(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		for range 1000 {
-			_ = b.Publish(context.Background(), "slow", "token", "x")
+			_ = b.Publish(context.Background(), "slow", 1, "token", "x")
 		}
 		close(done)
 	}()

@@ -90,8 +90,15 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		ChatType:      in.ChatType,
 		LeadEmail:     in.LeadEmail,
 	}
-	sctx := workflow.WithActivityOptions(ctx, storeOptions)
-	if err := workflow.ExecuteActivity(sctx, node.SaveMessagesActivity, save).Get(ctx, nil); err != nil {
+	// The save is the commit point: once it is scheduled it runs to the end even if the run is
+	// aborted meanwhile, so a caller told "aborted" never finds the turn half saved.
+	if ctx.Err() != nil { // aborted after the last node: nothing is saved
+		return PredictionResult{}, temporal.NewCanceledError()
+	}
+	saveCtx, cancelSave := workflow.NewDisconnectedContext(ctx)
+	defer cancelSave()
+	sctx := workflow.WithActivityOptions(saveCtx, storeOptions)
+	if err := workflow.ExecuteActivity(sctx, node.SaveMessagesActivity, save).Get(sctx, nil); err != nil {
 		return PredictionResult{}, fmt.Errorf("save chat messages: %w", err)
 	}
 	res.ChatMessageID = ids[1]
@@ -131,8 +138,10 @@ var (
 
 	// Model calls are slow and worth retrying, possibly on another worker. The heartbeat lets
 	// an abort reach a running call and lets a dead worker's attempt be retried quickly.
+	// An attempt is bounded well inside the run's deadline so that a provider that hangs
+	// leaves time for a retry.
 	modelCallOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    5 * time.Minute,
+		StartToCloseTimeout:    2 * time.Minute,
 		ScheduleToCloseTimeout: 10 * time.Minute,
 		HeartbeatTimeout:       20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -158,12 +167,11 @@ var (
 	storeOptions = quickOptions
 )
 
-// activityOptions picks the policy by node category: chains call models, the rest configure.
+// activityOptions picks the policy by node kind (not by the category the flow file claims):
+// model calls get long, heartbeated attempts; the rest configure and fail fast.
 func activityOptions(n flow.Node) workflow.ActivityOptions {
-	switch n.Data.Category {
-	case flow.CategoryChains, flow.CategoryAgents, flow.CategoryEngine:
+	if node.CallsModel(n.Data.Name) {
 		return modelCallOptions
-	default:
-		return quickOptions
 	}
+	return quickOptions
 }

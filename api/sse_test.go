@@ -1,0 +1,45 @@
+package api
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowgate/flowgate/stream"
+)
+
+func token(attempt int32, s string) stream.Event {
+	raw, _ := json.Marshal(s)
+	return stream.Event{Name: "token", Data: raw, Attempt: attempt}
+}
+
+// A node retried in the middle of its answer streams it again from the start; the client must
+// see every token once and end with exactly the answer.
+func TestTokenDedupAcrossRetries(t *testing.T) {
+	var d tokenDedup
+	var got strings.Builder
+	for _, ev := range []stream.Event{
+		token(1, "Hel"), token(1, "lo, "), // attempt 1 dies here
+		token(2, "He"), token(2, "llo"), token(2, ", wor"), token(2, "ld"),
+	} {
+		if raw, ok := d.add(ev); ok {
+			var s string
+			require.NoError(t, json.Unmarshal(raw, &s))
+			got.WriteString(s)
+		}
+	}
+	require.Equal(t, "Hello, world", got.String())
+}
+
+func TestTokenDedupStopsWhenARetryDiverges(t *testing.T) {
+	var d tokenDedup
+	_, ok := d.add(token(1, "Yes"))
+	require.True(t, ok)
+	_, ok = d.add(token(2, "No, "))
+	require.False(t, ok)
+	_, ok = d.add(token(2, "Yes and more"))
+	require.False(t, ok, "nothing contradicting what the client saw is streamed")
+	require.Equal(t, "Yes", d.sent.String())
+}
