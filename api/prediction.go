@@ -64,6 +64,10 @@ func (s *Server) predict(c *gin.Context) {
 		s.failErr(c, "Chatflow", err)
 		return
 	}
+	if last := c.GetHeader("Last-Event-ID"); last != "" {
+		s.resumeStreaming(c, last)
+		return
+	}
 	var body predictionBody
 	if !bindJSON(c, &body) {
 		return
@@ -93,7 +97,7 @@ func (s *Server) predict(c *gin.Context) {
 		fail(c, status, "%s", msg)
 		return
 	}
-	c.JSON(http.StatusOK, answer(in, res, false))
+	c.JSON(http.StatusOK, answer(in, res))
 }
 
 // predictionInput compiles the flow and resolves the request into the run's immutable input.
@@ -207,21 +211,19 @@ func (s *Server) runError(err error) (int, string) {
 }
 
 // answer is Flowise's JSON response; streaming reuses its fields for the metadata event.
-func answer(in workflows.PredictionInput, res workflows.PredictionResult, metadata bool) gin.H {
+func answer(in workflows.PredictionInput, res workflows.PredictionResult) gin.H {
 	out := gin.H{
+		"text":          res.Text,
 		"chatId":        in.Run.ChatID,
 		"chatMessageId": res.ChatMessageID,
 		"question":      in.Run.Question,
+		"isStreamValid": false,
 	}
-	if res.SessionID != "" || metadata {
+	if res.SessionID != "" {
 		out["sessionId"] = in.Run.SessionID
 	}
 	if res.MemoryType != "" {
 		out["memoryType"] = res.MemoryType
-	}
-	if !metadata {
-		out["text"] = res.Text
-		out["isStreamValid"] = in.Run.StreamTopic != ""
 	}
 	return out
 }

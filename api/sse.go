@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
 
 	"github.com/flowgate/flowgate/stream"
 	"github.com/flowgate/flowgate/workflows"
@@ -18,20 +21,24 @@ import (
 type sseWriter struct {
 	w   gin.ResponseWriter
 	buf bytes.Buffer
+	// topic, when set, makes events carry "id:<topic>.<seq>" so a client can resume.
+	topic string
 }
 
-func newSSEWriter(c *gin.Context) *sseWriter {
+func newSSEWriter(c *gin.Context, topic string) *sseWriter {
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Connection", "keep-alive")
 	h.Set("X-Accel-Buffering", "no")
 	c.Status(http.StatusOK)
-	return &sseWriter{w: c.Writer}
+	return &sseWriter{w: c.Writer, topic: topic}
 }
 
-// event writes one event; data is a value or already encoded JSON (json.RawMessage).
-func (w *sseWriter) event(name string, data any) error {
+// event writes one event; data is a value or already encoded JSON (json.RawMessage). An event
+// with a broker sequence number gets an id line after its data line, where clients that read
+// Flowise's two-line framing do not trip over it.
+func (w *sseWriter) event(name string, data any, seq int64) error {
 	w.buf.Reset()
 	w.buf.WriteString("message:\ndata:")
 	enc := json.NewEncoder(&w.buf)
@@ -43,6 +50,9 @@ func (w *sseWriter) event(name string, data any) error {
 		return err
 	}
 	w.buf.Truncate(w.buf.Len() - 1) // Encode's newline
+	if w.topic != "" && seq > 0 {
+		fmt.Fprintf(&w.buf, "\nid:%s.%d", w.topic, seq)
+	}
 	w.buf.WriteString("\n\n")
 	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
 		return err
@@ -59,6 +69,21 @@ func (w *sseWriter) comment(text string) error {
 	return nil
 }
 
+// runInfo is the first event of a resumable stream: what an API replica that did not start
+// the run needs to follow it and to close the stream the way Flowise does.
+type runInfo struct {
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId"`
+	ChatID     string `json:"chatId"`
+	SessionID  string `json:"sessionId"`
+	Question   string `json:"question"`
+}
+
+// resumer is a broker that keeps events, so a client can reconnect and continue.
+type resumer interface {
+	SubscribeAfter(topic string, after int64) stream.Subscription
+}
+
 // predictStreaming answers as SSE: start, the ending node's tokens as the broker delivers them,
 // then metadata and end; on failure error then end, with status 200 as Flowise does.
 func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) {
@@ -69,6 +94,71 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 	if !ok {
 		return
 	}
+	info := runInfo{WorkflowID: run.GetID(), RunID: run.GetRunID(), ChatID: in.Run.ChatID, SessionID: in.Run.SessionID, Question: in.Run.Question}
+	topic := ""
+	if _, ok := s.broker.(resumer); ok {
+		if err := s.broker.Publish(c, in.Run.StreamTopic, 0, runEvent, info); err != nil {
+			s.log.Warn("stream will not be resumable", "error", err)
+		} else {
+			topic = in.Run.StreamTopic
+		}
+	}
+	w := newSSEWriter(c, topic)
+	if w.event("start", "", 0) != nil {
+		return
+	}
+	s.relay(c, w, sub, run, info, 0)
+}
+
+// runEvent names the broker event that describes the run; clients never see it.
+const runEvent = "flowgate:run"
+
+// resumeStreaming continues a stream after the event id a reconnecting client last saw
+// (Last-Event-ID), on whichever replica the client reached.
+func (s *Server) resumeStreaming(c *gin.Context, lastEventID string) {
+	r, ok := s.broker.(resumer)
+	topic, seqText, found := strings.Cut(lastEventID, ".")
+	last, err := strconv.ParseInt(seqText, 10, 64)
+	if !ok || !found || err != nil || topic == "" {
+		fail(c, http.StatusBadRequest, "Last-Event-ID %q does not name a stream this server can resume", lastEventID)
+		return
+	}
+	sub := r.SubscribeAfter(topic, 0)
+	defer sub.Close()
+	var info runInfo
+	var replay []stream.Event
+	deadline := time.NewTimer(startTimeout)
+	defer deadline.Stop()
+	for info.WorkflowID == "" {
+		select {
+		case <-sub.Ready():
+			for _, ev := range sub.Drain() {
+				if ev.Name == runEvent {
+					_ = json.Unmarshal(ev.Data, &info)
+				} else {
+					replay = append(replay, ev)
+				}
+			}
+		case <-deadline.C:
+			fail(c, http.StatusNotFound, "Stream %s not found or expired", topic)
+			return
+		case <-c.Request.Context().Done():
+			return
+		}
+	}
+	run := s.temporal.GetWorkflow(c.Request.Context(), info.WorkflowID, info.RunID)
+	w := newSSEWriter(c, topic)
+	s.relayFrom(c, w, sub, run, info, last, replay)
+}
+
+// relay forwards the run's events until it ends, then closes the stream.
+func (s *Server) relay(c *gin.Context, w *sseWriter, sub stream.Subscription, run client.WorkflowRun, info runInfo, after int64) {
+	s.relayFrom(c, w, sub, run, info, after, nil)
+}
+
+// relayFrom is relay with events already read: those up to after were delivered before the
+// client reconnected and only count as sent.
+func (s *Server) relayFrom(c *gin.Context, w *sseWriter, sub stream.Subscription, run client.WorkflowRun, info runInfo, after int64, pending []stream.Event) {
 	// The request's own context, not the pooled gin.Context: the goroutine below may outlive
 	// the handler by a moment.
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.PredictionTimeout)
@@ -84,13 +174,12 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 		done <- o
 	}()
 
-	w := newSSEWriter(c)
-	if w.event("start", "") != nil {
-		return
-	}
 	var tokens tokenDedup
-	forward := func() bool {
-		for _, ev := range sub.Drain() {
+	forward := func(events []stream.Event) bool {
+		for _, ev := range events {
+			if ev.Name == runEvent {
+				continue
+			}
 			data := ev.Data
 			if ev.Name == "token" {
 				rest, ok := tokens.add(ev)
@@ -99,39 +188,45 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 				}
 				data = rest
 			}
-			if w.event(ev.Name, data) != nil {
+			if ev.Seq <= after {
+				continue // the client has it
+			}
+			if w.event(ev.Name, data, ev.Seq) != nil {
 				return false
 			}
 		}
 		return true
+	}
+	if !forward(pending) {
+		return
 	}
 	idle := time.NewTimer(s.cfg.HeartbeatInterval)
 	defer idle.Stop()
 	for {
 		select {
 		case <-sub.Ready():
-			if !forward() {
+			if !forward(sub.Drain()) {
 				return
 			}
 			idle.Reset(s.cfg.HeartbeatInterval) // heartbeats only on idle streams
 		case o := <-done:
 			// Every token was published before the node finished, so draining now delivers
 			// the rest before metadata.
-			if !forward() {
+			if !forward(sub.Drain()) {
 				return
 			}
 			if o.err != nil {
 				_, msg := s.runError(o.err)
-				_ = w.event("error", msg)
+				_ = w.event("error", msg, 0)
 			} else {
 				// Whatever did not arrive as tokens (a broker that dropped some, or a model
 				// that answered at once) is sent now, so the tokens always add up to the text.
 				if rest, ok := strings.CutPrefix(o.res.Text, tokens.sent.String()); ok && rest != "" {
-					_ = w.event("token", rest)
+					_ = w.event("token", rest, 0)
 				}
-				_ = w.event("metadata", answer(in, o.res, true))
+				_ = w.event("metadata", metadata(info, o.res), 0)
 			}
-			_ = w.event("end", "[DONE]")
+			_ = w.event("end", "[DONE]", 0)
 			return
 		case <-idle.C:
 			if w.comment("heartbeat") != nil {
@@ -143,6 +238,15 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 			return
 		}
 	}
+}
+
+// metadata is the stream's closing summary, as Flowise sends it.
+func metadata(info runInfo, res workflows.PredictionResult) gin.H {
+	out := gin.H{"chatId": info.ChatID, "chatMessageId": res.ChatMessageID, "question": info.Question, "sessionId": info.SessionID}
+	if res.MemoryType != "" {
+		out["memoryType"] = res.MemoryType
+	}
+	return out
 }
 
 // tokenDedup makes a retried node's second stream invisible to the client: tokens of a new

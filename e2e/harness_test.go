@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -268,7 +267,8 @@ func (h *harness) stream(flowID string, body map[string]any) (*http.Response, []
 	return resp, parseSSE(h.t, all)
 }
 
-// parseSSE splits a body into events; every block must be "message:\ndata:<json>" or a comment.
+// parseSSE splits a body into events; every block must be Flowise's framing (see decodeBlock)
+// or a comment.
 func parseSSE(t *testing.T, body []byte) []sseEvent {
 	t.Helper()
 	var events []sseEvent
@@ -278,15 +278,7 @@ func parseSSE(t *testing.T, body []byte) []sseEvent {
 		if strings.HasPrefix(b, ":") {
 			continue
 		}
-		sc := bufio.NewScanner(strings.NewReader(b))
-		require.True(t, sc.Scan())
-		require.Equal(t, "message:", sc.Text(), "block %q", b)
-		require.True(t, sc.Scan())
-		line := sc.Text()
-		require.True(t, strings.HasPrefix(line, "data:"), "block %q", b)
-		require.False(t, sc.Scan(), "one data line per event: %q", b)
-		var ev sseEvent
-		require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "data:")), &ev), "block %q", b)
+		ev, _ := decodeBlock(t, b)
 		events = append(events, ev)
 	}
 	return events
