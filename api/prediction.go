@@ -155,6 +155,9 @@ func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.Wor
 		// Without this the SDK hands back the chat's running run, and a second question
 		// would get the first one's answer.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		// In one process the first workflow task goes straight to the local worker, one
+		// round trip through matching fewer; elsewhere the SDK starts normally.
+		EnableEagerStart: true,
 		Memo:                                     map[string]any{"chatflowId": in.Run.ChatflowID, "chatId": in.Run.ChatID, "sessionId": in.Run.SessionID},
 	}
 	if s.cfg.SearchAttributes {

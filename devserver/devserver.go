@@ -250,6 +250,13 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// minute), so raising the cap removes the wait without changing what is persisted or
 		// when; history.persistenceMaxQPS still bounds this host's database load.
 		dynamicconfig.TransferProcessorMaxPollRPS.Key(): 1000,
+		// A caller waiting for a run's result long-polls history, which wakes it through a
+		// one-slot channel and drops a notification when the slot is still full
+		// (service/history/events/notifier.go). Once runs finish in tens of milliseconds, the
+		// close notification is sometimes dropped behind the previous one and the caller
+		// waits out the whole poll (default 20 s) before asking again. Ending each poll after
+		// 1 s bounds that stall; the SDK simply polls again, which costs one cached read.
+		dynamicconfig.HistoryLongPollExpirationInterval.Key(): time.Second,
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 type flowgateProcess struct {
 	cmd     *exec.Cmd
 	api, ui string
+	match   []string // submatches of the line that said the process was ready
 	exited  chan error
 	output  *lockedWriter
 }
@@ -54,7 +55,7 @@ var (
 )
 
 var (
-	apiLine = regexp.MustCompile(`Flowgate API: http://\[::\]:(\d+)/api/v1`)
+	apiLine = regexp.MustCompile(`Flowgate API: http://(?:\[::\]|[^:/]+):(\d+)/api/v1`)
 	uiLine  = regexp.MustCompile(`Temporal Web UI: (http://\S+)`)
 )
 
@@ -62,9 +63,18 @@ var (
 // print its addresses.
 func startFlowgate(t *testing.T, bin, home string, env ...string) *flowgateProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "start")
-	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "PORT=0", "FLOWGATE_TEMPORAL_PORT=0", "FLOWGATE_TEMPORAL_UI_PORT=0"}
-	cmd.Env = append(cmd.Env, env...)
+	env = append([]string{"HOME=" + home, "PORT=0", "FLOWGATE_TEMPORAL_PORT=0", "FLOWGATE_TEMPORAL_UI_PORT=0"}, env...)
+	p := runFlowgate(t, bin, "start", env, apiLine)
+	p.api = "http://127.0.0.1:" + p.match[1]
+	return p
+}
+
+// runFlowgate runs `flowgate <command>` with env (and PATH) and waits until a line of its
+// output matches ready; the lines before it are scanned for the Web UI address.
+func runFlowgate(t *testing.T, bin, command string, env []string, ready *regexp.Regexp) *flowgateProcess {
+	t.Helper()
+	cmd := exec.Command(bin, command)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	p := &flowgateProcess{cmd: cmd, exited: make(chan error, 1), output: &lockedWriter{}}
@@ -84,18 +94,16 @@ func startFlowgate(t *testing.T, bin, home string, env ...string) *flowgateProce
 		p.exited <- cmd.Wait()
 	}()
 	timeout := time.After(90 * time.Second)
-	for p.api == "" {
+	for p.match == nil {
 		select {
 		case l, ok := <-lines:
-			require.True(t, ok, "flowgate exited before it was ready:\n%s", p.output.String())
+			require.True(t, ok, "flowgate %s exited before it was ready:\n%s", command, p.output.String())
 			if m := uiLine.FindStringSubmatch(l); m != nil {
 				p.ui = m[1]
 			}
-			if m := apiLine.FindStringSubmatch(l); m != nil {
-				p.api = "http://127.0.0.1:" + m[1]
-			}
+			p.match = ready.FindStringSubmatch(l)
 		case <-timeout:
-			t.Fatalf("flowgate did not start:\n%s", p.output.String())
+			t.Fatalf("flowgate %s did not start:\n%s", command, p.output.String())
 		}
 	}
 	go func() {

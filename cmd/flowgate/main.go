@@ -3,6 +3,8 @@
 //	flowgate start    API server; with MODE=main (default) also a worker, and with no
 //	                  TEMPORAL_ADDRESS an embedded Temporal server with its Web UI
 //	flowgate worker   the worker tier: runs flows from TEMPORAL_ADDRESS's task queue
+//	flowgate temporal only the embedded Temporal dev server and its Web UI, for trying
+//	                  queue mode on one machine
 //	flowgate version  print the version
 package main
 
@@ -38,6 +40,8 @@ commands:
   start     run the API (and, with MODE=main, a worker and, without TEMPORAL_ADDRESS, an
             embedded Temporal server with its Web UI)
   worker    run the worker tier against TEMPORAL_ADDRESS (health on WORKER_PORT)
+  temporal  run only the embedded Temporal dev server and its Web UI (FLOWGATE_TEMPORAL_PORT,
+            FLOWGATE_TEMPORAL_UI_PORT, state in DATABASE_PATH/temporal.db)
   version   print the version
 
 Settings come from environment variables with Flowise's names; see README.md.`
@@ -52,6 +56,8 @@ func run(args []string) error {
 		return start()
 	case "worker":
 		return worker()
+	case "temporal":
+		return temporalOnly()
 	case "version", "--version", "-v":
 		fmt.Println(app.Version)
 		return nil
@@ -77,25 +83,13 @@ func start() error {
 		if cfg.Mode == config.ModeQueue {
 			return errors.New("MODE=queue needs TEMPORAL_ADDRESS: workers in other processes cannot reach an embedded server")
 		}
-		dev, err := devserver.Start(devserver.Options{
-			DatabaseFile: filepath.Join(cfg.Database.Path, "temporal.db"),
-			FrontendPort: cfg.TemporalPort,
-			UIPort:       cfg.TemporalUIPort,
-			Namespace:    cfg.TemporalNamespace,
-			LogLevel:     os.Getenv("FLOWGATE_TEMPORAL_LOG_LEVEL"),
-			SearchAttributes: map[string]enumspb.IndexedValueType{
-				api.SearchAttributeNames[0]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-				api.SearchAttributeNames[1]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-			},
-		})
+		dev, err := startEmbedded(cfg, log)
 		if err != nil {
 			return fmt.Errorf("start embedded Temporal server (set TEMPORAL_ADDRESS to use an existing one): %w", err)
 		}
 		defer dev.Stop()
 		cfg.TemporalAddress = dev.FrontendAddress()
 		cfg.SearchAttributes = true
-		log.Info("embedded Temporal server started", "address", dev.FrontendAddress(), "ui", dev.UIAddress())
-		fmt.Printf("Temporal Web UI: %s\n", dev.UIAddress())
 	}
 
 	a, err := app.Start(ctx, cfg, app.Options{API: true, Worker: cfg.Mode == config.ModeMain}, log)
@@ -106,6 +100,52 @@ func start() error {
 		"namespace", cfg.TemporalNamespace, "taskQueue", cfg.QueueName)
 	fmt.Printf("Flowgate API: http://%s/api/v1\n", a.Addr())
 	return serveUntilSignal(ctx, a, log)
+}
+
+// startEmbedded starts the embedded Temporal server with its state in the database directory,
+// and the search attributes runs are tagged with.
+func startEmbedded(cfg config.Config, log *slog.Logger) (*devserver.Server, error) {
+	dev, err := devserver.Start(devserver.Options{
+		DatabaseFile: filepath.Join(cfg.Database.Path, "temporal.db"),
+		FrontendPort: cfg.TemporalPort,
+		UIPort:       cfg.TemporalUIPort,
+		Namespace:    cfg.TemporalNamespace,
+		LogLevel:     os.Getenv("FLOWGATE_TEMPORAL_LOG_LEVEL"),
+		SearchAttributes: map[string]enumspb.IndexedValueType{
+			api.SearchAttributeNames[0]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+			api.SearchAttributeNames[1]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("embedded Temporal server started", "address", dev.FrontendAddress(), "ui", dev.UIAddress())
+	fmt.Printf("Temporal frontend: %s\n", dev.FrontendAddress())
+	fmt.Printf("Temporal Web UI: %s\n", dev.UIAddress())
+	return dev, nil
+}
+
+// temporalOnly runs just the embedded Temporal server, for API and worker processes started
+// separately on the same machine (queue mode without installing Temporal).
+func temporalOnly() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := os.MkdirAll(cfg.Database.Path, 0o700); err != nil {
+		return fmt.Errorf("create database directory: %w", err)
+	}
+	dev, err := startEmbedded(cfg, log)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	dev.Stop()
+	return nil
 }
 
 // worker runs the worker tier: workflows and node activities, and only a health endpoint.
