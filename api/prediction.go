@@ -158,7 +158,7 @@ func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.Wor
 		// In one process the first workflow task goes straight to the local worker, one
 		// round trip through matching fewer; elsewhere the SDK starts normally.
 		EnableEagerStart: true,
-		Memo:                                     map[string]any{"chatflowId": in.Run.ChatflowID, "chatId": in.Run.ChatID, "sessionId": in.Run.SessionID},
+		Memo:             map[string]any{"chatflowId": in.Run.ChatflowID, "chatId": in.Run.ChatID, "sessionId": in.Run.SessionID},
 	}
 	if s.cfg.SearchAttributes {
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(
