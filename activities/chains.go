@@ -126,8 +126,8 @@ func (a *Activities) callModel(ctx context.Context, req node.Request, m *node.Mo
 		return "", err
 	}
 	var onToken func(string)
-	if req.Ending && req.Run.StreamTopic != "" && m.Streaming {
-		topic, attempt := req.Run.StreamTopic, int32(1)
+	if req.Ending && req.Run.Stream && req.Run.Topic != "" && m.Streaming {
+		topic, attempt := req.Run.Topic, int32(1)
 		if activity.IsActivity(ctx) {
 			attempt = activity.GetInfo(ctx).Attempt
 		}

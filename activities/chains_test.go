@@ -106,7 +106,7 @@ func TestLLMChainStreamsTokensOfEndingNode(t *testing.T) {
 	sub := s.broker.Subscribe("prediction-1")
 	defer sub.Close()
 
-	req := s.llmChainRequest(t, node.Prompt{Template: llmTemplate}, node.Run{Question: "stream me", StreamTopic: "prediction-1"}, true)
+	req := s.llmChainRequest(t, node.Prompt{Template: llmTemplate}, node.Run{Question: "stream me", Topic: "prediction-1", Stream: true}, true)
 	out, err := s.run(t, req)
 	require.NoError(t, err)
 
@@ -132,7 +132,7 @@ func TestLLMChainDoesNotStreamUnlessEndingWithTopic(t *testing.T) {
 			s := newChainSetup(t, c.modelInputs)
 			sub := s.broker.Subscribe("t")
 			defer sub.Close()
-			req := s.llmChainRequest(t, node.Prompt{Template: llmTemplate}, node.Run{Question: "quiet", StreamTopic: c.topic}, c.ending)
+			req := s.llmChainRequest(t, node.Prompt{Template: llmTemplate}, node.Run{Question: "quiet", Topic: c.topic, Stream: c.topic != ""}, c.ending)
 			// A chain that is not the ending node runs only when its output feeds another node.
 			req.Node.Data.Outputs = map[string]string{"output": "outputPrediction"}
 

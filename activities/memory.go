@@ -76,7 +76,18 @@ func (a *Activities) SaveMessages(ctx context.Context, r node.SaveMessagesReques
 		Content: r.Answer, ChatType: chatType, SessionID: opt(r.SessionID), MemoryType: opt(r.MemoryType),
 		CreatedDate: millis(r.APIAt),
 	}
-	return a.Store.SaveMessages(ctx, user, api)
+	if err := a.Store.SaveMessages(ctx, user, api); err != nil {
+		return err
+	}
+	if r.Topic != "" {
+		// The answer is committed: tell the waiting API now rather than after the workflow
+		// closes. If this is lost, the API still has the workflow's own result.
+		res := node.Result{Text: r.Answer, ChatMessageID: r.APIMessageID, SessionID: r.SessionID, MemoryType: r.MemoryType}
+		if err := a.Stream.Publish(ctx, r.Topic, 0, node.ResultEvent, res); err != nil && a.Logger != nil {
+			a.Logger.Warn("publish prediction result", "topic", r.Topic, "error", err)
+		}
+	}
+	return nil
 }
 
 func millis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/flowgate/flowgate/flow"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/stream"
 	"github.com/flowgate/flowgate/workflows"
 )
 
@@ -85,19 +87,61 @@ func (s *Server) predict(c *gin.Context) {
 		s.predictStreaming(c, in)
 		return
 	}
+	sub := s.broker.Subscribe(in.Run.Topic)
+	defer sub.Close()
 	run, ok := s.start(c, in)
 	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.PredictionTimeout)
 	defer cancel()
-	var res workflows.PredictionResult
-	if err := run.Get(ctx, &res); err != nil {
-		status, msg := s.runError(err)
-		fail(c, status, "%s", msg)
-		return
+	done := awaitRun(ctx, run)
+	for {
+		select {
+		case <-sub.Ready():
+			for _, ev := range sub.Drain() {
+				if res, ok := resultOf(ev); ok {
+					c.JSON(http.StatusOK, answer(in, res))
+					return
+				}
+			}
+		case o := <-done:
+			if o.err != nil {
+				status, msg := s.runError(o.err)
+				fail(c, status, "%s", msg)
+				return
+			}
+			c.JSON(http.StatusOK, answer(in, o.res))
+			return
+		}
 	}
-	c.JSON(http.StatusOK, answer(in, res))
+}
+
+// outcome is how a run ended.
+type outcome struct {
+	res workflows.PredictionResult
+	err error
+}
+
+// awaitRun waits for the run's result in the background; ctx bounds the wait.
+func awaitRun(ctx context.Context, run client.WorkflowRun) <-chan outcome {
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		o.err = run.Get(ctx, &o.res)
+		done <- o
+	}()
+	return done
+}
+
+// resultOf reads the answer the save activity publishes the moment the turn is stored: sooner
+// than the workflow's own completion, and not subject to a missed long-poll wake-up.
+func resultOf(ev stream.Event) (workflows.PredictionResult, bool) {
+	var res workflows.PredictionResult
+	if ev.Name != node.ResultEvent || json.Unmarshal(ev.Data, &res) != nil {
+		return res, false
+	}
+	return res, true
 }
 
 // predictionInput compiles the flow and resolves the request into the run's immutable input.
@@ -140,9 +184,7 @@ func (s *Server) predictionInput(f *models.ChatFlow, body predictionBody) (workf
 		LeadEmail: body.LeadEmail,
 	}
 	streaming := bool(body.Streaming) && plan.CanStream()
-	if streaming {
-		in.Run.StreamTopic = uuid.NewString()
-	}
+	in.Run.Topic, in.Run.Stream = uuid.NewString(), streaming
 	return in, streaming, nil
 }
 
@@ -167,10 +209,15 @@ func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.Wor
 	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
 	defer cancel()
 	run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.PredictionWorkflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) && s.finishes(ctx, opts.ID) {
+		// The previous turn had already answered (the answer is sent when it is saved) and
+		// was only closing: the conversation is free now.
+		run, err = s.temporal.ExecuteWorkflow(ctx, opts, workflows.PredictionWorkflow, in)
+	}
 	if err == nil {
 		return run, true
 	}
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	var invalid *serviceerror.InvalidArgument
 	switch {
 	case errors.As(err, &started):
@@ -181,6 +228,19 @@ func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.Wor
 		s.unavailable(c, "start prediction", err)
 	}
 	return nil, false
+}
+
+// closingGrace is how long a new turn waits for the chat's previous run to close. A run that
+// has answered closes within milliseconds; one still working is a real conflict.
+const closingGrace = 2 * time.Second
+
+// finishes reports whether the chat's current run ends within closingGrace.
+func (s *Server) finishes(ctx context.Context, workflowID string) bool {
+	ctx, cancel := context.WithTimeout(ctx, closingGrace)
+	defer cancel()
+	err := s.temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, nil)
+	return err == nil || ctx.Err() == nil // it returned in time: the run has closed, however
+
 }
 
 // unavailable answers 503 with Retry-After when Temporal cannot be reached in time, so clients

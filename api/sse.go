@@ -88,7 +88,7 @@ type resumer interface {
 // then metadata and end; on failure error then end, with status 200 as Flowise does.
 func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) {
 	// Subscribe before the run starts so the first token cannot be missed.
-	sub := s.broker.Subscribe(in.Run.StreamTopic)
+	sub := s.broker.Subscribe(in.Run.Topic)
 	defer sub.Close()
 	run, ok := s.start(c, in)
 	if !ok {
@@ -97,10 +97,10 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 	info := runInfo{WorkflowID: run.GetID(), RunID: run.GetRunID(), ChatID: in.Run.ChatID, SessionID: in.Run.SessionID, Question: in.Run.Question}
 	topic := ""
 	if _, ok := s.broker.(resumer); ok {
-		if err := s.broker.Publish(c, in.Run.StreamTopic, 0, runEvent, info); err != nil {
+		if err := s.broker.Publish(c, in.Run.Topic, 0, runEvent, info); err != nil {
 			s.log.Warn("stream will not be resumable", "error", err)
 		} else {
-			topic = in.Run.StreamTopic
+			topic = in.Run.Topic
 		}
 	}
 	w := newSSEWriter(c, topic)
@@ -163,20 +163,16 @@ func (s *Server) relayFrom(c *gin.Context, w *sseWriter, sub stream.Subscription
 	// the handler by a moment.
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.PredictionTimeout)
 	defer cancel()
-	type outcome struct {
-		res workflows.PredictionResult
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		var o outcome
-		o.err = run.Get(ctx, &o.res)
-		done <- o
-	}()
+	done := awaitRun(ctx, run)
 
 	var tokens tokenDedup
+	var saved *workflows.PredictionResult // the answer, once stored
 	forward := func(events []stream.Event) bool {
 		for _, ev := range events {
+			if res, ok := resultOf(ev); ok {
+				saved = &res
+				continue
+			}
 			if ev.Name == runEvent {
 				continue
 			}
@@ -197,12 +193,31 @@ func (s *Server) relayFrom(c *gin.Context, w *sseWriter, sub stream.Subscription
 		}
 		return true
 	}
+	finish := func(o outcome) {
+		if o.err != nil {
+			_, msg := s.runError(o.err)
+			_ = w.event("error", msg, 0)
+		} else {
+			// Whatever did not arrive as tokens (a broker that dropped some, or a model that
+			// answered at once) is sent now, so the tokens always add up to the text.
+			if rest, ok := strings.CutPrefix(o.res.Text, tokens.sent.String()); ok && rest != "" {
+				_ = w.event("token", rest, 0)
+			}
+			_ = w.event("metadata", metadata(info, o.res), 0)
+		}
+		_ = w.event("end", "[DONE]", 0)
+	}
 	if !forward(pending) {
 		return
 	}
 	idle := time.NewTimer(s.cfg.HeartbeatInterval)
 	defer idle.Stop()
 	for {
+		if saved != nil {
+			// Tokens are published before the answer is saved, so all of them are out.
+			finish(outcome{res: *saved})
+			return
+		}
 		select {
 		case <-sub.Ready():
 			if !forward(sub.Drain()) {
@@ -215,18 +230,7 @@ func (s *Server) relayFrom(c *gin.Context, w *sseWriter, sub stream.Subscription
 			if !forward(sub.Drain()) {
 				return
 			}
-			if o.err != nil {
-				_, msg := s.runError(o.err)
-				_ = w.event("error", msg, 0)
-			} else {
-				// Whatever did not arrive as tokens (a broker that dropped some, or a model
-				// that answered at once) is sent now, so the tokens always add up to the text.
-				if rest, ok := strings.CutPrefix(o.res.Text, tokens.sent.String()); ok && rest != "" {
-					_ = w.event("token", rest, 0)
-				}
-				_ = w.event("metadata", metadata(info, o.res), 0)
-			}
-			_ = w.event("end", "[DONE]", 0)
+			finish(o)
 			return
 		case <-idle.C:
 			if w.comment("heartbeat") != nil {

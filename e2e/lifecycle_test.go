@@ -54,7 +54,7 @@ func TestOneRunPerChat(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-x"})
 	flowID := h.createFlow("slow", h.loadFlow("llm-chain.json", cred), nil)
-	h.mock.SetDelay(2 * time.Second)
+	h.mock.SetDelay(8 * time.Second) // well past the grace a closing run gets
 	done := make(chan predictionAnswer, 1)
 	go func() { done <- h.predict(flowID, map[string]any{"question": "first", "chatId": "busy"}) }()
 	require.Eventually(t, func() bool { return h.mock.Calls() == 1 }, 20*time.Second, 20*time.Millisecond)

@@ -35,8 +35,10 @@ type Run struct {
 	Question   string            `json:"question"`
 	History    []Message         `json:"history,omitempty"` // the request's history field
 	Vars       map[string]string `json:"vars,omitempty"`
-	// StreamTopic, when set, asks the ending node to publish its tokens there.
-	StreamTopic string `json:"streamTopic,omitempty"`
+	// Topic is where the run's events go: the answer as soon as it is saved, and, with Stream,
+	// the ending node's tokens. Empty means nobody listens.
+	Topic  string `json:"topic,omitempty"`
+	Stream bool   `json:"stream,omitempty"`
 }
 
 // Value is a node's result. Exactly one of the typed fields is set, by the kind of node.
@@ -99,6 +101,20 @@ type SaveMessagesRequest struct {
 	APIAt         int64  `json:"apiAt"`
 	ChatType      string `json:"chatType,omitempty"`
 	LeadEmail     string `json:"leadEmail,omitempty"`
+	// Topic receives ResultEvent once the messages are stored: the answer is committed then,
+	// and the API can reply without waiting for the workflow to close.
+	Topic string `json:"topic,omitempty"`
+}
+
+// ResultEvent is the broker event that carries a saved answer (a Result).
+const ResultEvent = "flowgate:result"
+
+// Result is a prediction's answer as the workflow returns it.
+type Result struct {
+	Text          string `json:"text"`
+	ChatMessageID string `json:"chatMessageId"`
+	SessionID     string `json:"sessionId,omitempty"`
+	MemoryType    string `json:"memoryType,omitempty"`
 }
 
 // Error types an activity uses to tell the workflow not to retry.

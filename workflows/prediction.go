@@ -31,12 +31,7 @@ type PredictionInput struct {
 }
 
 // PredictionResult is what the API turns into Flowise's JSON answer.
-type PredictionResult struct {
-	Text          string `json:"text"`
-	ChatMessageID string `json:"chatMessageId"`
-	SessionID     string `json:"sessionId,omitempty"`
-	MemoryType    string `json:"memoryType,omitempty"`
-}
+type PredictionResult = node.Result
 
 // Prediction runs a CHATFLOW: every node in plan order, then saves the turn's two messages in
 // one activity so a failed run leaves no half-written conversation.
@@ -89,6 +84,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		APIAt:         max(workflow.Now(ctx).UnixMilli(), userAt.UnixMilli()+1),
 		ChatType:      in.ChatType,
 		LeadEmail:     in.LeadEmail,
+		Topic:         in.Run.Topic,
 	}
 	// The save is the commit point: once it is scheduled it runs to the end even if the run is
 	// aborted meanwhile, so a caller told "aborted" never finds the turn half saved.
