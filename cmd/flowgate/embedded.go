@@ -1,0 +1,65 @@
+//go:build !noembedded
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/flowgate/flowgate/api"
+	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/devserver"
+)
+
+// startEmbedded starts the embedded Temporal server with its state in the database directory,
+// and the search attributes runs are tagged with.
+func startEmbedded(cfg config.Config, log *slog.Logger) (embeddedServer, error) {
+	dev, err := devserver.Start(devserver.Options{
+		DatabaseFile: filepath.Join(cfg.Database.Path, "temporal.db"),
+		FrontendPort: cfg.TemporalPort,
+		UIPort:       cfg.TemporalUIPort,
+		Namespace:    cfg.TemporalNamespace,
+		LogLevel:     os.Getenv("FLOWGATE_TEMPORAL_LOG_LEVEL"),
+		SearchAttributes: map[string]enumspb.IndexedValueType{
+			api.SearchAttributeNames[0]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+			api.SearchAttributeNames[1]: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("embedded Temporal server started", "address", dev.FrontendAddress(), "ui", dev.UIAddress())
+	fmt.Printf("Temporal frontend: %s\n", dev.FrontendAddress())
+	fmt.Printf("Temporal Web UI: %s\n", dev.UIAddress())
+	return dev, nil
+}
+
+// temporalOnly runs just the embedded Temporal server, for API and worker processes started
+// separately on the same machine (queue mode without installing Temporal).
+func temporalOnly() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := os.MkdirAll(cfg.Database.Path, 0o700); err != nil {
+		return fmt.Errorf("create database directory: %w", err)
+	}
+	dev, err := startEmbedded(cfg, log)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	dev.Stop()
+	return nil
+}

@@ -1,0 +1,18 @@
+//go:build noembedded
+
+package main
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/flowgate/flowgate/config"
+)
+
+// Production images are built with -tags noembedded: they talk to a real Temporal cluster and
+// do not carry the embedded server.
+var errNoEmbedded = errors.New("this flowgate was built without the embedded Temporal server: set TEMPORAL_ADDRESS")
+
+func startEmbedded(config.Config, *slog.Logger) (embeddedServer, error) { return nil, errNoEmbedded }
+
+func temporalOnly() error { return errNoEmbedded }
