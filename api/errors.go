@@ -23,11 +23,18 @@ func fail(c *gin.Context, status int, format string, args ...any) {
 	c.AbortWithStatusJSON(status, errorBody{StatusCode: status, Message: fmt.Sprintf(format, args...)})
 }
 
-// failErr maps a store error: not found is 404, anything else is logged and 500 without
-// internals.
+// failErr maps a store error: not found is 404; a database that cannot be reached is 503 with
+// Retry-After, so clients back off and come back once it recovers; anything else is logged
+// and 500 without internals.
 func (s *Server) failErr(c *gin.Context, what string, err error) {
 	if errors.Is(err, models.ErrNotFound) {
 		fail(c, http.StatusNotFound, "%s %s not found", what, c.Param("id"))
+		return
+	}
+	if models.IsUnavailable(err) {
+		s.log.Warn("database unavailable", "path", c.FullPath(), "error", err)
+		c.Header("Retry-After", "5")
+		fail(c, http.StatusServiceUnavailable, "The database is unavailable; try again shortly")
 		return
 	}
 	s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "error", err)

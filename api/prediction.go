@@ -314,7 +314,7 @@ func deref(s *string) string {
 }
 
 // startTimeout bounds calls that only ask Temporal to do something (start, cancel).
-const startTimeout = 10 * time.Second
+const startTimeout = 5 * time.Second
 
 // validChatID keeps chat ids usable in workflow ids: short and printable.
 func validChatID(id string) (string, bool) {

@@ -2,10 +2,14 @@ package models
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -19,6 +23,27 @@ type Store struct{ db *gorm.DB }
 // NewStore wraps an open database.
 func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
 
+// opTimeout bounds every statement, so that a database that is down or unreachable fails a
+// request in seconds instead of holding it.
+const opTimeout = 5 * time.Second
+
+// with returns the handle for one operation, bounded by opTimeout, and its release.
+func (s *Store) with(ctx context.Context) (*gorm.DB, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	return s.db.WithContext(ctx), cancel
+}
+
+// IsUnavailable reports errors that mean the database could not be reached in time, as
+// opposed to a query that failed: callers answer 503 and clients retry.
+func IsUnavailable(err error) bool {
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
+		// A connection cut in the middle of a query reads as an early end of stream.
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.As(err, &netErr) || errors.As(err, &connErr) || pgconn.SafeToRetry(err)
+}
+
 // DB exposes the handle for health checks and tests.
 func (s *Store) DB() *gorm.DB { return s.db }
 
@@ -31,12 +56,14 @@ func notFound(err error, what, id string) error {
 
 // CreateChatFlow inserts a flow; dates are set here.
 func (s *Store) CreateChatFlow(ctx context.Context, f *ChatFlow) error {
+	db, done := s.with(ctx)
+	defer done()
 	now := time.Now().UTC()
 	f.CreatedDate, f.UpdatedDate = now, now
 	if f.Type == "" {
 		f.Type = TypeChatflow
 	}
-	if err := s.db.WithContext(ctx).Create(f).Error; err != nil {
+	if err := db.Create(f).Error; err != nil {
 		return fmt.Errorf("create chatflow: %w", err)
 	}
 	return nil
@@ -44,7 +71,9 @@ func (s *Store) CreateChatFlow(ctx context.Context, f *ChatFlow) error {
 
 // ListChatFlows returns flows, newest first, optionally of one type.
 func (s *Store) ListChatFlows(ctx context.Context, typ string) ([]ChatFlow, error) {
-	q := s.db.WithContext(ctx).Order(`"updatedDate" DESC`)
+	db, done := s.with(ctx)
+	defer done()
+	q := db.Order(`"updatedDate" DESC`)
 	if typ != "" {
 		q = q.Where("type = ?", typ)
 	}
@@ -57,8 +86,10 @@ func (s *Store) ListChatFlows(ctx context.Context, typ string) ([]ChatFlow, erro
 
 // GetChatFlow loads one flow.
 func (s *Store) GetChatFlow(ctx context.Context, id string) (*ChatFlow, error) {
+	db, done := s.with(ctx)
+	defer done()
 	var f ChatFlow
-	if err := s.db.WithContext(ctx).First(&f, "id = ?", id).Error; err != nil {
+	if err := db.First(&f, "id = ?", id).Error; err != nil {
 		return nil, notFound(err, "chatflow", id)
 	}
 	return &f, nil
@@ -66,8 +97,10 @@ func (s *Store) GetChatFlow(ctx context.Context, id string) (*ChatFlow, error) {
 
 // UpdateChatFlow saves all fields of an existing flow and bumps its updatedDate.
 func (s *Store) UpdateChatFlow(ctx context.Context, f *ChatFlow) error {
+	db, done := s.with(ctx)
+	defer done()
 	f.UpdatedDate = time.Now().UTC()
-	res := s.db.WithContext(ctx).Model(&ChatFlow{}).Where("id = ?", f.ID).Select("*").Omit("id", "createdDate").Updates(f)
+	res := db.Model(&ChatFlow{}).Where("id = ?", f.ID).Select("*").Omit("id", "createdDate").Updates(f)
 	if res.Error != nil {
 		return fmt.Errorf("update chatflow %s: %w", f.ID, res.Error)
 	}
@@ -79,7 +112,9 @@ func (s *Store) UpdateChatFlow(ctx context.Context, f *ChatFlow) error {
 
 // DeleteChatFlow removes a flow and its messages together.
 func (s *Store) DeleteChatFlow(ctx context.Context, id string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	db, done := s.with(ctx)
+	defer done()
+	return db.Transaction(func(tx *gorm.DB) error {
 		res := tx.Delete(&ChatFlow{}, "id = ?", id)
 		if res.Error != nil {
 			return fmt.Errorf("delete chatflow %s: %w", id, res.Error)
@@ -96,9 +131,11 @@ func (s *Store) DeleteChatFlow(ctx context.Context, id string) error {
 
 // CreateCredential inserts an already encrypted credential.
 func (s *Store) CreateCredential(ctx context.Context, c *Credential) error {
+	db, done := s.with(ctx)
+	defer done()
 	now := time.Now().UTC()
 	c.CreatedDate, c.UpdatedDate = now, now
-	if err := s.db.WithContext(ctx).Create(c).Error; err != nil {
+	if err := db.Create(c).Error; err != nil {
 		return fmt.Errorf("create credential: %w", err)
 	}
 	return nil
@@ -106,7 +143,9 @@ func (s *Store) CreateCredential(ctx context.Context, c *Credential) error {
 
 // ListCredentials returns credentials, optionally only of the given credential names.
 func (s *Store) ListCredentials(ctx context.Context, names []string) ([]Credential, error) {
-	q := s.db.WithContext(ctx).Order(`"updatedDate" DESC`)
+	db, done := s.with(ctx)
+	defer done()
+	q := db.Order(`"updatedDate" DESC`)
 	if len(names) > 0 {
 		q = q.Where(`"credentialName" IN ?`, names)
 	}
@@ -119,8 +158,10 @@ func (s *Store) ListCredentials(ctx context.Context, names []string) ([]Credenti
 
 // GetCredential loads one credential, still encrypted.
 func (s *Store) GetCredential(ctx context.Context, id string) (*Credential, error) {
+	db, done := s.with(ctx)
+	defer done()
 	var c Credential
-	if err := s.db.WithContext(ctx).First(&c, "id = ?", id).Error; err != nil {
+	if err := db.First(&c, "id = ?", id).Error; err != nil {
 		return nil, notFound(err, "credential", id)
 	}
 	return &c, nil
@@ -128,8 +169,10 @@ func (s *Store) GetCredential(ctx context.Context, id string) (*Credential, erro
 
 // UpdateCredential saves name and encrypted data.
 func (s *Store) UpdateCredential(ctx context.Context, c *Credential) error {
+	db, done := s.with(ctx)
+	defer done()
 	c.UpdatedDate = time.Now().UTC()
-	res := s.db.WithContext(ctx).Model(&Credential{}).Where("id = ?", c.ID).
+	res := db.Model(&Credential{}).Where("id = ?", c.ID).
 		Updates(map[string]any{"name": c.Name, "encryptedData": c.EncryptedData, "updatedDate": c.UpdatedDate})
 	if res.Error != nil {
 		return fmt.Errorf("update credential %s: %w", c.ID, res.Error)
@@ -142,7 +185,9 @@ func (s *Store) UpdateCredential(ctx context.Context, c *Credential) error {
 
 // DeleteCredential removes one credential.
 func (s *Store) DeleteCredential(ctx context.Context, id string) error {
-	res := s.db.WithContext(ctx).Delete(&Credential{}, "id = ?", id)
+	db, done := s.with(ctx)
+	defer done()
+	res := db.Delete(&Credential{}, "id = ?", id)
 	if res.Error != nil {
 		return fmt.Errorf("delete credential %s: %w", id, res.Error)
 	}
@@ -155,10 +200,12 @@ func (s *Store) DeleteCredential(ctx context.Context, id string) error {
 // SaveMessages writes the messages of one turn in a single transaction. Rows whose id already
 // exists are left alone, so a retried save (same ids) writes each message exactly once.
 func (s *Store) SaveMessages(ctx context.Context, msgs ...ChatMessage) error {
+	db, done := s.with(ctx)
+	defer done()
 	if len(msgs) == 0 {
 		return nil
 	}
-	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&msgs).Error
+	err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&msgs).Error
 	if err != nil {
 		return fmt.Errorf("save chat messages: %w", err)
 	}
@@ -198,11 +245,13 @@ func (f MessageFilter) apply(q *gorm.DB) *gorm.DB {
 
 // ListMessages returns the messages matching f, oldest first unless f.Descending.
 func (s *Store) ListMessages(ctx context.Context, f MessageFilter) ([]ChatMessage, error) {
+	db, done := s.with(ctx)
+	defer done()
 	order := `"createdDate" ASC, role DESC`
 	if f.Descending {
 		order = `"createdDate" DESC, role ASC`
 	}
-	q := f.apply(s.db.WithContext(ctx).Model(&ChatMessage{})).Order(order)
+	q := f.apply(db.Model(&ChatMessage{})).Order(order)
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit).Offset(max(f.Page-1, 0) * f.Limit)
 	}
@@ -215,7 +264,9 @@ func (s *Store) ListMessages(ctx context.Context, f MessageFilter) ([]ChatMessag
 
 // DeleteMessages removes the messages matching f and returns how many went.
 func (s *Store) DeleteMessages(ctx context.Context, f MessageFilter) (int64, error) {
-	res := f.apply(s.db.WithContext(ctx)).Delete(&ChatMessage{})
+	db, done := s.with(ctx)
+	defer done()
+	res := f.apply(db).Delete(&ChatMessage{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("delete chat messages: %w", res.Error)
 	}
@@ -224,7 +275,9 @@ func (s *Store) DeleteMessages(ctx context.Context, f MessageFilter) (int64, err
 
 // History returns the last limit messages of a session in conversation order (limit 0: all).
 func (s *Store) History(ctx context.Context, chatflowID, sessionID string, limit int) ([]ChatMessage, error) {
-	q := s.db.WithContext(ctx).Where(`chatflowid = ? AND "sessionId" = ?`, chatflowID, sessionID).
+	db, done := s.with(ctx)
+	defer done()
+	q := db.Where(`chatflowid = ? AND "sessionId" = ?`, chatflowID, sessionID).
 		Order(`"createdDate" DESC, role ASC`)
 	if limit > 0 {
 		q = q.Limit(limit)

@@ -95,7 +95,9 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	defer cancelSave()
 	sctx := workflow.WithActivityOptions(saveCtx, storeOptions)
 	if err := workflow.ExecuteActivity(sctx, node.SaveMessagesActivity, save).Get(sctx, nil); err != nil {
-		return PredictionResult{}, fmt.Errorf("save chat messages: %w", err)
+		// The cause (a database error) stays in history for operators, not in the answer.
+		return PredictionResult{}, temporal.NewNonRetryableApplicationError(
+			"The answer could not be saved; try again", "SaveFailed", err)
 	}
 	res.ChatMessageID = ids[1]
 	return res, nil
@@ -148,15 +150,16 @@ var (
 			NonRetryableErrorTypes: nonRetryable,
 		},
 	}
-	// Configuration and memory nodes are quick; they fail fast and retry fast.
+	// Configuration, memory and store steps are quick, so each attempt is short; they retry
+	// until ScheduleToClose rather than a count of attempts, so a database that is away for
+	// a minute delays the run instead of failing it.
 	quickOptions = workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 2 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        200 * time.Millisecond,
 			BackoffCoefficient:     2,
-			MaximumInterval:        10 * time.Second,
-			MaximumAttempts:        5,
+			MaximumInterval:        5 * time.Second,
 			NonRetryableErrorTypes: nonRetryable,
 		},
 	}

@@ -417,7 +417,7 @@ func TestPredictionSaveFailureFailsRun(t *testing.T) {
 
 	err := env.GetWorkflowError()
 	require.Error(t, err)
-	require.ErrorContains(t, err, "save chat messages")
+	require.ErrorContains(t, err, "The answer could not be saved")
 	require.ErrorContains(t, err, "disk full")
 	require.Len(t, fake.saveCalls(), 1)
 }
