@@ -147,4 +147,23 @@ func TestClusterSurvivesAWorkerKilledMidCall(t *testing.T) {
 		"node.chatOpenAI": 1, "node.promptTemplate": 1, "node.llmChain": 2, "chat.saveMessages": 1,
 	}, attempts)
 	require.False(t, strings.Contains(workerA.output.String(), "sk-cluster"))
+
+	// Abort through one replica reaches the node running in a worker process, while the
+	// client streams from the other replica.
+	mock.SetDelay(time.Minute)
+	streamed := make(chan []sseEvent, 1)
+	go func() {
+		_, events := api1.stream(flowID, map[string]any{"question": "stop me", "chatId": "aborted"})
+		streamed <- events
+	}()
+	require.Eventually(t, func() bool { return mock.Calls() == 3 }, 30*time.Second, 20*time.Millisecond)
+	api2.doJSON("PUT", "/api/v1/chatmessage/abort/"+flowID+"/aborted", nil, 200, nil)
+	select {
+	case events := <-streamed:
+		require.Equal(t, []string{"start", "error", "end"}, eventNames(events))
+	case <-time.After(30 * time.Second):
+		t.Fatal("the aborted stream did not end")
+	}
+	api1.doJSON("GET", "/api/v1/chatmessage/"+flowID+"?chatId=aborted", nil, 200, &msgs)
+	require.Empty(t, msgs)
 }
