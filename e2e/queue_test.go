@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,8 +13,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
+
+	"github.com/flowgate/flowgate/pgtest"
 
 	"github.com/flowgate/flowgate/app"
 	"github.com/flowgate/flowgate/config"
@@ -25,24 +25,12 @@ import (
 // postgresConfig returns the settings of a fresh database on the local PostgreSQL server.
 func postgresConfig(t *testing.T) config.Config {
 	t.Helper()
-	admin, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&connect_timeout=5")
-	require.NoError(t, err)
-	defer admin.Close()
-	name := "flowgate_e2e_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	_, err = admin.Exec("CREATE DATABASE " + name)
-	require.NoError(t, err, "PostgreSQL must run on 127.0.0.1:5432 (.ci/run starts it)")
-	t.Cleanup(func() {
-		a, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
-		if err == nil {
-			_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			a.Close()
-		}
-	})
+	name := pgtest.NewDatabase(t)
 	dir := t.TempDir()
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{
 			"FLOWGATE_DATA_DIR": dir, "PORT": "0", "WORKER_PORT": "0", "HOST": "127.0.0.1",
-			"MODE": "queue", "DATABASE_TYPE": "postgres", "DATABASE_HOST": "127.0.0.1",
+			"MODE": "queue", "DATABASE_TYPE": "postgres", "DATABASE_HOST": pgtest.Host,
 			"DATABASE_NAME": name, "DATABASE_USER": "postgres", "FLOWGATE_PREDICTION_TIMEOUT": "60s",
 			"FLOWISE_SECRETKEY_OVERWRITE": "queue-mode-test-key",
 		}[k]

@@ -3,22 +3,18 @@ package models
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/flowgate/flowgate/pgtest"
 )
 
 // testDatabases opens a fresh database of each supported type: SQLite in a temp dir, and a new
-// database on the local PostgreSQL server (FLOWGATE_TEST_POSTGRES, default 127.0.0.1:5432 as
-// postgres), dropped afterwards.
+// database on the local PostgreSQL server, dropped afterwards.
 func testDatabases(t *testing.T) map[string]*Store {
 	t.Helper()
 	ctx := context.Background()
@@ -29,27 +25,11 @@ func testDatabases(t *testing.T) map[string]*Store {
 	stores["sqlite"] = NewStore(db)
 	t.Cleanup(func() { closeDB(db) })
 
-	host := os.Getenv("FLOWGATE_TEST_POSTGRES")
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	admin, err := sql.Open("pgx", fmt.Sprintf("postgres://postgres@%s:5432/postgres?sslmode=disable&connect_timeout=5", host))
-	require.NoError(t, err)
-	defer admin.Close()
-	name := "flowgate_test_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	_, err = admin.ExecContext(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err, "PostgreSQL must run on %s:5432 (.ci/run starts it)", host)
-	pg, err := Open(ctx, DBConfig{Type: "postgres", Host: host, Port: 5432, Name: name, User: "postgres"})
+	name := pgtest.NewDatabase(t)
+	pg, err := Open(ctx, DBConfig{Type: "postgres", Host: pgtest.Host, Port: pgtest.Port, Name: name, User: pgtest.User})
 	require.NoError(t, err)
 	stores["postgres"] = NewStore(pg)
-	t.Cleanup(func() {
-		closeDB(pg)
-		a, err := sql.Open("pgx", fmt.Sprintf("postgres://postgres@%s:5432/postgres?sslmode=disable", host))
-		if err == nil {
-			_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			a.Close()
-		}
-	})
+	t.Cleanup(func() { closeDB(pg) })
 	return stores
 }
 

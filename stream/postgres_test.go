@@ -2,17 +2,16 @@ package stream
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
+
+	"github.com/flowgate/flowgate/pgtest"
 
 	"github.com/flowgate/flowgate/models"
 )
@@ -21,24 +20,11 @@ import (
 // schema and returns its URL.
 func newTestDatabase(t *testing.T) string {
 	t.Helper()
-	admin, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&connect_timeout=5")
-	require.NoError(t, err)
-	defer admin.Close()
-	name := "flowgate_stream_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	_, err = admin.Exec("CREATE DATABASE " + name)
-	require.NoError(t, err, "PostgreSQL must run on 127.0.0.1:5432 (.ci/run starts it)")
-	cfg := models.DBConfig{Type: "postgres", Host: "127.0.0.1", Port: 5432, Name: name, User: "postgres"}
+	cfg := models.DBConfig{Type: "postgres", Host: pgtest.Host, Port: pgtest.Port, Name: pgtest.NewDatabase(t), User: pgtest.User}
 	db, err := models.Open(context.Background(), cfg)
 	require.NoError(t, err)
 	sqlDB, _ := db.DB()
 	sqlDB.Close()
-	t.Cleanup(func() {
-		a, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
-		if err == nil {
-			_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			a.Close()
-		}
-	})
 	return models.PostgresDSN(cfg)
 }
 

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	enumspb "go.temporal.io/api/enums/v1"
 
@@ -43,14 +41,7 @@ func startEmbedded(cfg config.Config, log *slog.Logger) (embeddedServer, error) 
 
 // temporalOnly runs just the embedded Temporal server, for API and worker processes started
 // separately on the same machine (queue mode without installing Temporal).
-func temporalOnly() error {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg.LogLevel)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func temporalOnly(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.Database.Path, 0o700); err != nil {
 		return fmt.Errorf("create database directory: %w", err)
 	}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 
@@ -15,4 +16,4 @@ var errNoEmbedded = errors.New("this flowgate was built without the embedded Tem
 
 func startEmbedded(config.Config, *slog.Logger) (embeddedServer, error) { return nil, errNoEmbedded }
 
-func temporalOnly() error { return errNoEmbedded }
+func temporalOnly(context.Context, config.Config, *slog.Logger) error { return errNoEmbedded }

@@ -46,13 +46,20 @@ func run(args []string) error {
 		fmt.Fprintln(os.Stderr, usage)
 		return errors.New("no command given")
 	}
+	commands := map[string]func(context.Context, config.Config, *slog.Logger) error{
+		"start": start, "worker": worker, "temporal": temporalOnly,
+	}
+	if cmd, ok := commands[args[0]]; ok {
+		cfg, err := config.Load(os.Getenv)
+		if err != nil {
+			return err
+		}
+		// Ctrl-C and SIGTERM end ctx; each command then shuts down within its deadline.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return cmd(ctx, cfg, newLogger(cfg.LogLevel))
+	}
 	switch args[0] {
-	case "start":
-		return start()
-	case "worker":
-		return worker()
-	case "temporal":
-		return temporalOnly()
 	case "version", "--version", "-v":
 		fmt.Println(app.Version)
 		return nil
@@ -65,14 +72,7 @@ func run(args []string) error {
 	}
 }
 
-func start() error {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg.LogLevel)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func start(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	if cfg.TemporalAddress == "" {
 		if cfg.Mode == config.ModeQueue {
@@ -104,17 +104,10 @@ type embeddedServer interface {
 }
 
 // worker runs the worker tier: workflows and node activities, and only a health endpoint.
-func worker() error {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		return err
-	}
+func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.TemporalAddress == "" {
 		return errors.New("flowgate worker needs TEMPORAL_ADDRESS: the Temporal frontend that the API servers use")
 	}
-	log := newLogger(cfg.LogLevel)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	a, err := app.Start(ctx, cfg, app.Options{Worker: true}, log)
 	if err != nil {
 		return err
