@@ -54,8 +54,14 @@ func (a *Activities) conversationChain(ctx context.Context, req node.Request) (n
 	system := n.Input("systemMessagePrompt")
 	human := "{input}"
 	values := map[string]string{}
-	if p, perr := upstreamPrompt(req, "chatPromptTemplate"); perr == nil && p.Human != "" {
-		system, human, values = p.System, p.Human, p.Values
+	if _, wired := flow.InstanceRef(n.Data.Inputs["chatPromptTemplate"]); wired {
+		p, err := upstreamPrompt(req, "chatPromptTemplate")
+		if err != nil {
+			return node.Value{}, err
+		}
+		if p.Human != "" {
+			system, human, values = p.System, p.Human, p.Values
+		}
 	}
 	var msgs []llm.Message
 	if system != "" {

@@ -126,6 +126,21 @@ func TestConversationChainMemory(t *testing.T) {
 	require.Len(t, page, 2)
 	require.Equal(t, "what is my name?", page[0]["content"])
 
+	var filtered []map[string]any
+	h.doJSON("GET", "/api/v1/chatmessage/"+flowID+"?sessionId=chat-2", nil, 200, &filtered)
+	require.Len(t, filtered, 2)
+	h.doJSON("GET", "/api/v1/chatmessage/"+flowID+`?chatType=["EXTERNAL"]`, nil, 200, &filtered)
+	require.Len(t, filtered, 6)
+	h.doJSON("GET", "/api/v1/chatmessage/"+flowID+"?chatType=INTERNAL", nil, 200, &filtered)
+	require.Empty(t, filtered)
+	today := time.Now().UTC().Format(time.DateOnly)
+	h.doJSON("GET", "/api/v1/chatmessage/"+flowID+"?endDate="+today, nil, 200, &filtered)
+	require.Len(t, filtered, 6, "a bare end date covers that whole day")
+	h.doJSON("GET", "/api/v1/chatmessage/"+flowID+"?startDate="+time.Now().Add(time.Hour).Format(time.RFC3339), nil, 200, &filtered)
+	require.Empty(t, filtered)
+	status, body := h.do("GET", "/api/v1/chatmessage/"+flowID+"?startDate=yesterday", nil)
+	requireFlowiseError(t, status, body, 400, "startDate must be an ISO 8601 date")
+
 	var del map[string]any
 	h.doJSON("DELETE", "/api/v1/chatmessage/"+flowID+"?chatId=chat-1", nil, 200, &del)
 	require.EqualValues(t, 4, del["affected"])

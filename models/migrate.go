@@ -15,6 +15,9 @@ type migration struct {
 	Up      func(tx *gorm.DB) error
 }
 
+// Steps 1 and 2 migrate the live model structs: nothing has been released on them yet. The
+// first change to one of those models must freeze a copy of its current shape into these
+// steps and add the change as a new step.
 var migrations = []migration{
 	{1, "chat flows, messages and credentials", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&ChatFlow{}, &ChatMessage{}, &Credential{})
