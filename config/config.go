@@ -93,6 +93,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}{
 		{"PORT", 3000, maxPort, &c.Port},
 		{"DATABASE_PORT", 5432, maxPort, &c.Database.Port},
+		{"FLOWGATE_DATABASE_POOL_SIZE", 10, noMax, &c.Database.MaxOpenConns},
 		{"WORKER_CONCURRENCY", 200, noMax, &c.WorkerConcurrency},
 		{"WORKER_PORT", 5566, maxPort, &c.WorkerPort},
 		{"FLOWGATE_TEMPORAL_PORT", 7233, maxPort, &c.TemporalPort},

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -28,7 +29,8 @@ type DBConfig struct {
 	User     string
 	Password string
 	SSL      bool
-	// MaxOpenConns bounds the pool (Postgres); SQLite uses a small pool because it has one writer.
+	// MaxOpenConns bounds the pool (Postgres; FLOWGATE_DATABASE_POOL_SIZE, default 10). SQLite
+	// uses a small fixed pool because it has one writer.
 	MaxOpenConns int
 }
 
@@ -55,7 +57,7 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 	case "postgres":
 		db, err = gorm.Open(postgres.Open(PostgresDSN(cfg)), gcfg)
 		if err == nil {
-			setPool(db, max(cfg.MaxOpenConns, 10))
+			setPool(db, cmp.Or(cfg.MaxOpenConns, 10))
 		}
 	default:
 		return nil, fmt.Errorf("DATABASE_TYPE %q is not supported (use sqlite or postgres)", cfg.Type)
