@@ -137,11 +137,20 @@ func (a *Activities) callModel(ctx context.Context, req node.Request, m *node.Mo
 		if activity.IsActivity(ctx) {
 			attempt = activity.GetInfo(ctx).Attempt
 		}
+		broken := false
 		onToken = func(tok string) {
-			// A lost token is a client problem, not a reason to fail the node: the API sends
-			// whatever did not arrive once the run has answered.
-			if err := a.Stream.Publish(ctx, topic, attempt, "token", tok); err != nil && a.Logger != nil {
-				a.Logger.Warn("publish token", "topic", topic, "error", err)
+			// A broker that fails is no reason to fail the node. Stop streaming this attempt
+			// instead: the client keeps a clean prefix and the API sends the rest of the
+			// answer once it is saved, and the model is not slowed by a publish per token
+			// that each waits out its timeout.
+			if broken {
+				return
+			}
+			if err := a.Stream.Publish(ctx, topic, attempt, "token", tok); err != nil {
+				broken = true
+				if a.Logger != nil {
+					a.Logger.Warn("streaming stopped for this attempt", "topic", topic, "error", err)
+				}
 			}
 		}
 	}

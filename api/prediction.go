@@ -108,6 +108,9 @@ func (s *Server) predict(c *gin.Context) {
 		case o := <-done:
 			if o.err != nil {
 				status, msg := s.runError(o.err)
+				if status == http.StatusServiceUnavailable {
+					c.Header("Retry-After", "5")
+				}
 				fail(c, status, "%s", msg)
 				return
 			}
@@ -267,6 +270,8 @@ func (s *Server) runError(err error) (int, string) {
 		return http.StatusInternalServerError, app.Message()
 	case errors.As(err, &timeout):
 		return http.StatusGatewayTimeout, fmt.Sprintf("The prediction did not finish within %s", s.cfg.PredictionTimeout)
+	case errors.As(err, new(*serviceerror.Unavailable)) || errors.As(err, new(*serviceerror.DeadlineExceeded)):
+		return http.StatusServiceUnavailable, "The workflow service is unavailable; the prediction may still finish, and its messages will be saved"
 	default:
 		s.log.Error("prediction failed", "error", err)
 		return http.StatusInternalServerError, "The prediction failed"

@@ -39,8 +39,16 @@ type App struct {
 	worker   worker.Worker
 	http     *http.Server
 	listener net.Listener
-	serveErr chan error
+	errs     chan error // the process can no longer serve
 	closers  []func()
+	listens  bool // reads streams: an API process
+}
+
+func (a *App) fail(err error) {
+	select {
+	case a.errs <- err:
+	default:
+	}
 }
 
 // Options choose which tiers this process runs.
@@ -52,7 +60,12 @@ type Options struct {
 // Start opens every dependency and starts the requested tiers. On error, whatever was started
 // is stopped again.
 func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (_ *App, err error) {
-	a := &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log, listens: opts.API, errs: make(chan error, 2)}
+	if cfg.Mode == config.ModeQueue && cfg.Database.Type != "postgres" {
+		// Tokens and answers cross from workers to API processes through the database;
+		// SQLite cannot be shared between machines.
+		return nil, errors.New("MODE=queue needs DATABASE_TYPE=postgres: every API and worker process must share the database")
+	}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -68,13 +81,21 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	}
 	cipher := secrets.NewCipher(key)
 
-	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	a.temporal, err = client.DialContext(dialCtx, client.Options{
+	copts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
 		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
-	})
+	}
+	if opts.Worker {
+		// A worker is useless without Temporal: fail at start, loudly.
+		dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		a.temporal, err = client.DialContext(dialCtx, copts)
+	} else {
+		// An API process starts and answers 503 while Temporal is away, instead of
+		// crash-looping; it connects on first use.
+		a.temporal, err = client.NewLazyClient(copts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
@@ -87,6 +108,13 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		a.worker = worker.New(a.temporal, cfg.QueueName, worker.Options{
 			MaxConcurrentActivityExecutionSize: cfg.WorkerConcurrency,
 			WorkerStopTimeout:                  cfg.WorkerStopTimeout,
+			// Heartbeats carry cancellation to a running model call: send them every 2 s
+			// rather than at the SDK's default 80% of the heartbeat timeout, so an abort
+			// stops the provider call within seconds.
+			MaxHeartbeatThrottleInterval: 2 * time.Second,
+			// A worker that can no longer poll (say, its namespace is gone) must not linger
+			// as a healthy-looking process: end it so the orchestrator restarts it.
+			OnFatalError: func(err error) { a.fail(fmt.Errorf("worker stopped: %w", err)) },
 		})
 		a.worker.RegisterWorkflowWithOptions(workflows.Prediction, workflow.RegisterOptions{Name: workflows.PredictionWorkflow})
 		(&activities.Activities{Store: store, Cipher: cipher, Stream: broker, Logger: log}).Register(a.worker)
@@ -138,8 +166,11 @@ func (a *App) serve(addr string, h http.Handler) error {
 	}
 	a.listener = l
 	a.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	a.serveErr = make(chan error, 1)
-	go func() { a.serveErr <- a.http.Serve(l) }()
+	go func() {
+		if err := a.http.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			a.fail(fmt.Errorf("HTTP server: %w", err))
+		}
+	}()
 	return nil
 }
 
@@ -150,7 +181,7 @@ func (a *App) broker(ctx context.Context) (stream.Broker, error) {
 	if a.cfg.Database.Type != "postgres" {
 		return stream.NewLocal(), nil
 	}
-	pg, err := stream.NewPostgres(ctx, models.PostgresDSN(a.cfg.Database), a.log)
+	pg, err := stream.NewPostgres(ctx, models.PostgresDSN(a.cfg.Database), a.listens, a.log)
 	if err != nil {
 		return nil, err
 	}
@@ -169,8 +200,8 @@ func (a *App) Addr() string {
 // Temporal is the process's Temporal client.
 func (a *App) Temporal() client.Client { return a.temporal }
 
-// Err reports a server that stopped by itself.
-func (a *App) Err() <-chan error { return a.serveErr }
+// Err reports a process that stopped serving by itself: its HTTP server or its worker.
+func (a *App) Err() <-chan error { return a.errs }
 
 // Shutdown stops accepting requests, lets open ones finish until ctx ends, stops the worker
 // (running activities get WorkerStopTimeout to finish; unfinished ones are retried elsewhere

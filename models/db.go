@@ -71,7 +71,12 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		return nil, fmt.Errorf("connect to %s database: %w", cfg.Type, err)
 	}
-	if err := Migrate(db.WithContext(ctx)); err != nil {
+	// Another process may hold the migration lock while it migrates; wait for it, but not
+	// for ever.
+	migrateCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := Migrate(db.WithContext(migrateCtx)); err != nil {
+		_ = sqlDB.Close()
 		return nil, err
 	}
 	return db, nil

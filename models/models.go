@@ -72,7 +72,7 @@ func (Credential) TableName() string { return "credential" }
 // StreamEvent is one event of a streaming prediction, kept briefly so that an API process other
 // than the worker's can read it, and a client that reconnects can resume after the last id it saw.
 type StreamEvent struct {
-	ID        int64     `gorm:"column:id;primaryKey;autoIncrement"`
+	ID        int64     `gorm:"column:id;primaryKey;autoIncrement;index:idx_stream_event_topic_id,priority:2"`
 	Topic     string    `gorm:"column:topic;type:varchar(64);not null;index:idx_stream_event_topic_id,priority:1"`
 	Attempt   int32     `gorm:"column:attempt;not null;default:1"`
 	Name      string    `gorm:"column:name;type:varchar(64);not null"`

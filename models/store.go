@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,6 +39,12 @@ func (s *Store) with(ctx context.Context) (*gorm.DB, context.CancelFunc) {
 func IsUnavailable(err error) bool {
 	var netErr net.Error
 	var connErr *pgconn.ConnectError
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Connection exceptions (class 08), the server shutting down or starting up (57P0x),
+		// and too many connections: the server is there but cannot serve now.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P0") || pgErr.Code == "53300"
+	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
 		// A connection cut in the middle of a query reads as an early end of stream.
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||

@@ -32,8 +32,10 @@ type Postgres struct {
 	done chan struct{}
 }
 
-// NewPostgres connects to dsn and starts listening. The table comes from the models migrations.
-func NewPostgres(ctx context.Context, dsn string, log *slog.Logger) (*Postgres, error) {
+// NewPostgres connects to dsn. A process that reads streams (an API process) listens; one that
+// only publishes (a worker) does not, so it is not sent every stream's notifications. The table
+// comes from the models migrations.
+func NewPostgres(ctx context.Context, dsn string, listen bool, log *slog.Logger) (*Postgres, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("stream broker: parse database URL: %w", err)
@@ -45,7 +47,11 @@ func NewPostgres(ctx context.Context, dsn string, log *slog.Logger) (*Postgres, 
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	p := &Postgres{pool: pool, log: log, retention: time.Hour, subs: map[string]map[*pgSub]struct{}{}, stop: stop, done: make(chan struct{})}
-	go p.listen(runCtx)
+	if listen {
+		go p.listen(runCtx)
+	} else {
+		close(p.done)
+	}
 	return p, nil
 }
 
@@ -68,10 +74,23 @@ func (p *Postgres) Publish(ctx context.Context, topic string, attempt int32, nam
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	_, err = p.pool.Exec(ctx, `WITH e AS (
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("publish stream event: %w", err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+	// Readers move past the highest id they have seen, so ids of one topic must become
+	// visible in id order: publishers of a topic take turns until they commit.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, topic); err != nil {
+		return fmt.Errorf("publish stream event: %w", err)
+	}
+	_, err = tx.Exec(ctx, `WITH e AS (
 		INSERT INTO flowgate_stream_event (topic, attempt, name, data, created_at) VALUES ($1, $2, $3, $4, now()) RETURNING id
 	) SELECT pg_notify($5, $1) FROM e`, topic, attempt, name, string(raw), notifyChannel)
 	if err != nil {
+		return fmt.Errorf("publish stream event: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("publish stream event: %w", err)
 	}
 	return nil
@@ -224,6 +243,7 @@ func (s *pgSub) Drain() []Event {
 		`SELECT id, attempt, name, data FROM flowgate_stream_event WHERE topic = $1 AND id > $2 ORDER BY id`, s.topic, s.last)
 	if err != nil {
 		s.broker.log.Warn("read stream events", "topic", s.topic, "error", err)
+		time.AfterFunc(500*time.Millisecond, s.wake) // try again, as promised above
 		return nil
 	}
 	defer rows.Close()

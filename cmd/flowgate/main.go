@@ -118,17 +118,19 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return serveUntilSignal(ctx, a, log)
 }
 
-// serveUntilSignal waits for Ctrl-C or SIGTERM, then shuts down within a deadline.
+// serveUntilSignal waits for Ctrl-C or SIGTERM, or for the process to fail, then shuts down
+// within a deadline.
 func serveUntilSignal(ctx context.Context, a *app.App, log *slog.Logger) error {
+	var failed error
 	select {
 	case <-ctx.Done():
-	case err := <-a.Err():
-		return fmt.Errorf("API server stopped: %w", err)
+	case failed = <-a.Err():
+		log.Error("stopping", "error", failed)
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return a.Shutdown(shutdownCtx)
+	return errors.Join(failed, a.Shutdown(shutdownCtx))
 }
 
 func newLogger(level string) *slog.Logger {
