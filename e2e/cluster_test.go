@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,10 +36,12 @@ func freePort(t *testing.T) int {
 // cluster is queue mode on loopback, every tier its own process: a Temporal server, API
 // replicas and workers, sharing the local PostgreSQL.
 type cluster struct {
-	t        *testing.T
-	bin      string
-	env      []string
-	temporal string
+	t               *testing.T
+	bin             string
+	env             []string
+	temporal        string
+	temporalEnv     []string
+	temporalProcess *flowgateProcess
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -46,10 +49,10 @@ func newCluster(t *testing.T) *cluster {
 	bin := buildFlowgate(t)
 	cfg := postgresConfig(t)
 	home := t.TempDir()
-	tp := runFlowgate(t, bin, "temporal", []string{
+	c := &cluster{t: t, bin: bin, temporalEnv: []string{
 		"HOME=" + home, "FLOWGATE_TEMPORAL_PORT=" + fmt.Sprint(freePort(t)), "FLOWGATE_TEMPORAL_UI_PORT=0",
-	}, temporalLine)
-	c := &cluster{t: t, bin: bin, temporal: tp.match[1]}
+	}}
+	c.startTemporal()
 	c.env = []string{
 		"HOME=" + home, "HOST=127.0.0.1", "PORT=0", "WORKER_PORT=0", "MODE=queue",
 		"TEMPORAL_ADDRESS=" + c.temporal, "QUEUE_NAME=cluster-" + uuid.NewString(),
@@ -58,6 +61,12 @@ func newCluster(t *testing.T) *cluster {
 		"FLOWGATE_PREDICTION_TIMEOUT=2m", "FLOWGATE_SEARCH_ATTRIBUTES=false",
 	}
 	return c
+}
+
+// startTemporal runs the Temporal server process, on the same port and state file each time.
+func (c *cluster) startTemporal() {
+	c.temporalProcess = runFlowgate(c.t, c.bin, "temporal", c.temporalEnv, temporalLine)
+	c.temporal = c.temporalProcess.match[1]
 }
 
 func (c *cluster) api() *harness {
@@ -166,4 +175,65 @@ func TestClusterSurvivesAWorkerKilledMidCall(t *testing.T) {
 	}
 	api1.doJSON("GET", "/api/v1/chatmessage/"+flowID+"?chatId=aborted", nil, 200, &msgs)
 	require.Empty(t, msgs)
+}
+
+// TestClusterTemporalOutageAndGracefulShutdown takes the Temporal server away under a running
+// API tier (requests fail fast with 503 and Retry-After, then recover by themselves once it is
+// back), and stops a worker with SIGTERM in the middle of a model call (it finishes the call
+// before it exits: the node is not run twice).
+func TestClusterTemporalOutageAndGracefulShutdown(t *testing.T) {
+	c := newCluster(t)
+	c.env = append(c.env, "FLOWGATE_WORKER_STOP_TIMEOUT=15s")
+	mock := llmmock.NewTestServer(t, llmmock.Options{})
+	h := c.api()
+	h.mock = mock
+	w := c.worker()
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-outage"})
+	flowID := h.createFlow("outage", h.loadFlow("llm-chain.json", cred), nil)
+	h.predict(flowID, map[string]any{"question": "warm"})
+
+	// SIGTERM during a model call: the call completes on this worker, once.
+	mock.Reset()
+	mock.SetDelay(2 * time.Second)
+	done := make(chan predictionAnswer, 1)
+	go func() { done <- h.predict(flowID, map[string]any{"question": "finish me", "chatId": "graceful"}) }()
+	require.Eventually(t, func() bool { return mock.Calls() == 1 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, w.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-w.exited:
+		require.NoError(t, err, "the worker exits cleanly on SIGTERM:\n%s", w.output.String())
+		w.exited <- err
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker did not stop on SIGTERM")
+	}
+	c.worker() // to run what comes after the model call
+	select {
+	case ans := <-done:
+		require.Equal(t, llmmock.Answer("You are a benchmark bot. Reply to: finish me"), ans.Text)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the prediction did not finish")
+	}
+	require.Equal(t, 1, mock.Calls(), "the stopping worker finished its model call: no retry")
+	mock.SetDelay(0)
+
+	// Temporal away: fast 503s with Retry-After, readiness says so.
+	require.NoError(t, c.temporalProcess.cmd.Process.Kill())
+	<-c.temporalProcess.exited
+	c.temporalProcess.exited <- nil
+	for range 2 {
+		start := time.Now()
+		status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "down"})
+		requireFlowiseError(t, status, body, 503, "workflow service is unavailable")
+		require.Less(t, time.Since(start), 10*time.Second, "fails fast, never hangs")
+	}
+	status, body := h.do("GET", "/readyz", nil)
+	require.Equal(t, 503, status, "%s", body)
+	require.Contains(t, string(body), "temporal")
+
+	// Back: the API and the worker reconnect by themselves.
+	c.startTemporal()
+	require.Eventually(t, func() bool {
+		status, _ := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "back"})
+		return status == 200
+	}, 60*time.Second, 500*time.Millisecond)
 }
