@@ -69,25 +69,26 @@ func TestRequestErrors(t *testing.T) {
 		status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": strings.Repeat("x", 100<<10)})
 		requireFlowiseError(t, status, body, 413, "larger than the limit")
 	})
-	t.Run("no valid ending node", func(t *testing.T) {
-		// Drop the chain: the model is left as the end of the flow.
-		bad := editFlow(t, good, func(nodes []any, edges *[]any) {
+	// Graphs that cannot run: each is refused with a message that says why, and nothing is saved.
+	for _, c := range []struct {
+		name, want string
+		edit       func(nodes []any, edges *[]any)
+	}{
+		{"no valid ending node", "Ending node must be either a Chain or Agent or Engine", func(_ []any, edges *[]any) {
+			// Drop the chain: the model is left as the end of the flow.
 			*edges = []any{map[string]any{"source": "promptTemplate_0", "target": "chatOpenAI_0", "sourceHandle": "a", "targetHandle": "b"}}
-		})
-		id := h.createFlow("no end", bad, nil)
-		status, body := h.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "hi"})
-		requireFlowiseError(t, status, body, 500, "Ending node must be either a Chain or Agent or Engine")
-		h.requireNoMessages(id)
-	})
-	t.Run("cycle", func(t *testing.T) {
-		bad := editFlow(t, good, func(nodes []any, edges *[]any) {
+		}},
+		{"cycle", "cycle", func(_ []any, edges *[]any) {
 			*edges = append(*edges, map[string]any{"source": "llmChain_0", "target": "promptTemplate_0", "sourceHandle": "x", "targetHandle": "y"})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := h.createFlow(c.name, editFlow(t, good, c.edit), nil)
+			status, body := h.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "hi"})
+			requireFlowiseError(t, status, body, 500, c.want)
+			h.requireNoMessages(id)
 		})
-		id := h.createFlow("cycle", bad, nil)
-		status, body := h.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "hi"})
-		requireFlowiseError(t, status, body, 500, "cycle")
-		h.requireNoMessages(id)
-	})
+	}
 	t.Run("unknown node kind", func(t *testing.T) {
 		bad := editFlow(t, good, func(nodes []any, _ *[]any) {
 			nodeData(nodes, "promptTemplate_0")["name"] = "fewShotPromptTemplate"
