@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,4 +119,32 @@ func TestRestartResumesRuns(t *testing.T) {
 	require.Equal(t, "survive", msgs[0]["content"])
 	require.Equal(t, llmmock.Answer("You are a benchmark bot. Reply to: survive"), msgs[1]["content"])
 	require.Equal(t, 2, h.mock.Calls(), "only the interrupted model call ran again")
+}
+
+// TestWorkerConcurrencyBoundsNodeExecutions runs a worker with WORKER_CONCURRENCY=1: however
+// many predictions arrive, it runs one node at a time, so the model sees one call at a time;
+// and with 3 it sees up to 3.
+func TestWorkerConcurrencyBoundsNodeExecutions(t *testing.T) {
+	for _, limit := range []int{1, 3} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) {
+			h := newHarness(t, func(c *config.Config) { c.WorkerConcurrency = limit })
+			cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-x"})
+			flowID := h.createFlow("bounded", h.loadFlow("llm-chain.json", cred), nil)
+			h.mock.SetDelay(300 * time.Millisecond)
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					h.predict(flowID, map[string]any{"question": "hi"})
+				}()
+			}
+			wg.Wait()
+			require.Equal(t, 4, h.mock.Calls())
+			require.LessOrEqual(t, h.mock.PeakConcurrency(), limit)
+			if limit > 1 {
+				require.Greater(t, h.mock.PeakConcurrency(), 1, "the bound is not a lock: calls do overlap")
+			}
+		})
+	}
 }

@@ -60,6 +60,8 @@ func (s *Server) serve(d dialect) http.Handler {
 			d.writeError(w, status, fmt.Sprintf("mock failure (status %d)", status))
 			return
 		}
+		s.enter()
+		defer s.leave()
 		c.id = s.nextID("mock")
 		c.answer = answerFor(c.Messages)
 		c.usage = usage{prompt: promptTokens(c.Messages), completion: CountTokens(c.answer)}

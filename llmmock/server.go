@@ -43,7 +43,9 @@ type Server struct {
 	done  chan struct{}
 	calls atomic.Int64
 	ids   atomic.Int64
-	delay atomic.Int64 // time.Duration
+	// inFlight and peak count completions being answered at once, to test concurrency bounds.
+	inFlight, peak atomic.Int64
+	delay          atomic.Int64 // time.Duration
 
 	mu       sync.Mutex // guards the fields below; held only for O(1) work
 	log      requestLog
@@ -117,6 +119,22 @@ func (s *Server) FailNext(n int, status int) {
 // those answered with a FailNext status.
 func (s *Server) Calls() int { return int(s.calls.Load()) }
 
+// PeakConcurrency is the most completions the mock was answering at the same time since the
+// last Reset.
+func (s *Server) PeakConcurrency() int { return int(s.peak.Load()) }
+
+func (s *Server) enter() {
+	n := s.inFlight.Add(1)
+	for {
+		p := s.peak.Load()
+		if n <= p || s.peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+func (s *Server) leave() { s.inFlight.Add(-1) }
+
 // Requests returns the recorded completion requests, oldest first.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -130,6 +148,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls.Store(0)
+	s.peak.Store(s.inFlight.Load())
 	s.log.clear()
 	s.failLeft, s.failCode = 0, 0
 	s.delay.Store(int64(s.opts.Delay))
