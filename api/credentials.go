@@ -38,7 +38,8 @@ func (s *Server) createCredential(c *gin.Context) {
 		s.failErr(c, "Credential", err)
 		return
 	}
-	cred := &models.Credential{ID: uuid.NewString(), Name: b.Name, CredentialName: b.CredentialName, EncryptedData: enc}
+	keyID := s.cipher.KeyID()
+	cred := &models.Credential{ID: uuid.NewString(), Name: b.Name, CredentialName: b.CredentialName, EncryptedData: enc, KeyID: &keyID}
 	if err := s.store.CreateCredential(c, cred); err != nil {
 		s.failErr(c, "Credential", err)
 		return
@@ -101,7 +102,8 @@ func (s *Server) updateCredential(c *gin.Context) {
 			s.failErr(c, "Credential", err)
 			return
 		}
-		cred.EncryptedData = enc
+		keyID := s.cipher.KeyID()
+		cred.EncryptedData, cred.KeyID = enc, &keyID
 	}
 	if err := s.store.UpdateCredential(c, cred); err != nil {
 		s.failErr(c, "Credential", err)

@@ -75,11 +75,13 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		return nil, err
 	}
 	store := models.NewStore(a.db)
-	key, err := secrets.ResolveKey(secrets.KeySourceConfig{Overwrite: cfg.SecretKeyOverwrite, Path: cfg.SecretKeyPath})
+	cipher, err := newCipher(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("resolve encryption key: %w", err)
+		return nil, err
 	}
-	cipher := secrets.NewCipher(key)
+	if err := checkKey(ctx, store, cipher, log); err != nil {
+		return nil, err
+	}
 
 	copts := client.Options{
 		HostPort:  cfg.TemporalAddress,
@@ -239,4 +241,101 @@ func (a *App) close() {
 		}
 		a.db = nil
 	}
+}
+
+// checkKey refuses to start with a key that opens none of the stored credentials, naming the
+// key's source, rather than failing each prediction that needs one later.
+func checkKey(ctx context.Context, store *models.Store, cipher *secrets.Cipher, log *slog.Logger) error {
+	creds, err := store.SampleCredentials(ctx, 20)
+	if err != nil {
+		return err
+	}
+	samples := make([]string, len(creds))
+	for i, c := range creds {
+		samples[i] = c.EncryptedData
+	}
+	failed, err := cipher.CheckKey(samples)
+	if err != nil {
+		return err
+	}
+	if failed > 0 {
+		log.Warn("some stored credentials cannot be decrypted; predictions that use them will fail",
+			"failed", failed, "checked", len(samples))
+	}
+	return nil
+}
+
+// newCipher resolves the encryption key from its configured source, plus the previous key
+// while a rotation is under way.
+func newCipher(ctx context.Context, cfg config.Config) (*secrets.Cipher, error) {
+	key, err := secrets.ResolveKey(ctx, secrets.KeySourceConfig{
+		Overwrite:   cfg.SecretKeyOverwrite,
+		Path:        cfg.SecretKeyPath,
+		StorageType: cfg.SecretKeyStorageType,
+		AWS:         cfg.SecretKeyAWS,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolve encryption key: %w", err)
+	}
+	var previous []secrets.Key
+	if cfg.SecretKeyPrevious != "" {
+		previous = append(previous, secrets.NewKey(cfg.SecretKeyPrevious, "FLOWGATE_SECRETKEY_PREVIOUS"))
+	}
+	return secrets.NewCipher(key, previous...), nil
+}
+
+// RotationReport counts what RotateKeys did.
+type RotationReport struct {
+	Reencrypted, Current, Failed, Changed int
+}
+
+// RotateKeys re-encrypts every credential that is not yet sealed with the current key. It runs
+// online: processes configured with both keys keep reading every row meanwhile, and a row edited
+// during the rotation is left to that edit (counted as Changed) rather than overwritten.
+func RotateKeys(ctx context.Context, cfg config.Config, log *slog.Logger) (RotationReport, error) {
+	var rep RotationReport
+	db, err := models.Open(ctx, cfg.Database)
+	if err != nil {
+		return rep, err
+	}
+	defer func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	}()
+	store := models.NewStore(db)
+	cipher, err := newCipher(ctx, cfg)
+	if err != nil {
+		return rep, err
+	}
+	creds, err := store.ListCredentials(ctx, nil)
+	if err != nil {
+		return rep, err
+	}
+	for _, c := range creds {
+		if cipher.Current(c.EncryptedData) {
+			rep.Current++
+			continue
+		}
+		plain, err := cipher.Decrypt(c.EncryptedData)
+		if err != nil {
+			rep.Failed++
+			log.Error("credential cannot be decrypted with the current or previous key", "credential", c.ID, "name", c.Name)
+			continue
+		}
+		sealed, err := cipher.Encrypt(plain)
+		if err != nil {
+			return rep, err
+		}
+		ok, err := store.Reencrypt(ctx, c.ID, c.EncryptedData, sealed, cipher.KeyID())
+		if err != nil {
+			return rep, err
+		}
+		if ok {
+			rep.Reencrypted++
+		} else {
+			rep.Changed++
+		}
+	}
+	return rep, nil
 }

@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/secrets"
 )
 
 // Modes.
@@ -29,7 +31,21 @@ type Config struct {
 	SecretKeyPath string // SECRETKEY_PATH (directory of encryption.key)
 	// SecretKeyOverwrite is FLOWISE_SECRETKEY_OVERWRITE; never log it.
 	SecretKeyOverwrite string
-	Database           models.DBConfig
+	// SecretKeyPrevious is the key being rotated away from (FLOWGATE_SECRETKEY_PREVIOUS): set
+	// it on every process during a rotation so rows of either key decrypt; never log it.
+	SecretKeyPrevious string
+	// SecretKeyStorageType is SECRETKEY_STORAGE_TYPE: "local" (default), the key file in
+	// SecretKeyPath, or "aws", the AWS Secrets Manager secret described by SecretKeyAWS.
+	// FLOWISE_SECRETKEY_OVERWRITE wins over both.
+	SecretKeyStorageType string
+	// SecretKeyAWS locates the key in AWS Secrets Manager: SECRETKEY_AWS_NAME (default
+	// FlowiseEncryptionKey), SECRETKEY_AWS_REGION (default us-east-1), SECRETKEY_AWS_ACCESS_KEY
+	// and SECRETKEY_AWS_SECRET_KEY (used when both are set, else the default AWS credential
+	// chain), and SECRETKEY_AWS_ENDPOINT, a Flowgate extension that replaces the Secrets
+	// Manager endpoint (LocalStack, a private or air-gapped endpoint). SecretKey is a
+	// secret: never log it (fmt and slog print it as [redacted]).
+	SecretKeyAWS secrets.AWSKeyConfig
+	Database     models.DBConfig
 
 	Mode              string // MODE
 	TemporalAddress   string // TEMPORAL_ADDRESS; empty starts the embedded server
@@ -68,6 +84,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Host:               env("HOST", ""),
 		DataDir:            env("FLOWGATE_DATA_DIR", filepath.Join(home, ".flowgate")),
 		SecretKeyOverwrite: getenv("FLOWISE_SECRETKEY_OVERWRITE"),
+		SecretKeyPrevious:  getenv("FLOWGATE_SECRETKEY_PREVIOUS"),
 		Mode:               env("MODE", ModeMain),
 		TemporalAddress:    env("TEMPORAL_ADDRESS", ""),
 		TemporalNamespace:  env("TEMPORAL_NAMESPACE", "default"),
@@ -76,6 +93,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.BlobPath = env("BLOB_STORAGE_PATH", filepath.Join(c.DataDir, "storage"))
 	c.SecretKeyPath = env("SECRETKEY_PATH", c.DataDir)
+	c.SecretKeyStorageType = env("SECRETKEY_STORAGE_TYPE", secrets.StorageTypeLocal)
+	c.SecretKeyAWS = secrets.AWSKeyConfig{
+		Name:   env("SECRETKEY_AWS_NAME", secrets.DefaultAWSSecretName),
+		Region: env("SECRETKEY_AWS_REGION", secrets.DefaultAWSRegion),
+		// Credentials are used exactly as given, like the other secrets here.
+		AccessKey: getenv("SECRETKEY_AWS_ACCESS_KEY"),
+		SecretKey: getenv("SECRETKEY_AWS_SECRET_KEY"),
+		Endpoint:  env("SECRETKEY_AWS_ENDPOINT", ""),
+	}
 	c.Database = models.DBConfig{
 		Type:     env("DATABASE_TYPE", "sqlite"),
 		Path:     env("DATABASE_PATH", c.DataDir),
@@ -120,6 +146,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Mode != ModeMain && c.Mode != ModeQueue {
 		return c, fmt.Errorf("MODE must be %q or %q, got %q", ModeMain, ModeQueue, c.Mode)
+	}
+	if c.SecretKeyStorageType != secrets.StorageTypeLocal && c.SecretKeyStorageType != secrets.StorageTypeAWS {
+		return c, fmt.Errorf("SECRETKEY_STORAGE_TYPE must be %q or %q, got %q",
+			secrets.StorageTypeLocal, secrets.StorageTypeAWS, c.SecretKeyStorageType)
+	}
+	if e := c.SecretKeyAWS.Endpoint; e != "" {
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("SECRETKEY_AWS_ENDPOINT must be a URL such as http://localhost:4566, got %q", e)
+		}
 	}
 	c.SearchAttributes = env("FLOWGATE_SEARCH_ATTRIBUTES", "false") == "true"
 	return c, nil

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/secrets"
 )
 
 // envOf serves a fixed environment, so tests never depend on the machine's.
@@ -33,6 +35,8 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, filepath.Join(dataDir, "storage"), c.BlobPath)
 	require.Equal(t, dataDir, c.SecretKeyPath)
 	require.Equal(t, "", c.SecretKeyOverwrite)
+	require.Equal(t, "local", c.SecretKeyStorageType)
+	require.Equal(t, secrets.AWSKeyConfig{Name: "FlowiseEncryptionKey", Region: "us-east-1"}, c.SecretKeyAWS)
 	require.Equal(t, "sqlite", c.Database.Type)
 	require.Equal(t, dataDir, c.Database.Path)
 	require.Equal(t, "localhost", c.Database.Host)
@@ -147,6 +151,41 @@ func TestLoadOverrides(t *testing.T) {
 	require.Equal(t, "/data", c.Database.Path)
 }
 
+func TestLoadSecretKeyAWS(t *testing.T) {
+	c, err := config.Load(envOf(map[string]string{
+		"SECRETKEY_STORAGE_TYPE":   " aws ",
+		"SECRETKEY_AWS_NAME":       " prod/flowgate-key ",
+		"SECRETKEY_AWS_REGION":     "eu-west-1",
+		"SECRETKEY_AWS_ACCESS_KEY": "AKIDEXAMPLE",
+		"SECRETKEY_AWS_SECRET_KEY": " s3cr3t/with+chars ",
+		"SECRETKEY_AWS_ENDPOINT":   " http://localhost:4566 ",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, "aws", c.SecretKeyStorageType)
+	require.Equal(t, secrets.AWSKeyConfig{
+		Name:      "prod/flowgate-key",
+		Region:    "eu-west-1",
+		AccessKey: "AKIDEXAMPLE",
+		SecretKey: " s3cr3t/with+chars ",
+		Endpoint:  "http://localhost:4566",
+	}, c.SecretKeyAWS, "secrets are used exactly as given")
+
+	printed := fmt.Sprintf("%v %+v %#v", c, c, c)
+	require.NotContains(t, printed, "s3cr3t", "printing the config hides the AWS secret key")
+	require.Contains(t, printed, "prod/flowgate-key")
+}
+
+func TestLoadSecretKeyStorageTypes(t *testing.T) {
+	for _, v := range []string{"local", "aws"} {
+		c, err := config.Load(envOf(map[string]string{"SECRETKEY_STORAGE_TYPE": v}))
+		require.NoError(t, err)
+		require.Equal(t, v, c.SecretKeyStorageType)
+	}
+	c, err := config.Load(envOf(map[string]string{"SECRETKEY_AWS_ENDPOINT": "https://secretsmanager.vpce.internal:8443/"}))
+	require.NoError(t, err)
+	require.Equal(t, "https://secretsmanager.vpce.internal:8443/", c.SecretKeyAWS.Endpoint)
+}
+
 func TestLoadBooleansNeedTrue(t *testing.T) {
 	for _, v := range []string{"false", "1", "yes", "TRUE"} {
 		c, err := config.Load(envOf(map[string]string{"DATABASE_SSL": v, "FLOWGATE_SEARCH_ATTRIBUTES": v}))
@@ -178,6 +217,11 @@ func TestLoadErrors(t *testing.T) {
 		{"FLOWGATE_PREDICTION_TIMEOUT", "-1m"},
 		{"FLOWISE_FILE_SIZE_LIMIT", "big"},
 		{"FLOWISE_FILE_SIZE_LIMIT", "-5mb"},
+		{"SECRETKEY_STORAGE_TYPE", "s3"},
+		{"SECRETKEY_STORAGE_TYPE", "AWS"},
+		{"SECRETKEY_AWS_ENDPOINT", "localhost:4566"},
+		{"SECRETKEY_AWS_ENDPOINT", "ftp://secrets.internal"},
+		{"SECRETKEY_AWS_ENDPOINT", "http://"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {

@@ -15,17 +15,32 @@ type migration struct {
 	Up      func(tx *gorm.DB) error
 }
 
-// Steps 1 and 2 migrate the live model structs: nothing has been released on them yet. The
-// first change to one of those models must freeze a copy of its current shape into these
-// steps and add the change as a new step.
+// A step that migrates a live model struct must be rewritten to a frozen copy (as
+// credentialV1) the first time that model changes, so the step keeps creating what it always
+// created and the change arrives as a step of its own.
 var migrations = []migration{
 	{1, "chat flows, messages and credentials", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&ChatFlow{}, &ChatMessage{}, &Credential{})
+		return tx.AutoMigrate(&ChatFlow{}, &ChatMessage{}, &credentialV1{})
 	}},
 	{2, "stream events for streaming across processes", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&StreamEvent{})
 	}},
+	{3, "key id per credential", func(tx *gorm.DB) error {
+		return tx.Migrator().AddColumn(&Credential{}, "KeyID")
+	}},
 }
+
+// credentialV1 is the credential table as step 1 created it.
+type credentialV1 struct {
+	ID             string    `gorm:"column:id;primaryKey;type:varchar(36)"`
+	Name           string    `gorm:"column:name;not null"`
+	CredentialName string    `gorm:"column:credentialName;not null"`
+	EncryptedData  string    `gorm:"column:encryptedData;type:text;not null"`
+	CreatedDate    time.Time `gorm:"column:createdDate;not null"`
+	UpdatedDate    time.Time `gorm:"column:updatedDate;not null"`
+}
+
+func (credentialV1) TableName() string { return "credential" }
 
 // schemaMigration records an applied step.
 type schemaMigration struct {

@@ -59,12 +59,14 @@ func (ChatMessage) TableName() string { return "chat_message" }
 
 // Credential is an encrypted set of provider secrets. EncryptedData is never sent to clients.
 type Credential struct {
-	ID             string    `gorm:"column:id;primaryKey;type:varchar(36)" json:"id"`
-	Name           string    `gorm:"column:name;not null" json:"name"`
-	CredentialName string    `gorm:"column:credentialName;not null" json:"credentialName"`
-	EncryptedData  string    `gorm:"column:encryptedData;type:text;not null" json:"-"`
-	CreatedDate    time.Time `gorm:"column:createdDate;not null" json:"createdDate"`
-	UpdatedDate    time.Time `gorm:"column:updatedDate;not null" json:"updatedDate"`
+	ID             string `gorm:"column:id;primaryKey;type:varchar(36)" json:"id"`
+	Name           string `gorm:"column:name;not null" json:"name"`
+	CredentialName string `gorm:"column:credentialName;not null" json:"credentialName"`
+	EncryptedData  string `gorm:"column:encryptedData;type:text;not null" json:"-"`
+	// KeyID names the key that sealed EncryptedData (empty for rows Flowise wrote).
+	KeyID       *string   `gorm:"column:keyId;type:varchar(32)" json:"-"`
+	CreatedDate time.Time `gorm:"column:createdDate;not null" json:"createdDate"`
+	UpdatedDate time.Time `gorm:"column:updatedDate;not null" json:"updatedDate"`
 }
 
 func (Credential) TableName() string { return "credential" }

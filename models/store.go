@@ -174,13 +174,38 @@ func (s *Store) GetCredential(ctx context.Context, id string) (*Credential, erro
 	return &c, nil
 }
 
+// SampleCredentials returns up to n credentials, newest first, still encrypted: what a
+// start-up check decrypts to prove the key is right.
+func (s *Store) SampleCredentials(ctx context.Context, n int) ([]Credential, error) {
+	db, done := s.with(ctx)
+	defer done()
+	var creds []Credential
+	if err := db.Order(`"updatedDate" DESC`).Limit(n).Find(&creds).Error; err != nil {
+		return nil, fmt.Errorf("read credentials: %w", err)
+	}
+	return creds, nil
+}
+
+// Reencrypt replaces a credential's encrypted data if it still holds old, so a rotation never
+// overwrites a concurrent edit. It reports whether the row was replaced.
+func (s *Store) Reencrypt(ctx context.Context, id, old, sealed, keyID string) (bool, error) {
+	db, done := s.with(ctx)
+	defer done()
+	res := db.Model(&Credential{}).Where(`id = ? AND "encryptedData" = ?`, id, old).
+		Updates(map[string]any{"encryptedData": sealed, "keyId": keyID})
+	if res.Error != nil {
+		return false, fmt.Errorf("re-encrypt credential %s: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
 // UpdateCredential saves name and encrypted data.
 func (s *Store) UpdateCredential(ctx context.Context, c *Credential) error {
 	db, done := s.with(ctx)
 	defer done()
 	c.UpdatedDate = time.Now().UTC()
 	res := db.Model(&Credential{}).Where("id = ?", c.ID).
-		Updates(map[string]any{"name": c.Name, "encryptedData": c.EncryptedData, "updatedDate": c.UpdatedDate})
+		Updates(map[string]any{"name": c.Name, "encryptedData": c.EncryptedData, "keyId": c.KeyID, "updatedDate": c.UpdatedDate})
 	if res.Error != nil {
 		return fmt.Errorf("update credential %s: %w", c.ID, res.Error)
 	}

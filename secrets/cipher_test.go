@@ -88,7 +88,7 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			sealed, err := c.Encrypt(tt.plain)
 			require.NoError(t, err)
-			require.True(t, strings.HasPrefix(sealed, "U2FsdGVkX1"), "%q lacks the base64 of %q", sealed, saltedMagic)
+			require.True(t, strings.HasPrefix(sealed, gcmPrefix+c.KeyID()+":"), "%q is not Flowgate's format with the key id", sealed)
 
 			plain, err := c.Decrypt(sealed)
 			require.NoError(t, err)
@@ -137,8 +137,9 @@ func TestDecryptWithWrongKey(t *testing.T) {
 func TestDecryptWithWrongKeyThatPassesPadding(t *testing.T) {
 	v := loadCredentialVector(t)
 	for i := range 100_000 {
-		c := NewCipher(NewKey("wrong-"+strconv.Itoa(i), "test"))
-		if _, err := c.open(v.EncryptedData); err != nil {
+		k := NewKey("wrong-"+strconv.Itoa(i), "test")
+		c := NewCipher(k)
+		if _, err := open(k, v.EncryptedData); err != nil {
 			continue // caught by the padding check; not the case under test
 		}
 		_, err := c.Decrypt(v.EncryptedData)
@@ -228,4 +229,58 @@ func FuzzDecrypt(f *testing.F) {
 		}
 		require.NotNil(t, plain)
 	})
+}
+
+// What Flowgate writes is authenticated and names its key; rows of a previous key stay
+// readable while a rotation runs, and are reported as needing re-encryption.
+func TestRotationKeyring(t *testing.T) {
+	oldKey, newKey := NewKey("old passphrase", "test old"), NewKey("new passphrase", "test new")
+	oldC := NewCipher(oldKey)
+	sealedOld, err := oldC.Encrypt(map[string]any{"openAIApiKey": "sk-old"})
+	require.NoError(t, err)
+	flowise := loadCredentialVector(t)
+
+	both := NewCipher(newKey, oldKey, NewKey(flowise.Passphrase, "flowise"))
+	require.NotEqual(t, oldC.KeyID(), both.KeyID())
+	got, err := both.Decrypt(sealedOld)
+	require.NoError(t, err)
+	require.Equal(t, "sk-old", got["openAIApiKey"])
+	require.False(t, both.Current(sealedOld))
+	got, err = both.Decrypt(flowise.EncryptedData)
+	require.NoError(t, err, "a Flowise row decrypts with a previous key too")
+	require.Equal(t, flowise.PlainDataObj, got)
+	require.False(t, both.Current(flowise.EncryptedData))
+
+	sealedNew, err := both.Encrypt(got)
+	require.NoError(t, err)
+	require.True(t, both.Current(sealedNew))
+
+	// Without the old key, its rows fail clearly; tampering is always caught.
+	_, err = NewCipher(newKey).Decrypt(sealedOld)
+	require.ErrorIs(t, err, ErrDecrypt)
+	require.ErrorContains(t, err, "neither the current key nor a previous one")
+	tampered := []byte(sealedNew)
+	tampered[len(tampered)-3] ^= 1
+	_, err = both.Decrypt(string(tampered))
+	require.ErrorIs(t, err, ErrDecrypt)
+}
+
+func TestCheckKey(t *testing.T) {
+	right := NewCipher(NewKey("right", "file /data/encryption.key"))
+	a, err := right.Encrypt(map[string]any{"k": "1"})
+	require.NoError(t, err)
+	b, err := right.Encrypt(map[string]any{"k": "2"})
+	require.NoError(t, err)
+
+	failed, err := right.CheckKey([]string{a, b, "corrupt"})
+	require.NoError(t, err, "one corrupt row is a warning, not a refusal")
+	require.Equal(t, 1, failed)
+	_, err = right.CheckKey(nil)
+	require.NoError(t, err, "an empty database proves nothing and refuses nothing")
+
+	wrong := NewCipher(NewKey("wrong", "FLOWISE_SECRETKEY_OVERWRITE"))
+	_, err = wrong.CheckKey([]string{a, b})
+	require.ErrorIs(t, err, ErrWrongKey)
+	require.ErrorContains(t, err, "key from FLOWISE_SECRETKEY_OVERWRITE")
+	require.NotContains(t, err.Error(), "wrong")
 }

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -97,26 +98,37 @@ type KeySourceConfig struct {
 	// Path is the SECRETKEY_PATH directory holding encryption.key. Empty means
 	// ~/.flowgate.
 	Path string
+	// StorageType is SECRETKEY_STORAGE_TYPE: StorageTypeLocal (or empty) for
+	// the key file in Path, StorageTypeAWS for the AWS Secrets Manager secret
+	// described by AWS. The overwrite wins over either.
+	StorageType string
+	// AWS locates the secret when StorageType is StorageTypeAWS.
+	AWS AWSKeyConfig
 }
 
 // keySource looks for the passphrase in one place. It reports ok=false when
 // it is not configured, so that ResolveKey moves on to the next source.
-type keySource func(cfg KeySourceConfig) (k Key, ok bool, err error)
+type keySource func(ctx context.Context, cfg KeySourceConfig) (k Key, ok bool, err error)
 
-// keySources lists the places ResolveKey consults, in Flowise's precedence.
-//
-// AWS Secrets Manager (Flowise's SECRETKEY_STORAGE_TYPE=aws) belongs between
-// the overwrite and the file, as in Flowise: add its fields to KeySourceConfig
-// and a keySource here. The file source always yields a key (it creates one
-// when missing), so it must stay last.
-var keySources = []keySource{overwriteKey, fileKey}
+// keySources lists the places ResolveKey consults, in Flowise's precedence:
+// the overwrite, then AWS Secrets Manager when StorageType is "aws", then the
+// key file. The AWS and file sources always yield a key when they apply (each
+// creates one when missing), so the file must stay last.
+var keySources = []keySource{withoutContext(overwriteKey), awsKey, withoutContext(fileKey)}
+
+// withoutContext adapts a source that does no I/O worth cancelling.
+func withoutContext(source func(KeySourceConfig) (Key, bool, error)) keySource {
+	return func(_ context.Context, cfg KeySourceConfig) (Key, bool, error) { return source(cfg) }
+}
 
 // ResolveKey finds the passphrase that encrypts credentials: the overwrite
-// value if set, otherwise the key file in cfg.Path, which is created with a
-// fresh random key the first time, as Flowise does.
-func ResolveKey(cfg KeySourceConfig) (Key, error) {
+// value if set; otherwise, with StorageType "aws", the AWS Secrets Manager
+// secret; otherwise the key file in cfg.Path. A missing secret or key file is
+// created with a fresh random key the first time, as Flowise does. ctx bounds
+// the AWS calls, each of which also has its own deadline.
+func ResolveKey(ctx context.Context, cfg KeySourceConfig) (Key, error) {
 	for _, source := range keySources {
-		k, ok, err := source(cfg)
+		k, ok, err := source(ctx, cfg)
 		if err != nil {
 			return Key{}, fmt.Errorf("resolving encryption key: %w", err)
 		}

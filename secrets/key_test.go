@@ -30,7 +30,7 @@ func TestResolveKeyCreatesKeyFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state", "keys")
 	path := filepath.Join(dir, keyFileName)
 
-	k, err := ResolveKey(KeySourceConfig{Path: dir})
+	k, err := ResolveKey(t.Context(), KeySourceConfig{Path: dir})
 	require.NoError(t, err)
 	require.Equal(t, "file "+path, k.Source)
 
@@ -50,7 +50,7 @@ func TestResolveKeyCreatesKeyFile(t *testing.T) {
 	require.Equal(t, string(content), k.secret())
 	requireOnlyKeyFile(t, dir)
 
-	again, err := ResolveKey(KeySourceConfig{Path: dir})
+	again, err := ResolveKey(t.Context(), KeySourceConfig{Path: dir})
 	require.NoError(t, err)
 	require.Equal(t, k.secret(), again.secret(), "the second resolve must reuse the key file")
 }
@@ -69,7 +69,7 @@ func TestResolveKeyReadsExistingFile(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, keyFileName), []byte(tt.content), 0o600))
 
-			k, err := ResolveKey(KeySourceConfig{Path: dir})
+			k, err := ResolveKey(t.Context(), KeySourceConfig{Path: dir})
 			require.NoError(t, err)
 			require.Equal(t, tt.want, k.secret())
 		})
@@ -82,7 +82,7 @@ func TestResolveKeyRejectsEmptyFile(t *testing.T) {
 		path := filepath.Join(dir, keyFileName)
 		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 
-		_, err := ResolveKey(KeySourceConfig{Path: dir})
+		_, err := ResolveKey(t.Context(), KeySourceConfig{Path: dir})
 		require.ErrorContains(t, err, path+" is empty")
 	}
 }
@@ -91,7 +91,7 @@ func TestResolveKeyOverwriteTakesPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, keyFileName), []byte("from-file"), 0o600))
 
-	k, err := ResolveKey(KeySourceConfig{Overwrite: " from-env ", Path: dir})
+	k, err := ResolveKey(t.Context(), KeySourceConfig{Overwrite: " from-env ", Path: dir})
 	require.NoError(t, err)
 	require.Equal(t, " from-env ", k.secret(), "the overwrite is used verbatim")
 	require.Equal(t, OverwriteSource, k.Source)
@@ -100,7 +100,7 @@ func TestResolveKeyOverwriteTakesPrecedence(t *testing.T) {
 func TestResolveKeyOverwriteCreatesNoFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "absent")
 
-	_, err := ResolveKey(KeySourceConfig{Overwrite: "from-env", Path: dir})
+	_, err := ResolveKey(t.Context(), KeySourceConfig{Overwrite: "from-env", Path: dir})
 	require.NoError(t, err)
 	require.NoDirExists(t, dir)
 }
@@ -109,7 +109,7 @@ func TestResolveKeyDefaultsToHomeDirectory(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 
-	k, err := ResolveKey(KeySourceConfig{})
+	k, err := ResolveKey(t.Context(), KeySourceConfig{})
 	require.NoError(t, err)
 	require.Equal(t, "file "+filepath.Join(home, defaultKeyDir, keyFileName), k.Source)
 }
@@ -118,7 +118,7 @@ func TestResolveKeyReportsUnusableDirectory(t *testing.T) {
 	notADir := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(notADir, nil, 0o600))
 
-	_, err := ResolveKey(KeySourceConfig{Path: notADir})
+	_, err := ResolveKey(t.Context(), KeySourceConfig{Path: notADir})
 	require.ErrorContains(t, err, "resolving encryption key")
 	require.ErrorContains(t, err, notADir)
 }
@@ -135,7 +135,7 @@ func TestResolveKeyConcurrentFirstStart(t *testing.T) {
 	for i := range workers {
 		wg.Go(func() {
 			<-start
-			keys[i], errs[i] = ResolveKey(KeySourceConfig{Path: dir})
+			keys[i], errs[i] = ResolveKey(t.Context(), KeySourceConfig{Path: dir})
 		})
 	}
 	close(start)

@@ -35,6 +35,9 @@ commands:
   start     run the API (and, with MODE=main, a worker and, without TEMPORAL_ADDRESS, an
             embedded Temporal server with its Web UI)
   worker    run the worker tier against TEMPORAL_ADDRESS (health on WORKER_PORT)
+  secrets rotate
+            re-encrypt every credential under the current key (set FLOWGATE_SECRETKEY_PREVIOUS
+            to the old key on every process first)
   temporal  run only the embedded Temporal dev server and its Web UI (FLOWGATE_TEMPORAL_PORT,
             FLOWGATE_TEMPORAL_UI_PORT, state in DATABASE_PATH/temporal.db)
   version   print the version
@@ -48,6 +51,12 @@ func run(args []string) error {
 	}
 	commands := map[string]func(context.Context, config.Config, *slog.Logger) error{
 		"start": start, "worker": worker, "temporal": temporalOnly,
+	}
+	if args[0] == "secrets" {
+		if len(args) != 2 || args[1] != "rotate" {
+			return errors.New("usage: flowgate secrets rotate")
+		}
+		commands["secrets"] = rotate
 	}
 	if cmd, ok := commands[args[0]]; ok {
 		cfg, err := config.Load(os.Getenv)
@@ -95,6 +104,21 @@ func start(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		"namespace", cfg.TemporalNamespace, "taskQueue", cfg.QueueName)
 	fmt.Printf("Flowgate API: http://%s/api/v1\n", a.Addr())
 	return serveUntilSignal(ctx, a, log)
+}
+
+// rotate re-encrypts every credential under the current key. Run it after every process has
+// the new key and FLOWGATE_SECRETKEY_PREVIOUS set to the old one; then drop the old key.
+func rotate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	rep, err := app.RotateKeys(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("re-encrypted %d, already current %d, edited meanwhile %d, undecryptable %d\n",
+		rep.Reencrypted, rep.Current, rep.Changed, rep.Failed)
+	if rep.Failed > 0 || rep.Changed > 0 {
+		return fmt.Errorf("%d credentials were not re-encrypted; run it again (edited rows) or fix the keys", rep.Failed+rep.Changed)
+	}
+	return nil
 }
 
 // embeddedServer is the embedded Temporal server, when the binary carries one.
