@@ -43,6 +43,23 @@ func (a *Activities) nodes() map[string]nodeFunc {
 	}
 }
 
+// withGlobals resolves {{$vars.name}} and {{$flow.*}} in every string input before the node
+// runs, as Flowise does for all nodes.
+func withGlobals(fn nodeFunc) nodeFunc {
+	return func(ctx context.Context, req node.Request) (node.Value, error) {
+		v := vars(req)
+		inputs := make(map[string]any, len(req.Node.Data.Inputs))
+		for k, in := range req.Node.Data.Inputs {
+			if s, ok := in.(string); ok {
+				in = v.ResolveGlobals(s)
+			}
+			inputs[k] = in
+		}
+		req.Node.Data.Inputs = inputs
+		return fn(ctx, req)
+	}
+}
+
 // Register registers one activity per node kind, named node.<kind>, and the store activities.
 func (a *Activities) Register(r worker.ActivityRegistry) {
 	fns := a.nodes()
@@ -52,7 +69,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		r.RegisterActivityWithOptions(fns[k], activity.RegisterOptions{Name: node.ActivityName(k)})
+		r.RegisterActivityWithOptions(withGlobals(fns[k]), activity.RegisterOptions{Name: node.ActivityName(k)})
 	}
 	r.RegisterActivityWithOptions(a.SaveMessages, activity.RegisterOptions{Name: node.SaveMessagesActivity})
 }

@@ -83,6 +83,10 @@ func (s *Server) predict(c *gin.Context) {
 		fail(c, http.StatusInternalServerError, "%s", err.Error())
 		return
 	}
+	if in.Run.Vars, err = s.flowVariables(c, in.Run.Vars); err != nil {
+		s.failErr(c, "Variables", err)
+		return
+	}
 	if streaming {
 		s.predictStreaming(c, in)
 		return

@@ -90,6 +90,11 @@ func (s *Server) Handler() http.Handler {
 	v1.PUT("/credentials/:id", s.updateCredential)
 	v1.DELETE("/credentials/:id", s.deleteCredential)
 
+	v1.GET("/variables", s.listVariables)
+	v1.POST("/variables", s.createVariable)
+	v1.PUT("/variables/:id", s.updateVariable)
+	v1.DELETE("/variables/:id", s.deleteVariable)
+
 	v1.POST("/prediction/:id", s.predict)
 	v1.GET("/chatmessage/:id", s.listMessages)
 	v1.DELETE("/chatmessage/:id", s.deleteMessages)

@@ -129,3 +129,38 @@ func TestCredentialsAPI(t *testing.T) {
 	requireFlowiseError(t, status, body, 404, "not found")
 	require.NotContains(t, h.logs.String(), "sk-very-secret")
 }
+
+// TestVariables: static and runtime variables reach every string input as {{$vars.name}}, and
+// a caller may override only the variables the chatflow enables.
+func TestVariables(t *testing.T) {
+	h := newHarness(t)
+	t.Setenv("FLOWGATE_E2E_AUDIENCE", "children")
+	var tone map[string]any
+	h.doJSON("POST", "/api/v1/variables", map[string]any{"name": "tone", "value": "cheerful"}, 200, &tone)
+	h.doJSON("POST", "/api/v1/variables", map[string]any{"name": "FLOWGATE_E2E_AUDIENCE", "type": "runtime"}, 200, nil)
+	status, body := h.do("POST", "/api/v1/variables", map[string]any{"name": "bad name"})
+	requireFlowiseError(t, status, body, 400, "name must be")
+	status, body = h.do("POST", "/api/v1/variables", map[string]any{"name": "x", "type": "secret"})
+	requireFlowiseError(t, status, body, 400, "type must be")
+
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-x"})
+	flowData := editFlow(t, h.loadFlow("llm-chain.json", cred), func(nodes []any, _ *[]any) {
+		nodeData(nodes, "promptTemplate_0")["inputs"].(map[string]any)["template"] =
+			"Be {{$vars.tone}} for {{ $vars.FLOWGATE_E2E_AUDIENCE }} in chat {{$flow.chatId}}: {question}"
+	})
+	id := h.createFlow("vars", flowData, map[string]any{"apiConfig": `{"overrideConfig":{"status":true,"variables":[{"name":"tone","enabled":true}]}}`})
+
+	h.predict(id, map[string]any{"question": "hi", "chatId": "c1"})
+	require.Equal(t, "Be cheerful for children in chat c1: hi", h.mock.Requests()[0].Messages[0].Content)
+
+	h.predict(id, map[string]any{"question": "hi", "chatId": "c2", "overrideConfig": map[string]any{"vars": map[string]any{"tone": "grumpy", "FLOWGATE_E2E_AUDIENCE": "adults"}}})
+	require.Equal(t, "Be grumpy for children in chat c2: hi", h.mock.Requests()[1].Messages[0].Content, "only enabled variables are overridden")
+
+	h.doJSON("PUT", "/api/v1/variables/"+tone["id"].(string), map[string]any{"value": "calm"}, 200, nil)
+	var list []map[string]any
+	h.doJSON("GET", "/api/v1/variables", nil, 200, &list)
+	require.Len(t, list, 2)
+	h.doJSON("DELETE", "/api/v1/variables/"+tone["id"].(string), nil, 200, nil)
+	status, body = h.do("DELETE", "/api/v1/variables/"+tone["id"].(string), nil)
+	requireFlowiseError(t, status, body, 404, "not found")
+}

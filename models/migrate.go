@@ -28,6 +28,9 @@ var migrations = []migration{
 	{3, "key id per credential", func(tx *gorm.DB) error {
 		return tx.Migrator().AddColumn(&Credential{}, "KeyID")
 	}},
+	{4, "variables", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Variable{})
+	}},
 }
 
 // credentialV1 is the credential table as step 1 created it.

@@ -83,3 +83,21 @@ type StreamEvent struct {
 }
 
 func (StreamEvent) TableName() string { return "flowgate_stream_event" }
+
+// Variable types: a static value, or one read from the server's environment at prediction time.
+const (
+	VariableStatic  = "static"
+	VariableRuntime = "runtime"
+)
+
+// Variable is a value flows use as {{$vars.<name>}}.
+type Variable struct {
+	ID          string    `gorm:"column:id;primaryKey;type:varchar(36)" json:"id"`
+	Name        string    `gorm:"column:name;not null;uniqueIndex" json:"name"`
+	Value       string    `gorm:"column:value;type:text" json:"value"`
+	Type        string    `gorm:"column:type;not null;default:static" json:"type"`
+	CreatedDate time.Time `gorm:"column:createdDate;not null" json:"createdDate"`
+	UpdatedDate time.Time `gorm:"column:updatedDate;not null" json:"updatedDate"`
+}
+
+func (Variable) TableName() string { return "variable" }

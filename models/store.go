@@ -323,3 +323,63 @@ func (s *Store) History(ctx context.Context, chatflowID, sessionID string, limit
 	}
 	return msgs, nil
 }
+
+// ListVariables returns every variable by name.
+func (s *Store) ListVariables(ctx context.Context) ([]Variable, error) {
+	db, done := s.with(ctx)
+	defer done()
+	var vars []Variable
+	if err := db.Order("name").Find(&vars).Error; err != nil {
+		return nil, fmt.Errorf("list variables: %w", err)
+	}
+	return vars, nil
+}
+
+// SaveVariable creates or updates a variable (by id); names are unique.
+func (s *Store) SaveVariable(ctx context.Context, v *Variable, create bool) error {
+	db, done := s.with(ctx)
+	defer done()
+	now := time.Now().UTC()
+	v.UpdatedDate = now
+	if create {
+		v.CreatedDate = now
+		if err := db.Create(v).Error; err != nil {
+			return fmt.Errorf("create variable %s: %w", v.Name, err)
+		}
+		return nil
+	}
+	res := db.Model(&Variable{}).Where("id = ?", v.ID).
+		Updates(map[string]any{"name": v.Name, "value": v.Value, "type": v.Type, "updatedDate": now})
+	if res.Error != nil {
+		return fmt.Errorf("update variable %s: %w", v.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("variable %s: %w", v.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// GetVariable loads one variable.
+func (s *Store) GetVariable(ctx context.Context, id string) (*Variable, error) {
+	db, done := s.with(ctx)
+	defer done()
+	var v Variable
+	if err := db.First(&v, "id = ?", id).Error; err != nil {
+		return nil, notFound(err, "variable", id)
+	}
+	return &v, nil
+}
+
+// DeleteVariable removes one variable.
+func (s *Store) DeleteVariable(ctx context.Context, id string) error {
+	db, done := s.with(ctx)
+	defer done()
+	res := db.Delete(&Variable{}, "id = ?", id)
+	if res.Error != nil {
+		return fmt.Errorf("delete variable %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("variable %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
