@@ -31,6 +31,9 @@ var migrations = []migration{
 	{4, "variables", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Variable{})
 	}},
+	{5, "api keys", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&APIKey{})
+	}},
 }
 
 // credentialV1 is the credential table as step 1 created it.

@@ -1,0 +1,37 @@
+package apikeys
+
+import (
+	"context"
+	"fmt"
+	"os"
+)
+
+// ImportFlowiseFile reads a Flowise api.json and imports each key into the store, keeping its
+// id, name, creation date and scrypt secret, and only the prefix of its plaintext apiKey: the
+// plaintext itself is not stored. It checks every entry before importing any, and imports by id,
+// so running it twice changes nothing. It returns how many keys it imported.
+func ImportFlowiseFile(ctx context.Context, path string, into Store) (int, error) {
+	if _, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("import api keys: %w", err)
+	}
+	entries, err := readFlowiseFile(path)
+	if err != nil {
+		return 0, err
+	}
+	keys := make([]Key, len(entries))
+	for i, e := range entries {
+		if e.APIKey == "" {
+			return 0, fmt.Errorf("%s: entry %d (%q) has no apiKey", path, i, e.KeyName)
+		}
+		if !ValidSecret(e.APISecret) {
+			return 0, fmt.Errorf("%s: entry %d (%q): %w", path, i, e.KeyName, errMalformedSecret)
+		}
+		keys[i] = e.key()
+	}
+	for i, k := range keys {
+		if err := into.Import(ctx, k); err != nil {
+			return i, err
+		}
+	}
+	return len(keys), nil
+}
