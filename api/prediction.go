@@ -66,6 +66,9 @@ func (s *Server) predict(c *gin.Context) {
 		s.failErr(c, "Chatflow", err)
 		return
 	}
+	if !s.authorizeFlow(c, f) {
+		return
+	}
 	if last := c.GetHeader("Last-Event-ID"); last != "" {
 		s.resumeStreaming(c, last)
 		return
@@ -300,10 +303,35 @@ func answer(in workflows.PredictionInput, res workflows.PredictionResult) gin.H 
 	return out
 }
 
+// authorizeFlow enforces the key bound to a chatflow (apikeyid): only that key may run it. A
+// chatflow with no bound key is public, as in Flowise.
+func (s *Server) authorizeFlow(c *gin.Context, f *models.ChatFlow) bool {
+	if f.APIKeyID == nil || *f.APIKeyID == "" {
+		return true
+	}
+	key, ok := s.verify(c)
+	if !ok {
+		return false
+	}
+	if key.ID != *f.APIKeyID {
+		fail(c, http.StatusUnauthorized, "Unauthorized")
+		return false
+	}
+	return true
+}
+
 func (s *Server) abort(c *gin.Context) {
+	f, err := s.store.GetChatFlow(c, c.Param("id"))
+	if err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	if !s.authorizeFlow(c, f) {
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
 	defer cancel()
-	err := s.temporal.CancelWorkflow(ctx, WorkflowID(c.Param("id"), c.Param("chatId")), "")
+	err = s.temporal.CancelWorkflow(ctx, WorkflowID(c.Param("id"), c.Param("chatId")), "")
 	var missing *serviceerror.NotFound
 	switch {
 	case errors.As(err, &missing):

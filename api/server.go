@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"github.com/flowgate/flowgate/apikeys"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/secrets"
 	"github.com/flowgate/flowgate/stream"
@@ -40,12 +41,13 @@ type Server struct {
 	temporal client.Client
 	broker   stream.Broker
 	cipher   *secrets.Cipher
+	keys     apikeys.Store
 	log      *slog.Logger
 	plans    *planCache
 }
 
 // New builds a server from its dependencies.
-func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker, cipher *secrets.Cipher, log *slog.Logger) *Server {
+func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker, cipher *secrets.Cipher, keys apikeys.Store, log *slog.Logger) *Server {
 	if cfg.PredictionTimeout <= 0 {
 		cfg.PredictionTimeout = 5 * time.Minute
 	}
@@ -55,7 +57,7 @@ func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = 30 * time.Second
 	}
-	return &Server{cfg: cfg, store: store, temporal: tc, broker: broker, cipher: cipher, log: log, plans: newPlanCache(256)}
+	return &Server{cfg: cfg, store: store, temporal: tc, broker: broker, cipher: cipher, keys: keys, log: log, plans: newPlanCache(256)}
 }
 
 // Handler returns the routed API.
@@ -73,16 +75,23 @@ func (s *Server) Handler() http.Handler {
 		r.GET("/readyz", gin.WrapF(s.cfg.Ready))
 	}
 
-	v1 := r.Group("/api/v1")
-	v1.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
-	v1.GET("/version", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"version": s.cfg.Version}) })
+	// Open routes: health, version, streaming support, key verification, and the routes a
+	// chatflow's own bound key protects (prediction, abort).
+	open := r.Group("/api/v1")
+	open.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
+	open.GET("/version", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"version": s.cfg.Version}) })
+	open.GET("/chatflows-streaming/:id", s.chatflowStreaming)
+	open.GET("/verify/apikey/:key", s.verifyKey)
+	open.POST("/prediction/:id", s.predict)
+	open.PUT("/chatmessage/abort/:id/:chatId", s.abort)
 
+	// Management routes need a valid API key.
+	v1 := r.Group("/api/v1", s.requireKey)
 	v1.POST("/chatflows", s.createChatflow)
 	v1.GET("/chatflows", s.listChatflows)
 	v1.GET("/chatflows/:id", s.getChatflow)
 	v1.PUT("/chatflows/:id", s.updateChatflow)
 	v1.DELETE("/chatflows/:id", s.deleteChatflow)
-	v1.GET("/chatflows-streaming/:id", s.chatflowStreaming)
 
 	v1.POST("/credentials", s.createCredential)
 	v1.GET("/credentials", s.listCredentials)
@@ -95,9 +104,12 @@ func (s *Server) Handler() http.Handler {
 	v1.PUT("/variables/:id", s.updateVariable)
 	v1.DELETE("/variables/:id", s.deleteVariable)
 
-	v1.POST("/prediction/:id", s.predict)
+	v1.GET("/apikey", s.listKeys)
+	v1.POST("/apikey", s.createKey)
+	v1.PUT("/apikey/:id", s.renameKey)
+	v1.DELETE("/apikey/:id", s.deleteKey)
+
 	v1.GET("/chatmessage/:id", s.listMessages)
 	v1.DELETE("/chatmessage/:id", s.deleteMessages)
-	v1.PUT("/chatmessage/abort/:id/:chatId", s.abort)
 	return r
 }

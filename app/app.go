@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/flowgate/flowgate/activities"
+	"github.com/flowgate/flowgate/apikeys"
 	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/config"
 	"github.com/flowgate/flowgate/health"
@@ -42,6 +43,38 @@ type App struct {
 	errs     chan error // the process can no longer serve
 	closers  []func()
 	listens  bool // reads streams: an API process
+	// defaultKey is the plaintext of the DefaultKey created at this start, if one was.
+	defaultKey string
+}
+
+// DefaultKey is the API key this start created because there was none (shown once), or "".
+func (a *App) DefaultKey() string { return a.defaultKey }
+
+// keyStore is where API keys live: the json file of APIKEY_PATH, or the database, which every
+// replica shares (the production choice).
+func (a *App) keyStore() apikeys.Store {
+	if a.cfg.APIKeyStorageType == "db" {
+		return apikeys.NewDBStore(a.db)
+	}
+	return apikeys.NewJSONStore(a.cfg.APIKeyPath)
+}
+
+// ensureDefaultKey creates DefaultKey when no key exists, as Flowise does at first start, and
+// returns its plaintext: the only time it is shown.
+func ensureDefaultKey(ctx context.Context, keys apikeys.Store, log *slog.Logger) (string, error) {
+	existing, err := keys.List(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read API keys: %w", err)
+	}
+	if len(existing) > 0 {
+		return "", nil
+	}
+	k, plaintext, err := keys.Create(ctx, "DefaultKey")
+	if err != nil {
+		return "", fmt.Errorf("create the default API key: %w", err)
+	}
+	log.Info("created the first API key; it is shown once, on standard output", "keyName", k.Name, "id", k.ID)
+	return plaintext, nil
 }
 
 func (a *App) fail(err error) {
@@ -139,6 +172,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	)
 	switch {
 	case opts.API:
+		keys := a.keyStore()
+		if a.defaultKey, err = ensureDefaultKey(ctx, keys, log); err != nil {
+			return nil, err
+		}
 		srv := api.New(api.Config{
 			Version:           Version,
 			TaskQueue:         cfg.QueueName,
@@ -146,7 +183,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			BodyLimit:         cfg.FileSizeLimit,
 			SearchAttributes:  cfg.SearchAttributes,
 			Ready:             ready,
-		}, store, a.temporal, broker, cipher, log)
+		}, store, a.temporal, broker, cipher, keys, log)
 		err = a.serve(cfg.Addr(), srv.Handler())
 	case opts.Worker:
 		// The worker tier serves only its probes, on WORKER_PORT as Flowise workers do.
@@ -338,4 +375,19 @@ func RotateKeys(ctx context.Context, cfg config.Config, log *slog.Logger) (Rotat
 		}
 	}
 	return rep, nil
+}
+
+// ImportAPIKeys reads a Flowise api.json into the configured key store. Only each key's lookup
+// prefix and scrypt secret are kept; the plaintext keys in the file stay valid.
+func ImportAPIKeys(ctx context.Context, cfg config.Config, path string) (int, error) {
+	a := &App{cfg: cfg}
+	if cfg.APIKeyStorageType == "db" {
+		db, err := models.Open(ctx, cfg.Database)
+		if err != nil {
+			return 0, err
+		}
+		a.db = db
+		defer a.close()
+	}
+	return apikeys.ImportFlowiseFile(ctx, path, a.keyStore())
 }

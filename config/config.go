@@ -34,6 +34,9 @@ type Config struct {
 	// SecretKeyPrevious is the key being rotated away from (FLOWGATE_SECRETKEY_PREVIOUS): set
 	// it on every process during a rotation so rows of either key decrypt; never log it.
 	SecretKeyPrevious string
+	// APIKeyStorageType is APIKEY_STORAGE_TYPE: "json" (APIKEY_PATH/api.json) or "db".
+	APIKeyStorageType string
+	APIKeyPath        string // APIKEY_PATH, default the data directory
 	// SecretKeyStorageType is SECRETKEY_STORAGE_TYPE: "local" (default), the key file in
 	// SecretKeyPath, or "aws", the AWS Secrets Manager secret described by SecretKeyAWS.
 	// FLOWISE_SECRETKEY_OVERWRITE wins over both.
@@ -93,6 +96,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.BlobPath = env("BLOB_STORAGE_PATH", filepath.Join(c.DataDir, "storage"))
 	c.SecretKeyPath = env("SECRETKEY_PATH", c.DataDir)
+	c.APIKeyPath = env("APIKEY_PATH", c.DataDir)
+	c.APIKeyStorageType = env("APIKEY_STORAGE_TYPE", "json")
+	if c.APIKeyStorageType != "json" && c.APIKeyStorageType != "db" {
+		return c, fmt.Errorf(`APIKEY_STORAGE_TYPE must be "json" or "db", got %q`, c.APIKeyStorageType)
+	}
 	c.SecretKeyStorageType = env("SECRETKEY_STORAGE_TYPE", secrets.StorageTypeLocal)
 	c.SecretKeyAWS = secrets.AWSKeyConfig{
 		Name:   env("SECRETKEY_AWS_NAME", secrets.DefaultAWSSecretName),

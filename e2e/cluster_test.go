@@ -42,6 +42,7 @@ type cluster struct {
 	temporal        string
 	temporalEnv     []string
 	temporalProcess *flowgateProcess
+	key             string // the DefaultKey the first API process made
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -71,7 +72,11 @@ func (c *cluster) startTemporal() {
 
 func (c *cluster) api() *harness {
 	p := runFlowgate(c.t, c.bin, "start", c.env, apiLine)
-	return &harness{t: c.t, base: "http://127.0.0.1:" + p.match[1]}
+	if p.key != "" {
+		c.key = p.key
+	}
+	require.NotEmpty(c.t, c.key, "the first API process shows the DefaultKey")
+	return &harness{t: c.t, base: "http://127.0.0.1:" + p.match[1], key: c.key}
 }
 
 func (c *cluster) worker() *flowgateProcess {

@@ -23,6 +23,7 @@ type flowgateProcess struct {
 	cmd     *exec.Cmd
 	api, ui string
 	match   []string // submatches of the line that said the process was ready
+	key     string   // the DefaultKey it printed, if it made one
 	exited  chan error
 	output  *lockedWriter
 }
@@ -55,6 +56,7 @@ var (
 )
 
 var (
+	keyLine = regexp.MustCompile(`API key DefaultKey \(shown once, keep it\): (\S+)`)
 	apiLine = regexp.MustCompile(`Flowgate API: http://(?:\[::\]|[^:/]+):(\d+)/api/v1`)
 	uiLine  = regexp.MustCompile(`Temporal Web UI: (http://\S+)`)
 )
@@ -100,6 +102,9 @@ func runFlowgate(t *testing.T, bin, command string, env []string, ready *regexp.
 			require.True(t, ok, "flowgate %s exited before it was ready:\n%s", command, p.output.String())
 			if m := uiLine.FindStringSubmatch(l); m != nil {
 				p.ui = m[1]
+			}
+			if m := keyLine.FindStringSubmatch(l); m != nil {
+				p.key = m[1]
 			}
 			p.match = ready.FindStringSubmatch(l)
 		case <-timeout:
@@ -153,13 +158,17 @@ func TestFlowgateStartOnAFreshMachine(t *testing.T) {
 	key, err := os.ReadFile(filepath.Join(home, ".flowgate", "encryption.key"))
 	require.NoError(t, err)
 
-	h := &harness{t: t, base: p.api}
+	require.Len(t, p.key, 43, "the first start makes a DefaultKey and shows it once")
+	h := &harness{t: t, base: p.api, key: p.key}
+	status, _ := h.do("GET", "/api/v1/verify/apikey/"+p.key, nil)
+	require.Equal(t, 200, status)
 	flowID := h.createFlow("kept", `{"nodes":[],"edges":[]}`, nil)
 	p.interrupt(t)
 
 	// A restart reuses the data directory: same key, same flows, same Temporal state.
 	p2 := startFlowgate(t, bin, home)
-	h2 := &harness{t: t, base: p2.api}
+	require.Empty(t, p2.key, "the key is not shown again")
+	h2 := &harness{t: t, base: p2.api, key: p.key}
 	var got map[string]any
 	h2.doJSON("GET", "/api/v1/chatflows/"+flowID, nil, 200, &got)
 	require.Equal(t, "kept", got["name"])

@@ -21,6 +21,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/flowgate/flowgate/api"
+	"github.com/flowgate/flowgate/apikeys"
 	"github.com/flowgate/flowgate/app"
 	"github.com/flowgate/flowgate/config"
 	"github.com/flowgate/flowgate/devserver"
@@ -61,6 +62,22 @@ type harness struct {
 	base string
 	mock *llmmock.Server
 	logs *lockedWriter
+	key  string // API key for management routes
+}
+
+// testKey is the API key every in-process test server knows: seeded into its key store before
+// it starts (so no DefaultKey is made), and valid across restarts on the same data.
+var testKey = apikeys.Generate()
+
+func seedKey(t *testing.T, cfg config.Config) {
+	t.Helper()
+	secret, err := apikeys.Hash(testKey)
+	require.NoError(t, err)
+	store := apikeys.NewJSONStore(cfg.APIKeyPath)
+	require.NoError(t, store.Import(context.Background(), apikeys.Key{
+		ID: "00000000-0000-4000-8000-0000000000e2", Name: "e2e", Prefix: apikeys.Prefix(testKey),
+		Secret: secret, CreatedAt: time.Now(),
+	}))
 }
 
 func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
@@ -91,13 +108,14 @@ func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
 
 func startHarness(t *testing.T, cfg config.Config) *harness {
 	t.Helper()
+	seedKey(t, cfg)
 	logs := &lockedWriter{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	a, err := app.Start(ctx, cfg, app.Options{API: true, Worker: true}, log)
 	require.NoError(t, err)
-	h := &harness{t: t, app: a, cfg: cfg, base: "http://" + a.Addr(), mock: llmmock.NewTestServer(t, llmmock.Options{}), logs: logs}
+	h := &harness{t: t, app: a, cfg: cfg, base: "http://" + a.Addr(), mock: llmmock.NewTestServer(t, llmmock.Options{}), logs: logs, key: testKey}
 	t.Cleanup(func() { h.stop() })
 	return h
 }
@@ -135,6 +153,9 @@ func (h *harness) do(method, path string, body any) (int, []byte) {
 	req, err := http.NewRequest(method, h.base+path, r)
 	require.NoError(h.t, err)
 	req.Header.Set("Content-Type", "application/json")
+	if h.key != "" {
+		req.Header.Set("Authorization", "Bearer "+h.key)
+	}
 	resp, err := httpClient.Do(req)
 	require.NoError(h.t, err)
 	defer resp.Body.Close()

@@ -44,6 +44,7 @@ func postgresConfig(t *testing.T) config.Config {
 // startTier starts one process of a tier.
 func startTier(t *testing.T, cfg config.Config, opts app.Options) *app.App {
 	t.Helper()
+	seedKey(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	a, err := app.Start(ctx, cfg, opts, slog.New(slog.DiscardHandler))
@@ -63,8 +64,8 @@ func startTier(t *testing.T, cfg config.Config, opts app.Options) *app.App {
 func TestQueueModeStreamsAcrossProcesses(t *testing.T) {
 	cfg := postgresConfig(t)
 	startTier(t, cfg, app.Options{Worker: true})
-	api1 := &harness{t: t, base: "http://" + startTier(t, cfg, app.Options{API: true}).Addr(), mock: llmmock.NewTestServer(t, llmmock.Options{ChunkCount: 8})}
-	api2 := &harness{t: t, base: "http://" + startTier(t, cfg, app.Options{API: true}).Addr(), mock: api1.mock}
+	api1 := &harness{t: t, base: "http://" + startTier(t, cfg, app.Options{API: true}).Addr(), mock: llmmock.NewTestServer(t, llmmock.Options{ChunkCount: 8}), key: testKey}
+	api2 := &harness{t: t, base: "http://" + startTier(t, cfg, app.Options{API: true}).Addr(), mock: api1.mock, key: testKey}
 
 	cred := api1.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-queue"})
 	flowID := api1.createFlow("queue", api1.loadFlow("llm-chain.json", cred), nil)

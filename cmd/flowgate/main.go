@@ -35,6 +35,8 @@ commands:
   start     run the API (and, with MODE=main, a worker and, without TEMPORAL_ADDRESS, an
             embedded Temporal server with its Web UI)
   worker    run the worker tier against TEMPORAL_ADDRESS (health on WORKER_PORT)
+  apikey import <api.json>
+            import a Flowise api.json into the key store (APIKEY_STORAGE_TYPE)
   secrets rotate
             re-encrypt every credential under the current key (set FLOWGATE_SECRETKEY_PREVIOUS
             to the old key on every process first)
@@ -51,6 +53,20 @@ func run(args []string) error {
 	}
 	commands := map[string]func(context.Context, config.Config, *slog.Logger) error{
 		"start": start, "worker": worker, "temporal": temporalOnly,
+	}
+	if args[0] == "apikey" {
+		if len(args) != 3 || args[1] != "import" {
+			return errors.New("usage: flowgate apikey import <path to Flowise api.json>")
+		}
+		path := args[2]
+		commands["apikey"] = func(ctx context.Context, cfg config.Config, _ *slog.Logger) error {
+			n, err := app.ImportAPIKeys(ctx, cfg, path)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("imported %d API keys into the %s store\n", n, cfg.APIKeyStorageType)
+			return nil
+		}
 	}
 	if args[0] == "secrets" {
 		if len(args) != 2 || args[1] != "rotate" {
@@ -102,6 +118,9 @@ func start(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("flowgate started", "api", "http://"+a.Addr(), "mode", cfg.Mode, "temporal", cfg.TemporalAddress,
 		"namespace", cfg.TemporalNamespace, "taskQueue", cfg.QueueName)
+	if key := a.DefaultKey(); key != "" {
+		fmt.Printf("API key DefaultKey (shown once, keep it): %s\n", key)
+	}
 	fmt.Printf("Flowgate API: http://%s/api/v1\n", a.Addr())
 	return serveUntilSignal(ctx, a, log)
 }
