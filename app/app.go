@@ -18,8 +18,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/flowgate/flowgate/activities"
-	"github.com/flowgate/flowgate/apikeys"
 	"github.com/flowgate/flowgate/api"
+	"github.com/flowgate/flowgate/apikeys"
 	"github.com/flowgate/flowgate/config"
 	"github.com/flowgate/flowgate/health"
 	"github.com/flowgate/flowgate/models"
