@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,6 +12,8 @@ import (
 
 	"github.com/flowgate/flowgate/app"
 	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/secrets"
 )
 
@@ -101,4 +105,43 @@ func TestOnlineKeyRotation(t *testing.T) {
 	h3.mock = h.mock
 	h3.predict(flowID, map[string]any{"question": "after rotation"})
 	require.Equal(t, "Bearer sk-rotate", h.mock.Requests()[len(h.mock.Requests())-1].Headers.Get("Authorization"))
+}
+
+// TestLostKeyFileAndCorruptCredential: a key file that went missing is replaced by a new key,
+// which cannot open the stored credentials, so the process refuses to start and names the file;
+// with the right key, one corrupt credential fails only the flows that use it.
+func TestLostKeyFileAndCorruptCredential(t *testing.T) {
+	h := newHarness(t)
+	good := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-good"})
+	bad := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-bad"})
+	goodFlow := h.createFlow("good", h.loadFlow("llm-chain.json", good), nil)
+	badFlow := h.createFlow("bad", h.loadFlow("llm-chain.json", bad), nil)
+	h.stop()
+
+	keyFile := filepath.Join(h.cfg.SecretKeyPath, "encryption.key")
+	original, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(keyFile))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = app.Start(ctx, h.cfg, app.Options{API: true, Worker: true}, slog.New(slog.DiscardHandler))
+	require.ErrorIs(t, err, secrets.ErrWrongKey)
+	require.ErrorContains(t, err, "key from file "+keyFile)
+
+	// Put the key back and corrupt one credential's data.
+	require.NoError(t, os.WriteFile(keyFile, original, 0o600))
+	db, err := models.Open(ctx, h.cfg.Database)
+	require.NoError(t, err)
+	require.NoError(t, db.Model(&models.Credential{}).Where("id = ?", bad).Update("encryptedData", "fg1:0000:AAAA").Error)
+	sqlDB, _ := db.DB()
+	sqlDB.Close()
+
+	h2 := startHarness(t, h.cfg)
+	h2.mock = h.mock
+	status, body := h2.do("POST", "/api/v1/prediction/"+badFlow, map[string]any{"question": "hi"})
+	requireFlowiseError(t, status, body, 500, "credential "+bad)
+	h2.requireNoMessages(badFlow)
+	require.Equal(t, llmmock.Answer("You are a benchmark bot. Reply to: hi"), h2.predict(goodFlow, map[string]any{"question": "hi"}).Text)
+	status, _ = h2.do("GET", "/api/v1/credentials/"+bad, nil)
+	require.Equal(t, 500, status)
 }
