@@ -70,20 +70,27 @@ func (s *Server) listKeys(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-type keyBody struct {
-	KeyName string `json:"keyName"`
-}
-
-func (s *Server) createKey(c *gin.Context) {
-	var b keyBody
+// keyName reads {keyName} from the body; on failure it has answered 400 or 413.
+func keyName(c *gin.Context) (string, bool) {
+	var b struct {
+		KeyName string `json:"keyName"`
+	}
 	if !bindJSON(c, &b) {
-		return
+		return "", false
 	}
 	if strings.TrimSpace(b.KeyName) == "" {
 		fail(c, http.StatusBadRequest, "keyName is required")
+		return "", false
+	}
+	return b.KeyName, true
+}
+
+func (s *Server) createKey(c *gin.Context) {
+	name, ok := keyName(c)
+	if !ok {
 		return
 	}
-	k, plaintext, err := s.keys.Create(c, b.KeyName)
+	k, plaintext, err := s.keys.Create(c, name)
 	if err != nil {
 		s.failErr(c, "API key", err)
 		return
@@ -92,15 +99,11 @@ func (s *Server) createKey(c *gin.Context) {
 }
 
 func (s *Server) renameKey(c *gin.Context) {
-	var b keyBody
-	if !bindJSON(c, &b) {
+	name, ok := keyName(c)
+	if !ok {
 		return
 	}
-	if strings.TrimSpace(b.KeyName) == "" {
-		fail(c, http.StatusBadRequest, "keyName is required")
-		return
-	}
-	if err := s.keys.Rename(c, c.Param("id"), b.KeyName); err != nil {
+	if err := s.keys.Rename(c, c.Param("id"), name); err != nil {
 		s.keyErr(c, err)
 		return
 	}
