@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,6 +52,10 @@ func TestAPIKeys(t *testing.T) {
 	requireFlowiseError(t, status, body, 401, "Unauthorized")
 
 	var list []map[string]any
+	h.doJSON("PUT", "/api/v1/apikey/"+created.ID, map[string]any{"keyName": "ci-renamed"}, 200, &list)
+	require.Contains(t, fmt.Sprint(list), "ci-renamed")
+	status, body = h.do("PUT", "/api/v1/apikey/"+created.ID, map[string]any{"keyName": " "})
+	requireFlowiseError(t, status, body, 400, "keyName is required")
 	h.doJSON("GET", "/api/v1/apikey", nil, 200, &list)
 	raw, _ := json.Marshal(list)
 	require.NotContains(t, string(raw), created.APIKey, "listing never shows a whole key")
