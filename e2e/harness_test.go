@@ -351,5 +351,3 @@ func atoi(t *testing.T, s string) int {
 	require.NoError(t, err)
 	return n
 }
-
-func stringsReader(s string) io.Reader { return strings.NewReader(s) }

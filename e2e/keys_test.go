@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,7 +72,7 @@ func TestOnlineKeyRotation(t *testing.T) {
 			default:
 			}
 			resp, err := httpClient.Post(h2.base+"/api/v1/prediction/"+flowID, "application/json",
-				stringsReader(`{"question":"during rotation"}`))
+				strings.NewReader(`{"question":"during rotation"}`))
 			if err != nil {
 				failures <- err.Error()
 			} else {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,7 +109,7 @@ func TestPostgresOutageFailsFastAndRecovers(t *testing.T) {
 	proxy.down()
 	for range 3 {
 		start := time.Now()
-		req, err := http.NewRequest("POST", h.base+"/api/v1/prediction/"+flowID, stringsReader(`{"question":"down"}`))
+		req, err := http.NewRequest("POST", h.base+"/api/v1/prediction/"+flowID, strings.NewReader(`{"question":"down"}`))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := httpClient.Do(req)

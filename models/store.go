@@ -122,12 +122,8 @@ func (s *Store) DeleteChatFlow(ctx context.Context, id string) error {
 	db, done := s.with(ctx)
 	defer done()
 	return db.Transaction(func(tx *gorm.DB) error {
-		res := tx.Delete(&ChatFlow{}, "id = ?", id)
-		if res.Error != nil {
-			return fmt.Errorf("delete chatflow %s: %w", id, res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return fmt.Errorf("chatflow %s: %w", id, ErrNotFound)
+		if err := deleteByID(tx, &ChatFlow{}, "chatflow", id); err != nil {
+			return err
 		}
 		if err := tx.Delete(&ChatMessage{}, "chatflowid = ?", id).Error; err != nil {
 			return fmt.Errorf("delete messages of chatflow %s: %w", id, err)
@@ -219,12 +215,17 @@ func (s *Store) UpdateCredential(ctx context.Context, c *Credential) error {
 func (s *Store) DeleteCredential(ctx context.Context, id string) error {
 	db, done := s.with(ctx)
 	defer done()
-	res := db.Delete(&Credential{}, "id = ?", id)
+	return deleteByID(db, &Credential{}, "credential", id)
+}
+
+// deleteByID deletes the row of model with id; a missing row is ErrNotFound.
+func deleteByID(db *gorm.DB, model any, what, id string) error {
+	res := db.Delete(model, "id = ?", id)
 	if res.Error != nil {
-		return fmt.Errorf("delete credential %s: %w", id, res.Error)
+		return fmt.Errorf("delete %s %s: %w", what, id, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("credential %s: %w", id, ErrNotFound)
+		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
 	}
 	return nil
 }
@@ -374,12 +375,5 @@ func (s *Store) GetVariable(ctx context.Context, id string) (*Variable, error) {
 func (s *Store) DeleteVariable(ctx context.Context, id string) error {
 	db, done := s.with(ctx)
 	defer done()
-	res := db.Delete(&Variable{}, "id = ?", id)
-	if res.Error != nil {
-		return fmt.Errorf("delete variable %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("variable %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return deleteByID(db, &Variable{}, "variable", id)
 }
