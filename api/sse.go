@@ -107,7 +107,7 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 	if w.event("start", "", 0) != nil {
 		return
 	}
-	s.relay(c, w, sub, run, info, 0)
+	s.relay(c, w, sub, run, info, 0, nil)
 }
 
 // runEvent names the broker event that describes the run; clients never see it.
@@ -148,17 +148,13 @@ func (s *Server) resumeStreaming(c *gin.Context, lastEventID string) {
 	}
 	run := s.temporal.GetWorkflow(c.Request.Context(), info.WorkflowID, info.RunID)
 	w := newSSEWriter(c, topic)
-	s.relayFrom(c, w, sub, run, info, last, replay)
+	s.relay(c, w, sub, run, info, last, replay)
 }
 
-// relay forwards the run's events until it ends, then closes the stream.
-func (s *Server) relay(c *gin.Context, w *sseWriter, sub stream.Subscription, run client.WorkflowRun, info runInfo, after int64) {
-	s.relayFrom(c, w, sub, run, info, after, nil)
-}
-
-// relayFrom is relay with events already read: those up to after were delivered before the
-// client reconnected and only count as sent.
-func (s *Server) relayFrom(c *gin.Context, w *sseWriter, sub stream.Subscription, run client.WorkflowRun, info runInfo, after int64, pending []stream.Event) {
+// relay forwards the run's events until it ends, then closes the stream. pending are events
+// already read; those up to after were delivered before the client reconnected and only count
+// as sent.
+func (s *Server) relay(c *gin.Context, w *sseWriter, sub stream.Subscription, run client.WorkflowRun, info runInfo, after int64, pending []stream.Event) {
 	// The request's own context, not the pooled gin.Context: the goroutine below may outlive
 	// the handler by a moment.
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.PredictionTimeout)
