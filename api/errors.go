@@ -18,8 +18,12 @@ type errorBody struct {
 	Message    string `json:"message"`
 }
 
-// fail answers with Flowise's error shape and stops the chain.
+// fail answers with Flowise's error shape and stops the chain. Every 503 carries Retry-After,
+// so clients and load balancers back off and come back instead of hammering or hanging.
 func fail(c *gin.Context, status int, format string, args ...any) {
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "5")
+	}
 	c.AbortWithStatusJSON(status, errorBody{StatusCode: status, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -33,7 +37,6 @@ func (s *Server) failErr(c *gin.Context, what string, err error) {
 	}
 	if models.IsUnavailable(err) {
 		s.log.Warn("database unavailable", "path", c.FullPath(), "error", err)
-		c.Header("Retry-After", "5")
 		fail(c, http.StatusServiceUnavailable, "The database is unavailable; try again shortly")
 		return
 	}

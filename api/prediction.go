@@ -115,9 +115,6 @@ func (s *Server) predict(c *gin.Context) {
 		case o := <-done:
 			if o.err != nil {
 				status, msg := s.runError(o.err)
-				if status == http.StatusServiceUnavailable {
-					c.Header("Retry-After", "5")
-				}
 				fail(c, status, "%s", msg)
 				return
 			}
@@ -253,11 +250,9 @@ func (s *Server) finishes(ctx context.Context, workflowID string) bool {
 
 }
 
-// unavailable answers 503 with Retry-After when Temporal cannot be reached in time, so clients
-// and load balancers back off instead of hanging.
+// unavailable answers 503 when Temporal cannot be reached in time.
 func (s *Server) unavailable(c *gin.Context, what string, err error) {
 	s.log.Error(what, "error", err)
-	c.Header("Retry-After", "5")
 	fail(c, http.StatusServiceUnavailable, "The workflow service is unavailable; try again shortly")
 }
 
