@@ -6,14 +6,18 @@ package activities
 import (
 	"context"
 	"log/slog"
-	"sort"
+	"maps"
+	"net/http"
+	"slices"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/flowgate/flowgate/agentflow"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/node"
 	"github.com/flowgate/flowgate/secrets"
+	"github.com/flowgate/flowgate/storage"
 	"github.com/flowgate/flowgate/stream"
 )
 
@@ -23,6 +27,11 @@ type Activities struct {
 	Cipher *secrets.Cipher
 	Stream stream.Publisher
 	Logger *slog.Logger
+	// Files is where uploads are; the API stores them, any worker reads them.
+	Files storage.Store
+	// HTTP is the client of nodes and tools that call out; it refuses private, loopback and
+	// metadata addresses unless configured otherwise (netguard).
+	HTTP *http.Client
 }
 
 type nodeFunc func(context.Context, node.Request) (node.Value, error)
@@ -30,16 +39,18 @@ type nodeFunc func(context.Context, node.Request) (node.Value, error)
 // nodes maps every node kind to its implementation.
 func (a *Activities) nodes() map[string]nodeFunc {
 	return map[string]nodeFunc{
-		"chatOpenAI":         a.chatModel,
-		"azureChatOpenAI":    a.chatModel,
-		"chatAnthropic":      a.chatModel,
-		"chatOllama":         a.chatModel,
-		"promptTemplate":     a.promptTemplate,
-		"chatPromptTemplate": a.chatPromptTemplate,
-		"bufferMemory":       a.bufferMemory,
-		"bufferWindowMemory": a.bufferMemory,
-		"llmChain":           a.llmChain,
-		"conversationChain":  a.conversationChain,
+		"chatOpenAI":             a.chatModel,
+		"azureChatOpenAI":        a.chatModel,
+		"chatAnthropic":          a.chatModel,
+		"chatOllama":             a.chatModel,
+		"chatGoogleGenerativeAI": a.chatModel,
+		"groqChat":               a.chatModel,
+		"promptTemplate":         a.promptTemplate,
+		"chatPromptTemplate":     a.chatPromptTemplate,
+		"bufferMemory":           a.bufferMemory,
+		"bufferWindowMemory":     a.bufferMemory,
+		"llmChain":               a.llmChain,
+		"conversationChain":      a.conversationChain,
 	}
 }
 
@@ -62,14 +73,26 @@ func withGlobals(fn nodeFunc) nodeFunc {
 
 // Register registers one activity per node kind, named node.<kind>, and the store activities.
 func (a *Activities) Register(r worker.ActivityRegistry) {
-	fns := a.nodes()
-	kinds := make([]string, 0, len(fns))
-	for k := range fns {
-		kinds = append(kinds, k)
+	chatflowNodes := map[string]nodeFunc{}
+	for k, fn := range a.nodes() {
+		chatflowNodes[k] = withGlobals(fn)
 	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
-		r.RegisterActivityWithOptions(withGlobals(fns[k]), activity.RegisterOptions{Name: node.ActivityName(k)})
+	registerKinds(r, chatflowNodes)
+	steps := map[string]stepFunc{}
+	for k, fn := range a.agentNodes() {
+		steps[k] = a.withProgress(fn)
+	}
+	registerKinds(r, steps)
+	// One activity per tool, so the Temporal UI shows each call as tool.<name>.
+	for _, name := range slices.Sorted(maps.Keys(a.agentTools())) {
+		r.RegisterActivityWithOptions(a.runTool, activity.RegisterOptions{Name: agentflow.ToolActivityName(name)})
 	}
 	r.RegisterActivityWithOptions(a.SaveMessages, activity.RegisterOptions{Name: node.SaveMessagesActivity})
+}
+
+// registerKinds registers one activity per node kind, in a stable order.
+func registerKinds[F any](r worker.ActivityRegistry, fns map[string]F) {
+	for _, k := range slices.Sorted(maps.Keys(fns)) {
+		r.RegisterActivityWithOptions(fns[k], activity.RegisterOptions{Name: node.ActivityName(k)})
+	}
 }

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,10 +16,12 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/flowgate/flowgate/activities"
+	"github.com/flowgate/flowgate/agentflow"
 	"github.com/flowgate/flowgate/flow"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/node"
 	"github.com/flowgate/flowgate/secrets"
+	"github.com/flowgate/flowgate/storage"
 	"github.com/flowgate/flowgate/stream"
 )
 
@@ -31,6 +34,7 @@ type fixture struct {
 	store  *models.Store
 	cipher *secrets.Cipher
 	broker *stream.Local
+	files  *storage.Local
 	env    *testsuite.TestActivityEnvironment
 }
 
@@ -43,12 +47,17 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sqlDB.Close() })
 
+	files, err := storage.NewLocal(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = files.Close() })
+
 	f := &fixture{
 		store:  models.NewStore(db),
 		cipher: secrets.NewCipher(secrets.NewKey("pass", "test")),
 		broker: stream.NewLocal(),
+		files:  files,
 	}
-	f.acts = &activities.Activities{Store: f.store, Cipher: f.cipher, Stream: f.broker}
+	f.acts = &activities.Activities{Store: f.store, Cipher: f.cipher, Stream: f.broker, Files: files, Logger: slog.New(slog.DiscardHandler)}
 	var suite testsuite.WorkflowTestSuite
 	f.env = suite.NewTestActivityEnvironment()
 	f.acts.Register(f.env)
@@ -152,6 +161,14 @@ func TestRegisterNamesExactlyTheNodeKinds(t *testing.T) {
 	for _, k := range node.Kinds {
 		want = append(want, node.ActivityName(k))
 	}
+	for _, k := range agentflow.Implemented {
+		if agentflow.RunsAsActivity(k) {
+			want = append(want, node.ActivityName(k))
+		}
+	}
+	for _, tool := range agentflow.ImplementedTools {
+		want = append(want, agentflow.ToolActivityName(tool))
+	}
 	sort.Strings(want)
 	got := append([]string(nil), r.names...)
 	sort.Strings(got)
@@ -164,6 +181,16 @@ func TestRegisterNamesExactlyTheNodeKinds(t *testing.T) {
 		got := reflect.TypeOf(r.fns[node.ActivityName(k)])
 		require.NotNil(t, got, k)
 		require.True(t, got.ConvertibleTo(nodeFn), "%s is registered as %v", k, got)
+	}
+	stepFn := reflect.TypeOf(func(context.Context, agentflow.StepRequest) (agentflow.StepResult, error) {
+		return agentflow.StepResult{}, nil
+	})
+	for _, k := range agentflow.Implemented {
+		if agentflow.RunsAsActivity(k) {
+			got := reflect.TypeOf(r.fns[node.ActivityName(k)])
+			require.NotNil(t, got, k)
+			require.True(t, got.ConvertibleTo(stepFn), "%s is registered as %v", k, got)
+		}
 	}
 	saveFn := reflect.TypeOf(func(context.Context, node.SaveMessagesRequest) error { return nil })
 	require.True(t, reflect.TypeOf(r.fns[node.SaveMessagesActivity]).ConvertibleTo(saveFn))

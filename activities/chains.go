@@ -33,7 +33,11 @@ func (a *Activities) llmChain(ctx context.Context, req node.Request) (node.Value
 	if err != nil {
 		return node.Value{}, err
 	}
-	msgs, err := promptMessages(prompt, req.Run.Question)
+	question, err := a.question(ctx, req.Run)
+	if err != nil {
+		return node.Value{}, err
+	}
+	msgs, err := promptMessages(prompt, question)
 	if err != nil {
 		return node.Value{}, classify(fmt.Errorf("%s: %w", n.ID, err))
 	}
@@ -51,6 +55,10 @@ func (a *Activities) conversationChain(ctx context.Context, req node.Request) (n
 	if err != nil {
 		return node.Value{}, err
 	}
+	question, err := a.question(ctx, req.Run)
+	if err != nil {
+		return node.Value{}, err
+	}
 	system := n.Input("systemMessagePrompt")
 	human := "{input}"
 	values := map[string]string{}
@@ -65,7 +73,7 @@ func (a *Activities) conversationChain(ctx context.Context, req node.Request) (n
 	}
 	var msgs []llm.Message
 	if system != "" {
-		s, err := fill(system, values, req.Run.Question)
+		s, err := fill(system, values, question)
 		if err != nil {
 			return node.Value{}, classify(fmt.Errorf("%s: %w", n.ID, err))
 		}
@@ -80,11 +88,11 @@ func (a *Activities) conversationChain(ctx context.Context, req node.Request) (n
 			msgs = append(msgs, llm.Message{Role: role, Content: m.Content})
 		}
 	}
-	withInput := map[string]string{"input": req.Run.Question}
+	withInput := map[string]string{"input": question}
 	for k, v := range values {
 		withInput[k] = v
 	}
-	h, err := fill(human, withInput, req.Run.Question)
+	h, err := fill(human, withInput, question)
 	if err != nil {
 		return node.Value{}, classify(fmt.Errorf("%s: %w", n.ID, err))
 	}
@@ -164,6 +172,28 @@ func (a *Activities) callModel(ctx context.Context, req node.Request, m *node.Mo
 		return "", classify(err)
 	}
 	return resp.Text, nil
+}
+
+// callModelTools asks a model that may call tools; it does not stream.
+func (a *Activities) callModelTools(ctx context.Context, nodeID string, m *node.Model, msgs []llm.Message, tools []llm.Tool) (llm.Response, error) {
+	var cfg llm.Config
+	if err := json.Unmarshal(m.Config, &cfg); err != nil {
+		return llm.Response{}, flowError("%s: model settings are unreadable: %v", nodeID, err)
+	}
+	secret, err := a.secret(ctx, m.CredentialID)
+	if err != nil {
+		return llm.Response{}, err
+	}
+	stop := heartbeat(ctx)
+	defer stop()
+	resp, err := llm.ChatWithTools(ctx, cfg, secret, msgs, tools)
+	if err != nil {
+		if ctx.Err() != nil {
+			return llm.Response{}, ctx.Err()
+		}
+		return llm.Response{}, classify(err)
+	}
+	return resp, nil
 }
 
 // secret decrypts a credential for the duration of one provider call.

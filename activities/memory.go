@@ -70,19 +70,20 @@ func (a *Activities) SaveMessages(ctx context.Context, r node.SaveMessagesReques
 		ID: r.UserMessageID, Role: models.RoleUser, ChatflowID: r.ChatflowID, ChatID: r.ChatID,
 		Content: r.Question, ChatType: chatType, SessionID: opt(r.SessionID), MemoryType: opt(r.MemoryType),
 		CreatedDate: millis(r.UserAt), LeadEmail: opt(r.LeadEmail),
+		FileUploads: opt(r.FileUploads),
 	}
 	api := models.ChatMessage{
 		ID: r.APIMessageID, Role: models.RoleAPI, ChatflowID: r.ChatflowID, ChatID: r.ChatID,
 		Content: r.Answer, ChatType: chatType, SessionID: opt(r.SessionID), MemoryType: opt(r.MemoryType),
-		CreatedDate: millis(r.APIAt),
+		CreatedDate: millis(r.APIAt), Action: opt(string(r.Action)),
 	}
-	if err := a.Store.SaveMessages(ctx, user, api); err != nil {
+	if err := a.Store.SaveTurn(ctx, executionRow(r), user, api); err != nil {
 		return err
 	}
 	if r.Topic != "" {
 		// The answer is committed: tell the waiting API now rather than after the workflow
 		// closes. If this is lost, the API still has the workflow's own result.
-		res := node.Result{Text: r.Answer, ChatMessageID: r.APIMessageID, SessionID: r.SessionID, MemoryType: r.MemoryType}
+		res := node.Result{Text: r.Answer, ChatMessageID: r.APIMessageID, SessionID: r.SessionID, MemoryType: r.MemoryType, Action: r.Action}
 		if err := a.Stream.Publish(ctx, r.Topic, 0, node.ResultEvent, res); err != nil && a.Logger != nil {
 			a.Logger.Warn("publish prediction result", "topic", r.Topic, "error", err)
 		}
@@ -91,3 +92,22 @@ func (a *Activities) SaveMessages(ctx context.Context, r node.SaveMessagesReques
 }
 
 func millis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// executionRow is the execution record a save carries, as a row; nil for chatflows.
+func executionRow(r node.SaveMessagesRequest) *models.Execution {
+	e := r.Execution
+	if e == nil {
+		return nil
+	}
+	row := &models.Execution{
+		ID: e.ID, ExecutionData: string(e.Data), State: e.State, AgentflowID: e.AgentflowID, SessionID: e.SessionID,
+		CreatedDate: millis(e.StartedAt), UpdatedDate: millis(r.APIAt),
+	}
+	if len(r.Action) > 0 {
+		action := string(r.Action)
+		row.Action = &action
+		stopped := millis(r.APIAt)
+		row.StoppedDate = &stopped
+	}
+	return row
+}

@@ -82,6 +82,9 @@ func modelConfig(n flow.Node) (llm.Config, error) {
 		cfg.MaxTokens = whole("maxTokensToSample")
 	case "chatOllama":
 		cfg.BaseURL = n.Input("baseUrl")
+	case "chatGoogleGenerativeAI":
+		cfg.MaxTokens = whole("maxOutputTokens")
+		cfg.BaseURL = n.Input("baseUrl")
 	default:
 		cfg.MaxTokens = whole("maxTokens")
 		cfg.BaseURL = n.Input("basepath")

@@ -1,6 +1,10 @@
 package api
 
 import (
+	"github.com/flowgate/flowgate/ratelimit"
+
+	"github.com/flowgate/flowgate/storage"
+
 	"net/http"
 	"strings"
 
@@ -44,6 +48,10 @@ func (b chatflowBody) apply(f *models.ChatFlow) (string, bool) {
 	}
 	if b.APIConfig != nil && *b.APIConfig != "" {
 		if _, err := flow.ParseAPIConfig(*b.APIConfig); err != nil {
+			return err.Error(), false
+		}
+		// A limit that cannot be enforced would fail every prediction; refuse it now.
+		if _, err := ratelimit.ParseRule(*b.APIConfig); err != nil {
 			return err.Error(), false
 		}
 	}
@@ -143,6 +151,15 @@ func (s *Server) updateChatflow(c *gin.Context) {
 }
 
 func (s *Server) deleteChatflow(c *gin.Context) {
+	if _, err := s.store.GetChatFlow(c, c.Param("id")); err != nil {
+		s.failErr(c, "Chatflow", err)
+		return
+	}
+	prefix, perr := storage.FlowPrefix(c.Param("id"))
+	if err := s.deleteFiles(c, prefix, perr); err != nil {
+		s.failUpload(c, err)
+		return
+	}
 	if err := s.store.DeleteChatFlow(c, c.Param("id")); err != nil {
 		s.failErr(c, "Chatflow", err)
 		return
@@ -155,6 +172,10 @@ func (s *Server) chatflowStreaming(c *gin.Context) {
 	f, err := s.store.GetChatFlow(c, c.Param("id"))
 	if err != nil {
 		s.failErr(c, "Chatflow", err)
+		return
+	}
+	if f.Type == agentflowType { // agentflows always stream their events
+		c.JSON(http.StatusOK, gin.H{"isStreaming": true})
 		return
 	}
 	plan, err := s.plans.get(f)

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/flowgate/flowgate/storage"
+
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -90,6 +92,19 @@ func (s *Server) deleteMessages(c *gin.Context) {
 	if _, err := s.store.GetChatFlow(c, f.ChatflowID); err != nil {
 		s.failErr(c, "Chatflow", err)
 		return
+	}
+	// Files go first: when storage fails the messages stay, and the same call can be repeated.
+	chats, err := s.store.MessageChatIDs(c, f)
+	if err != nil {
+		s.failErr(c, "Chat messages", err)
+		return
+	}
+	for _, chatID := range chats {
+		prefix, perr := storage.ChatPrefix(f.ChatflowID, chatID)
+		if err := s.deleteFiles(c, prefix, perr); err != nil {
+			s.failUpload(c, err)
+			return
+		}
 	}
 	n, err := s.store.DeleteMessages(c, f)
 	if err != nil {

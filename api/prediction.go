@@ -1,10 +1,12 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"time"
@@ -30,6 +32,27 @@ type predictionBody struct {
 	ChatID         string         `json:"chatId"`
 	History        []node.Message `json:"history"`
 	LeadEmail      string         `json:"leadEmail"`
+	Uploads        []uploadBody   `json:"uploads"`
+	Form           map[string]any `json:"form"`
+	// HumanInput answers an agentflow stopped for human input (same chatId).
+	HumanInput *workflows.HumanInput `json:"humanInput"`
+}
+
+// sessionID is the conversation the request names, as the prediction resolves it: the
+// overrideConfig sessionId, else the chatId.
+func (b predictionBody) sessionID() string {
+	if id, _ := b.OverrideConfig["sessionId"].(string); id != "" {
+		return id
+	}
+	return b.ChatID
+}
+
+// conversation resolves the chat and session of a turn as Flowise does: chatId, else the
+// overrideConfig sessionId, else a new id; the session defaults to the chat.
+func (b predictionBody) conversation() (chatID, sessionID string) {
+	sessionID, _ = b.OverrideConfig["sessionId"].(string)
+	chatID = cmp.Or(b.ChatID, sessionID, uuid.NewString())
+	return chatID, cmp.Or(sessionID, chatID)
 }
 
 // flexBool accepts true and "true", as Flowise clients send either.
@@ -70,15 +93,34 @@ func (s *Server) predict(c *gin.Context) {
 		return
 	}
 	if last := c.GetHeader("Last-Event-ID"); last != "" {
-		s.resumeStreaming(c, last)
+		s.resumeStreaming(c, f.ID, last)
 		return
 	}
-	var body predictionBody
-	if !bindJSON(c, &body) {
+	rule, ok := s.flowRule(c, f)
+	if !ok {
 		return
+	}
+	if !bySession(rule) && !s.limit(c, f.ID, rule, "") {
+		return
+	}
+	body, form, ok := readPrediction(c)
+	if !ok {
+		return
+	}
+	if bySession(rule) && !s.limit(c, f.ID, rule, body.sessionID()) {
+		return
+	}
+	var files []*multipart.FileHeader
+	if form != nil {
+		defer form.RemoveAll()
+		files = form.File["files"]
 	}
 	if msg, ok := validChatID(body.ChatID); !ok {
 		fail(c, http.StatusBadRequest, "%s", msg)
+		return
+	}
+	if f.Type == agentflowType {
+		s.predictAgentflow(c, f, body, files)
 		return
 	}
 	in, streaming, err := s.predictionInput(f, body)
@@ -88,6 +130,10 @@ func (s *Server) predict(c *gin.Context) {
 	}
 	if in.Run.Vars, err = s.flowVariables(c, in.Run.Vars); err != nil {
 		s.failErr(c, "Variables", err)
+		return
+	}
+	if in.FileUploads, err = s.storeUploads(c, &in.Run, body.Uploads, files); err != nil {
+		s.failUpload(c, err)
 		return
 	}
 	if streaming {
@@ -162,17 +208,7 @@ func (s *Server) predictionInput(f *models.ChatFlow, body predictionBody) (workf
 		return workflows.PredictionInput{}, false, err
 	}
 	override := body.OverrideConfig
-	sessionID, _ := override["sessionId"].(string)
-	chatID := body.ChatID
-	if chatID == "" {
-		chatID = sessionID
-	}
-	if chatID == "" {
-		chatID = uuid.NewString()
-	}
-	if sessionID == "" {
-		sessionID = chatID
-	}
+	chatID, sessionID := body.conversation()
 	vars, _ := override["vars"].(map[string]any)
 	if len(override) > 0 {
 		plan = plan.ApplyOverrides(apiConfig.OverrideConfig, override)
@@ -195,32 +231,41 @@ func (s *Server) predictionInput(f *models.ChatFlow, body predictionBody) (workf
 	return in, streaming, nil
 }
 
-// start begins the run; on failure it has answered.
+// start begins a chatflow's run; on failure it has answered.
 func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.WorkflowRun, bool) {
+	return s.startRun(c, workflows.PredictionWorkflow, chatRun{in.Run.ChatflowID, in.Run.ChatID, in.Run.SessionID}, s.cfg.PredictionTimeout, in)
+}
+
+// chatRun names the conversation a run belongs to.
+type chatRun struct{ chatflowID, chatID, sessionID string }
+
+// startRun begins a run of workflowType with input in, one at a time per conversation; on
+// failure it has answered.
+func (s *Server) startRun(c *gin.Context, workflowType string, chat chatRun, timeout time.Duration, in any) (client.WorkflowRun, bool) {
 	opts := client.StartWorkflowOptions{
-		ID:                       WorkflowID(in.Run.ChatflowID, in.Run.ChatID),
+		ID:                       WorkflowID(chat.chatflowID, chat.chatID),
 		TaskQueue:                s.cfg.TaskQueue,
-		WorkflowExecutionTimeout: s.cfg.PredictionTimeout,
+		WorkflowExecutionTimeout: timeout,
 		// Without this the SDK hands back the chat's running run, and a second question
 		// would get the first one's answer.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		// In one process the first workflow task goes straight to the local worker, one
 		// round trip through matching fewer; elsewhere the SDK starts normally.
 		EnableEagerStart: true,
-		Memo:             map[string]any{"chatflowId": in.Run.ChatflowID, "chatId": in.Run.ChatID, "sessionId": in.Run.SessionID},
+		Memo:             map[string]any{"chatflowId": chat.chatflowID, "chatId": chat.chatID, "sessionId": chat.sessionID},
 	}
 	if s.cfg.SearchAttributes {
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(
-			chatflowIDKey.ValueSet(in.Run.ChatflowID), chatIDKey.ValueSet(in.Run.ChatID))
+			chatflowIDKey.ValueSet(chat.chatflowID), chatIDKey.ValueSet(chat.chatID))
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
 	defer cancel()
-	run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.PredictionWorkflow, in)
+	run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) && s.finishes(ctx, opts.ID) {
 		// The previous turn had already answered (the answer is sent when it is saved) and
 		// was only closing: the conversation is free now.
-		run, err = s.temporal.ExecuteWorkflow(ctx, opts, workflows.PredictionWorkflow, in)
+		run, err = s.temporal.ExecuteWorkflow(ctx, opts, workflowType, in)
 	}
 	if err == nil {
 		return run, true
@@ -228,7 +273,7 @@ func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.Wor
 	var invalid *serviceerror.InvalidArgument
 	switch {
 	case errors.As(err, &started):
-		fail(c, http.StatusConflict, "A prediction for chat %s is already running; wait for it or abort it", in.Run.ChatID)
+		fail(c, http.StatusConflict, "A prediction for chat %s is already running; wait for it or abort it", chat.chatID)
 	case errors.As(err, &invalid):
 		fail(c, http.StatusBadRequest, "The prediction was refused: %s", invalid.Message)
 	default:

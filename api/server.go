@@ -13,7 +13,9 @@ import (
 
 	"github.com/flowgate/flowgate/apikeys"
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/ratelimit"
 	"github.com/flowgate/flowgate/secrets"
+	"github.com/flowgate/flowgate/storage"
 	"github.com/flowgate/flowgate/stream"
 )
 
@@ -24,6 +26,8 @@ type Config struct {
 	// PredictionTimeout bounds a whole prediction: the run's execution timeout and the API's
 	// wait for it.
 	PredictionTimeout time.Duration
+	// HumanInputTimeout bounds an agentflow run, which may wait this long for human input.
+	HumanInputTimeout time.Duration
 	// BodyLimit is FLOWISE_FILE_SIZE_LIMIT in bytes.
 	BodyLimit int64
 	// SearchAttributes sets FlowiseChatflowId/FlowiseChatId on runs; the namespace must have them.
@@ -32,6 +36,10 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Ready answers GET /readyz: the health of the database and Temporal.
 	Ready http.HandlerFunc
+	// ClientIP resolves the client address behind proxies; nil uses the socket address.
+	ClientIP *ratelimit.IPResolver
+	// Limiter enforces chatflows' rate limits; nil turns them off.
+	Limiter *ratelimit.Limiter
 }
 
 // Server serves the API.
@@ -44,12 +52,16 @@ type Server struct {
 	keys     apikeys.Store
 	log      *slog.Logger
 	plans    *planCache
+	files    storage.Store
 }
 
 // New builds a server from its dependencies.
-func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker, cipher *secrets.Cipher, keys apikeys.Store, log *slog.Logger) *Server {
+func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker, cipher *secrets.Cipher, keys apikeys.Store, files storage.Store, log *slog.Logger) *Server {
 	if cfg.PredictionTimeout <= 0 {
 		cfg.PredictionTimeout = 5 * time.Minute
+	}
+	if cfg.HumanInputTimeout <= 0 {
+		cfg.HumanInputTimeout = 30 * 24 * time.Hour
 	}
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = 50 << 20
@@ -57,7 +69,7 @@ func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = 30 * time.Second
 	}
-	return &Server{cfg: cfg, store: store, temporal: tc, broker: broker, cipher: cipher, keys: keys, log: log, plans: newPlanCache(256)}
+	return &Server{cfg: cfg, store: store, temporal: tc, broker: broker, cipher: cipher, keys: keys, files: files, log: log, plans: newPlanCache(256)}
 }
 
 // Handler returns the routed API.
@@ -66,7 +78,7 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	// Handlers pass c as a context: let it carry the request's cancellation and deadline.
 	r.ContextWithFallback = true
-	r.Use(s.recoverer(), s.limitBody())
+	r.Use(s.recoverer(), s.logRequests(), s.limitBody())
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)
 	})
@@ -79,11 +91,14 @@ func (s *Server) Handler() http.Handler {
 	// chatflow's own bound key protects (prediction, abort).
 	open := r.Group("/api/v1")
 	open.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
+	open.GET("/ip", s.showIP)
 	open.GET("/version", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"version": s.cfg.Version}) })
 	open.GET("/chatflows-streaming/:id", s.chatflowStreaming)
 	open.GET("/verify/apikey/:key", s.verifyKey)
 	open.POST("/prediction/:id", s.predict)
 	open.PUT("/chatmessage/abort/:id/:chatId", s.abort)
+	open.POST("/attachments/:id/:chatId", s.createAttachments)
+	open.GET("/get-upload-file", s.getUploadFile)
 
 	// Management routes need a valid API key.
 	v1 := r.Group("/api/v1", s.requireKey)
@@ -108,6 +123,9 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/apikey", s.createKey)
 	v1.PUT("/apikey/:id", s.renameKey)
 	v1.DELETE("/apikey/:id", s.deleteKey)
+
+	v1.GET("/executions", s.listExecutions)
+	v1.GET("/executions/:id", s.getExecution)
 
 	v1.GET("/chatmessage/:id", s.listMessages)
 	v1.DELETE("/chatmessage/:id", s.deleteMessages)

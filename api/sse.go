@@ -115,7 +115,7 @@ const runEvent = "flowgate:run"
 
 // resumeStreaming continues a stream after the event id a reconnecting client last saw
 // (Last-Event-ID), on whichever replica the client reached.
-func (s *Server) resumeStreaming(c *gin.Context, lastEventID string) {
+func (s *Server) resumeStreaming(c *gin.Context, chatflowID, lastEventID string) {
 	r, ok := s.broker.(resumer)
 	topic, seqText, found := strings.Cut(lastEventID, ".")
 	last, err := strconv.ParseInt(seqText, 10, 64)
@@ -145,6 +145,11 @@ func (s *Server) resumeStreaming(c *gin.Context, lastEventID string) {
 		case <-c.Request.Context().Done():
 			return
 		}
+	}
+	// The stream must be this chatflow's: a public chatflow is no way into a key-bound one's.
+	if !strings.HasPrefix(info.WorkflowID, WorkflowID(chatflowID, "")) {
+		fail(c, http.StatusNotFound, "Stream %s not found or expired", topic)
+		return
 	}
 	run := s.temporal.GetWorkflow(c.Request.Context(), info.WorkflowID, info.RunID)
 	w := newSSEWriter(c, topic)

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver for the rate limit store
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -23,7 +25,10 @@ import (
 	"github.com/flowgate/flowgate/config"
 	"github.com/flowgate/flowgate/health"
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/offload"
+	"github.com/flowgate/flowgate/ratelimit"
 	"github.com/flowgate/flowgate/secrets"
+	"github.com/flowgate/flowgate/storage"
 	"github.com/flowgate/flowgate/stream"
 	"github.com/flowgate/flowgate/workflows"
 )
@@ -115,11 +120,25 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	if err := checkKey(ctx, store, cipher, log); err != nil {
 		return nil, err
 	}
+	files, err := storage.Open(ctx, cfg.Storage)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := files.(interface{ Close() error }); ok {
+		a.closers = append(a.closers, func() { _ = c.Close() })
+	}
+	// Every process that starts or runs workflows needs the same codec: values too big for
+	// history go to storage, and whoever reads the history fetches them back.
+	// Each storage call is bounded well inside the 10 s workflow task timeout.
+	codec := &offload.Codec{Store: files, Threshold: cfg.LargeValueBytes, Timeout: 8 * time.Second}
 
 	copts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
 		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+		// The codec reads and writes storage while a workflow task is decoded; that I/O may
+		// take longer than the SDK's one-second deadlock detector allows workflow code.
+		DataConverter: workflow.DataConverterWithoutDeadlockDetection(codec.DataConverter()),
 	}
 	if opts.Worker {
 		// A worker is useless without Temporal: fail at start, loudly.
@@ -152,7 +171,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			OnFatalError: func(err error) { a.fail(fmt.Errorf("worker stopped: %w", err)) },
 		})
 		a.worker.RegisterWorkflowWithOptions(workflows.Prediction, workflow.RegisterOptions{Name: workflows.PredictionWorkflow})
-		(&activities.Activities{Store: store, Cipher: cipher, Stream: broker, Logger: log}).Register(a.worker)
+		a.worker.RegisterWorkflowWithOptions(workflows.Agentflow, workflow.RegisterOptions{Name: workflows.AgentflowWorkflow})
+		a.worker.RegisterWorkflowWithOptions(workflows.Iteration, workflow.RegisterOptions{Name: workflows.IterationWorkflow})
+		(&activities.Activities{Store: store, Cipher: cipher, Stream: broker, Logger: log, Files: files,
+			HTTP: cfg.HTTPPolicy.Client(nil, time.Minute)}).Register(a.worker)
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("start worker on task queue %s: %w", cfg.QueueName, err)
 		}
@@ -176,14 +198,28 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		if a.defaultKey, err = ensureDefaultKey(ctx, keys, log); err != nil {
 			return nil, err
 		}
+		ip, err := ratelimit.NewIPResolver(cfg.NumberOfProxies, cfg.TrustProxy)
+		if err != nil {
+			return nil, fmt.Errorf("NUMBER_OF_PROXIES / TRUST_PROXY: %w", err)
+		}
+		if w := ip.Warning(); w != "" {
+			log.Warn(w)
+		}
+		limiter, err := a.limiter(ctx)
+		if err != nil {
+			return nil, err
+		}
 		srv := api.New(api.Config{
 			Version:           Version,
 			TaskQueue:         cfg.QueueName,
 			PredictionTimeout: cfg.PredictionTimeout,
+			HumanInputTimeout: cfg.HumanInputTimeout,
 			BodyLimit:         cfg.FileSizeLimit,
 			SearchAttributes:  cfg.SearchAttributes,
 			Ready:             ready,
-		}, store, a.temporal, broker, cipher, keys, log)
+			ClientIP:          ip,
+			Limiter:           limiter,
+		}, store, a.temporal, broker, cipher, keys, files, log)
 		err = a.serve(cfg.Addr(), srv.Handler())
 	case opts.Worker:
 		// The worker tier serves only its probes, on WORKER_PORT as Flowise workers do.
@@ -228,6 +264,36 @@ func (a *App) broker(ctx context.Context) (stream.Broker, error) {
 	return pg, nil
 }
 
+// limiter counts requests against chatflows' rate limits: in this process's memory, or in
+// PostgreSQL so that all API replicas together allow limitMax per window. The shared store
+// gets its own small pool, so a busy API cannot starve the limiter of connections (a Take
+// that waits past its deadline fails open or closed, per FLOWGATE_RATE_LIMIT_FAIL_OPEN).
+func (a *App) limiter(ctx context.Context) (*ratelimit.Limiter, error) {
+	lc := ratelimit.DefaultConfig()
+	lc.FailOpen = a.cfg.RateLimitFailOpen
+	if a.cfg.RateLimitStore == "postgres" {
+		db, err := sql.Open("pgx", models.PostgresDSN(a.cfg.Database))
+		if err != nil {
+			return nil, fmt.Errorf("open rate limit store: %w", err)
+		}
+		db.SetMaxOpenConns(4)
+		a.closers = append(a.closers, func() { _ = db.Close() })
+		if err := ratelimit.Migrate(ctx, db); err != nil {
+			return nil, err
+		}
+		pg := ratelimit.NewPostgres(db)
+		a.closers = append(a.closers, pg.Close)
+		lc.Stores = pg.Store
+	}
+	l := ratelimit.New(lc)
+	a.closers = append(a.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = l.Close(ctx)
+	})
+	return l, nil
+}
+
 // Addr is the address this process serves HTTP on: the API, or a worker's probes.
 func (a *App) Addr() string {
 	if a.listener == nil {
@@ -264,14 +330,16 @@ func (a *App) close() {
 		a.worker.Stop()
 		a.worker = nil
 	}
-	for _, c := range a.closers {
-		c()
-	}
-	a.closers = nil
+	// The Temporal client goes first: its payload codec uses storage.
 	if a.temporal != nil {
 		a.temporal.Close()
 		a.temporal = nil
 	}
+	// Last opened, first closed: a part may use what was opened before it.
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
 	if a.db != nil {
 		if sqlDB, err := a.db.DB(); err == nil {
 			_ = sqlDB.Close()

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -13,7 +14,9 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/netguard"
 	"github.com/flowgate/flowgate/secrets"
+	"github.com/flowgate/flowgate/storage"
 )
 
 // Modes.
@@ -63,6 +66,34 @@ type Config struct {
 	// always on with the embedded server, which registers them.
 	SearchAttributes bool
 
+	// Storage is where uploads, attachments, big workflow values and (with s3) logs live:
+	// STORAGE_TYPE, BLOB_STORAGE_PATH and the S3_* settings. S3_STORAGE_SECRET_ACCESS_KEY is a
+	// secret: never log it.
+	Storage storage.Config
+	// LogPath is LOG_PATH: rotated log files when storage is local (default DataDir/logs).
+	LogPath string
+	// LargeValueBytes is FLOWGATE_LARGE_VALUE_BYTES: workflow values above it go to storage and
+	// the history carries a reference (Temporal refuses payloads over 2 MB).
+	LargeValueBytes int
+
+	// NumberOfProxies (NUMBER_OF_PROXIES) and TrustProxy (TRUST_PROXY) say which
+	// X-Forwarded-For entry is the client; see the ratelimit package.
+	NumberOfProxies string
+	TrustProxy      string
+	// RateLimitStore is FLOWGATE_RATE_LIMIT_STORE: "memory" (one process) or "postgres" (one
+	// limit across API replicas; the default with DATABASE_TYPE=postgres).
+	RateLimitStore string
+	// RateLimitFailOpen is FLOWGATE_RATE_LIMIT_FAIL_OPEN (default true): whether requests pass
+	// while the shared store is unreachable.
+	RateLimitFailOpen bool
+
+	// HumanInputTimeout bounds an agentflow run that waits for human input
+	// (FLOWGATE_HUMAN_INPUT_TIMEOUT, default 30 days).
+	HumanInputTimeout time.Duration
+	// HTTPPolicy guards HTTP from nodes and tools against server-side request forgery:
+	// HTTP_SECURITY_CHECK, HTTP_DENY_LIST and FLOWGATE_HTTP_ALLOW_LIST.
+	HTTPPolicy netguard.Policy
+
 	LogLevel          string        // LOG_LEVEL
 	FileSizeLimit     int64         // FLOWISE_FILE_SIZE_LIMIT, e.g. "50mb"
 	PredictionTimeout time.Duration // FLOWGATE_PREDICTION_TIMEOUT
@@ -95,6 +126,25 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:           env("LOG_LEVEL", "info"),
 	}
 	c.BlobPath = env("BLOB_STORAGE_PATH", filepath.Join(c.DataDir, "storage"))
+	c.LogPath = env("LOG_PATH", filepath.Join(c.DataDir, "logs"))
+	c.Storage = storage.Config{
+		Type:            env("STORAGE_TYPE", "local"),
+		LocalPath:       c.BlobPath,
+		Bucket:          env("S3_STORAGE_BUCKET_NAME", ""),
+		Region:          env("S3_STORAGE_REGION", "us-east-1"),
+		AccessKeyID:     getenv("S3_STORAGE_ACCESS_KEY_ID"),
+		SecretAccessKey: getenv("S3_STORAGE_SECRET_ACCESS_KEY"),
+		Endpoint:        env("S3_ENDPOINT_URL", ""),
+		ForcePathStyle:  env("S3_FORCE_PATH_STYLE", "false") == "true",
+	}
+	if t := c.Storage.Type; t != "local" && t != "s3" {
+		return c, fmt.Errorf(`STORAGE_TYPE must be "local" or "s3", got %q`, t)
+	}
+	if c.Storage.Type == "s3" && c.Storage.Bucket == "" {
+		return c, errors.New("STORAGE_TYPE=s3 needs S3_STORAGE_BUCKET_NAME")
+	}
+	c.NumberOfProxies = env("NUMBER_OF_PROXIES", "")
+	c.TrustProxy = env("TRUST_PROXY", "")
 	c.SecretKeyPath = env("SECRETKEY_PATH", c.DataDir)
 	c.APIKeyPath = env("APIKEY_PATH", c.DataDir)
 	c.APIKeyStorageType = env("APIKEY_STORAGE_TYPE", "json")
@@ -132,6 +182,7 @@ func Load(getenv func(string) string) (Config, error) {
 		{"WORKER_PORT", 5566, maxPort, &c.WorkerPort},
 		{"FLOWGATE_TEMPORAL_PORT", 7233, maxPort, &c.TemporalPort},
 		{"FLOWGATE_TEMPORAL_UI_PORT", 8233, maxPort, &c.TemporalUIPort},
+		{"FLOWGATE_LARGE_VALUE_BYTES", 256 << 10, 1 << 20, &c.LargeValueBytes},
 	}
 	for _, i := range ints {
 		v, err := strconv.Atoi(env(i.name, strconv.Itoa(i.def)))
@@ -139,7 +190,7 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s must be a non-negative whole number, got %q", i.name, getenv(i.name))
 		}
 		if i.max != noMax && v > i.max {
-			return c, fmt.Errorf("%s must be a port number from 0 to %d, got %q", i.name, i.max, getenv(i.name))
+			return c, fmt.Errorf("%s must be a whole number from 0 to %d, got %q", i.name, i.max, getenv(i.name))
 		}
 		*i.dst = v
 	}
@@ -165,6 +216,24 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.SearchAttributes = env("FLOWGATE_SEARCH_ATTRIBUTES", "false") == "true"
+	defaultStore := "memory"
+	if c.Database.Type == "postgres" {
+		defaultStore = "postgres"
+	}
+	c.RateLimitStore = env("FLOWGATE_RATE_LIMIT_STORE", defaultStore)
+	if c.RateLimitStore != "memory" && c.RateLimitStore != "postgres" {
+		return c, fmt.Errorf(`FLOWGATE_RATE_LIMIT_STORE must be "memory" or "postgres", got %q`, c.RateLimitStore)
+	}
+	if c.RateLimitStore == "postgres" && c.Database.Type != "postgres" {
+		return c, errors.New("FLOWGATE_RATE_LIMIT_STORE=postgres needs DATABASE_TYPE=postgres")
+	}
+	c.RateLimitFailOpen = env("FLOWGATE_RATE_LIMIT_FAIL_OPEN", "true") == "true"
+	if c.HumanInputTimeout, err = time.ParseDuration(env("FLOWGATE_HUMAN_INPUT_TIMEOUT", "720h")); err != nil || c.HumanInputTimeout <= 0 {
+		return c, fmt.Errorf("FLOWGATE_HUMAN_INPUT_TIMEOUT must be a positive duration such as 720h, got %q", getenv("FLOWGATE_HUMAN_INPUT_TIMEOUT"))
+	}
+	if c.HTTPPolicy, err = netguard.PolicyFromEnv(getenv); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 

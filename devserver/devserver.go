@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -84,7 +85,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	httpPort, historyPort, matchingPort, workerPort := ports[1], ports[2], ports[3], ports[4]
 
-	sqlConf, err := sqlConfig(opts)
+	stateConf, visibilityConf, err := sqlConfig(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +94,12 @@ func Start(opts Options) (*Server, error) {
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = opts.IP
 	conf.Persistence.DefaultStore = "sqlite-default"
-	conf.Persistence.VisibilityStore = "sqlite-default"
+	conf.Persistence.VisibilityStore = "sqlite-visibility"
 	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}}
+	conf.Persistence.DataStores = map[string]config.DataStore{
+		"sqlite-default":    {SQL: stateConf},
+		"sqlite-visibility": {SQL: visibilityConf},
+	}
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10,
 		MasterClusterName:        clusterName,
@@ -202,33 +206,53 @@ func (s *Server) Stop() {
 	s.server.Stop()
 }
 
-func sqlConfig(opts Options) (*config.SQL, error) {
-	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
-	if opts.DatabaseFile == "" {
-		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
-		conf.DatabaseName = "flowgate-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	} else {
-		// Keys other than SQLite URI parameters become PRAGMAs. WAL with synchronous=NORMAL
-		// commits without an fsync each time (the WAL is synced at checkpoints): a crash of
-		// the machine, not of the process, can lose the last commits.
-		conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"}
-		conf.DatabaseName = opts.DatabaseFile
-		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o700); err != nil {
-				return nil, fmt.Errorf("devserver: create data directory: %w", err)
-			}
-			if err := sqliteschema.SetupSchema(conf); err != nil {
-				return nil, fmt.Errorf("devserver: set up schema in %s: %w", opts.DatabaseFile, err)
-			}
-		}
+// sqlConfig returns the stores of the server's state and of its visibility records (the run
+// list the UI searches). They are separate SQLite databases: SQLite lets one writer at a time
+// into a database, and every run writes its visibility records on the side, so sharing one
+// file made each prediction wait behind the visibility writes of the others.
+func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
+	if state, err = sqliteStore(opts.DatabaseFile, "state"); err != nil {
+		return nil, nil, err
+	}
+	visFile := ""
+	if opts.DatabaseFile != "" {
+		visFile = strings.TrimSuffix(opts.DatabaseFile, filepath.Ext(opts.DatabaseFile)) + "-visibility.db"
+	}
+	if visibility, err = sqliteStore(visFile, "visibility"); err != nil {
+		return nil, nil, err
 	}
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
 	if err != nil {
-		return nil, fmt.Errorf("devserver: namespace config: %w", err)
+		return nil, nil, fmt.Errorf("devserver: namespace config: %w", err)
 	}
 	// CreateNamespaces skips namespaces that already exist, so restarts keep their data.
-	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
-		return nil, fmt.Errorf("devserver: create namespace %q: %w", opts.Namespace, err)
+	if err := sqliteschema.CreateNamespaces(state, ns); err != nil {
+		return nil, nil, fmt.Errorf("devserver: create namespace %q: %w", opts.Namespace, err)
+	}
+	return state, visibility, nil
+}
+
+// sqliteStore configures one SQLite database: in memory when file is empty (tests), else the
+// file, created with its schema on first use.
+func sqliteStore(file, name string) (*config.SQL, error) {
+	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
+	if file == "" {
+		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+		conf.DatabaseName = "flowgate-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		return conf, nil
+	}
+	// Keys other than SQLite URI parameters become PRAGMAs. WAL with synchronous=NORMAL
+	// commits without an fsync each time (the WAL is synced at checkpoints): a crash of
+	// the machine, not of the process, can lose the last commits.
+	conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"}
+	conf.DatabaseName = file
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return nil, fmt.Errorf("devserver: create data directory: %w", err)
+		}
+		if err := sqliteschema.SetupSchema(conf); err != nil {
+			return nil, fmt.Errorf("devserver: set up schema in %s: %w", file, err)
+		}
 	}
 	return conf, nil
 }
@@ -237,7 +261,9 @@ func sqlConfig(opts Options) (*config.SQL, error) {
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
+		// Runs this size of cache hold the mutable state of runs in flight (a few per
+		// concurrent prediction); 8096 kept thousands of finished runs and ~100 MB of memory.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 1024,
 		// Partitions spread a task queue over matching hosts; with one host they only add
 		// forwarding hops between a task and the poller waiting for it.
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,

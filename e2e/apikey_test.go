@@ -24,6 +24,7 @@ var managementRoutes = [][2]string{
 	{"DELETE", "/api/v1/variables/x"},
 	{"GET", "/api/v1/apikey"}, {"POST", "/api/v1/apikey"}, {"PUT", "/api/v1/apikey/x"}, {"DELETE", "/api/v1/apikey/x"},
 	{"GET", "/api/v1/chatmessage/x"}, {"DELETE", "/api/v1/chatmessage/x"},
+	{"GET", "/api/v1/executions"}, {"GET", "/api/v1/executions/x"},
 }
 
 func requireRejected(t *testing.T, h *harness, key string) {

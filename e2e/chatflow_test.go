@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/llmmock"
@@ -18,18 +20,52 @@ import (
 // activityTypes lists the activities a run scheduled, in order.
 func (h *harness) activityTypes(workflowID string) []string {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	iter := h.app.Temporal().GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var types []string
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(h.t, err)
-		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
-			types = append(types, a.GetActivityType().GetName())
-		}
+	for _, a := range ranActivities(h.t, h.app.Temporal(), workflowID) {
+		types = append(types, a.name)
 	}
 	return types
+}
+
+// ranActivity is one activity of a run: its type and the attempt that finished it (or the
+// last one started).
+type ranActivity struct {
+	name    string
+	attempt int32
+}
+
+// ranActivities reads a run's activities from its history, regular ones (scheduled and
+// started events) and local ones (the markers their results are recorded in), in order.
+func ranActivities(t *testing.T, tc client.Client, workflowID string) []ranActivity {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// The API answers once the turn is saved, before the run has recorded that in its
+	// history: wait for the run to close (however it ended) so the history is complete.
+	_ = tc.GetWorkflow(ctx, workflowID, "").Get(ctx, nil)
+	iter := tc.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var out []ranActivity
+	scheduled := map[int64]int{} // scheduled event id → index in out
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			scheduled[ev.GetEventId()] = len(out)
+			out = append(out, ranActivity{name: a.GetActivityType().GetName()})
+		}
+		if a := ev.GetActivityTaskStartedEventAttributes(); a != nil {
+			out[scheduled[a.GetScheduledEventId()]].attempt = a.GetAttempt()
+		}
+		if m := ev.GetMarkerRecordedEventAttributes(); m.GetMarkerName() == "LocalActivity" {
+			var data struct {
+				ActivityType string
+				Attempt      int32
+			}
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["data"], &data))
+			out = append(out, ranActivity{name: data.ActivityType, attempt: data.Attempt})
+		}
+	}
+	return out
 }
 
 func TestLLMChainJSONAndStreaming(t *testing.T) {

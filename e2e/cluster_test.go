@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/flowgate/flowgate/api"
@@ -142,20 +140,9 @@ func TestClusterSurvivesAWorkerKilledMidCall(t *testing.T) {
 	tc, err := client.Dial(client.Options{HostPort: c.temporal})
 	require.NoError(t, err)
 	defer tc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	iter := tc.GetWorkflowHistory(ctx, api.WorkflowID(flowID, "killed"), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	scheduled := map[int64]string{}
 	attempts := map[string]int32{}
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(t, err)
-		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
-			scheduled[ev.GetEventId()] = a.GetActivityType().GetName()
-		}
-		if a := ev.GetActivityTaskStartedEventAttributes(); a != nil {
-			attempts[scheduled[a.GetScheduledEventId()]] = a.GetAttempt()
-		}
+	for _, a := range ranActivities(t, tc, api.WorkflowID(flowID, "killed")) {
+		attempts[a.name] = a.attempt
 	}
 	require.Equal(t, map[string]int32{
 		"node.chatOpenAI": 1, "node.promptTemplate": 1, "node.llmChain": 2, "chat.saveMessages": 1,

@@ -69,7 +69,7 @@ func TestChatflowsAPI(t *testing.T) {
 	h.doJSON("GET", "/api/v1/chatflows-streaming/"+first.ID, nil, 200, &streaming)
 	require.True(t, streaming["isStreaming"])
 	h.doJSON("GET", "/api/v1/chatflows-streaming/"+agent.ID, nil, 200, &streaming)
-	require.False(t, streaming["isStreaming"])
+	require.True(t, streaming["isStreaming"], "agentflows always stream their events, as in Flowise")
 
 	status, body = h.do("POST", "/api/v1/chatflows", map[string]any{"flowData": flowData})
 	requireFlowiseError(t, status, body, 400, "name and flowData are required")

@@ -153,6 +153,12 @@ func (h *harness) do(method, path string, body any) (int, []byte) {
 	req, err := http.NewRequest(method, h.base+path, r)
 	require.NoError(h.t, err)
 	req.Header.Set("Content-Type", "application/json")
+	return h.send(req)
+}
+
+// send adds the harness's API key to req and returns the answer's status and body.
+func (h *harness) send(req *http.Request) (int, []byte) {
+	h.t.Helper()
 	if h.key != "" {
 		req.Header.Set("Authorization", "Bearer "+h.key)
 	}
@@ -207,34 +213,9 @@ func (h *harness) loadFlow(rel string, credentialID string) string {
 	h.t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "flows", rel))
 	require.NoError(h.t, err)
-	var g map[string]any
-	require.NoError(h.t, json.Unmarshal(raw, &g))
-	for _, n := range g["nodes"].([]any) {
-		data := n.(map[string]any)["data"].(map[string]any)
-		if data["category"] != "Chat Models" {
-			continue
-		}
-		inputs, _ := data["inputs"].(map[string]any)
-		if inputs == nil {
-			inputs = map[string]any{}
-			data["inputs"] = inputs
-		}
-		data["credential"] = credentialID
-		if _, ok := inputs["credential"]; ok {
-			inputs["credential"] = credentialID
-		}
-		switch data["name"] {
-		case "azureChatOpenAI":
-			inputs["basepath"] = h.mock.URL + "/openai/deployments"
-		case "chatOllama":
-			inputs["baseUrl"] = h.mock.URL
-		default:
-			inputs["basepath"] = h.mock.URL + "/v1"
-		}
-	}
-	out, err := json.Marshal(map[string]any{"nodes": g["nodes"], "edges": g["edges"]})
+	flowData, _, err := llmmock.PointFlow(raw, h.mock.URL, credentialID)
 	require.NoError(h.t, err)
-	return string(out)
+	return flowData
 }
 
 // createFlow saves flowData as a chatflow and returns its id.

@@ -14,9 +14,11 @@ import (
 func TestEveryChatModelNode(t *testing.T) {
 	h := newHarness(t)
 	creds := map[string]string{
-		"chatOpenAI":    h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-openai"}),
-		"chatAnthropic": h.createCredential("anthropicApi", map[string]any{"anthropicApiKey": "sk-ant"}),
-		"chatOllama":    h.createCredential("ollamaApi", map[string]any{"ollamaApiKey": "ollama-key"}),
+		"chatOpenAI":             h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-openai"}),
+		"chatAnthropic":          h.createCredential("anthropicApi", map[string]any{"anthropicApiKey": "sk-ant"}),
+		"chatOllama":             h.createCredential("ollamaApi", map[string]any{"ollamaApiKey": "ollama-key"}),
+		"groqChat":               h.createCredential("groqApi", map[string]any{"groqApiKey": "gsk-groq"}),
+		"chatGoogleGenerativeAI": h.createCredential("googleGenerativeAI", map[string]any{"googleGenerativeAPIKey": "AIza-test"}),
 		"azureChatOpenAI": h.createCredential("azureOpenAIApi", map[string]any{
 			"azureOpenAIApiKey": "az", "azureOpenAIApiInstanceName": "i",
 			"azureOpenAIApiDeploymentName": "dep", "azureOpenAIApiVersion": "2024-02-01",
@@ -29,6 +31,8 @@ func TestEveryChatModelNode(t *testing.T) {
 		{"azureChatOpenAI", "/openai/deployments/dep/chat/completions", "api-key", "az"},
 		{"chatAnthropic", "/v1/messages", "X-Api-Key", "sk-ant"},
 		{"chatOllama", "/api/chat", "Authorization", "Bearer ollama-key"},
+		{"groqChat", "/v1/chat/completions", "Authorization", "Bearer gsk-groq"},
+		{"chatGoogleGenerativeAI", "/v1beta/models/gemini-2.0-flash:generateContent", "X-Goog-Api-Key", "AIza-test"},
 	}
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {
@@ -46,6 +50,13 @@ func TestEveryChatModelNode(t *testing.T) {
 					inputs["baseUrl"] = h.mock.URL
 				case "azureChatOpenAI":
 					inputs["basepath"] = h.mock.URL + "/openai/deployments"
+				case "chatGoogleGenerativeAI":
+					inputs["modelName"] = "gemini-2.0-flash"
+					inputs["baseUrl"] = h.mock.URL
+				case "groqChat":
+					delete(inputs, "basepath") // Groq's node has none
+					inputs["modelName"] = "llama-3.3-70b-versatile"
+					t.Setenv("GROQ_BASE_URL", h.mock.URL+"/v1")
 				}
 			})
 			id := h.createFlow(c.kind, flowData, nil)

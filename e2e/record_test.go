@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +14,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/flowgate/flowgate/api"
+	flowapi "github.com/flowgate/flowgate/api"
 )
 
 // TestRecordHistories writes real run histories for the workflow replay test. It runs only when
@@ -23,25 +25,35 @@ func TestRecordHistories(t *testing.T) {
 	if dir == "" {
 		t.Skip("set FLOWGATE_RECORD_HISTORY=<dir> to record histories")
 	}
-	h := newHarness(t)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"sky":"clear"}`))
+	}))
+	t.Cleanup(api.Close)
+	h := newHarness(t, allowLoopbackHTTP(t))
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-record"})
-	for _, f := range []struct{ file, out string }{
-		{"llm-chain.json", "llm-chain.history.json"},
-		{"conversation-chain.json", "conversation-chain.history.json"},
-	} {
-		id := h.createFlow(f.file, h.loadFlow(f.file, cred), nil)
-		ans := h.predict(id, map[string]any{"question": "record me", "chatId": "record"})
+	record := func(flowID, out string, body map[string]any) {
+		h.doJSON("POST", "/api/v1/prediction/"+flowID, body, 200, nil)
+		workflowID := flowapi.WorkflowID(flowID, body["chatId"].(string))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		iter := h.app.Temporal().GetWorkflowHistory(ctx, api.WorkflowID(id, ans.ChatID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		defer cancel()
+		_ = h.app.Temporal().GetWorkflow(ctx, workflowID, "").Get(ctx, nil) // the whole history
+		iter := h.app.Temporal().GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		hist := &historypb.History{}
 		for iter.HasNext() {
 			ev, err := iter.Next()
 			require.NoError(t, err)
 			hist.Events = append(hist.Events, ev)
 		}
-		cancel()
 		raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f.out), raw, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, out), raw, 0o644))
 	}
+	for _, f := range []struct{ file, out string }{
+		{"llm-chain.json", "llm-chain.history.json"},
+		{"conversation-chain.json", "conversation-chain.history.json"},
+	} {
+		record(h.createFlow(f.file, h.loadFlow(f.file, cred), nil), f.out, map[string]any{"question": "record me", "chatId": "record"})
+	}
+	record(weatherFlow(t, h, cred, api.URL), "agentflow-weather.history.json", map[string]any{"question": "weather?", "chatId": "record"})
 }

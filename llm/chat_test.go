@@ -292,7 +292,7 @@ func TestChatRejectsBadInput(t *testing.T) {
 		"unknown provider": {Config{Provider: "chatMystery", Model: "m"}, testMessages(), `"chatMystery"`},
 		"no model":         {Config{Provider: providerOpenAI}, testMessages(), "model"},
 		"no messages":      {Config{Provider: providerOpenAI, Model: "m"}, nil, "no messages"},
-		"bad role":         {Config{Provider: providerOpenAI, Model: "m"}, []Message{{Role: "tool", Content: "x"}}, `"tool"`},
+		"bad role":         {Config{Provider: providerOpenAI, Model: "m"}, []Message{{Role: "function", Content: "x"}}, `"function"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -17,6 +17,8 @@ const (
 	providerAzure     = "azureChatOpenAI"
 	providerAnthropic = "chatAnthropic"
 	providerOllama    = "chatOllama"
+	providerGroq      = "groqChat"
+	providerGemini    = "chatGoogleGenerativeAI"
 )
 
 // chatFunc is one provider's Chat. ctx already carries Config.Timeout, and
@@ -28,6 +30,8 @@ var providers = map[string]chatFunc{
 	providerAzure:     chatAzureOpenAI,
 	providerAnthropic: chatAnthropic,
 	providerOllama:    chatOllama,
+	providerGroq:      chatGroq,
+	providerGemini:    chatGemini,
 }
 
 // Providers returns the supported provider names, sorted.

@@ -10,7 +10,7 @@ import (
 )
 
 func TestProviders(t *testing.T) {
-	require.Equal(t, []string{"azureChatOpenAI", "chatAnthropic", "chatOllama", "chatOpenAI"}, Providers())
+	require.Equal(t, []string{"azureChatOpenAI", "chatAnthropic", "chatGoogleGenerativeAI", "chatOllama", "chatOpenAI", "groqChat"}, Providers())
 }
 
 func TestConfigValidate(t *testing.T) {

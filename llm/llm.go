@@ -1,5 +1,5 @@
 // Package llm calls chat models for Flowise chat-model nodes (chatOpenAI,
-// azureChatOpenAI, chatAnthropic, chatOllama) from Temporal activities.
+// azureChatOpenAI, chatAnthropic, chatOllama, groqChat) from Temporal activities.
 //
 // Temporal's retry policy is the only retry layer: provider SDKs run with
 // their own retries off, and every failure comes back as a *ProviderError
@@ -9,11 +9,13 @@
 // Base URLs come from Config.BaseURL (the node's basepath/baseUrl input) and
 // otherwise from the environment: OPENAI_BASE_URL (chatOpenAI, read by the
 // SDK), AZURE_OPENAI_BASE_PATH (azureChatOpenAI, the variable LangChain JS
-// reads), ANTHROPIC_BASE_URL (chatAnthropic) and OLLAMA_HOST (chatOllama).
+// reads), ANTHROPIC_BASE_URL (chatAnthropic), OLLAMA_HOST (chatOllama) and
+// GROQ_BASE_URL (groqChat).
 package llm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -27,12 +29,32 @@ const (
 	RoleSystem    Role = "system"
 	RoleUser      Role = "user"
 	RoleAssistant Role = "assistant"
+	// RoleTool carries a tool's result back to the model (OpenAI-compatible APIs).
+	RoleTool Role = "tool"
 )
 
 // Message is one turn of a conversation.
 type Message struct {
 	Role    Role   `json:"role"`
 	Content string `json:"content"`
+	// ToolCalls are the calls an assistant turn asked for.
+	ToolCalls []ToolCall `json:"toolCalls,omitempty"`
+	// ToolCallID is the call a tool message answers.
+	ToolCallID string `json:"toolCallId,omitempty"`
+}
+
+// Tool is a function the model may call.
+type Tool struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Parameters  json.RawMessage `json:"parameters"` // a JSON schema object
+}
+
+// ToolCall is one call the model asked for.
+type ToolCall struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"` // JSON, as the model wrote it
 }
 
 // Config is what a Flowise chat-model node hands to the chain that uses it:
@@ -55,6 +77,9 @@ type Config struct {
 	// caller deadline, hitting it yields a retryable ProviderError.
 	Timeout time.Duration `json:"timeout,omitempty"`
 	Stop    []string      `json:"stop,omitempty"`
+	// JSONSchema asks for an answer that is one JSON object matching this schema: through the
+	// API's structured output where it has one (OpenAI-compatible APIs), else by instruction.
+	JSONSchema json.RawMessage `json:"jsonSchema,omitempty"`
 }
 
 // Secret holds decrypted credential fields (Flowise plainDataObj, e.g.
@@ -65,6 +90,8 @@ type Secret map[string]string
 type Response struct {
 	Text  string
 	Usage Usage
+	// ToolCalls are the calls the model asked for instead of (or with) an answer.
+	ToolCalls []ToolCall
 }
 
 // Usage is the token count the provider reported; zero when it reported none
@@ -79,6 +106,7 @@ type call struct {
 	cfg      Config
 	secret   Secret
 	messages []Message
+	tools    []Tool
 	onToken  func(string)
 }
 
@@ -90,6 +118,20 @@ type call struct {
 // Errors are *ProviderError, except that when ctx ends first Chat returns an
 // error wrapping ctx.Err().
 func Chat(ctx context.Context, cfg Config, secret Secret, messages []Message, onToken func(string)) (Response, error) {
+	return chat(ctx, cfg, secret, messages, nil, onToken)
+}
+
+// ChatWithTools runs one completion in which the model may call tools: its Response carries
+// the calls it asked for. It does not stream. Tools need an OpenAI-compatible provider
+// (chatOpenAI, azureChatOpenAI, groqChat) here.
+func ChatWithTools(ctx context.Context, cfg Config, secret Secret, messages []Message, tools []Tool) (Response, error) {
+	if len(tools) > 0 && !speaksOpenAI(cfg.Provider) {
+		return Response{}, &ProviderError{Provider: cfg.Provider, Err: fmt.Errorf("%w: tools need an OpenAI-compatible chat model here (chatOpenAI, azureChatOpenAI or groqChat)", errConfig)}
+	}
+	return chat(ctx, cfg, secret, messages, tools, nil)
+}
+
+func chat(ctx context.Context, cfg Config, secret Secret, messages []Message, tools []Tool, onToken func(string)) (Response, error) {
 	if err := cfg.Validate(); err != nil {
 		return Response{}, &ProviderError{Provider: cfg.Provider, Err: err}
 	}
@@ -102,7 +144,11 @@ func Chat(ctx context.Context, cfg Config, secret Secret, messages []Message, on
 		callCtx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
-	resp, err := providers[cfg.Provider](callCtx, call{cfg: cfg, secret: secret, messages: messages, onToken: onToken})
+	if len(cfg.JSONSchema) > 0 && !speaksOpenAI(cfg.Provider) {
+		// Without a structured-output parameter, the schema goes in as an instruction.
+		messages = append([]Message{{Role: RoleSystem, Content: "Answer with one JSON object, and nothing else, that matches this JSON schema: " + string(cfg.JSONSchema)}}, messages...)
+	}
+	resp, err := providers[cfg.Provider](callCtx, call{cfg: cfg, secret: secret, messages: messages, tools: tools, onToken: onToken})
 	if err == nil {
 		return resp, nil
 	}
@@ -121,7 +167,7 @@ func validateMessages(msgs []Message) error {
 	}
 	for i, m := range msgs {
 		switch m.Role {
-		case RoleSystem, RoleUser, RoleAssistant:
+		case RoleSystem, RoleUser, RoleAssistant, RoleTool:
 		default:
 			return fmt.Errorf("%w: message %d has unknown role %q", errConfig, i, m.Role)
 		}

@@ -128,15 +128,24 @@ func decodeOllama(dec *json.Decoder, r *ollamaResponse) error {
 
 // ollamaStatusError reads Ollama's {"error": "..."} body into a statusError.
 func ollamaStatusError(resp *http.Response) error {
+	return statusErrorOf(resp, "post chat", func(raw []byte) string {
+		var body struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(raw, &body)
+		return body.Error
+	})
+}
+
+// statusErrorOf reads a REST provider's error answer into a statusError: message extracts
+// the provider's own message from the body, else the body's text stands.
+func statusErrorOf(resp *http.Response, op string, message func(raw []byte) string) error {
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	var body struct {
-		Error string `json:"error"`
-	}
 	msg := strings.TrimSpace(string(raw))
-	if json.Unmarshal(raw, &body) == nil && body.Error != "" {
-		msg = body.Error
+	if m := message(raw); m != "" {
+		msg = m
 	}
-	return &statusError{status: resp.StatusCode, err: fmt.Errorf("post chat: HTTP %d: %s", resp.StatusCode, msg)}
+	return &statusError{status: resp.StatusCode, err: fmt.Errorf("%s: HTTP %d: %s", op, resp.StatusCode, msg)}
 }
 
 // ollamaBaseURL picks the server: the node's baseUrl, then OLLAMA_HOST, then

@@ -1,19 +1,36 @@
 package llm
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
 )
 
 // chatOpenAI calls the OpenAI API or any server compatible with it. Without a
 // BaseURL the SDK's defaults apply, including OPENAI_BASE_URL.
 func chatOpenAI(ctx context.Context, c call) (Response, error) {
-	key, err := c.secret.field("openAIApiKey")
+	return openAICompatible(ctx, c, "openAIApiKey", c.cfg.BaseURL)
+}
+
+// groqBaseURL is Groq's OpenAI-compatible endpoint.
+const groqBaseURL = "https://api.groq.com/openai/v1"
+
+// chatGroq calls Groq, whose API is OpenAI's; GROQ_BASE_URL replaces its address.
+func chatGroq(ctx context.Context, c call) (Response, error) {
+	return openAICompatible(ctx, c, "groqApiKey", cmp.Or(c.cfg.BaseURL, os.Getenv("GROQ_BASE_URL"), groqBaseURL))
+}
+
+// openAICompatible calls a Chat Completions API with the key in the credential's keyField.
+func openAICompatible(ctx context.Context, c call, keyField, baseURL string) (Response, error) {
+	key, err := c.secret.field(keyField)
 	if err != nil {
 		return Response{}, err
 	}
@@ -22,8 +39,8 @@ func chatOpenAI(ctx context.Context, c call) (Response, error) {
 		option.WithMaxRetries(0), // Temporal retries
 		option.WithAPIKey(key),
 	}
-	if c.cfg.BaseURL != "" {
-		opts = append(opts, option.WithBaseURL(c.cfg.BaseURL))
+	if baseURL != "" {
+		opts = append(opts, option.WithBaseURL(baseURL))
 	}
 	client := openai.NewClient(opts...)
 	return completeOpenAI(ctx, client.Chat.Completions, c, true)
@@ -34,6 +51,15 @@ func chatOpenAI(ctx context.Context, c call) (Response, error) {
 // of a stream.
 func completeOpenAI(ctx context.Context, svc openai.ChatCompletionService, c call, streamUsage bool) (Response, error) {
 	params := openAIParams(c.cfg, c.messages)
+	for _, t := range c.tools {
+		var schema map[string]any
+		if err := json.Unmarshal(t.Parameters, &schema); err != nil {
+			return Response{}, fmt.Errorf("%w: tool %s: parameters are not a JSON schema: %v", errConfig, t.Name, err)
+		}
+		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
+			Name: t.Name, Description: openai.String(t.Description), Parameters: schema,
+		}))
+	}
 	if c.onToken == nil {
 		completion, err := svc.New(ctx, params)
 		if err != nil {
@@ -42,7 +68,12 @@ func completeOpenAI(ctx context.Context, svc openai.ChatCompletionService, c cal
 		if len(completion.Choices) == 0 {
 			return Response{}, errors.New("create completion: response has no choices")
 		}
-		return Response{Text: completion.Choices[0].Message.Content, Usage: openAIUsage(completion.Usage)}, nil
+		msg := completion.Choices[0].Message
+		resp := Response{Text: msg.Content, Usage: openAIUsage(completion.Usage)}
+		for _, tc := range msg.ToolCalls {
+			resp.ToolCalls = append(resp.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		}
+		return resp, nil
 	}
 
 	if streamUsage {
@@ -78,7 +109,23 @@ func openAIParams(cfg Config, msgs []Message) openai.ChatCompletionNewParams {
 		case RoleSystem:
 			p.Messages = append(p.Messages, openai.SystemMessage(m.Content))
 		case RoleAssistant:
-			p.Messages = append(p.Messages, openai.AssistantMessage(m.Content))
+			if len(m.ToolCalls) == 0 {
+				p.Messages = append(p.Messages, openai.AssistantMessage(m.Content))
+				continue
+			}
+			asst := openai.ChatCompletionAssistantMessageParam{}
+			if m.Content != "" {
+				asst.Content.OfString = openai.String(m.Content)
+			}
+			for _, tc := range m.ToolCalls {
+				asst.ToolCalls = append(asst.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{
+					OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{ID: tc.ID,
+						Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: tc.Name, Arguments: tc.Arguments}},
+				})
+			}
+			p.Messages = append(p.Messages, openai.ChatCompletionMessageParamUnion{OfAssistant: &asst})
+		case RoleTool:
+			p.Messages = append(p.Messages, openai.ToolMessage(m.Content, m.ToolCallID))
 		default:
 			p.Messages = append(p.Messages, openai.UserMessage(m.Content))
 		}
@@ -99,7 +146,18 @@ func openAIParams(cfg Config, msgs []Message) openai.ChatCompletionNewParams {
 	if len(cfg.Stop) > 0 {
 		p.Stop = openai.ChatCompletionNewParamsStopUnion{OfStringArray: cfg.Stop}
 	}
+	if len(cfg.JSONSchema) > 0 {
+		p.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
+			JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "output", Schema: cfg.JSONSchema},
+		}}
+	}
 	return p
+}
+
+// speaksOpenAI reports the providers whose API is OpenAI's Chat Completions, which takes a
+// JSON schema for the answer.
+func speaksOpenAI(provider string) bool {
+	return provider == providerOpenAI || provider == providerAzure || provider == providerGroq
 }
 
 // isReasoningModel reports OpenAI's o-series and gpt-5 models, which reject

@@ -18,6 +18,9 @@ func CountTokens(text string) int {
 
 // answerFor picks the last user turn, the one the mock "replies" to.
 func answerFor(msgs []Message) string {
+	if n := len(msgs); n > 0 && msgs[n-1].Role == "tool" {
+		return ToolAnswer(msgs[n-1].Content)
+	}
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == "user" {
 			return Answer(msgs[i].Content)

@@ -27,7 +27,10 @@ type dialect interface {
 // call is one completion request plus what the mock decided to answer.
 type call struct {
 	Request
-	includeUsage bool // OpenAI stream_options.include_usage
+	includeUsage bool            // OpenAI stream_options.include_usage
+	schema       json.RawMessage // OpenAI response_format json_schema: answer with JSON
+	tools        []string        // OpenAI tools offered
+	toolCall     *toolCall       // the tool the mock calls instead of answering
 	id           string
 	answer       string
 	usage        usage
@@ -43,6 +46,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /openai/deployments/{deployment}/chat/completions", openAI)
 	mux.Handle("POST /v1/messages", s.serve(anthropicDialect{}))
 	mux.Handle("POST /api/chat", s.serve(ollamaDialect{}))
+	mux.Handle("POST /v1beta/models/{call}", s.serve(geminiDialect{}))
 	return mux
 }
 
@@ -64,6 +68,13 @@ func (s *Server) serve(d dialect) http.Handler {
 		defer s.leave()
 		c.id = s.nextID("mock")
 		c.answer = answerFor(c.Messages)
+		if len(c.schema) == 0 {
+			c.schema = instructedSchema(c.Messages)
+		}
+		if len(c.schema) > 0 {
+			c.answer = SchemaAnswer(c.schema)
+		}
+		c.toolCall = wantedTool(c.Messages, c.tools)
 		c.usage = usage{prompt: promptTokens(c.Messages), completion: CountTokens(c.answer)}
 
 		if !c.Stream {

@@ -1,6 +1,7 @@
 package llmmock
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 )
@@ -19,6 +20,16 @@ type openAIRequest struct {
 	Temperature         *float64 `json:"temperature"`
 	MaxTokens           int      `json:"max_tokens"`
 	MaxCompletionTokens int      `json:"max_completion_tokens"`
+	ResponseFormat      struct {
+		JSONSchema struct {
+			Schema json.RawMessage `json:"schema"`
+		} `json:"json_schema"`
+	} `json:"response_format"`
+	Tools []struct {
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	} `json:"tools"`
 }
 
 func (openAIDialect) parse(r *http.Request) (call, error) {
@@ -43,6 +54,8 @@ func (openAIDialect) parse(r *http.Request) (call, error) {
 			MaxTokens:   max(body.MaxTokens, body.MaxCompletionTokens),
 		},
 		includeUsage: body.StreamOptions.IncludeUsage,
+		schema:       body.ResponseFormat.JSONSchema.Schema,
+		tools:        toolNames(body),
 	}, nil
 }
 
@@ -57,8 +70,26 @@ func newOpenAIUsage(u usage) *openAIUsage {
 }
 
 type openAIMessage struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string           `json:"role,omitempty"`
+	Content   *string          `json:"content,omitempty"`
+	ToolCalls []openAIToolCall `json:"tool_calls,omitempty"`
+}
+
+type openAIToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+func toolNames(body openAIRequest) []string {
+	var names []string
+	for _, t := range body.Tools {
+		names = append(names, t.Function.Name)
+	}
+	return names
 }
 
 type openAIChoice struct {
@@ -97,6 +128,12 @@ func (openAIDialect) writeAnswer(w http.ResponseWriter, c call) {
 		Message:      &openAIMessage{Role: "assistant", Content: &c.answer},
 		FinishReason: &stop,
 	}}
+	if c.toolCall != nil {
+		tc := openAIToolCall{ID: "call_" + c.id, Type: "function"}
+		tc.Function.Name, tc.Function.Arguments = c.toolCall.name, c.toolCall.arguments
+		reason := "tool_calls"
+		resp.Choices = []openAIChoice{{Message: &openAIMessage{Role: "assistant", ToolCalls: []openAIToolCall{tc}}, FinishReason: &reason}}
+	}
 	resp.Usage = newOpenAIUsage(c.usage)
 	writeJSON(w, http.StatusOK, resp)
 }

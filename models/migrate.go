@@ -34,6 +34,9 @@ var migrations = []migration{
 	{5, "api keys", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&APIKey{})
 	}},
+	{6, "agentflow executions", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Execution{})
+	}},
 }
 
 // credentialV1 is the credential table as step 1 created it.

@@ -101,3 +101,22 @@ type Variable struct {
 }
 
 func (Variable) TableName() string { return "variable" }
+
+// Execution is one agentflow run as Flowise records it: what each node got and gave, and
+// whether the run finished or stopped for human input. Its id is the Temporal run id, the
+// prediction's executionId.
+type Execution struct {
+	ID            string     `gorm:"column:id;primaryKey;type:varchar(36)" json:"id"`
+	ExecutionData string     `gorm:"column:executionData;type:text;not null" json:"executionData"`
+	State         string     `gorm:"column:state;not null" json:"state"`
+	AgentflowID   string     `gorm:"column:agentflowId;not null;index:idx_execution_flow_session,priority:1" json:"agentflowId"`
+	SessionID     string     `gorm:"column:sessionId;not null;index:idx_execution_flow_session,priority:2" json:"sessionId"`
+	Action        *string    `gorm:"column:action;type:text" json:"action,omitempty"`
+	IsPublic      bool       `gorm:"column:isPublic;not null;default:false" json:"isPublic"`
+	CreatedDate   time.Time  `gorm:"column:createdDate;not null" json:"createdDate"`
+	UpdatedDate   time.Time  `gorm:"column:updatedDate;not null" json:"updatedDate"`
+	StoppedDate   *time.Time `gorm:"column:stoppedDate" json:"stoppedDate,omitempty"`
+}
+
+// TableName is Flowise's.
+func (Execution) TableName() string { return "execution" }

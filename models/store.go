@@ -93,13 +93,18 @@ func (s *Store) ListChatFlows(ctx context.Context, typ string) ([]ChatFlow, erro
 
 // GetChatFlow loads one flow.
 func (s *Store) GetChatFlow(ctx context.Context, id string) (*ChatFlow, error) {
+	return getByID[ChatFlow](ctx, s, id, "chatflow")
+}
+
+// getByID reads one row of T by id; what names the entity in a not-found error.
+func getByID[T any](ctx context.Context, s *Store, id, what string) (*T, error) {
 	db, done := s.with(ctx)
 	defer done()
-	var f ChatFlow
-	if err := db.First(&f, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "chatflow", id)
+	var row T
+	if err := db.First(&row, "id = ?", id).Error; err != nil {
+		return nil, notFound(err, what, id)
 	}
-	return &f, nil
+	return &row, nil
 }
 
 // UpdateChatFlow saves all fields of an existing flow and bumps its updatedDate.
@@ -161,13 +166,7 @@ func (s *Store) ListCredentials(ctx context.Context, names []string) ([]Credenti
 
 // GetCredential loads one credential, still encrypted.
 func (s *Store) GetCredential(ctx context.Context, id string) (*Credential, error) {
-	db, done := s.with(ctx)
-	defer done()
-	var c Credential
-	if err := db.First(&c, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "credential", id)
-	}
-	return &c, nil
+	return getByID[Credential](ctx, s, id, "credential")
 }
 
 // SampleCredentials returns up to n credentials, newest first, still encrypted: what a
@@ -245,6 +244,68 @@ func (s *Store) SaveMessages(ctx context.Context, msgs ...ChatMessage) error {
 	return nil
 }
 
+// SaveTurn stores a turn's messages and, for an agentflow, its execution record, in one
+// transaction: a retried save writes the same rows and updates the record in place.
+func (s *Store) SaveTurn(ctx context.Context, exec *Execution, msgs ...ChatMessage) error {
+	db, done := s.with(ctx)
+	defer done()
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if len(msgs) > 0 {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&msgs).Error; err != nil {
+				return err
+			}
+		}
+		if exec != nil {
+			return tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "id"}},
+				DoUpdates: clause.AssignmentColumns([]string{"executionData", "state", "action", "updatedDate", "stoppedDate"}),
+			}).Create(exec).Error
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save the turn: %w", err)
+	}
+	return nil
+}
+
+// ExecutionFilter selects executions; zero fields do not filter.
+type ExecutionFilter struct {
+	AgentflowID, SessionID, State string
+	Page, Limit                   int // Page counts from 1; Limit 0 means all
+}
+
+// ListExecutions returns a page of the executions f selects, newest first, and how many it
+// selects in all.
+func (s *Store) ListExecutions(ctx context.Context, f ExecutionFilter) ([]Execution, int64, error) {
+	db, done := s.with(ctx)
+	defer done()
+	q := db.Model(&Execution{})
+	for _, cond := range []struct{ col, v string }{{`"agentflowId"`, f.AgentflowID}, {`"sessionId"`, f.SessionID}, {"state", f.State}} {
+		if cond.v != "" {
+			q = q.Where(cond.col+" = ?", cond.v)
+		}
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count executions: %w", err)
+	}
+	q = q.Order(`"updatedDate" DESC`)
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit).Offset(max(f.Page-1, 0) * f.Limit)
+	}
+	var out []Execution
+	if err := q.Find(&out).Error; err != nil {
+		return nil, 0, fmt.Errorf("list executions: %w", err)
+	}
+	return out, total, nil
+}
+
+// GetExecution returns one execution.
+func (s *Store) GetExecution(ctx context.Context, id string) (*Execution, error) {
+	return getByID[Execution](ctx, s, id, "execution")
+}
+
 // MessageFilter selects messages of one chatflow; zero fields do not filter.
 type MessageFilter struct {
 	ChatflowID  string
@@ -304,6 +365,17 @@ func (s *Store) DeleteMessages(ctx context.Context, f MessageFilter) (int64, err
 		return 0, fmt.Errorf("delete chat messages: %w", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// MessageChatIDs returns the distinct chat ids of the messages f selects.
+func (s *Store) MessageChatIDs(ctx context.Context, f MessageFilter) ([]string, error) {
+	db, done := s.with(ctx)
+	defer done()
+	var ids []string
+	if err := f.apply(db.Model(&ChatMessage{})).Distinct(`"chatId"`).Order(`"chatId"`).Pluck(`"chatId"`, &ids).Error; err != nil {
+		return nil, fmt.Errorf("list chat ids: %w", err)
+	}
+	return ids, nil
 }
 
 // History returns the last limit messages of a session in conversation order (limit 0: all).

@@ -39,7 +39,35 @@ type Run struct {
 	// the ending node's tokens. Empty means nobody listens.
 	Topic  string `json:"topic,omitempty"`
 	Stream bool   `json:"stream,omitempty"`
+	// Uploads are this turn's files. Stored files travel as storage keys, never as content,
+	// so any worker reads them from the storage every process shares.
+	Uploads []Upload `json:"uploads,omitempty"`
+	// FilesContent is the text of "file:full" uploads as Flowise frames it
+	// (<doc name='…'>…</doc>), put before the question.
+	FilesContent string `json:"filesContent,omitempty"`
 }
+
+// Upload is one file of a turn, as Flowise records it in chat_message.fileUploads.
+type Upload struct {
+	Type string `json:"type"` // "stored-file", "stored-file:full" or "url"
+	Name string `json:"name"`
+	Mime string `json:"mime"`
+	// Data is the address of a "url" upload; stored files have none (they are in storage
+	// under <chatflowId>/<chatId>/<name>).
+	Data string `json:"data,omitempty"`
+}
+
+// FileDoc frames a file's text the way Flowise puts uploaded files before the question.
+func FileDoc(name, text string) string {
+	return "<doc name='" + name + "'>" + text + "</doc>\n\n"
+}
+
+// Upload types.
+const (
+	UploadStored     = "stored-file"
+	UploadStoredFull = "stored-file:full"
+	UploadURL        = "url"
+)
 
 // Value is a node's result. Exactly one of the typed fields is set, by the kind of node.
 type Value struct {
@@ -101,9 +129,26 @@ type SaveMessagesRequest struct {
 	APIAt         int64  `json:"apiAt"`
 	ChatType      string `json:"chatType,omitempty"`
 	LeadEmail     string `json:"leadEmail,omitempty"`
+	// FileUploads is the user message's fileUploads column (JSON), when the turn had files.
+	FileUploads string `json:"fileUploads,omitempty"`
+	// Action is the assistant message's action column (JSON): what the run waits for, when
+	// it stopped for human input.
+	Action json.RawMessage `json:"action,omitempty"`
+	// Execution is the agentflow run's execution record, saved with the turn.
+	Execution *ExecutionRecord `json:"execution,omitempty"`
 	// Topic receives ResultEvent once the messages are stored: the answer is committed then,
 	// and the API can reply without waiting for the workflow to close.
 	Topic string `json:"topic,omitempty"`
+}
+
+// ExecutionRecord is an agentflow run as Flowise's execution table keeps it.
+type ExecutionRecord struct {
+	ID          string          `json:"id"` // the run id: the prediction's executionId
+	AgentflowID string          `json:"agentflowId"`
+	SessionID   string          `json:"sessionId"`
+	State       string          `json:"state"` // FINISHED or STOPPED
+	Data        json.RawMessage `json:"data"`  // agentFlowExecutedData
+	StartedAt   int64           `json:"startedAt"`
 }
 
 // ResultEvent is the broker event that carries a saved answer (a Result).
@@ -111,10 +156,11 @@ const ResultEvent = "flowgate:result"
 
 // Result is a prediction's answer as the workflow returns it.
 type Result struct {
-	Text          string `json:"text"`
-	ChatMessageID string `json:"chatMessageId"`
-	SessionID     string `json:"sessionId,omitempty"`
-	MemoryType    string `json:"memoryType,omitempty"`
+	Text          string          `json:"text"`
+	ChatMessageID string          `json:"chatMessageId"`
+	SessionID     string          `json:"sessionId,omitempty"`
+	MemoryType    string          `json:"memoryType,omitempty"`
+	Action        json.RawMessage `json:"action,omitempty"`
 }
 
 // Error types an activity uses to tell the workflow not to retry.
@@ -131,10 +177,12 @@ var Kinds = []string{
 	"bufferMemory",
 	"bufferWindowMemory",
 	"chatAnthropic",
+	"chatGoogleGenerativeAI",
 	"chatOllama",
 	"chatOpenAI",
 	"chatPromptTemplate",
 	"conversationChain",
+	"groqChat",
 	"llmChain",
 	"promptTemplate",
 }

@@ -28,6 +28,8 @@ type PredictionInput struct {
 	Run       node.Run  `json:"run"`
 	ChatType  string    `json:"chatType,omitempty"`
 	LeadEmail string    `json:"leadEmail,omitempty"`
+	// FileUploads is the user message's fileUploads record (JSON), when the turn had files.
+	FileUploads string `json:"fileUploads,omitempty"`
 }
 
 // PredictionResult is what the API turns into Flowise's JSON answer.
@@ -37,6 +39,10 @@ type PredictionResult = node.Result
 // one activity so a failed run leaves no half-written conversation.
 func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, error) {
 	userAt := workflow.Now(ctx)
+	// Runs started before quick nodes became local activities replay with regular ones, and
+	// those of the first local version with message ids drawn by a SideEffect.
+	version := workflow.GetVersion(ctx, localQuickNodesChange, workflow.DefaultVersion, 2)
+	local := version >= 1
 	results := make(map[string]node.Value, len(in.Plan.Steps))
 	for _, step := range in.Plan.Steps {
 		req := node.Request{Node: step.Node, Run: in.Run, Ending: step.Node.ID == in.Plan.Ending}
@@ -46,9 +52,8 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 				req.Upstream[id] = results[id]
 			}
 		}
-		actx := workflow.WithActivityOptions(ctx, activityOptions(step.Node))
 		var out node.Value
-		if err := workflow.ExecuteActivity(actx, node.ActivityName(step.Node.Data.Name), req).Get(ctx, &out); err != nil {
+		if err := runNode(ctx, step.Node, req, local).Get(ctx, &out); err != nil {
 			return PredictionResult{}, nodeFailed(step, err)
 		}
 		results[step.Node.ID] = out
@@ -64,12 +69,9 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		res.SessionID, res.MemoryType = mem.SessionID, mem.Label
 	}
 
-	// Message ids are drawn once and recorded in history, so a retried save writes the same rows.
-	var ids [2]string
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		return [2]string{uuid.NewString(), uuid.NewString()}
-	}).Get(&ids); err != nil {
-		return PredictionResult{}, fmt.Errorf("draw message ids: %w", err)
+	ids, err := messageIDs(ctx, version >= 2)
+	if err != nil {
+		return PredictionResult{}, err
 	}
 	save := node.SaveMessagesRequest{
 		ChatflowID:    in.Run.ChatflowID,
@@ -84,6 +86,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		APIAt:         max(workflow.Now(ctx).UnixMilli(), userAt.UnixMilli()+1),
 		ChatType:      in.ChatType,
 		LeadEmail:     in.LeadEmail,
+		FileUploads:   in.FileUploads,
 		Topic:         in.Run.Topic,
 	}
 	// The save is the commit point: once it is scheduled it runs to the end even if the run is
@@ -93,8 +96,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	}
 	saveCtx, cancelSave := workflow.NewDisconnectedContext(ctx)
 	defer cancelSave()
-	sctx := workflow.WithActivityOptions(saveCtx, storeOptions)
-	if err := workflow.ExecuteActivity(sctx, node.SaveMessagesActivity, save).Get(sctx, nil); err != nil {
+	if err := quickActivity(saveCtx, node.SaveMessagesActivity, save, local).Get(saveCtx, nil); err != nil {
 		// The cause (a database error) stays in history for operators, not in the answer.
 		return PredictionResult{}, temporal.NewNonRetryableApplicationError(
 			"The answer could not be saved; try again", "SaveFailed", err)
@@ -113,7 +115,7 @@ func memoryOf(plan flow.Plan, results map[string]node.Value) *node.Memory {
 
 // nodeFailed names the failing node and keeps the cause's own message, so the caller reads
 // "llmChain_0 (llmChain): provider answered 500" rather than a chain of SDK wrappers.
-func nodeFailed(step flow.Step, err error) error {
+func nodeFailed(step fmt.Stringer, err error) error {
 	if temporal.IsCanceledError(err) {
 		return err
 	}
@@ -127,6 +129,58 @@ func nodeFailed(step flow.Step, err error) error {
 		msg = fmt.Sprintf("timed out (%s)", timeout.TimeoutType())
 	}
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s", step, msg), typ, err)
+}
+
+// messageIDs are the ids of the turn's two messages, the same on every attempt of the save.
+// Runs from before local activities drew them with a SideEffect, recorded when the save was
+// scheduled. A local save is recorded only after it has run, together with anything drawn in
+// the same workflow task, so a crash in between would draw new ids and save the turn twice:
+// these runs derive the ids from the run id instead.
+func messageIDs(ctx workflow.Context, fromRunID bool) ([2]string, error) {
+	if fromRunID {
+		run := workflow.GetInfo(ctx).WorkflowExecution.RunID
+		return [2]string{derivedID(run, "userMessage"), derivedID(run, "apiMessage")}, nil
+	}
+	var ids [2]string
+	if err := workflow.SideEffect(ctx, func(workflow.Context) any {
+		return [2]string{uuid.NewString(), uuid.NewString()}
+	}).Get(&ids); err != nil {
+		return ids, fmt.Errorf("draw message ids: %w", err)
+	}
+	return ids, nil
+}
+
+// messageIDSpace is the UUID namespace of ids derived from run ids.
+var messageIDSpace = uuid.MustParse("5e0f6b8a-4c2d-4f7e-9a51-3b8c2d7e6f10")
+
+// derivedID is the id called name within a run: the same on every replay and retry of it.
+func derivedID(runID, name string) string {
+	return uuid.NewSHA1(messageIDSpace, []byte(runID+"/"+name)).String()
+}
+
+// localQuickNodesChange marks the change that runs quick nodes as local activities (version
+// 1) and derives message ids from the run id (version 2).
+const localQuickNodesChange = "local-quick-nodes"
+
+// runNode schedules one node. Model calls are regular activities: slow, costly and worth
+// retrying on another worker, with heartbeats that let an abort reach them. Every other node
+// only configures, renders or reads memory, so with local it runs as a local activity inside
+// the workflow task: no round trip through the server, at the price that a worker crash
+// re-runs it (it is idempotent) with the rest of the task.
+func runNode(ctx workflow.Context, n flow.Node, req node.Request, local bool) workflow.Future {
+	name := node.ActivityName(n.Data.Name)
+	if node.CallsModel(n.Data.Name) {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, modelCallOptions), name, req)
+	}
+	return quickActivity(ctx, name, req, local)
+}
+
+// quickActivity runs a short, idempotent activity locally when local is set.
+func quickActivity(ctx workflow.Context, name string, arg any, local bool) workflow.Future {
+	if local {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, quickLocalOptions), name, arg)
+	}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, quickOptions), name, arg)
 }
 
 // Activity policies. Retries belong to Temporal (provider SDKs run with theirs off); errors
@@ -163,14 +217,9 @@ var (
 			NonRetryableErrorTypes: nonRetryable,
 		},
 	}
-	storeOptions = quickOptions
-)
-
-// activityOptions picks the policy by node kind (not by the category the flow file claims):
-// model calls get long, heartbeated attempts; the rest configure and fail fast.
-func activityOptions(n flow.Node) workflow.ActivityOptions {
-	if node.CallsModel(n.Data.Name) {
-		return modelCallOptions
+	quickLocalOptions = workflow.LocalActivityOptions{
+		StartToCloseTimeout:    quickOptions.StartToCloseTimeout,
+		ScheduleToCloseTimeout: quickOptions.ScheduleToCloseTimeout,
+		RetryPolicy:            quickOptions.RetryPolicy,
 	}
-	return quickOptions
-}
+)

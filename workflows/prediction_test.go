@@ -388,6 +388,9 @@ func TestPredictionEndingNodeWithoutTextFails(t *testing.T) {
 
 func TestPredictionRetriedSaveReusesMessageIDs(t *testing.T) {
 	env, fake := newEnv(t)
+	// The test environment checks a retried local activity's deadline against the wall clock,
+	// so the mock clock must not start in the past for the retry to be allowed to run.
+	env.SetStartTime(time.Now())
 	fake.saveErr = func(attempt int32) error {
 		if attempt == 1 {
 			return errors.New("database is locked")

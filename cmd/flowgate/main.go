@@ -5,6 +5,7 @@
 //	flowgate worker   the worker tier: runs flows from TEMPORAL_ADDRESS's task queue
 //	flowgate temporal only the embedded Temporal dev server and its Web UI, for trying
 //	                  queue mode on one machine
+//	flowgate bench    load-test a server, or start one and measure the benchmark matrix
 //	flowgate version  print the version
 package main
 
@@ -42,6 +43,9 @@ commands:
             to the old key on every process first)
   temporal  run only the embedded Temporal dev server and its Web UI (FLOWGATE_TEMPORAL_PORT,
             FLOWGATE_TEMPORAL_UI_PORT, state in DATABASE_PATH/temporal.db)
+  bench [matrix|soak|up] [flags]
+            load-test a running server (bench -flow <id>), or start Flowgate from this binary
+            and measure the benchmark matrix or a memory soak (docs/load-testing.md)
   version   print the version
 
 Settings come from environment variables with Flowise's names; see README.md.`
@@ -50,6 +54,9 @@ func run(args []string) error {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, usage)
 		return errors.New("no command given")
+	}
+	if args[0] == "bench" {
+		return bench(args[1:])
 	}
 	commands := map[string]func(context.Context, config.Config, *slog.Logger) error{
 		"start": start, "worker": worker, "temporal": temporalOnly,
@@ -82,7 +89,16 @@ func run(args []string) error {
 		// Ctrl-C and SIGTERM end ctx; each command then shuts down within its deadline.
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return cmd(ctx, cfg, newLogger(cfg.LogLevel))
+		log, closeLog, err := app.NewLogger(ctx, cfg, os.Stdout)
+		if err != nil {
+			return err
+		}
+		servePprof(log)
+		err = cmd(ctx, cfg, log)
+		// The last segment of the log is shipped on the way out, within a deadline.
+		flushCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		return errors.Join(err, closeLog(flushCtx))
 	}
 	switch args[0] {
 	case "version", "--version", "-v":
@@ -174,12 +190,4 @@ func serveUntilSignal(ctx context.Context, a *app.App, log *slog.Logger) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return errors.Join(failed, a.Shutdown(shutdownCtx))
-}
-
-func newLogger(level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l}))
 }

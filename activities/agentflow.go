@@ -1,0 +1,529 @@
+package activities
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowgate/flowgate/agentflow"
+	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/node"
+)
+
+type stepFunc func(context.Context, agentflow.StepRequest) (agentflow.StepResult, error)
+
+// agentNodes maps every agentflow node kind this version runs to its implementation.
+func (a *Activities) agentNodes() map[string]stepFunc {
+	return map[string]stepFunc{
+		agentflow.KindStart:          a.startStep,
+		agentflow.KindLLM:            a.llmStep,
+		agentflow.KindAgent:          a.agentStep,
+		agentflow.KindCondition:      a.conditionStep,
+		agentflow.KindDirectReply:    a.directReplyStep,
+		agentflow.KindCustomFunction: a.customFunctionStep,
+		agentflow.KindHTTP:           a.httpStep,
+		agentflow.KindHumanInput:     a.humanInputStep,
+		agentflow.KindIteration:      a.iterationStep,
+		agentflow.KindConditionAgent: a.conditionAgentStep,
+		agentflow.KindExecuteFlow:    a.executeFlowStep,
+		agentflow.KindTool:           a.toolStep,
+	}
+}
+
+// withProgress publishes a node's INPROGRESS and then FINISHED or ERROR on a streamed run's
+// topic. A broker that fails costs only these events, never the node.
+func (a *Activities) withProgress(fn stepFunc) stepFunc {
+	return func(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+		if !req.Run.Stream || req.Run.Topic == "" {
+			return fn(ctx, req)
+		}
+		publish := func(status, msg string) {
+			ev := map[string]any{"nodeId": req.Node.ID, "nodeLabel": req.Node.Label, "status": status}
+			if msg != "" {
+				ev["error"] = msg
+			}
+			if err := a.Stream.Publish(ctx, req.Run.Topic, 0, agentflow.NextAgentFlowEvent, ev); err != nil && a.Logger != nil {
+				a.Logger.Warn("publish node progress", "topic", req.Run.Topic, "error", err)
+			}
+		}
+		publish(agentflow.StatusInProgress, "")
+		res, err := fn(ctx, req)
+		if err != nil {
+			publish(agentflow.StatusError, err.Error())
+			return res, err
+		}
+		publish(agentflow.StatusFinished, "")
+		return res, nil
+	}
+}
+
+// scope is what {{ … }} references in a node's inputs resolve against.
+func scope(req agentflow.StepRequest) agentflow.VarsScope {
+	run := req.Run
+	return agentflow.VarsScope{
+		Question:  run.Question,
+		State:     req.State,
+		Vars:      run.Vars,
+		Flow:      map[string]any{"sessionId": run.SessionID, "chatId": run.ChatID, "chatflowId": run.ChatflowID, "input": run.Question},
+		Outputs:   outputsAny(req.Outputs),
+		Iteration: req.Iteration,
+		Form:      run.Form,
+		// An activity may read the clock; the value is recorded with its result.
+		Now: time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), // JavaScript's toISOString
+	}
+}
+
+// text is a string input as the node uses it: the editor's rich text made plain and its
+// variables resolved.
+func text(req agentflow.StepRequest, sc agentflow.VarsScope, input string) string {
+	return sc.Resolve(req.Node.Input(input))
+}
+
+// withState applies a node's "…UpdateState" input once its own output is known.
+func withState(req agentflow.StepRequest, sc agentflow.VarsScope, updates string, out map[string]any) (map[string]any, error) {
+	if req.Node.Inputs[updates] == nil || req.Node.Inputs[updates] == "" {
+		return nil, nil
+	}
+	sc.Outputs = outputsAny(req.Outputs)
+	sc.Outputs[req.Node.ID] = out
+	state, err := agentflow.ApplyStateUpdates(req.State, req.Node.Inputs[updates], sc)
+	if err != nil {
+		return nil, flowError("%s: %v", req.Node, err)
+	}
+	// {{ output }} in an update means this node's own result.
+	return agentflow.ApplyOutputToState(state, out["content"]), nil
+}
+
+// outputsAny is a copy of the earlier nodes' outputs in the form variables are resolved from.
+func outputsAny(in map[string]map[string]any) map[string]any {
+	out := make(map[string]any, len(in)+1)
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+// startStep opens the run: the question (or form) is its output and startState the initial
+// $flow.state.
+func (a *Activities) startStep(_ context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+	out := map[string]any{"content": req.Run.Question, "question": req.Run.Question}
+	if req.Run.Form != nil {
+		out["form"] = req.Run.Form
+	}
+	state, err := agentflow.InitialState(req.Node.Inputs["startState"])
+	if err != nil {
+		return agentflow.StepResult{}, flowError("%s: startState: %v", req.Node, err)
+	}
+	return agentflow.StepResult{Input: map[string]any{"question": req.Run.Question}, Output: out, State: state}, nil
+}
+
+// llmStep asks the node's model with its messages; the question is the user's message when
+// the node has none of its own.
+func (a *Activities) llmStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+	return a.modelStep(ctx, req, "llm")
+}
+
+// agentStep is one turn of an Agent node. Without tools its model answers its messages, as
+// an LLM node's does. With tools the model may ask for calls instead: the turn then returns
+// the conversation and the calls, the workflow runs each call as its own activity, and the
+// next turn continues the conversation with their results.
+func (a *Activities) agentStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+	names := agentflow.AgentTools(req.Node)
+	if len(names) == 0 {
+		return a.modelStep(ctx, req, "agent")
+	}
+	n, sc := req.Node, scope(req)
+	model, err := a.agentModel(ctx, n, "agentModel", "agentModelConfig")
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	msgs := fromAgentMessages(req.Conversation)
+	if len(msgs) == 0 {
+		if msgs, err = agentMessages(req, sc, "agentMessages"); err != nil {
+			return agentflow.StepResult{}, err
+		}
+		if msgs, err = a.withMemory(ctx, req, "agent", msgs); err != nil {
+			return agentflow.StepResult{}, err
+		}
+	}
+	known := a.agentTools()
+	var tools []llm.Tool
+	for _, name := range names {
+		t, ok := known[name]
+		if !ok {
+			return agentflow.StepResult{}, flowError("%s: tool %s is not supported", n, name)
+		}
+		tools = append(tools, t.spec)
+	}
+	resp, err := a.callModelTools(ctx, n.ID, model, msgs, tools)
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	if len(resp.ToolCalls) > 0 {
+		turn := llm.Message{Role: llm.RoleAssistant, Content: resp.Text, ToolCalls: resp.ToolCalls}
+		var calls []agentflow.AgentToolCall
+		for _, tc := range resp.ToolCalls {
+			calls = append(calls, agentflow.AgentToolCall(tc))
+		}
+		return agentflow.StepResult{Conversation: toAgentMessages(append(msgs, turn)), ToolCalls: calls}, nil
+	}
+	out := map[string]any{"content": resp.Text}
+	state, err := withState(req, sc, "agentUpdateState", out)
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	return agentflow.StepResult{Input: map[string]any{"messages": msgs}, Output: out, State: state}, nil
+}
+
+// runTool runs one tool call an agent's model asked for.
+func (a *Activities) runTool(ctx context.Context, req agentflow.ToolRequest) (string, error) {
+	t, ok := a.agentTools()[req.Call.Name]
+	if !ok {
+		return "", flowError("tool %s is not supported", req.Call.Name)
+	}
+	return t.run(ctx, req)
+}
+
+func toAgentMessages(msgs []llm.Message) []agentflow.AgentMessage {
+	out := make([]agentflow.AgentMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = agentflow.AgentMessage{Role: string(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
+		for _, tc := range m.ToolCalls {
+			out[i].ToolCalls = append(out[i].ToolCalls, agentflow.AgentToolCall(tc))
+		}
+	}
+	return out
+}
+
+func fromAgentMessages(msgs []agentflow.AgentMessage) []llm.Message {
+	out := make([]llm.Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = llm.Message{Role: llm.Role(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
+		for _, tc := range m.ToolCalls {
+			out[i].ToolCalls = append(out[i].ToolCalls, llm.ToolCall(tc))
+		}
+	}
+	return out
+}
+
+// modelStep runs a node whose inputs are named <prefix>Model, <prefix>ModelConfig,
+// <prefix>Messages, <prefix>EnableMemory and <prefix>UpdateState.
+func (a *Activities) modelStep(ctx context.Context, req agentflow.StepRequest, prefix string) (agentflow.StepResult, error) {
+	n, sc := req.Node, scope(req)
+	model, err := a.agentModel(ctx, n, prefix+"Model", prefix+"ModelConfig")
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	msgs, err := agentMessages(req, sc, prefix+"Messages")
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	if msgs, err = a.withMemory(ctx, req, prefix, msgs); err != nil {
+		return agentflow.StepResult{}, err
+	}
+	schema, err := agentflow.OutputSchema(n.Inputs[prefix+"StructuredOutput"])
+	if err != nil {
+		return agentflow.StepResult{}, flowError("%s: %v", n, err)
+	}
+	call := node.Request{Node: flow.Node{ID: n.ID}, Run: node.Run{Topic: req.Run.Topic, Stream: req.Run.Stream}, Ending: req.Ending}
+	if schema != nil {
+		if model, err = withSchema(model, schema); err != nil {
+			return agentflow.StepResult{}, err
+		}
+		call.Run.Stream = false // a JSON object is not streamed token by token
+	}
+	answer, err := a.callModel(ctx, call, model, msgs)
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	out := map[string]any{"content": answer}
+	if schema != nil {
+		fields, err := agentflow.ParseStructured(answer)
+		if err != nil {
+			return agentflow.StepResult{}, flowError("%s: %v", n, err)
+		}
+		// The fields are the output, as {{ <nodeId>.output.<key> }} reads them.
+		for k, v := range fields {
+			out[k] = v
+		}
+	}
+	state, err := withState(req, sc, prefix+"UpdateState", out)
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	return agentflow.StepResult{Input: map[string]any{"messages": msgs}, Output: out, State: state}, nil
+}
+
+// withSchema asks the model for a JSON answer matching schema.
+func withSchema(m *node.Model, schema json.RawMessage) (*node.Model, error) {
+	var cfg llm.Config
+	if err := json.Unmarshal(m.Config, &cfg); err != nil {
+		return nil, flowError("model settings are unreadable: %v", err)
+	}
+	cfg.JSONSchema = schema
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := *m
+	out.Config = raw
+	return &out, nil
+}
+
+// withMemory puts the session's earlier messages after the node's system messages when
+// <prefix>EnableMemory is on: all of them, or the last <prefix>MemoryWindowSize exchanges
+// with the "windowSize" type. The summary types keep all messages (no summary is written).
+func (a *Activities) withMemory(ctx context.Context, req agentflow.StepRequest, prefix string, msgs []llm.Message) ([]llm.Message, error) {
+	if on, _ := req.Node.Inputs[prefix+"EnableMemory"].(bool); !on {
+		return msgs, nil
+	}
+	limit := 0
+	if req.Node.Input(prefix+"MemoryType") == "windowSize" {
+		windowSize, _ := scalarText(req.Node.Inputs[prefix+"MemoryWindowSize"])
+		if size, err := strconv.Atoi(strings.TrimSpace(windowSize)); err == nil && size > 0 {
+			limit = 2 * size
+		}
+	}
+	past, err := a.Store.History(ctx, req.Run.ChatflowID, req.Run.SessionID, limit)
+	if err != nil {
+		return nil, err
+	}
+	system := 0
+	for system < len(msgs) && msgs[system].Role == llm.RoleSystem {
+		system++
+	}
+	out := append([]llm.Message{}, msgs[:system]...)
+	for _, m := range past {
+		role := llm.RoleUser
+		if m.Role == models.RoleAPI {
+			role = llm.RoleAssistant
+		}
+		out = append(out, llm.Message{Role: role, Content: m.Content})
+	}
+	return append(out, msgs[system:]...), nil
+}
+
+// scalarText is an input value that may arrive as a string, a number or a boolean, as text;
+// false for anything else.
+func scalarText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(v), true
+	}
+	return "", false
+}
+
+// agentMessages reads a node's message list ([{role, content}]) and ends it with the question
+// as the user's message if the list has none.
+func agentMessages(req agentflow.StepRequest, sc agentflow.VarsScope, input string) ([]llm.Message, error) {
+	raw, err := json.Marshal(req.Node.Inputs[input])
+	if err != nil {
+		return nil, flowError("%s: %s is unreadable: %v", req.Node, input, err)
+	}
+	var list []struct{ Role, Content string }
+	if string(raw) != "null" && string(raw) != `""` {
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, flowError("%s: %s must be a list of {role, content}: %v", req.Node, input, err)
+		}
+	}
+	var msgs []llm.Message
+	hasUser := false
+	for _, m := range list {
+		role := llm.Role(m.Role)
+		switch m.Role {
+		case "system", "developer":
+			role = llm.RoleSystem
+		case "assistant", "ai":
+			role = llm.RoleAssistant
+		default:
+			role, hasUser = llm.RoleUser, true
+		}
+		msgs = append(msgs, llm.Message{Role: role, Content: sc.Resolve(m.Content)})
+	}
+	if !hasUser {
+		msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: req.Run.Question})
+	}
+	return msgs, nil
+}
+
+// agentModel reads a model picked inside an agentflow node (provider in kindInput, settings
+// in configInput) and checks its credential, as a chat-model node of a chatflow does.
+func (a *Activities) agentModel(ctx context.Context, n agentflow.Node, kindInput, configInput string) (*node.Model, error) {
+	provider := n.Input(kindInput)
+	settings, _ := n.Inputs[configInput].(map[string]any)
+	if provider == "" {
+		return nil, flowError("%s: pick a model (%s)", n, kindInput)
+	}
+	// The settings hold numbers and booleans where a chat-model node holds strings.
+	inputs := make(map[string]any, len(settings))
+	for k, v := range settings {
+		if text, ok := scalarText(v); ok {
+			inputs[k] = text
+		} else {
+			inputs[k] = v
+		}
+	}
+	cred, _ := settings["credential"].(string)
+	model := flow.Node{ID: n.ID, Data: flow.NodeData{ID: n.ID, Name: provider, Credential: cred, Inputs: inputs}}
+	v, err := a.chatModel(ctx, node.Request{Node: model})
+	if err != nil {
+		return nil, err
+	}
+	return v.Model, nil
+}
+
+// conditionStep evaluates the node's conditions in order: the first fulfilled one's branch
+// runs, else the last (else) branch.
+func (a *Activities) conditionStep(_ context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+	sc := scope(req)
+	conds, err := agentflow.ParseConditions(req.Node.Inputs["conditions"])
+	if err != nil {
+		return agentflow.StepResult{}, flowError("%s: %v", req.Node, err)
+	}
+	for i := range conds {
+		conds[i].Value1 = sc.Resolve(conds[i].Value1)
+		conds[i].Value2 = sc.Resolve(conds[i].Value2)
+	}
+	branches, err := agentflow.ChooseBranches(conds)
+	if err != nil {
+		return agentflow.StepResult{}, flowError("%s: %v", req.Node, err)
+	}
+	return agentflow.StepResult{Input: map[string]any{"conditions": conds},
+		Output: map[string]any{"content": "", "conditions": conds, "branches": branches}, Branches: branches}, nil
+}
+
+// directReplyStep answers with its message.
+func (a *Activities) directReplyStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+	reply := text(req, scope(req), "directReplyMessage")
+	if req.Ending && req.Run.Stream && req.Run.Topic != "" {
+		a.publishToken(ctx, req.Run.Topic, reply)
+	}
+	return agentflow.StepResult{Output: map[string]any{"content": reply}}, nil
+}
+
+// publishToken sends a whole answer as one token; a broker failure only costs the stream,
+// which the API completes from the saved answer.
+func (a *Activities) publishToken(ctx context.Context, topic, tok string) {
+	if err := a.Stream.Publish(ctx, topic, 1, "token", tok); err != nil && a.Logger != nil {
+		a.Logger.Warn("could not stream the reply", "topic", topic, "error", err)
+	}
+}
+
+// humanInputStep writes what the run asks the user before it stops: the node's fixed
+// description, or with the "dynamic" type one its model writes (from humanInputModelPrompt,
+// else from the question).
+func (a *Activities) humanInputStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+	n, sc := req.Node, scope(req)
+	if n.Input("humanInputDescriptionType") != "dynamic" {
+		return agentflow.StepResult{Output: map[string]any{"content": text(req, sc, "humanInputDescription")}}, nil
+	}
+	model, err := a.agentModel(ctx, n, "humanInputModel", "humanInputModelConfig")
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	prompt := cmp.Or(text(req, sc, "humanInputModelPrompt"),
+		"In one or two sentences, ask the user whether to proceed with this request: "+req.Run.Question)
+	call := node.Request{Node: flow.Node{ID: n.ID}}
+	description, err := a.callModel(ctx, call, model, []llm.Message{{Role: llm.RoleUser, Content: prompt}})
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	return agentflow.StepResult{Output: map[string]any{"content": description}}, nil
+}
+
+// iterationStep reads the items an iteration node runs its child nodes for: its
+// iterationInput, a JSON array written in the node or taken from a variable.
+func (a *Activities) iterationStep(_ context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+	raw := scope(req).ResolveAny(req.Node.Inputs["iterationInput"])
+	items, ok := raw.([]any)
+	if !ok {
+		s, _ := raw.(string)
+		if err := json.Unmarshal([]byte(strings.TrimSpace(s)), &items); err != nil {
+			return agentflow.StepResult{}, flowError("%s: iterationInput must be a JSON array, got %.100q", req.Node, s)
+		}
+	}
+	return agentflow.StepResult{Input: map[string]any{"iterationInput": items}, Output: map[string]any{"content": "", "items": items}}, nil
+}
+
+// conditionAgentStep lets the node's model pick the scenario that fits its input: the model
+// must answer {"output": <one of the scenarios>}, and that scenario's branch runs. An answer
+// that names none of them takes the last branch.
+func (a *Activities) conditionAgentStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+	n, sc := req.Node, scope(req)
+	list, _ := n.Inputs["conditionAgentScenarios"].([]any)
+	var scenarios []string
+	for _, item := range list {
+		m, _ := item.(map[string]any)
+		if s, _ := m["scenario"].(string); strings.TrimSpace(s) != "" {
+			scenarios = append(scenarios, strings.TrimSpace(sc.Resolve(s)))
+		}
+	}
+	if len(scenarios) == 0 {
+		return agentflow.StepResult{}, flowError("%s: it has no scenarios to choose from", n)
+	}
+	model, err := a.agentModel(ctx, n, "conditionAgentModel", "conditionAgentModelConfig")
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	schema, err := json.Marshal(map[string]any{"type": "object", "required": []string{"output"}, "additionalProperties": false,
+		"properties": map[string]any{"output": map[string]any{"type": "string", "enum": scenarios}}})
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	if model, err = withSchema(model, schema); err != nil {
+		return agentflow.StepResult{}, err
+	}
+	input := cmp.Or(strings.TrimSpace(text(req, sc, "conditionAgentInput")), req.Run.Question)
+	system := text(req, sc, "conditionAgentInstructions") + "\n\nDecide which of these scenarios fits the input and answer with it as \"output\":\n- " +
+		strings.Join(scenarios, "\n- ")
+	msgs := []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: input}}
+	answer, err := a.callModel(ctx, node.Request{Node: flow.Node{ID: n.ID}}, model, msgs)
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	fields, err := agentflow.ParseStructured(answer)
+	if err != nil {
+		return agentflow.StepResult{}, flowError("%s: %v", n, err)
+	}
+	chosen, _ := fields["output"].(string)
+	branch := len(scenarios) - 1
+	for i, s := range scenarios {
+		if strings.EqualFold(strings.TrimSpace(chosen), s) {
+			branch = i
+			break
+		}
+	}
+	return agentflow.StepResult{Input: map[string]any{"input": input, "scenarios": scenarios},
+		Output: map[string]any{"content": chosen, "output": chosen}, Branches: []int{branch}}, nil
+}
+
+// executeFlowStep reads the chatflow the node runs and the input it hands over; the workflow
+// then runs that flow as a child workflow (its snapshot, so later edits of it do not touch
+// this run).
+func (a *Activities) executeFlowStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+	n, sc := req.Node, scope(req)
+	id := n.Input("executeFlowSelectedFlow")
+	if id == "" {
+		return agentflow.StepResult{}, flowError("%s: pick the flow to execute", n)
+	}
+	f, err := a.Store.GetChatFlow(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return agentflow.StepResult{}, flowError("%s: flow %s not found", n, id)
+	}
+	if err != nil {
+		return agentflow.StepResult{}, err
+	}
+	input := cmp.Or(strings.TrimSpace(text(req, sc, "executeFlowInput")), req.Run.Question)
+	return agentflow.StepResult{Input: map[string]any{"flow": f.Name, "question": input},
+		Child: &agentflow.ChildFlow{ChatflowID: f.ID, Type: f.Type, FlowData: f.FlowData, Question: input}}, nil
+}

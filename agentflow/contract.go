@@ -1,0 +1,161 @@
+package agentflow
+
+// The contract between the agentflow workflow and its node activities. Everything here travels
+// through workflow history: settings, ids and outputs, never a decrypted secret.
+
+// Run is what every node of one agentflow run shares.
+type Run struct {
+	ChatflowID string            `json:"chatflowId"`
+	ChatID     string            `json:"chatId"`
+	SessionID  string            `json:"sessionId"`
+	Question   string            `json:"question"`
+	Form       map[string]any    `json:"form,omitempty"`
+	Vars       map[string]string `json:"vars,omitempty"`
+	// Topic is where the run's events go; with Stream, the ending node's tokens too.
+	Topic  string `json:"topic,omitempty"`
+	Stream bool   `json:"stream,omitempty"`
+}
+
+// StepRequest is the input of an agentflow node activity.
+type StepRequest struct {
+	Node Node `json:"node"`
+	Run  Run  `json:"run"`
+	// State is $flow.state before the node runs.
+	State map[string]any `json:"state,omitempty"`
+	// Outputs are the outputs of the nodes that ran before, by node id, for {{ nodeId }}.
+	Outputs map[string]map[string]any `json:"outputs,omitempty"`
+	// Iteration is the current item inside an iteration ($iteration).
+	Iteration any `json:"iteration,omitempty"`
+	// Ending is true for a node with no outgoing edge: its tokens are the stream's.
+	Ending bool `json:"ending,omitempty"`
+	// Conversation is an agent's conversation so far, tool results included; empty on its
+	// first turn.
+	Conversation []AgentMessage `json:"conversation,omitempty"`
+}
+
+// AgentMessage is one message of an agent's conversation, kept by the workflow between the
+// agent's turns and its tool calls.
+type AgentMessage struct {
+	Role       string          `json:"role"`
+	Content    string          `json:"content"`
+	ToolCalls  []AgentToolCall `json:"toolCalls,omitempty"`
+	ToolCallID string          `json:"toolCallId,omitempty"`
+}
+
+// AgentToolCall is one call an agent's model asked for.
+type AgentToolCall struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+// ToolRequest is the input of a tool activity ("tool.<name>").
+type ToolRequest struct {
+	Node Node          `json:"node"` // the agent, whose agentTools hold the tool's settings
+	Call AgentToolCall `json:"call"`
+	Run  Run           `json:"run"`
+}
+
+// ToolActivityName is the activity that runs a tool, e.g. "tool.calculator".
+func ToolActivityName(tool string) string { return "tool." + tool }
+
+// AgentTools lists the tools an agent node offers its model (agentTools[].agentSelectedTool).
+func AgentTools(n Node) []string {
+	list, _ := n.Inputs["agentTools"].([]any)
+	var out []string
+	for _, item := range list {
+		m, _ := item.(map[string]any)
+		if name, _ := m["agentSelectedTool"].(string); name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// StepResult is what a node activity returns.
+type StepResult struct {
+	// Input is what the node worked from (resolved messages, request, code inputs), reported
+	// in agentFlowExecutedData.
+	Input any `json:"input,omitempty"`
+	// Output holds at least "content", the text later nodes and the answer use.
+	Output map[string]any `json:"output"`
+	// State is $flow.state after the node; nil leaves it unchanged.
+	State map[string]any `json:"state,omitempty"`
+	// Branches are the output branches a decision node enabled.
+	Branches []int `json:"branches,omitempty"`
+	// Child is the flow an Execute Flow node runs next, as a child workflow.
+	Child *ChildFlow `json:"child,omitempty"`
+	// Conversation and ToolCalls are an agent's turn that asked for tools: the workflow runs
+	// each call as its own activity and gives the agent another turn.
+	Conversation []AgentMessage  `json:"conversation,omitempty"`
+	ToolCalls    []AgentToolCall `json:"toolCalls,omitempty"`
+}
+
+// ChildFlow is another chatflow to run, as it was when the node read it.
+type ChildFlow struct {
+	ChatflowID string `json:"chatflowId"`
+	Type       string `json:"type"` // CHATFLOW or AGENTFLOW
+	FlowData   string `json:"flowData"`
+	Question   string `json:"question"`
+}
+
+// Content is a result's text output.
+func (r StepResult) Content() string {
+	s, _ := r.Output["content"].(string)
+	return s
+}
+
+// NextAgentFlowEvent is the stream event reporting a node's progress, as Flowise's
+// nextAgentFlow event does: {nodeId, nodeLabel, status, error?}.
+const NextAgentFlowEvent = "nextAgentFlow"
+
+// Node statuses in agentFlowExecutedData and the agentFlowEvent stream.
+const (
+	StatusInProgress = "INPROGRESS"
+	StatusFinished   = "FINISHED"
+	StatusError      = "ERROR"
+	StatusStopped    = "STOPPED"
+)
+
+// ExecutedNode is one item of Flowise's agentFlowExecutedData.
+type ExecutedNode struct {
+	NodeID          string       `json:"nodeId"`
+	NodeLabel       string       `json:"nodeLabel"`
+	PreviousNodeIDs []string     `json:"previousNodeIds"`
+	Status          string       `json:"status"`
+	Data            ExecutedData `json:"data"`
+}
+
+// ExecutedData is what a node got and gave.
+type ExecutedData struct {
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Input  any            `json:"input,omitempty"`
+	Output map[string]any `json:"output,omitempty"`
+	State  map[string]any `json:"state,omitempty"`
+	Error  string         `json:"error,omitempty"`
+}
+
+// Parents lists the nodes with an edge into id, in file order.
+func (g *Graph) Parents(id string) []string {
+	var out []string
+	for _, n := range g.Nodes {
+		for _, e := range g.Edges {
+			if e.Target == id && e.Source == n.ID {
+				out = append(out, n.ID)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// IsEnding reports whether a node has no outgoing edge.
+func (g *Graph) IsEnding(id string) bool {
+	for _, e := range g.Edges {
+		if e.Source == id {
+			return false
+		}
+	}
+	return true
+}

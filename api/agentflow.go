@@ -1,0 +1,224 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/flowgate/flowgate/agentflow"
+	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows"
+)
+
+// agentflowType is the chatflow type of Agent Flows v2.
+const agentflowType = "AGENTFLOW"
+
+// predictAgentflow runs an AGENTFLOW chatflow, or with humanInput resumes the chat's run that
+// stopped for it, and answers with Flowise's fields: the last node's output as text,
+// agentFlowExecutedData node by node, and the action when the run stopped for human input.
+func (s *Server) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader) {
+	chatID, sessionID := body.conversation()
+	if msg, ok := validChatID(chatID); !ok {
+		fail(c, http.StatusBadRequest, "%s", msg)
+		return
+	}
+	topic, streaming := uuid.NewString(), bool(body.Streaming)
+	sub := s.broker.Subscribe(topic)
+	defer sub.Close()
+	var run client.WorkflowRun
+	if body.HumanInput != nil {
+		var ok bool
+		answer := *body.HumanInput
+		answer.Stream = streaming
+		if run, ok = s.resumeAgentflow(c, f.ID, chatID, topic, answer); !ok {
+			return
+		}
+	} else {
+		in, ok := s.agentflowInput(c, f, body, files, chatID, sessionID, topic)
+		if !ok {
+			return
+		}
+		in.Run.Stream = streaming
+		if run, ok = s.startRun(c, workflows.AgentflowWorkflow, chatRun{f.ID, chatID, sessionID}, s.cfg.HumanInputTimeout, in); !ok {
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.PredictionTimeout)
+	defer cancel()
+	reply := gin.H{"question": body.Question, "chatId": chatID, "sessionId": sessionID, "executionId": run.GetRunID()}
+	var sse *sseWriter
+	if streaming {
+		sse = newSSEWriter(c, "")
+		_ = sse.event("start", "", 0)
+		_ = sse.event("agentFlowEvent", agentflow.StatusInProgress, 0)
+	}
+	done := make(chan error, 1)
+	var res workflows.AgentflowResult
+	go func() { done <- run.Get(ctx, &res) }()
+	idle := time.NewTimer(s.cfg.HeartbeatInterval)
+	defer idle.Stop()
+	for {
+		select {
+		case <-sub.Ready():
+			for _, ev := range sub.Drain() {
+				// A turn saved with an action: the run has stopped for human input.
+				if saved, ok := resultOf(ev); ok && len(saved.Action) > 0 {
+					reply["text"], reply["chatMessageId"], reply["action"] = saved.Text, saved.ChatMessageID, saved.Action
+					reply["agentFlowExecutedData"] = s.executedSoFar(ctx, run)
+					s.finishAgentflow(c, sse, reply, agentflow.StatusStopped)
+					return
+				}
+				if sse != nil && (ev.Name == "token" || ev.Name == agentflow.NextAgentFlowEvent) {
+					_ = sse.event(ev.Name, ev.Data, 0)
+				}
+			}
+			idle.Reset(s.cfg.HeartbeatInterval)
+		case <-idle.C:
+			if sse != nil && sse.comment("heartbeat") != nil {
+				return
+			}
+			idle.Reset(s.cfg.HeartbeatInterval)
+		case err := <-done:
+			if err != nil {
+				status, msg := s.runError(err)
+				if sse == nil {
+					fail(c, status, "%s", msg)
+					return
+				}
+				_ = sse.event("error", msg, 0)
+				_ = sse.event("agentFlowEvent", agentflow.StatusError, 0)
+				_ = sse.event("end", "[DONE]", 0)
+				return
+			}
+			reply["text"], reply["chatMessageId"], reply["agentFlowExecutedData"] = res.Text, res.ChatMessageID, res.Executed
+			s.finishAgentflow(c, sse, reply, agentflow.StatusFinished)
+			return
+		}
+	}
+}
+
+// finishAgentflow answers a run that finished or stopped: the JSON reply, or on a stream the
+// closing events Flowise sends (executed data, the action when it stopped, metadata, the
+// run's status, end).
+func (s *Server) finishAgentflow(c *gin.Context, sse *sseWriter, reply gin.H, status string) {
+	if sse == nil {
+		c.JSON(http.StatusOK, reply)
+		return
+	}
+	_ = sse.event("agentFlowExecutedData", reply["agentFlowExecutedData"], 0)
+	if action, ok := reply["action"]; ok {
+		_ = sse.event("action", action, 0)
+	}
+	_ = sse.event("metadata", gin.H{"chatId": reply["chatId"], "chatMessageId": reply["chatMessageId"], "question": reply["question"],
+		"sessionId": reply["sessionId"], "executionId": reply["executionId"]}, 0)
+	_ = sse.event("agentFlowEvent", status, 0)
+	_ = sse.event("end", "[DONE]", 0)
+}
+
+// agentflowInput checks the flow and resolves the request into the run's input; on failure
+// it has answered.
+func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, chatID, sessionID, topic string) (workflows.AgentflowInput, bool) {
+	var in workflows.AgentflowInput
+	g, err := agentflow.Parse(f.FlowData)
+	if err != nil {
+		fail(c, http.StatusInternalServerError, "%s", err.Error())
+		return in, false
+	}
+	if n, ok := agentflow.Unimplemented(g); ok {
+		what := "is not supported in agentflows yet"
+		if n.Kind == agentflow.KindAgent || n.Kind == agentflow.KindTool {
+			what = "uses knowledge, or a tool or a tool-calling model that agents here do not support yet (tools: " +
+				strings.Join(agentflow.ImplementedTools, ", ") + "; models: OpenAI-compatible)"
+		}
+		fail(c, http.StatusInternalServerError, "Node %s %s", n, what)
+		return in, false
+	}
+	apiConfig, err := flow.ParseAPIConfig(deref(f.APIConfig))
+	if err != nil {
+		fail(c, http.StatusInternalServerError, "%s", err.Error())
+		return in, false
+	}
+	requested, _ := body.OverrideConfig["vars"].(map[string]any)
+	vars, err := s.flowVariables(c, apiConfig.OverrideConfig.AllowedVars(requested))
+	if err != nil {
+		s.failErr(c, "Variables", err)
+		return in, false
+	}
+	question := body.Question
+	if question == "" && len(body.Form) > 0 {
+		// A Start node with form input: the form is the turn's question, as JSON.
+		raw, err := json.Marshal(body.Form)
+		if err != nil {
+			fail(c, http.StatusBadRequest, "form is not a JSON object: %v", err)
+			return in, false
+		}
+		question = string(raw)
+	}
+	in = workflows.AgentflowInput{
+		Graph: *g,
+		Run: agentflow.Run{ChatflowID: f.ID, ChatID: chatID, SessionID: sessionID, Question: question,
+			Form: body.Form, Vars: vars, Topic: topic},
+		ChatType:  "EXTERNAL",
+		LeadEmail: body.LeadEmail,
+	}
+	if in.FileUploads, err = s.storeUploads(c, &node.Run{ChatflowID: f.ID, ChatID: chatID}, body.Uploads, files); err != nil {
+		s.failUpload(c, err)
+		return in, false
+	}
+	return in, true
+}
+
+// resumeAgentflow answers the chat's run that waits for human input. A run that is not
+// waiting (finished, never stopped, already answered) or an answer it refuses gets a clear
+// error and changes nothing; on failure it has answered.
+func (s *Server) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic string, answer workflows.HumanInput) (client.WorkflowRun, bool) {
+	answer.Topic = topic
+	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
+	defer cancel()
+	id := WorkflowID(chatflowID, chatID)
+	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: workflows.HumanInputUpdate, Args: []any{answer},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	var notFound *serviceerror.NotFound
+	var refused *temporal.ApplicationError
+	switch {
+	case err == nil:
+		return s.temporal.GetWorkflow(c.Request.Context(), id, ""), true
+	case errors.As(err, &notFound): // no run, or it has finished
+		fail(c, http.StatusConflict, "Chat %s is not waiting for human input", chatID)
+	case errors.As(err, &refused): // the run's validator said no; nothing changed
+		status := http.StatusConflict
+		if answer.Type != "proceed" && answer.Type != "reject" {
+			status = http.StatusBadRequest
+		}
+		fail(c, status, "%s", refused.Message())
+	default:
+		s.unavailable(c, "answer human input", err)
+	}
+	return nil, false
+}
+
+// executedSoFar asks a stopped run what it has run.
+func (s *Server) executedSoFar(ctx context.Context, run client.WorkflowRun) []agentflow.ExecutedNode {
+	var executed []agentflow.ExecutedNode
+	if v, err := s.temporal.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.ExecutedQuery); err == nil {
+		_ = v.Get(&executed)
+	}
+	return executed
+}

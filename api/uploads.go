@@ -1,0 +1,332 @@
+package api
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/flowgate/flowgate/extract"
+	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/storage"
+)
+
+// uploadBody is one entry of a prediction's uploads, as Flowise clients send it.
+type uploadBody struct {
+	Type string `json:"type"` // "file", "file:rag", "audio", "file:full" or "url"
+	Name string `json:"name"`
+	Data string `json:"data"` // a base64 data URI; text for file:full; an address for url
+	Mime string `json:"mime"`
+}
+
+// multipartMemory is how much of a multipart body is held in memory; the rest spills to
+// temporary files, so a 50 MB upload does not cost 50 MB of heap per request.
+const multipartMemory = 8 << 20
+
+// readPrediction decodes a prediction request: JSON, or multipart with non-file fields as
+// strings and the files under "files". The caller removes a returned form's temporary files.
+// On failure it has answered.
+func readPrediction(c *gin.Context) (predictionBody, *multipart.Form, bool) {
+	var body predictionBody
+	if !isMultipart(c) {
+		return body, nil, bindJSON(c, &body)
+	}
+	form, ok := multipartForm(c)
+	if !ok {
+		return body, nil, false
+	}
+	field := func(name string) string {
+		if v := form.Value[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	body.Question, body.ChatID, body.LeadEmail = field("question"), field("chatId"), field("leadEmail")
+	body.Streaming = flexBool(field("streaming") == "true")
+	structured := map[string]any{"overrideConfig": &body.OverrideConfig, "history": &body.History, "uploads": &body.Uploads, "form": &body.Form}
+	for name, dst := range structured {
+		if v := field(name); v != "" {
+			if err := json.Unmarshal([]byte(v), dst); err != nil {
+				fail(c, http.StatusBadRequest, "invalid JSON in form field %s: %v", name, err)
+				return body, nil, false
+			}
+		}
+	}
+	// As in Flowise, the other fields of a multipart prediction are overrideConfig entries
+	// (sessionId, vars, node inputs); vars arrives as JSON text.
+	for name := range form.Value {
+		if _, known := structured[name]; known || multipartFields[name] {
+			continue
+		}
+		if body.OverrideConfig == nil {
+			body.OverrideConfig = map[string]any{}
+		}
+		var v any = field(name)
+		if name == "vars" {
+			var vars map[string]any
+			if err := json.Unmarshal([]byte(field(name)), &vars); err != nil {
+				fail(c, http.StatusBadRequest, "invalid JSON in form field vars: %v", err)
+				return body, nil, false
+			}
+			v = vars
+		}
+		body.OverrideConfig[name] = v
+	}
+	return body, form, true
+}
+
+// multipartFields are the plain fields of a multipart prediction that are not overrides.
+var multipartFields = map[string]bool{"question": true, "chatId": true, "leadEmail": true, "streaming": true}
+
+func isMultipart(c *gin.Context) bool {
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	return mt == "multipart/form-data"
+}
+
+// multipartForm parses the body; on failure it has answered 400 or 413. Parts that spilled to
+// temporary files stay until the caller's form.RemoveAll.
+func multipartForm(c *gin.Context) (*multipart.Form, bool) {
+	if err := c.Request.ParseMultipartForm(multipartMemory); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			fail(c, http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", tooBig.Limit)
+			return nil, false
+		}
+		fail(c, http.StatusBadRequest, "invalid multipart body: %v", err)
+		return nil, false
+	}
+	return c.Request.MultipartForm, true
+}
+
+// uploadError is a bad upload: the client's fault, answered 400.
+type uploadError struct{ msg string }
+
+func (e *uploadError) Error() string { return e.msg }
+
+// storeUploads puts the turn's files in storage under <chatflowId>/<chatId>/<name> and returns
+// what the run carries: references for stored files, the framed text of file:full uploads,
+// and the fileUploads record of the user message. Nothing is started when it fails.
+func (s *Server) storeUploads(ctx context.Context, run *node.Run, uploads []uploadBody, files []*multipart.FileHeader) (string, error) {
+	var record []node.Upload
+	var docs strings.Builder
+	for _, u := range uploads {
+		switch u.Type {
+		case "file", "file:rag", "audio":
+			mimeType, data, err := decodeDataURI(u.Data)
+			if err != nil {
+				return "", &uploadError{fmt.Sprintf("upload %q: %v", u.Name, err)}
+			}
+			if u.Mime == "" {
+				u.Mime = mimeType
+			}
+			if err := s.putFile(ctx, run, u.Name, bytes.NewReader(data), int64(len(data)), u.Mime); err != nil {
+				return "", err
+			}
+			record = append(record, node.Upload{Type: node.UploadStored, Name: u.Name, Mime: u.Mime})
+		case "file:full":
+			// Flowise's chat sends the text the attachments route extracted; it goes before
+			// the question and is not stored again.
+			docs.WriteString(node.FileDoc(u.Name, u.Data))
+			record = append(record, node.Upload{Type: node.UploadStoredFull, Name: u.Name, Mime: u.Mime})
+		case "url":
+			record = append(record, node.Upload{Type: node.UploadURL, Name: u.Name, Mime: cmp.Or(u.Mime, "image/png"), Data: u.Data})
+		default:
+			return "", &uploadError{fmt.Sprintf("upload %q has unknown type %q", u.Name, u.Type)}
+		}
+	}
+	for _, fh := range files {
+		if err := s.putFormFile(ctx, run, fh); err != nil {
+			return "", err
+		}
+		record = append(record, node.Upload{Type: node.UploadStored, Name: fh.Filename, Mime: formFileMime(fh)})
+	}
+	if len(record) == 0 {
+		return "", nil
+	}
+	run.Uploads, run.FilesContent = record, docs.String()
+	raw, err := json.Marshal(record)
+	return string(raw), err
+}
+
+func (s *Server) putFormFile(ctx context.Context, run *node.Run, fh *multipart.FileHeader) error {
+	f, err := fh.Open()
+	if err != nil {
+		return fmt.Errorf("open uploaded file %q: %w", fh.Filename, err)
+	}
+	defer f.Close()
+	return s.putFile(ctx, run, fh.Filename, f, fh.Size, formFileMime(fh))
+}
+
+func (s *Server) putFile(ctx context.Context, run *node.Run, name string, r io.Reader, size int64, mimeType string) error {
+	key, err := storage.Key(run.ChatflowID, run.ChatID, name)
+	if err != nil {
+		return &uploadError{fmt.Sprintf("file %q is not allowed (names must be plain, without path separators or '..'): %v", name, err)}
+	}
+	if err := s.files.Put(ctx, key, r, size, mimeType); err != nil {
+		return fmt.Errorf("store %q: %w", name, err)
+	}
+	return nil
+}
+
+func formFileMime(fh *multipart.FileHeader) string {
+	if mt := fh.Header.Get("Content-Type"); mt != "" {
+		return mt
+	}
+	return "application/octet-stream"
+}
+
+// decodeDataURI reads "data:<mime>;base64,<data>".
+func decodeDataURI(uri string) (string, []byte, error) {
+	head, data, ok := strings.Cut(uri, ",")
+	if !ok || !strings.HasPrefix(head, "data:") || !strings.HasSuffix(head, ";base64") {
+		return "", nil, errors.New(`data must be a base64 data URI ("data:<mime>;base64,<data>")`)
+	}
+	raw, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return "", nil, fmt.Errorf("data is not valid base64: %w", err)
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(head, "data:"), ";base64"), raw, nil
+}
+
+// failUpload answers a storeUploads error: 400 for a bad upload, 503 when storage is away.
+func (s *Server) failUpload(c *gin.Context, err error) {
+	var bad *uploadError
+	if errors.As(err, &bad) {
+		fail(c, http.StatusBadRequest, "%s", bad.msg)
+		return
+	}
+	s.log.Error("file storage failed", "path", c.FullPath(), "error", err)
+	fail(c, http.StatusServiceUnavailable, "File storage is unavailable; try again shortly")
+}
+
+// attachment is one entry of the attachments route's answer.
+type attachment struct {
+	Name     string `json:"name"`
+	MimeType string `json:"mimeType"`
+	Size     int64  `json:"size"`
+	Content  string `json:"content"`
+}
+
+// createAttachments stores files for a chat and returns their text, for the chat to send
+// back as file:full uploads.
+func (s *Server) createAttachments(c *gin.Context) {
+	f, ok := s.authorizedFlow(c)
+	if !ok {
+		return
+	}
+	if rule, ok := s.flowRule(c, f); !ok || !s.limit(c, f.ID, rule, "") {
+		return
+	}
+	if !isMultipart(c) {
+		fail(c, http.StatusBadRequest, "send the files as multipart/form-data in the field \"files\"")
+		return
+	}
+	form, ok := multipartForm(c)
+	if !ok {
+		return
+	}
+	defer form.RemoveAll()
+	files := form.File["files"]
+	if len(files) == 0 {
+		fail(c, http.StatusBadRequest, "no files were sent in the field \"files\"")
+		return
+	}
+	run := &node.Run{ChatflowID: f.ID, ChatID: c.Param("chatId")}
+	out := make([]attachment, 0, len(files))
+	for _, fh := range files {
+		if err := s.putFormFile(c, run, fh); err != nil {
+			s.failUpload(c, err)
+			return
+		}
+		a, err := extractAttachment(c, fh)
+		if err != nil {
+			fail(c, http.StatusBadRequest, "%s: %v", fh.Filename, err)
+			return
+		}
+		out = append(out, a)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func extractAttachment(ctx context.Context, fh *multipart.FileHeader) (attachment, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return attachment{}, fmt.Errorf("open: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	mimeType := extract.MimeType(fh.Filename, fh.Header.Get("Content-Type"), head[:n])
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return attachment{}, fmt.Errorf("rewind: %w", err)
+	}
+	text, err := extract.Text(ctx, fh.Filename, mimeType, f, fh.Size)
+	if err != nil {
+		return attachment{}, err
+	}
+	return attachment{Name: fh.Filename, MimeType: mimeType, Size: fh.Size, Content: text}, nil
+}
+
+// getUploadFile streams a stored upload back with its content type.
+func (s *Server) getUploadFile(c *gin.Context) {
+	id, chatID, name := c.Query("chatflowId"), c.Query("chatId"), c.Query("fileName")
+	if id == "" || chatID == "" || name == "" {
+		fail(c, http.StatusBadRequest, "chatflowId, chatId and fileName are required")
+		return
+	}
+	c.Params = append(c.Params, gin.Param{Key: "id", Value: id})
+	if _, ok := s.authorizedFlow(c); !ok {
+		return
+	}
+	key, err := storage.Key(id, chatID, name)
+	if err != nil {
+		fail(c, http.StatusBadRequest, "file name %q is not allowed", name)
+		return
+	}
+	r, obj, err := s.files.Get(c, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		fail(c, http.StatusNotFound, "File %s not found", name)
+		return
+	}
+	if err != nil {
+		s.failUpload(c, err)
+		return
+	}
+	defer r.Close()
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.DataFromReader(http.StatusOK, obj.Size, cmp.Or(obj.ContentType, "application/octet-stream"), r, nil)
+}
+
+// authorizedFlow loads the chatflow named by the id parameter and enforces its bound key; on
+// failure it has answered.
+func (s *Server) authorizedFlow(c *gin.Context) (*models.ChatFlow, bool) {
+	f, err := s.store.GetChatFlow(c, c.Param("id"))
+	if err != nil {
+		s.failErr(c, "Chatflow", err)
+		return nil, false
+	}
+	return f, s.authorizeFlow(c, f)
+}
+
+// deleteFiles removes the stored files under prefix. An id that cannot name a prefix (its
+// error, prefixErr) never had files stored under it, so there is nothing to do.
+func (s *Server) deleteFiles(ctx context.Context, prefix string, prefixErr error) error {
+	if prefixErr != nil {
+		return nil
+	}
+	if err := s.files.DeletePrefix(ctx, prefix); err != nil {
+		return fmt.Errorf("delete stored files under %s: %w", prefix, err)
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package extract
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// pdfDoc assembles a small but structurally valid PDF (correct xref
+// offsets) so tests exercise the real parser without checked-in binaries.
+// Every page uses /F1 = Helvetica with WinAnsiEncoding.
+type pdfDoc struct {
+	pages   []string // content streams, one per page
+	flate   bool     // compress content streams with FlateDecode
+	version string   // header version, default "1.4"
+}
+
+func (d pdfDoc) bytes(t testing.TB) []byte {
+	t.Helper()
+	version := d.version
+	if version == "" {
+		version = "1.4"
+	}
+	var objs []string
+	kids := ""
+	for i := range d.pages {
+		kids += fmt.Sprintf("%d 0 R ", 4+2*i)
+	}
+	objs = append(objs,
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids, len(d.pages)),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+	)
+	for i, content := range d.pages {
+		objs = append(objs, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "+
+			"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", 5+2*i))
+		body, filter := []byte(content), ""
+		if d.flate {
+			var zb bytes.Buffer
+			zw := zlib.NewWriter(&zb)
+			_, err := zw.Write(body)
+			require.NoError(t, err)
+			require.NoError(t, zw.Close())
+			body, filter = zb.Bytes(), " /Filter /FlateDecode"
+		}
+		objs = append(objs, fmt.Sprintf("<< /Length %d%s >>\nstream\n%s\nendstream", len(body), filter, body))
+	}
+
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "%%PDF-%s\n%%\xe2\xe3\xcf\xd3\n", version)
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = buf.Len()
+		fmt.Fprintf(&buf, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := buf.Len()
+	fmt.Fprintf(&buf, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&buf, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&buf, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return buf.Bytes()
+}
+
+// textPage is a content stream showing each line with Tj, 14pt apart.
+func textPage(lines ...string) string {
+	var b bytes.Buffer
+	b.WriteString("BT /F1 12 Tf 14 TL 72 720 Td\n")
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteString("T*\n")
+		}
+		fmt.Fprintf(&b, "(%s) Tj\n", l)
+	}
+	b.WriteString("ET")
+	return b.String()
+}

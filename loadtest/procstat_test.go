@@ -1,0 +1,60 @@
+package loadtest
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseStatCountsFieldsFromTheLastParenthesis(t *testing.T) {
+	// A command name with spaces and a parenthesis, as a process may set it.
+	stat := []byte("4242 (flow gate) x) S 1 4242 4242 0 -1 4194560 1 2 3 4 700 55 0 0 20 0 12 0 100 0 0\n")
+	ticks, err := parseStatTicks(stat)
+	require.NoError(t, err)
+	require.Equal(t, uint64(755), ticks)
+
+	_, err = parseStatTicks([]byte("4242 (short) S 1"))
+	require.Error(t, err)
+}
+
+func TestParseVmRSS(t *testing.T) {
+	rss, err := parseVmRSS([]byte("Name:\tflowgate\nVmPeak:\t 999 kB\nVmRSS:\t   2048 kB\nThreads:\t12\n"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(2048*1024), rss)
+
+	_, err = parseVmRSS([]byte("Name:\tkthreadd\n"))
+	require.ErrorContains(t, err, "no VmRSS")
+}
+
+func TestSamplerMeasuresThisProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	pid := os.Getpid()
+	s := startSampler([]int{pid, pid}, time.Millisecond, time.Now())
+	// Burn CPU until the kernel has charged this process at least two more ticks, so the
+	// figure cannot be zero (bounded, in case /proc stops moving).
+	before, err := ReadProcStats([]int{pid})
+	require.NoError(t, err)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		now, err := ReadProcStats([]int{pid})
+		require.NoError(t, err)
+		if now.CPUTicks >= before.CPUTicks+2 {
+			break
+		}
+	}
+	r := s.finish()
+	require.Empty(t, r.Error)
+	require.Equal(t, []int{pid, pid}, r.PIDs)
+	require.Greater(t, r.RSSEndMB, 1.0, "summed over both entries")
+	require.GreaterOrEqual(t, r.RSSPeakMB, r.RSSEndMB)
+	require.GreaterOrEqual(t, r.Samples, 2)
+	require.Greater(t, r.CPUPercent, 0.0)
+}
+
+func TestSamplerReportsAVanishedProcess(t *testing.T) {
+	r := startSampler([]int{1 << 30}, time.Hour, time.Now()).finish()
+	require.Contains(t, r.Error, "process")
+}

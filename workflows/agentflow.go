@@ -1,0 +1,465 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/flowgate/flowgate/agentflow"
+	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/node"
+)
+
+// AgentflowWorkflow is the registered workflow type of AGENTFLOW predictions.
+const AgentflowWorkflow = "agentflow"
+
+// HumanInputUpdate is the Update that answers a run stopped at a human input node.
+const HumanInputUpdate = "humanInput"
+
+// ExecutedQuery returns the agentFlowExecutedData of a run so far.
+const ExecutedQuery = "agentFlowExecutedData"
+
+// AgentflowInput is the immutable snapshot an agentflow run works from.
+type AgentflowInput struct {
+	Graph       agentflow.Graph `json:"graph"`
+	Run         agentflow.Run   `json:"run"`
+	ChatType    string          `json:"chatType,omitempty"`
+	LeadEmail   string          `json:"leadEmail,omitempty"`
+	FileUploads string          `json:"fileUploads,omitempty"`
+}
+
+// AgentflowResult is the answer of an agentflow run.
+type AgentflowResult struct {
+	Text          string                   `json:"text"`
+	ChatMessageID string                   `json:"chatMessageId"`
+	Executed      []agentflow.ExecutedNode `json:"agentFlowExecutedData"`
+}
+
+// HumanInput answers a stopped run: Flowise's humanInput body, plus the topic of the request
+// that resumes it (where the rest of the run's events go).
+type HumanInput struct {
+	Type        string `json:"type"` // "proceed" or "reject"
+	StartNodeID string `json:"startNodeId,omitempty"`
+	Feedback    string `json:"feedback,omitempty"`
+	Topic       string `json:"topic,omitempty"`
+	Stream      bool   `json:"stream,omitempty"`
+}
+
+// Action is what a stopped run asks of the user, in Flowise's shape.
+type Action struct {
+	ID       string            `json:"id"`
+	Mapping  map[string]string `json:"mapping"`
+	Elements []map[string]any  `json:"elements"`
+	Data     map[string]any    `json:"data"`
+}
+
+// Agentflow runs an AGENTFLOW: nodes in the order the schedule allows, one activity each;
+// decision nodes choose the branches that run, loop nodes jump back a bounded number of times.
+// At a human input node the run saves the turn with an action and parks (costing nothing)
+// until a later prediction of the same chat answers it through HumanInputUpdate; it then goes
+// on from that node, never running a finished node again. The answer is the output of the
+// last node that ran.
+func Agentflow(ctx workflow.Context, in AgentflowInput) (AgentflowResult, error) {
+	if n, ok := agentflow.Unimplemented(&in.Graph); ok {
+		return AgentflowResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("node %s (%s) is not supported yet", n.ID, n.Kind), node.ErrFlow, nil)
+	}
+	r := &agentRun{in: in, g: &in.Graph, state: map[string]any{}, outputs: map[string]map[string]any{},
+		question: in.Run.Question, userAt: workflow.Now(ctx), runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	r.startedAt = r.userAt
+	r.s = r.g.NewSchedule("")
+	if err := r.handleHumanInput(ctx); err != nil {
+		return AgentflowResult{}, err
+	}
+	if err := workflow.SetQueryHandler(ctx, ExecutedQuery, func() ([]agentflow.ExecutedNode, error) {
+		if r.parked != nil {
+			return append(slices.Clone(r.executed), r.parked.item), nil
+		}
+		return r.executed, nil
+	}); err != nil {
+		return AgentflowResult{}, fmt.Errorf("register query: %w", err)
+	}
+	if err := r.runAll(ctx); err != nil {
+		return AgentflowResult{}, err
+	}
+	text, _ := r.outputs[r.last]["content"].(string)
+	id, err := r.saveTurn(ctx, text, nil)
+	if err != nil {
+		return AgentflowResult{}, err
+	}
+	return AgentflowResult{Text: text, ChatMessageID: id, Executed: r.executed}, nil
+}
+
+// runAll runs the scope's nodes until none can run.
+func (r *agentRun) runAll(ctx workflow.Context) error {
+	for ready := r.s.Ready(); len(ready) > 0; ready = r.s.Ready() {
+		if err := r.runFrom(ctx, ready[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// agentRun is the state of one agentflow run, or of one item of an iteration.
+type agentRun struct {
+	runID string
+	// iteration is the current item when this run is one item of an iteration node.
+	iteration any
+	in        AgentflowInput
+	g         *agentflow.Graph
+	s         *agentflow.Schedule
+	state     map[string]any
+	outputs   map[string]map[string]any
+	executed  []agentflow.ExecutedNode
+	last      string
+
+	// The current turn: a run that stops for human input saves a turn and starts another.
+	turn      int
+	question  string
+	startedAt time.Time
+	userAt    time.Time
+
+	parked *parkedAt   // the human input node the run waits at
+	answer *HumanInput // the answer it got
+}
+
+type parkedAt struct {
+	nodeID, actionID string
+	item             agentflow.ExecutedNode // the stopped node, as agentFlowExecutedData shows it
+}
+
+// handleHumanInput registers the Update that answers a stopped run. Its validator refuses,
+// without changing anything, an answer when nothing waits (a late or duplicate answer), a
+// malformed one, or one meant for another node.
+func (r *agentRun) handleHumanInput(ctx workflow.Context) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, HumanInputUpdate,
+		func(_ workflow.Context, in HumanInput) error {
+			r.answer, r.parked = &in, nil
+			return nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in HumanInput) error {
+			switch {
+			case r.parked == nil:
+				return errors.New("this conversation is not waiting for human input")
+			case in.Type != "proceed" && in.Type != "reject":
+				return fmt.Errorf(`humanInput.type must be "proceed" or "reject", got %q`, in.Type)
+			case in.StartNodeID != "" && in.StartNodeID != r.parked.nodeID:
+				return fmt.Errorf("the run waits for human input at %s, not at %s", r.parked.nodeID, in.StartNodeID)
+			}
+			return nil
+		}})
+}
+
+// runFrom runs a ready node and, when it is a loop that jumps back, the nodes it jumps to.
+func (r *agentRun) runFrom(ctx workflow.Context, id string) error {
+	r.s.Start(id)
+	for {
+		n, _ := r.g.Node(id)
+		item := agentflow.ExecutedNode{NodeID: id, NodeLabel: n.Label, PreviousNodeIDs: r.g.Parents(id),
+			Status: agentflow.StatusFinished, Data: agentflow.ExecutedData{ID: id, Name: n.Kind}}
+		if n.Kind == agentflow.KindLoop {
+			target, again := r.s.LoopBack(id)
+			if again {
+				item.Data.Output = map[string]any{"content": "", "nextNode": target}
+				r.executed = append(r.executed, item)
+				id = target
+				continue
+			}
+			// Out of turns: the loop answers with its fallback message and its path ends.
+			r.finish(id, item, agentflow.StepResult{Output: map[string]any{"content": n.Input("fallbackMessage")}})
+			return nil
+		}
+		req := agentflow.StepRequest{Node: n, Run: r.in.Run, State: r.state, Outputs: r.outputs,
+			Ending: r.g.IsEnding(id) && n.Parent == "", Iteration: r.iteration}
+		req.Run.Question = r.question
+		var res agentflow.StepResult
+		if err := r.runStepWithTools(ctx, n, req, &res); err != nil {
+			return nodeFailed(n, err)
+		}
+		switch n.Kind {
+		case agentflow.KindHumanInput:
+			if r.iteration != nil {
+				return nodeFailed(n, temporal.NewNonRetryableApplicationError("human input inside an iteration is not supported", node.ErrFlow, nil))
+			}
+			branch, err := r.askHuman(ctx, n, &item, res)
+			if err != nil {
+				return err
+			}
+			res.Branches = []int{branch}
+		case agentflow.KindIteration:
+			out, err := r.iterate(ctx, n, res)
+			if err != nil {
+				return nodeFailed(n, err)
+			}
+			res.Output = out
+		case agentflow.KindExecuteFlow:
+			answer, err := r.executeFlow(ctx, n, res.Child)
+			if err != nil {
+				return nodeFailed(n, err)
+			}
+			res.Output, res.Child = map[string]any{"content": answer}, nil
+		}
+		r.finish(id, item, res)
+		return nil
+	}
+}
+
+// finish records a node's result.
+func (r *agentRun) finish(id string, item agentflow.ExecutedNode, res agentflow.StepResult) {
+	if res.State != nil {
+		r.state = res.State
+	}
+	r.outputs[id], r.last = res.Output, id
+	item.Data.Input, item.Data.Output, item.Data.State = res.Input, res.Output, r.state
+	r.executed = append(r.executed, item)
+	r.s.Done(id, res.Branches...)
+}
+
+// askHuman saves the turn so far with an action asking to proceed or reject, waits (for as
+// long as it takes, at no cost) for the answer, and returns the branch it picks: 0 to proceed,
+// 1 to reject. The answer starts a new turn, its feedback the next question.
+func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *agentflow.ExecutedNode, res agentflow.StepResult) (int, error) {
+	description := res.Content()
+	action := Action{
+		ID:      r.derivedID(fmt.Sprintf("action/%s/%d", n.ID, r.turn)),
+		Mapping: map[string]string{"approve": "Proceed", "reject": "Reject"},
+		Elements: []map[string]any{
+			{"type": "agentflowv2-approve-button", "label": "Proceed"},
+			{"type": "agentflowv2-reject-button", "label": "Reject"},
+		},
+		Data: map[string]any{"nodeId": n.ID, "nodeLabel": n.Label, "input": description},
+	}
+	stopped := *item
+	stopped.Status = agentflow.StatusStopped
+	stopped.Data.Output = res.Output
+	r.parked, r.answer = &parkedAt{nodeID: n.ID, actionID: action.ID, item: stopped}, nil
+	if _, err := r.saveTurn(ctx, description, &action); err != nil {
+		return 0, err
+	}
+	if err := workflow.Await(ctx, func() bool { return r.answer != nil }); err != nil {
+		return 0, err // the run was cancelled (aborted) while it waited
+	}
+	answer := *r.answer
+	r.turn++
+	r.question, r.userAt = answer.Feedback, workflow.Now(ctx)
+	if r.question == "" {
+		r.question = action.Mapping[map[string]string{"proceed": "approve", "reject": "reject"}[answer.Type]]
+	}
+	r.in.Run.Topic, r.in.Run.Stream = answer.Topic, answer.Stream
+	res.Output = map[string]any{"content": description, "humanInput": map[string]any{"type": answer.Type, "feedback": answer.Feedback}}
+	if answer.Type == "reject" {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// saveTurn stores the current turn's question and answer (with the action, when the run
+// stops for human input) and returns the answer's message id.
+func (r *agentRun) saveTurn(ctx workflow.Context, answer string, action *Action) (string, error) {
+	if ctx.Err() != nil {
+		return "", temporal.NewCanceledError()
+	}
+	save := node.SaveMessagesRequest{
+		ChatflowID: r.in.Run.ChatflowID, ChatID: r.in.Run.ChatID, SessionID: r.in.Run.SessionID,
+		UserMessageID: r.derivedID(fmt.Sprintf("turn/%d/userMessage", r.turn)),
+		APIMessageID:  r.derivedID(fmt.Sprintf("turn/%d/apiMessage", r.turn)),
+		Question:      r.question, Answer: answer,
+		UserAt: r.userAt.UnixMilli(), APIAt: max(workflow.Now(ctx).UnixMilli(), r.userAt.UnixMilli()+1),
+		ChatType: r.in.ChatType, LeadEmail: r.in.LeadEmail, Topic: r.in.Run.Topic,
+	}
+	if r.turn == 0 {
+		save.FileUploads = r.in.FileUploads
+	}
+	executed, state := r.executed, agentflow.StatusFinished
+	if action != nil {
+		raw, err := json.Marshal(action)
+		if err != nil {
+			return "", fmt.Errorf("encode action: %w", err)
+		}
+		save.Action, state = raw, agentflow.StatusStopped
+		executed = append(slices.Clone(executed), r.parked.item)
+	}
+	data, err := json.Marshal(executed)
+	if err != nil {
+		return "", fmt.Errorf("encode agentFlowExecutedData: %w", err)
+	}
+	save.Execution = &node.ExecutionRecord{ID: r.runID, AgentflowID: r.in.Run.ChatflowID, SessionID: r.in.Run.SessionID,
+		State: state, Data: data, StartedAt: r.startedAt.UnixMilli()}
+	saveCtx, cancelSave := workflow.NewDisconnectedContext(ctx)
+	defer cancelSave()
+	if err := quickActivity(saveCtx, node.SaveMessagesActivity, save, true).Get(saveCtx, nil); err != nil {
+		return "", temporal.NewNonRetryableApplicationError("The answer could not be saved; try again", "SaveFailed", err)
+	}
+	return save.APIMessageID, nil
+}
+
+// derivedID is an id that is the same on every replay and retry of this run.
+func (r *agentRun) derivedID(name string) string { return derivedID(r.runID, name) }
+
+// runStep schedules one agentflow node: nodes that call models or the network are regular
+// activities, retried on another worker if this one dies; the rest run locally.
+func runStep(ctx workflow.Context, n agentflow.Node, req agentflow.StepRequest) workflow.Future {
+	name := node.ActivityName(n.Kind)
+	if agentflow.CallsOut(n.Kind) {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, modelCallOptions), name, req)
+	}
+	return quickActivity(ctx, name, req, true)
+}
+
+// IterationWorkflow runs the child nodes of an iteration node for one item.
+const IterationWorkflow = "agentflowIteration"
+
+// IterationInput is one item of an iteration, with the run as it stood at the iteration node.
+type IterationInput struct {
+	Graph     agentflow.Graph           `json:"graph"`
+	Run       agentflow.Run             `json:"run"`
+	Iteration string                    `json:"iteration"` // the iteration node's id
+	Item      any                       `json:"item"`
+	State     map[string]any            `json:"state,omitempty"`
+	Outputs   map[string]map[string]any `json:"outputs,omitempty"`
+}
+
+// IterationResult is what one item's pass produced.
+type IterationResult struct {
+	Content  string                   `json:"content"`
+	State    map[string]any           `json:"state,omitempty"`
+	Executed []agentflow.ExecutedNode `json:"executed"`
+}
+
+// iterate runs the iteration node's child nodes once per item of its input, one child
+// workflow per item (each its own run in the Temporal UI), in order; the state each item
+// leaves is the next one's. The node's output lists every item's answer.
+func (r *agentRun) iterate(ctx workflow.Context, n agentflow.Node, res agentflow.StepResult) (map[string]any, error) {
+	items, _ := res.Output["items"].([]any)
+	info := workflow.GetInfo(ctx)
+	answers := make([]string, 0, len(items))
+	for i, item := range items {
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID: fmt.Sprintf("%s/%s/%d", info.WorkflowExecution.ID, n.ID, i),
+		})
+		var out IterationResult
+		in := IterationInput{Graph: r.in.Graph, Run: r.in.Run, Iteration: n.ID, Item: item, State: r.state, Outputs: r.outputs}
+		in.Run.Question, in.Run.Stream = r.question, false
+		if err := workflow.ExecuteChildWorkflow(cctx, IterationWorkflow, in).Get(ctx, &out); err != nil {
+			return nil, fmt.Errorf("item %d: %w", i, err)
+		}
+		if out.State != nil {
+			r.state = out.State
+		}
+		r.executed = append(r.executed, out.Executed...)
+		answers = append(answers, out.Content)
+	}
+	raw, err := json.Marshal(answers)
+	if err != nil {
+		return nil, fmt.Errorf("encode the items' answers: %w", err)
+	}
+	return map[string]any{"content": string(raw), "iterations": answers}, nil
+}
+
+// Iteration runs one item of an iteration node: its child nodes, from those no other child
+// feeds, with $iteration set to the item.
+func Iteration(ctx workflow.Context, in IterationInput) (IterationResult, error) {
+	r := &agentRun{in: AgentflowInput{Graph: in.Graph, Run: in.Run}, g: &in.Graph, state: in.State,
+		outputs: map[string]map[string]any{}, question: in.Run.Question, iteration: in.Item,
+		runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	if r.state == nil {
+		r.state = map[string]any{}
+	}
+	for id, out := range in.Outputs {
+		r.outputs[id] = out
+	}
+	r.s = r.g.NewSchedule(in.Iteration)
+	if err := r.runAll(ctx); err != nil {
+		return IterationResult{}, err
+	}
+	content, _ := r.outputs[r.last]["content"].(string)
+	return IterationResult{Content: content, State: r.state, Executed: r.executed}, nil
+}
+
+// executeFlow runs another chatflow as a child workflow, from the snapshot the node read, in
+// a conversation of its own, and returns its answer.
+func (r *agentRun) executeFlow(ctx workflow.Context, n agentflow.Node, child *agentflow.ChildFlow) (string, error) {
+	if child == nil {
+		return "", temporal.NewNonRetryableApplicationError("no flow to execute", node.ErrFlow, nil)
+	}
+	info := workflow.GetInfo(ctx)
+	chatID := r.derivedID(fmt.Sprintf("execute/%s/%d/%d", n.ID, r.turn, len(r.executed)))
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: fmt.Sprintf("%s/%s/%d", info.WorkflowExecution.ID, n.ID, len(r.executed)),
+	})
+	flowErr := func(err error) error {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("flow %s: %v", child.ChatflowID, err), node.ErrFlow, nil)
+	}
+	if child.Type == "AGENTFLOW" {
+		g, err := agentflow.Parse(child.FlowData)
+		if err != nil {
+			return "", flowErr(err)
+		}
+		in := AgentflowInput{Graph: *g, ChatType: "INTERNAL", Run: agentflow.Run{
+			ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: r.in.Run.Vars}}
+		var out AgentflowResult
+		if err := workflow.ExecuteChildWorkflow(cctx, AgentflowWorkflow, in).Get(ctx, &out); err != nil {
+			return "", err
+		}
+		return out.Text, nil
+	}
+	g, err := flow.Parse(child.FlowData)
+	if err != nil {
+		return "", flowErr(err)
+	}
+	plan, err := flow.Compile(g, node.Known)
+	if err != nil {
+		return "", flowErr(err)
+	}
+	in := PredictionInput{Plan: *plan, ChatType: "INTERNAL", Run: node.Run{
+		ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: r.in.Run.Vars}}
+	var out PredictionResult
+	if err := workflow.ExecuteChildWorkflow(cctx, PredictionWorkflow, in).Get(ctx, &out); err != nil {
+		return "", err
+	}
+	return out.Text, nil
+}
+
+// maxAgentTurns bounds an agent's model turns in one step, as Flowise bounds its iterations.
+const maxAgentTurns = 10
+
+// runStepWithTools runs a node's step; when an agent's model asks for tools, each call runs
+// as its own activity (retried on its own, never repeated once done) and the agent gets
+// another turn with the results, until it answers.
+func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, req agentflow.StepRequest, res *agentflow.StepResult) error {
+	var used []map[string]any
+	for turn := 0; turn < maxAgentTurns; turn++ {
+		*res = agentflow.StepResult{} // each turn's result stands alone
+		if err := runStep(ctx, n, req).Get(ctx, res); err != nil {
+			return err
+		}
+		if len(res.ToolCalls) == 0 {
+			if len(used) > 0 {
+				res.Output["usedTools"] = used
+			}
+			return nil
+		}
+		req.Conversation = res.Conversation
+		for _, call := range res.ToolCalls {
+			var out string
+			tctx := workflow.WithActivityOptions(ctx, modelCallOptions)
+			err := workflow.ExecuteActivity(tctx, agentflow.ToolActivityName(call.Name), agentflow.ToolRequest{Node: n, Call: call, Run: r.in.Run}).Get(ctx, &out)
+			var app *temporal.ApplicationError
+			if errors.As(err, &app) && app.Type() == node.ErrFlow {
+				// A tool the model misused answers with the error, so the model can correct itself.
+				out, err = "Error: "+app.Message(), nil
+			}
+			if err != nil {
+				return err
+			}
+			req.Conversation = append(req.Conversation, agentflow.AgentMessage{Role: "tool", Content: out, ToolCallID: call.ID})
+			used = append(used, map[string]any{"tool": call.Name, "toolInput": call.Arguments, "toolOutput": out})
+		}
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the agent did not answer within %d turns", maxAgentTurns), node.ErrFlow, nil)
+}
