@@ -80,14 +80,28 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 	registerKinds(r, chatflowNodes)
 	steps := map[string]stepFunc{}
 	for k, fn := range a.agentNodes() {
-		steps[k] = a.withProgress(fn)
+		steps[k] = keepAlive(a.withProgress(fn))
 	}
 	registerKinds(r, steps)
-	// One activity per tool, so the Temporal UI shows each call as tool.<name>.
-	for _, name := range slices.Sorted(maps.Keys(a.agentTools())) {
-		r.RegisterActivityWithOptions(a.runTool, activity.RegisterOptions{Name: agentflow.ToolActivityName(name)})
+	// One activity per kind of tool, so the Temporal UI shows each call as tool.<kind>.
+	for _, kind := range slices.Sorted(maps.Keys(a.toolKinds())) {
+		r.RegisterActivityWithOptions(keepAlive(a.runTool), activity.RegisterOptions{Name: agentflow.ToolActivityName(kind)})
+	}
+	for _, kind := range []string{agentflow.ToolChatflow, agentflow.ToolAgent} {
+		r.RegisterActivityWithOptions(keepAlive(a.flowTool), activity.RegisterOptions{Name: agentflow.ToolActivityName(kind)})
 	}
 	r.RegisterActivityWithOptions(a.SaveMessages, activity.RegisterOptions{Name: node.SaveMessagesActivity})
+}
+
+// keepAlive heartbeats while fn runs. Activities that call out run under a heartbeat timeout,
+// so that a dead worker's attempt is retried quickly; without heartbeats, an HTTP call or a
+// tool slower than that timeout would be cut off and run again.
+func keepAlive[Req, Res any](fn func(context.Context, Req) (Res, error)) func(context.Context, Req) (Res, error) {
+	return func(ctx context.Context, req Req) (Res, error) {
+		stop := heartbeat(ctx)
+		defer stop()
+		return fn(ctx, req)
+	}
 }
 
 // registerKinds registers one activity per node kind, in a stable order.

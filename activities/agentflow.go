@@ -152,14 +152,9 @@ func (a *Activities) agentStep(ctx context.Context, req agentflow.StepRequest) (
 			return agentflow.StepResult{}, err
 		}
 	}
-	known := a.agentTools()
-	var tools []llm.Tool
-	for _, name := range names {
-		t, ok := known[name]
-		if !ok {
-			return agentflow.StepResult{}, flowError("%s: tool %s is not supported", n, name)
-		}
-		tools = append(tools, t.spec)
+	tools, byName, err := a.offerTools(ctx, n, req.Rejected)
+	if err != nil {
+		return agentflow.StepResult{}, err
 	}
 	resp, err := a.callModelTools(ctx, n.ID, model, msgs, tools)
 	if err != nil {
@@ -167,11 +162,8 @@ func (a *Activities) agentStep(ctx context.Context, req agentflow.StepRequest) (
 	}
 	if len(resp.ToolCalls) > 0 {
 		turn := llm.Message{Role: llm.RoleAssistant, Content: resp.Text, ToolCalls: resp.ToolCalls}
-		var calls []agentflow.AgentToolCall
-		for _, tc := range resp.ToolCalls {
-			calls = append(calls, agentflow.AgentToolCall(tc))
-		}
-		return agentflow.StepResult{Conversation: toAgentMessages(append(msgs, turn)), ToolCalls: calls}, nil
+		return agentflow.StepResult{Conversation: toAgentMessages(append(msgs, turn)), ToolCalls: resolveCalls(resp.ToolCalls, byName),
+			Output: map[string]any{"content": resp.Text}}, nil
 	}
 	out := map[string]any{"content": resp.Text}
 	state, err := withState(req, sc, "agentUpdateState", out)
@@ -181,21 +173,12 @@ func (a *Activities) agentStep(ctx context.Context, req agentflow.StepRequest) (
 	return agentflow.StepResult{Input: map[string]any{"messages": msgs}, Output: out, State: state}, nil
 }
 
-// runTool runs one tool call an agent's model asked for.
-func (a *Activities) runTool(ctx context.Context, req agentflow.ToolRequest) (string, error) {
-	t, ok := a.agentTools()[req.Call.Name]
-	if !ok {
-		return "", flowError("tool %s is not supported", req.Call.Name)
-	}
-	return t.run(ctx, req)
-}
-
 func toAgentMessages(msgs []llm.Message) []agentflow.AgentMessage {
 	out := make([]agentflow.AgentMessage, len(msgs))
 	for i, m := range msgs {
 		out[i] = agentflow.AgentMessage{Role: string(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
 		for _, tc := range m.ToolCalls {
-			out[i].ToolCalls = append(out[i].ToolCalls, agentflow.AgentToolCall(tc))
+			out[i].ToolCalls = append(out[i].ToolCalls, agentflow.AgentToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
 		}
 	}
 	return out
@@ -206,7 +189,7 @@ func fromAgentMessages(msgs []agentflow.AgentMessage) []llm.Message {
 	for i, m := range msgs {
 		out[i] = llm.Message{Role: llm.Role(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
 		for _, tc := range m.ToolCalls {
-			out[i].ToolCalls = append(out[i].ToolCalls, llm.ToolCall(tc))
+			out[i].ToolCalls = append(out[i].ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
 		}
 	}
 	return out

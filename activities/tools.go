@@ -1,14 +1,10 @@
 package activities
 
 import (
-	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,42 +16,126 @@ import (
 // toolFunc runs one tool call and returns what the model reads back.
 type toolFunc func(context.Context, agentflow.ToolRequest) (string, error)
 
-// agentTool is a tool an agent may offer its model.
-type agentTool struct {
-	spec llm.Tool
-	run  toolFunc
+// toolKind is a kind of tool an agent may offer (an agentSelectedTool value). One entry of
+// agentTools offers the model one function, or several for a toolkit.
+type toolKind struct {
+	offer func(ctx context.Context, e agentflow.ToolEntry) ([]llm.Tool, error)
+	run   toolFunc
 }
 
-// agentTools maps each tool this version runs to its description and implementation. The
-// names and descriptions follow Flowise's tools of the same names.
-func (a *Activities) agentTools() map[string]agentTool {
-	urlParam := func(extra string) json.RawMessage {
-		props := `"url":{"type":"string","description":"the URL to request"}`
-		if extra != "" {
-			props += "," + extra
+// fixed offers the same function whatever the entry's settings.
+func fixed(name, description, parameters string) func(context.Context, agentflow.ToolEntry) ([]llm.Tool, error) {
+	spec := llm.Tool{Name: name, Description: description, Parameters: json.RawMessage(parameters)}
+	return func(context.Context, agentflow.ToolEntry) ([]llm.Tool, error) { return []llm.Tool{spec}, nil }
+}
+
+// toolKinds maps each kind of tool this version runs to how it is offered and run. Names,
+// descriptions and argument shapes follow Flowise's tools of the same kinds. Flow tools
+// (agentflow.IsFlowTool) are not here: the workflow runs them as child workflows.
+func (a *Activities) toolKinds() map[string]toolKind {
+	kinds := map[string]toolKind{
+		"calculator": {fixed("calculator", "Useful for getting the result of a math expression. The input to this tool should be a valid mathematical expression.",
+			`{"type":"object","properties":{"input":{"type":"string","description":"the expression"}},"required":["input"]}`), a.calculator},
+		"currentDateTime": {fixed("current_date_time", "Useful to get current day, date and time.", `{"type":"object","properties":{}}`), currentDateTime},
+		"gmail": {fixed("gmail", "Send an email with Gmail.",
+			`{"type":"object","properties":{"to":{"type":"string"},"subject":{"type":"string"},"body":{"type":"string"}},"required":["to","subject","body"]}`), a.gmailSend},
+		"googleCustomSearch": {fixed("google-custom-search", "a custom search engine. useful for when you need to answer questions about current events. input should be a search query. outputs a JSON array of results.",
+			`{"type":"object","properties":{"input":{"type":"string","description":"the search query"}},"required":["input"]}`), a.googleCustomSearch},
+		"serpAPI": {fixed("search", "a search engine. useful for when you need to answer questions about current events. input should be a search query.",
+			`{"type":"object","properties":{"input":{"type":"string","description":"the search query"}},"required":["input"]}`), a.serpAPI},
+		"customTool":     {a.offerCustomTool, a.runCustomTool},
+		"openAPIToolkit": {a.offerOpenAPI, a.runOpenAPI},
+	}
+	for _, r := range requestTools {
+		kinds[r.kind] = toolKind{r.offer, a.requestTool}
+	}
+	return kinds
+}
+
+// offerTools lists the functions an agent offers its model, leaving out the entries a person
+// rejected in this run, and which entry serves each function name.
+func (a *Activities) offerTools(ctx context.Context, n agentflow.Node, rejected []int) ([]llm.Tool, map[string]agentflow.ToolEntry, error) {
+	kinds := a.toolKinds()
+	var specs []llm.Tool
+	byName := map[string]agentflow.ToolEntry{}
+	for _, e := range agentflow.ToolEntries(n) {
+		if slices.Contains(rejected, e.Index) {
+			continue
 		}
-		return json.RawMessage(`{"type":"object","properties":{` + props + `},"required":["url"]}`)
-	}
-	request := func(method string) toolFunc {
-		return func(ctx context.Context, req agentflow.ToolRequest) (string, error) {
-			return a.requestTool(ctx, method, req)
+		var offered []llm.Tool
+		var err error
+		switch k, ok := kinds[e.Kind]; {
+		case agentflow.IsFlowTool(e.Kind):
+			offered, err = offerFlowTool(e)
+		case ok:
+			offered, err = k.offer(ctx, e)
+		default:
+			return nil, nil, flowError("%s: tool %s is not supported", n, e.Kind)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: tool %s: %w", n, e.Kind, err)
+		}
+		for _, spec := range offered {
+			if _, dup := byName[spec.Name]; dup {
+				return nil, nil, flowError("%s: two tools are named %q; give them different names", n, spec.Name)
+			}
+			byName[spec.Name] = e
+			specs = append(specs, spec)
 		}
 	}
-	const data = `"data":{"type":"string","description":"the body to send"}`
-	return map[string]agentTool{
-		"calculator": {llm.Tool{Name: "calculator", Description: "Useful for getting the result of a math expression. The input to this tool should be a valid mathematical expression.",
-			Parameters: json.RawMessage(`{"type":"object","properties":{"input":{"type":"string","description":"the expression"}},"required":["input"]}`)}, a.calculator},
-		"currentDateTime": {llm.Tool{Name: "currentDateTime", Description: "Get the current date and time.",
-			Parameters: json.RawMessage(`{"type":"object","properties":{}}`)}, currentDateTime},
-		"requestsGet":    {llm.Tool{Name: "requestsGet", Description: "Execute HTTP GET requests.", Parameters: urlParam("")}, request(http.MethodGet)},
-		"requestsPost":   {llm.Tool{Name: "requestsPost", Description: "Execute HTTP POST requests.", Parameters: urlParam(data)}, request(http.MethodPost)},
-		"requestsPut":    {llm.Tool{Name: "requestsPut", Description: "Execute HTTP PUT requests.", Parameters: urlParam(data)}, request(http.MethodPut)},
-		"requestsDelete": {llm.Tool{Name: "requestsDelete", Description: "Execute HTTP DELETE requests.", Parameters: urlParam("")}, request(http.MethodDelete)},
-		"gmail": {llm.Tool{Name: "gmail", Description: "Send an email with Gmail.",
-			Parameters: json.RawMessage(`{"type":"object","properties":{"to":{"type":"string"},"subject":{"type":"string"},"body":{"type":"string"}},"required":["to","subject","body"]}`)}, a.gmailSend},
-		"googleCustomSearch": {llm.Tool{Name: "googleCustomSearch", Description: "Search the web with Google Custom Search. Useful for current events and facts.",
-			Parameters: json.RawMessage(`{"type":"object","properties":{"input":{"type":"string","description":"the search query"}},"required":["input"]}`)}, a.googleCustomSearch},
+	return specs, byName, nil
+}
+
+// resolveCalls ties each call the model asked for to the entry that serves it.
+func resolveCalls(calls []llm.ToolCall, byName map[string]agentflow.ToolEntry) []agentflow.AgentToolCall {
+	out := make([]agentflow.AgentToolCall, len(calls))
+	for i, tc := range calls {
+		out[i] = agentflow.AgentToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments}
+		e, ok := byName[tc.Name]
+		if !ok {
+			out[i].Refused = fmt.Sprintf("there is no tool named %q", tc.Name)
+			continue
+		}
+		out[i].Tool, out[i].Entry, out[i].NeedsApproval = e.Kind, e.Index, e.RequiresHumanInput
 	}
+	return out
+}
+
+// runTool runs one tool call an agent's model asked for.
+func (a *Activities) runTool(ctx context.Context, req agentflow.ToolRequest) (string, error) {
+	kind := req.Call.Tool
+	if kind == "" {
+		kind = req.Call.Name // recorded before tools had names of their own
+	}
+	k, ok := a.toolKinds()[kind]
+	if !ok {
+		return "", flowError("tool %s is not supported", kind)
+	}
+	return k.run(ctx, req)
+}
+
+// toolConfig is the settings of the tool serving a call: a Tool node's own, or those of the
+// agent's agentTools entry.
+func toolConfig(req agentflow.ToolRequest) map[string]any {
+	if cfg, ok := req.Node.Inputs["toolAgentflowSelectedToolConfig"].(map[string]any); ok {
+		return cfg
+	}
+	for _, e := range agentflow.ToolEntries(req.Node) {
+		if (req.Call.Tool != "" && e.Index == req.Call.Entry) || (req.Call.Tool == "" && e.Kind == req.Call.Name) {
+			return e.Config
+		}
+	}
+	return nil
+}
+
+// toolSetting reads one string setting of the tool serving a call.
+func toolSetting(req agentflow.ToolRequest, key string) string {
+	return configString(toolConfig(req), key)
+}
+
+func configString(cfg map[string]any, key string) string {
+	v, _ := cfg[key].(string)
+	return v
 }
 
 // toolArgs decodes a call's JSON arguments; a model that wrote none sends "".
@@ -88,50 +168,11 @@ func currentDateTime(context.Context, agentflow.ToolRequest) (string, error) {
 	return time.Now().UTC().Format(time.RFC3339), nil
 }
 
-// requestTool calls a URL through the SSRF-guarded client; the agent's tool settings may fix
-// the URL (requestsGetUrl / requestsPostUrl) instead of letting the model choose.
-func (a *Activities) requestTool(ctx context.Context, method string, req agentflow.ToolRequest) (string, error) {
-	args, err := toolArgs(req.Call)
-	if err != nil {
-		return "", err
-	}
-	target, _ := args["url"].(string)
-	if fixed := toolSetting(req, req.Call.Name+"Url"); fixed != "" {
-		target = fixed
-	}
-	body, _ := args["data"].(string)
-	status, _, out, err := a.send(ctx, method, target, map[string]string{"Content-Type": "application/json"}, body)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("HTTP %d\n%s", status, out), nil
-}
-
-// toolSetting reads a setting of the called tool: from a Tool node's own settings, or from
-// the agent's agentTools entry for it.
-func toolSetting(req agentflow.ToolRequest, key string) string {
-	if cfg, ok := req.Node.Inputs["toolAgentflowSelectedToolConfig"].(map[string]any); ok {
-		v, _ := cfg[key].(string)
-		return v
-	}
-	list, _ := req.Node.Inputs["agentTools"].([]any)
-	for _, item := range list {
-		m, _ := item.(map[string]any)
-		if m["agentSelectedTool"] != req.Call.Name {
-			continue
-		}
-		cfg, _ := m["agentSelectedToolConfig"].(map[string]any)
-		v, _ := cfg[key].(string)
-		return v
-	}
-	return ""
-}
-
 // toolStep is a Tool node: it runs its tool once with the arguments it is given
 // (toolInputArgs), without a model.
 func (a *Activities) toolStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
 	n, sc := req.Node, scope(req)
-	name := n.Input("toolAgentflowSelectedTool")
+	kind := n.Input("toolAgentflowSelectedTool")
 	args := map[string]any{}
 	for k, v := range namedValues(sc, n.Inputs["toolInputArgs"], "inputArgName", "inputArgValue") {
 		args[k] = strings.TrimSpace(v)
@@ -140,7 +181,8 @@ func (a *Activities) toolStep(ctx context.Context, req agentflow.StepRequest) (a
 	if err != nil {
 		return agentflow.StepResult{}, err
 	}
-	result, err := a.runTool(ctx, agentflow.ToolRequest{Node: n, Call: agentflow.AgentToolCall{Name: name, Arguments: string(raw)}, Run: req.Run})
+	call := agentflow.AgentToolCall{Name: kind, Tool: kind, Entry: -1, Arguments: string(raw)}
+	result, err := a.runTool(ctx, agentflow.ToolRequest{Node: n, Call: call, Run: req.Run, State: req.State})
 	if err != nil {
 		return agentflow.StepResult{}, fmt.Errorf("%s: %w", n, err)
 	}
@@ -149,100 +191,5 @@ func (a *Activities) toolStep(ctx context.Context, req agentflow.StepRequest) (a
 	if err != nil {
 		return agentflow.StepResult{}, err
 	}
-	return agentflow.StepResult{Input: map[string]any{"tool": name, "toolInputArgs": args}, Output: out, State: state}, nil
-}
-
-// googleSearchBase is the Custom Search JSON API; GOOGLE_CUSTOM_SEARCH_BASE_URL replaces it.
-const googleSearchBase = "https://www.googleapis.com/customsearch/v1"
-
-// googleCustomSearch queries Google's Custom Search JSON API with the tool's credential
-// (googleCustomSearchApi: googleCustomSearchApiKey and the engine id googleCustomSearchApiId)
-// and answers with the results' titles, links and snippets.
-func (a *Activities) googleCustomSearch(ctx context.Context, req agentflow.ToolRequest) (string, error) {
-	args, err := toolArgs(req.Call)
-	if err != nil {
-		return "", err
-	}
-	query, _ := args["input"].(string)
-	secret, err := a.secret(ctx, toolSetting(req, "credential"))
-	if err != nil {
-		return "", err
-	}
-	key, cx := secret["googleCustomSearchApiKey"], secret["googleCustomSearchApiId"]
-	if key == "" || cx == "" {
-		return "", flowError("googleCustomSearch: the credential needs googleCustomSearchApiKey and googleCustomSearchApiId")
-	}
-	u, err := url.Parse(cmp.Or(os.Getenv("GOOGLE_CUSTOM_SEARCH_BASE_URL"), googleSearchBase))
-	if err != nil {
-		return "", flowError("googleCustomSearch: invalid base URL: %v", err)
-	}
-	u.RawQuery = url.Values{"key": {key}, "cx": {cx}, "q": {query}}.Encode()
-	status, _, body, err := a.send(ctx, http.MethodGet, u.String(), nil, "")
-	if err != nil {
-		// The error names the host, never the query string that holds the key.
-		return "", fmt.Errorf("googleCustomSearch: %w", err)
-	}
-	if status != http.StatusOK {
-		return "", fmt.Errorf("googleCustomSearch: HTTP %d", status)
-	}
-	var res struct {
-		Items []struct {
-			Title   string `json:"title"`
-			Link    string `json:"link"`
-			Snippet string `json:"snippet"`
-		} `json:"items"`
-	}
-	if err := json.Unmarshal(body, &res); err != nil {
-		return "", fmt.Errorf("googleCustomSearch: unreadable answer: %w", err)
-	}
-	out, err := json.Marshal(res.Items)
-	return string(out), err
-}
-
-// gmailBase is the Gmail API; GMAIL_API_BASE_URL replaces it.
-const gmailBase = "https://gmail.googleapis.com"
-
-// gmailSend sends one email through the Gmail API with the tool's OAuth2 credential
-// (gmailOAuth2: access_token). Flowgate does not refresh the token; an expired one fails the
-// call with Gmail's 401, which is not retried.
-func (a *Activities) gmailSend(ctx context.Context, req agentflow.ToolRequest) (string, error) {
-	args, err := toolArgs(req.Call)
-	if err != nil {
-		return "", err
-	}
-	to, _ := args["to"].(string)
-	subject, _ := args["subject"].(string)
-	body, _ := args["body"].(string)
-	if strings.TrimSpace(to) == "" {
-		return "", flowError("gmail: no recipient")
-	}
-	secret, err := a.secret(ctx, toolSetting(req, "credential"))
-	if err != nil {
-		return "", err
-	}
-	token := secret["access_token"]
-	if token == "" {
-		return "", flowError("gmail: the credential has no access_token")
-	}
-	// RFC 822 headers must not carry line breaks a value could inject.
-	clean := func(s string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(s) }
-	mail := "To: " + clean(to) + "\r\nSubject: " + clean(subject) + "\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n" + body
-	payload, err := json.Marshal(map[string]string{"raw": base64.URLEncoding.EncodeToString([]byte(mail))})
-	if err != nil {
-		return "", err
-	}
-	target := strings.TrimRight(cmp.Or(os.Getenv("GMAIL_API_BASE_URL"), gmailBase), "/") + "/gmail/v1/users/me/messages/send"
-	status, _, out, err := a.send(ctx, http.MethodPost, target,
-		map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json"}, string(payload))
-	if err != nil {
-		return "", fmt.Errorf("gmail: %w", err)
-	}
-	if status >= 400 {
-		return "", flowError("gmail: the API answered %d", status)
-	}
-	var sent struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(out, &sent)
-	return fmt.Sprintf("Email sent to %s (message %s)", to, sent.ID), nil
+	return agentflow.StepResult{Input: map[string]any{"tool": kind, "toolInputArgs": args}, Output: out, State: state}, nil
 }

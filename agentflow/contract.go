@@ -1,5 +1,7 @@
 package agentflow
 
+import "cmp"
+
 // The contract between the agentflow workflow and its node activities. Everything here travels
 // through workflow history: settings, ids and outputs, never a decrypted secret.
 
@@ -31,6 +33,9 @@ type StepRequest struct {
 	// Conversation is an agent's conversation so far, tool results included; empty on its
 	// first turn.
 	Conversation []AgentMessage `json:"conversation,omitempty"`
+	// Rejected are the agentTools entries a person refused a call of in this run; the agent
+	// no longer offers them.
+	Rejected []int `json:"rejected,omitempty"`
 }
 
 // AgentMessage is one message of an agent's conversation, kept by the workflow between the
@@ -45,32 +50,89 @@ type AgentMessage struct {
 // AgentToolCall is one call an agent's model asked for.
 type AgentToolCall struct {
 	ID        string `json:"id"`
-	Name      string `json:"name"`
+	Name      string `json:"name"` // the function the model called
 	Arguments string `json:"arguments"`
+	// Tool is the kind of tool that serves the call (an agentSelectedTool such as
+	// "requestsGet") and Entry its position in the agent's agentTools. Runs recorded before
+	// tools could be renamed leave Tool empty: their calls are named after their kind.
+	Tool  string `json:"tool,omitempty"`
+	Entry int    `json:"entry,omitempty"`
+	// NeedsApproval: the entry requires human input before the tool runs.
+	NeedsApproval bool `json:"needsApproval,omitempty"`
+	// Refused says why the call cannot run (the model named no offered tool); the model reads
+	// it as the tool's answer.
+	Refused string `json:"refused,omitempty"`
 }
+
+// ActivityName is the activity that runs the call.
+func (c AgentToolCall) ActivityName() string { return ToolActivityName(cmp.Or(c.Tool, c.Name)) }
 
 // ToolRequest is the input of a tool activity ("tool.<name>").
 type ToolRequest struct {
 	Node Node          `json:"node"` // the agent, whose agentTools hold the tool's settings
 	Call AgentToolCall `json:"call"`
 	Run  Run           `json:"run"`
+	// State is $flow.state when the agent called the tool.
+	State map[string]any `json:"state,omitempty"`
 }
 
 // ToolActivityName is the activity that runs a tool, e.g. "tool.calculator".
 func ToolActivityName(tool string) string { return "tool." + tool }
 
-// AgentTools lists the tools an agent node offers its model (agentTools[].agentSelectedTool).
-func AgentTools(n Node) []string {
+// ToolEntry is one item of an Agent node's agentTools list.
+type ToolEntry struct {
+	Index  int            // position in agentTools, as AgentToolCall.Entry names it
+	Kind   string         // agentSelectedTool, e.g. "requestsGet" or "customTool"
+	Config map[string]any // agentSelectedToolConfig
+	// RequiresHumanInput: the run asks a person before each call of this tool.
+	RequiresHumanInput bool
+}
+
+// ToolEntries lists the tools an agent node offers its model, skipping empty rows.
+func ToolEntries(n Node) []ToolEntry {
 	list, _ := n.Inputs["agentTools"].([]any)
-	var out []string
-	for _, item := range list {
+	var out []ToolEntry
+	for i, item := range list {
 		m, _ := item.(map[string]any)
-		if name, _ := m["agentSelectedTool"].(string); name != "" {
-			out = append(out, name)
+		kind, _ := m["agentSelectedTool"].(string)
+		if kind == "" {
+			continue
 		}
+		cfg, _ := m["agentSelectedToolConfig"].(map[string]any)
+		out = append(out, ToolEntry{Index: i, Kind: kind, Config: cfg, RequiresHumanInput: truthy(m["agentSelectedToolRequiresHumanInput"])})
 	}
 	return out
 }
+
+// AgentTools lists the kinds of tools an agent node offers its model.
+func AgentTools(n Node) []string {
+	var out []string
+	for _, e := range ToolEntries(n) {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+// truthy reads a Flowise boolean input, which exports as true, "true" or "" (unset).
+func truthy(v any) bool {
+	switch b := v.(type) {
+	case bool:
+		return b
+	case string:
+		return b == "true"
+	}
+	return false
+}
+
+// Flow tools run another chatflow (ChatflowTool) or agentflow (agentAsTool): their activity
+// returns the flow to run, as a ChildFlow, and the workflow runs it as a child workflow.
+const (
+	ToolChatflow = "ChatflowTool"
+	ToolAgent    = "agentAsTool"
+)
+
+// IsFlowTool reports the tool kinds that run another flow.
+func IsFlowTool(kind string) bool { return kind == ToolChatflow || kind == ToolAgent }
 
 // StepResult is what a node activity returns.
 type StepResult struct {

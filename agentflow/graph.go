@@ -292,10 +292,12 @@ func (g *Graph) Children(iteration string) []Node {
 var Implemented = []string{KindStart, KindLLM, KindCondition, KindLoop, KindDirectReply, KindCustomFunction, KindHTTP, KindHumanInput, KindIteration, KindAgent, KindConditionAgent, KindExecuteFlow, KindTool}
 
 // ImplementedTools are the agent tools this version runs.
-var ImplementedTools = []string{"calculator", "currentDateTime", "requestsGet", "requestsPost", "requestsPut", "requestsDelete", "googleCustomSearch", "gmail"}
+var ImplementedTools = []string{"calculator", "currentDateTime", "requestsGet", "requestsPost", "requestsPut", "requestsDelete",
+	"googleCustomSearch", "serpAPI", "gmail", "customTool", "openAPIToolkit", ToolChatflow, ToolAgent}
 
-// toolModels are the chat models agents may call tools through.
-var toolModels = []string{"chatOpenAI", "azureChatOpenAI", "groqChat"}
+// toolModels are the chat models agents may call tools through: those whose API the llm
+// package maps tool calls onto (llm.ChatWithTools).
+var toolModels = []string{"chatOpenAI", "azureChatOpenAI", "groqChat", "chatAnthropic", "chatGoogleGenerativeAI", "chatOllama"}
 
 // Unimplemented returns the first node (in file order) this version cannot run yet: one of
 // a kind it does not run, or an Agent with knowledge or a tool it does not run.
@@ -312,11 +314,13 @@ func Unimplemented(g *Graph) (Node, bool) {
 				return n, true
 			}
 		}
-		// Tool calling is implemented for OpenAI-compatible APIs only.
+		// Tool calling needs a provider whose API takes tools.
 		if len(AgentTools(n)) > 0 && !slices.Contains(toolModels, n.Input("agentModel")) {
 			return n, true
 		}
-		if n.Kind == KindTool && !slices.Contains(ImplementedTools, n.Input("toolAgentflowSelectedTool")) {
+		// A Tool node runs one function of its tool: not a toolkit's many, nor another flow.
+		if tool := n.Input("toolAgentflowSelectedTool"); n.Kind == KindTool &&
+			(!slices.Contains(ImplementedTools, tool) || tool == "openAPIToolkit" || IsFlowTool(tool)) {
 			return n, true
 		}
 	}

@@ -119,6 +119,12 @@ func (s *Server) Handler() http.Handler {
 	v1.PUT("/variables/:id", s.updateVariable)
 	v1.DELETE("/variables/:id", s.deleteVariable)
 
+	v1.GET("/tools", s.listTools)
+	v1.GET("/tools/:id", s.getTool)
+	v1.POST("/tools", s.createTool)
+	v1.PUT("/tools/:id", s.updateTool)
+	v1.DELETE("/tools/:id", s.deleteTool)
+
 	v1.GET("/apikey", s.listKeys)
 	v1.POST("/apikey", s.createKey)
 	v1.PUT("/apikey/:id", s.renameKey)

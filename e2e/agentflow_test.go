@@ -71,11 +71,12 @@ func weatherFlow(t *testing.T, h *harness, credID, apiURL string) string {
 	return h.createFlow("weather", string(raw), map[string]any{"type": "AGENTFLOW"})
 }
 
-// allowLoopbackHTTP lets agentflow HTTP reach servers the test starts on 127.0.0.1, as
-// FLOWGATE_HTTP_ALLOW_LIST would; everything else private stays refused.
+// allowLoopbackHTTP lets agentflow HTTP reach servers the test starts on 127.0.0.1 (also
+// named localhost, as templates do), as FLOWGATE_HTTP_ALLOW_LIST would; everything else
+// private stays refused.
 func allowLoopbackHTTP(t *testing.T) func(*config.Config) {
 	return func(c *config.Config) {
-		p, err := netguard.ParsePolicy("true", "", "127.0.0.1")
+		p, err := netguard.ParsePolicy("true", "", "127.0.0.1,localhost")
 		require.NoError(t, err)
 		c.HTTPPolicy = p
 	}
@@ -500,7 +501,8 @@ func agentWithTools(t *testing.T, h *harness, credID string) string {
 			"agentMessages":    []any{map[string]any{"role": "system", "content": "<p>Use your tools.</p>"}},
 			"agentTools": []any{
 				map[string]any{"agentSelectedTool": "calculator", "agentSelectedToolConfig": map[string]any{}},
-				map[string]any{"agentSelectedTool": "requestsGet", "agentSelectedToolConfig": map[string]any{}},
+				map[string]any{"agentSelectedTool": "requestsGet", "agentSelectedToolConfig": map[string]any{
+					"requestsGetUrl": "<p>http://169.254.169.254/latest/meta-data/</p>", "requestsGetName": "read_metadata"}},
 			},
 		}),
 	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "agentAgentflow_0")}})
@@ -530,7 +532,7 @@ func TestAgentflowAgentCallsTools(t *testing.T) {
 	require.Contains(t, h.activityTypes(flowapi.WorkflowID(flowID, "calc")), "tool.calculator")
 
 	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{
-		"question": `call requestsGet with {"url":"http://169.254.169.254/latest/meta-data/"}`, "chatId": "ssrf"}, 200, &ans)
+		"question": `call read_metadata with {}`, "chatId": "ssrf"}, 200, &ans)
 	require.Contains(t, ans.Text, "refused", "the model is told the request was refused")
 	require.Contains(t, ans.Text, "169.254.169.254")
 }
@@ -678,7 +680,7 @@ func TestAgentflowGoogleSearchTool(t *testing.T) {
 	flowID := h.createFlow("search", string(raw), map[string]any{"type": "AGENTFLOW"})
 
 	var ans agentAnswer
-	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call googleCustomSearch with {"input":"durable execution"}`, "chatId": "search"}, 200, &ans)
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call google-custom-search with {"input":"durable execution"}`, "chatId": "search"}, 200, &ans)
 	require.Equal(t, "gcs-secret-key", gotKey)
 	require.Equal(t, "engine-1", gotCX)
 	require.Equal(t, "durable execution", gotQuery)

@@ -47,7 +47,10 @@ func chatAnthropic(ctx context.Context, c call) (Response, error) {
 		opts = append(opts, option.WithBaseURL(base))
 	}
 	client := anthropic.NewClient(opts...)
-	params := anthropicParams(c.cfg, c.messages)
+	params, err := anthropicParams(c)
+	if err != nil {
+		return Response{}, err
+	}
 
 	if c.onToken == nil {
 		msg, err := client.Messages.New(ctx, params)
@@ -55,12 +58,16 @@ func chatAnthropic(ctx context.Context, c call) (Response, error) {
 			return Response{}, anthropicError("create message", err)
 		}
 		var text strings.Builder
+		var calls []ToolCall
 		for _, block := range msg.Content {
-			if block.Type == "text" {
+			switch block.Type {
+			case "text":
 				text.WriteString(block.Text)
+			case "tool_use":
+				calls = append(calls, ToolCall{ID: block.ID, Name: block.Name, Arguments: argumentsText(block.Input)})
 			}
 		}
-		return Response{Text: text.String(), Usage: Usage{
+		return Response{Text: text.String(), ToolCalls: calls, Usage: Usage{
 			PromptTokens:     int(msg.Usage.InputTokens),
 			CompletionTokens: int(msg.Usage.OutputTokens),
 		}}, nil
@@ -94,22 +101,47 @@ func chatAnthropic(ctx context.Context, c call) (Response, error) {
 }
 
 // anthropicParams moves system messages into the system parameter, the only
-// place the Messages API accepts them.
-func anthropicParams(cfg Config, msgs []Message) anthropic.MessageNewParams {
+// place the Messages API accepts them, and maps tool calls onto content blocks:
+// an assistant turn's calls become tool_use blocks after its text, and the
+// results of one step become a single user message of tool_result blocks.
+func anthropicParams(c call) (anthropic.MessageNewParams, error) {
+	cfg := c.cfg
 	p := anthropic.MessageNewParams{
 		Model:         anthropic.Model(cfg.Model),
 		MaxTokens:     int64(cmp.Or(cfg.MaxTokens, anthropicDefaultMaxTokens)),
 		StopSequences: cfg.Stop,
 	}
-	for _, m := range msgs {
+	for _, turn := range turns(c.messages) {
+		m := turn[0]
 		switch m.Role {
 		case RoleSystem:
 			p.System = append(p.System, anthropic.TextBlockParam{Text: m.Content})
 		case RoleAssistant:
-			p.Messages = append(p.Messages, anthropic.NewAssistantMessage(anthropic.NewTextBlock(m.Content)))
+			blocks, err := anthropicAssistantBlocks(m)
+			if err != nil {
+				return p, err
+			}
+			p.Messages = append(p.Messages, anthropic.NewAssistantMessage(blocks...))
+		case RoleTool:
+			results := make([]anthropic.ContentBlockParamUnion, 0, len(turn))
+			for _, r := range turn {
+				results = append(results, anthropicToolResult(r))
+			}
+			p.Messages = append(p.Messages, anthropic.NewUserMessage(results...))
 		default:
 			p.Messages = append(p.Messages, anthropic.NewUserMessage(anthropic.NewTextBlock(m.Content)))
 		}
+	}
+	decls, err := functionDecls(c.tools)
+	if err != nil {
+		return p, err
+	}
+	for _, d := range decls {
+		tool := anthropic.ToolParam{Name: d.Name, InputSchema: anthropic.ToolInputSchemaParam{ExtraFields: d.Parameters}}
+		if d.Description != "" {
+			tool.Description = anthropic.String(d.Description)
+		}
+		p.Tools = append(p.Tools, anthropic.ToolUnionParam{OfTool: &tool})
 	}
 	if cfg.Temperature != nil {
 		p.Temperature = anthropic.Float(*cfg.Temperature)
@@ -117,7 +149,38 @@ func anthropicParams(cfg Config, msgs []Message) anthropic.MessageNewParams {
 	if cfg.TopP != nil {
 		p.TopP = anthropic.Float(*cfg.TopP)
 	}
-	return p
+	return p, nil
+}
+
+// anthropicAssistantBlocks is an assistant turn's text followed by its tool_use
+// blocks. The text block is left out when a turn only calls tools, because the
+// API rejects empty text blocks.
+func anthropicAssistantBlocks(m Message) ([]anthropic.ContentBlockParamUnion, error) {
+	if len(m.ToolCalls) == 0 {
+		return []anthropic.ContentBlockParamUnion{anthropic.NewTextBlock(m.Content)}, nil
+	}
+	var blocks []anthropic.ContentBlockParamUnion
+	if m.Content != "" {
+		blocks = append(blocks, anthropic.NewTextBlock(m.Content))
+	}
+	for _, tc := range m.ToolCalls {
+		args, err := argumentsObject(tc)
+		if err != nil {
+			return nil, err
+		}
+		blocks = append(blocks, anthropic.NewToolUseBlock(tc.ID, args, tc.Name))
+	}
+	return blocks, nil
+}
+
+// anthropicToolResult answers the tool_use block with the message's ToolCallID.
+// An empty result goes without content, since an empty text block is rejected.
+func anthropicToolResult(m Message) anthropic.ContentBlockParamUnion {
+	result := anthropic.ToolResultBlockParam{ToolUseID: m.ToolCallID}
+	if m.Content != "" {
+		result.Content = []anthropic.ToolResultBlockParamContentUnion{{OfText: &anthropic.TextBlockParam{Text: m.Content}}}
+	}
+	return anthropic.ContentBlockParamUnion{OfToolResult: &result}
 }
 
 // anthropicError attaches the HTTP status of a failed call. An error event in

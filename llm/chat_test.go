@@ -41,7 +41,11 @@ func TestChat(t *testing.T) {
 			reqs := mock.Requests()
 			require.Len(t, reqs, 1)
 			req := reqs[0]
-			require.Equal(t, pc.path, req.Path)
+			if stream && pc.streamPath != "" {
+				require.Equal(t, pc.streamPath, req.Path)
+			} else {
+				require.Equal(t, pc.path, req.Path)
+			}
 			require.Equal(t, "test-model", req.Model)
 			require.NotNil(t, req.Temperature)
 			require.InDelta(t, 0.25, *req.Temperature, 1e-9)
@@ -170,6 +174,7 @@ func TestChatMissingCredential(t *testing.T) {
 		providerOpenAI:    {"openAIApiKey"},
 		providerAzure:     {"azureOpenAIApiKey", "azureOpenAIApiDeploymentName", "azureOpenAIApiVersion"},
 		providerAnthropic: {"anthropicApiKey"},
+		providerGemini:    {"googleGenerativeAPIKey"},
 	}
 	eachProvider(t, llmmock.Options{}, func(t *testing.T, pc providerCase, mock *llmmock.Server) {
 		for _, field := range required[pc.provider] {
@@ -223,6 +228,7 @@ func TestChatRedactsEchoedKey(t *testing.T) {
 			providerAzure:     "azureOpenAIApiKey",
 			providerAnthropic: "anthropicApiKey",
 			providerOllama:    "ollamaApiKey",
+			providerGemini:    "googleGenerativeAPIKey",
 		}[pc.provider]]
 		echo := startEchoServer(t, key)
 
@@ -241,6 +247,7 @@ func TestChatEnvBaseURLs(t *testing.T) {
 		providerOpenAI:    func(u string) (string, string) { return "OPENAI_BASE_URL", u + "/v1" },
 		providerAzure:     func(u string) (string, string) { return azureBasePathEnv, u + "/openai/deployments" },
 		providerAnthropic: func(u string) (string, string) { return "ANTHROPIC_BASE_URL", u },
+		providerGemini:    func(u string) (string, string) { return "GOOGLE_GENAI_BASE_URL", u },
 		providerOllama: func(u string) (string, string) {
 			return "OLLAMA_HOST", strings.TrimPrefix(u, "http://") // bare host:port, as users write it
 		},

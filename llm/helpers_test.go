@@ -18,6 +18,7 @@ type providerCase struct {
 	authHeader string
 	authValue  string
 	path       string // request path the mock must see
+	streamPath string // the path of streamed requests, when it differs
 	baseURL    func(mockURL string) string
 }
 
@@ -58,6 +59,14 @@ func providerCases() []providerCase {
 			authHeader: "Authorization", authValue: "Bearer ollama-test-key",
 			path:    "/api/chat",
 			baseURL: same,
+		},
+		{
+			provider:   providerGemini,
+			secret:     Secret{"googleGenerativeAPIKey": "gemini-test-key"},
+			authHeader: "X-Goog-Api-Key", authValue: "gemini-test-key",
+			path:       "/v1beta/models/test-model:generateContent",
+			streamPath: "/v1beta/models/test-model:streamGenerateContent",
+			baseURL:    same,
 		},
 	}
 }

@@ -1,5 +1,6 @@
 // Package llm calls chat models for Flowise chat-model nodes (chatOpenAI,
-// azureChatOpenAI, chatAnthropic, chatOllama, groqChat) from Temporal activities.
+// azureChatOpenAI, chatAnthropic, chatOllama, groqChat, chatGoogleGenerativeAI)
+// from Temporal activities, with or without tools the model may call.
 //
 // Temporal's retry policy is the only retry layer: provider SDKs run with
 // their own retries off, and every failure comes back as a *ProviderError
@@ -9,14 +10,15 @@
 // Base URLs come from Config.BaseURL (the node's basepath/baseUrl input) and
 // otherwise from the environment: OPENAI_BASE_URL (chatOpenAI, read by the
 // SDK), AZURE_OPENAI_BASE_PATH (azureChatOpenAI, the variable LangChain JS
-// reads), ANTHROPIC_BASE_URL (chatAnthropic), OLLAMA_HOST (chatOllama) and
-// GROQ_BASE_URL (groqChat).
+// reads), ANTHROPIC_BASE_URL (chatAnthropic), OLLAMA_HOST (chatOllama),
+// GROQ_BASE_URL (groqChat) and GOOGLE_GENAI_BASE_URL (chatGoogleGenerativeAI).
 package llm
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,7 +31,8 @@ const (
 	RoleSystem    Role = "system"
 	RoleUser      Role = "user"
 	RoleAssistant Role = "assistant"
-	// RoleTool carries a tool's result back to the model (OpenAI-compatible APIs).
+	// RoleTool carries a tool's result back to the model. Providers without such a role
+	// get it in their own form (Anthropic tool_result blocks, Gemini functionResponse parts).
 	RoleTool Role = "tool"
 )
 
@@ -52,9 +55,11 @@ type Tool struct {
 
 // ToolCall is one call the model asked for.
 type ToolCall struct {
+	// ID is the provider's call id, or call_<n> (the n-th call of the response) where the
+	// provider gives none (Gemini's older models, Ollama).
 	ID        string `json:"id"`
 	Name      string `json:"name"`
-	Arguments string `json:"arguments"` // JSON, as the model wrote it
+	Arguments string `json:"arguments"` // the JSON object the model passed
 }
 
 // Config is what a Flowise chat-model node hands to the chain that uses it:
@@ -122,12 +127,16 @@ func Chat(ctx context.Context, cfg Config, secret Secret, messages []Message, on
 }
 
 // ChatWithTools runs one completion in which the model may call tools: its Response carries
-// the calls it asked for. It does not stream. Tools need an OpenAI-compatible provider
-// (chatOpenAI, azureChatOpenAI, groqChat) here.
+// the calls it asked for. It does not stream. Every provider here can call tools
+// (chatOpenAI, azureChatOpenAI, groqChat, chatAnthropic, chatGoogleGenerativeAI,
+// chatOllama), each through its own API's function calling.
+//
+// To continue after a call, append the assistant turn (Response.Text and ToolCalls) and one
+// RoleTool message per call, with ToolCallID set to the call's ID, then call again with the
+// same tools. Results must directly follow the turn that asked for them: Anthropic and
+// Gemini receive the results of one turn together, and Gemini and Ollama look a result's
+// function name up among the calls before it.
 func ChatWithTools(ctx context.Context, cfg Config, secret Secret, messages []Message, tools []Tool) (Response, error) {
-	if len(tools) > 0 && !speaksOpenAI(cfg.Provider) {
-		return Response{}, &ProviderError{Provider: cfg.Provider, Err: fmt.Errorf("%w: tools need an OpenAI-compatible chat model here (chatOpenAI, azureChatOpenAI or groqChat)", errConfig)}
-	}
 	return chat(ctx, cfg, secret, messages, tools, nil)
 }
 
@@ -137,6 +146,10 @@ func chat(ctx context.Context, cfg Config, secret Secret, messages []Message, to
 	}
 	if err := validateMessages(messages); err != nil {
 		return Response{}, &ProviderError{Provider: cfg.Provider, Err: err}
+	}
+	if len(tools) > 0 && !slices.Contains(toolProviders, cfg.Provider) {
+		return Response{}, &ProviderError{Provider: cfg.Provider, Err: fmt.Errorf("%w: %s cannot call tools here (use one of %s)",
+			errConfig, cfg.Provider, strings.Join(toolProviders, ", "))}
 	}
 	callCtx := ctx
 	if cfg.Timeout > 0 {

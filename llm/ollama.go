@@ -22,10 +22,34 @@ const (
 // ollamaRequest is the body of POST /api/chat
 // (https://github.com/ollama/ollama/blob/main/docs/api.md).
 type ollamaRequest struct {
-	Model    string        `json:"model"`
-	Messages []Message     `json:"messages"`
-	Stream   bool          `json:"stream"` // always sent: Ollama streams when it is absent
-	Options  ollamaOptions `json:"options,omitzero"`
+	Model    string          `json:"model"`
+	Messages []ollamaMessage `json:"messages"`
+	Tools    []ollamaTool    `json:"tools,omitempty"`
+	Stream   bool            `json:"stream"` // always sent: Ollama streams when it is absent
+	Options  ollamaOptions   `json:"options,omitzero"`
+}
+
+// ollamaMessage is a chat message; tool results name the function they come from, which
+// is how models without call ids tell results apart.
+type ollamaMessage struct {
+	Role       string           `json:"role"`
+	Content    string           `json:"content"`
+	ToolCalls  []ollamaToolCall `json:"tool_calls,omitempty"`
+	ToolName   string           `json:"tool_name,omitempty"`
+	ToolCallID string           `json:"tool_call_id,omitempty"`
+}
+
+type ollamaToolCall struct {
+	ID       string `json:"id,omitempty"` // only newer servers send one
+	Function struct {
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"` // an object, unlike OpenAI's string
+	} `json:"function"`
+}
+
+type ollamaTool struct {
+	Type     string       `json:"type"` // "function"
+	Function functionDecl `json:"function"`
 }
 
 type ollamaOptions struct {
@@ -38,13 +62,21 @@ type ollamaOptions struct {
 // ollamaResponse is both the non-streamed answer and one NDJSON record of a
 // stream; the final record has Done set and carries the token counts.
 type ollamaResponse struct {
-	Message struct {
-		Content string `json:"content"`
-	} `json:"message"`
-	Done            bool   `json:"done"`
-	PromptEvalCount int    `json:"prompt_eval_count"`
-	EvalCount       int    `json:"eval_count"`
-	Error           string `json:"error"`
+	Message         ollamaMessage `json:"message"`
+	Done            bool          `json:"done"`
+	PromptEvalCount int           `json:"prompt_eval_count"`
+	EvalCount       int           `json:"eval_count"`
+	Error           string        `json:"error"`
+}
+
+// toolCalls are the calls the answer asked for, numbered in order when Ollama gives them
+// no id.
+func (r ollamaResponse) toolCalls() []ToolCall {
+	var calls []ToolCall
+	for i, tc := range r.Message.ToolCalls {
+		calls = append(calls, ToolCall{ID: callID(tc.ID, i), Name: tc.Function.Name, Arguments: argumentsText(tc.Function.Arguments)})
+	}
+	return calls
 }
 
 func (r ollamaResponse) usage() Usage {
@@ -58,9 +90,22 @@ func chatOllama(ctx context.Context, c call) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
+	msgs, err := ollamaMessages(c.messages)
+	if err != nil {
+		return Response{}, err
+	}
+	decls, err := functionDecls(c.tools)
+	if err != nil {
+		return Response{}, err
+	}
+	tools := make([]ollamaTool, len(decls))
+	for i, d := range decls {
+		tools[i] = ollamaTool{Type: "function", Function: d}
+	}
 	body, err := json.Marshal(ollamaRequest{
 		Model:    c.cfg.Model,
-		Messages: c.messages,
+		Messages: msgs,
+		Tools:    tools,
 		Stream:   c.onToken != nil,
 		Options: ollamaOptions{
 			Temperature: c.cfg.Temperature,
@@ -96,7 +141,7 @@ func chatOllama(ctx context.Context, c call) (Response, error) {
 		if err := decodeOllama(dec, &r); err != nil {
 			return Response{}, fmt.Errorf("read response: %w", err)
 		}
-		return Response{Text: r.Message.Content, Usage: r.usage()}, nil
+		return Response{Text: r.Message.Content, ToolCalls: r.toolCalls(), Usage: r.usage()}, nil
 	}
 
 	out := transcript{onToken: c.onToken}
@@ -113,6 +158,30 @@ func chatOllama(ctx context.Context, c call) (Response, error) {
 			return Response{Text: out.String(), Usage: r.usage()}, nil
 		}
 	}
+}
+
+// ollamaMessages maps the conversation onto Ollama's messages: calls go back with their
+// arguments as objects, and results carry the name of the function that produced them.
+func ollamaMessages(msgs []Message) ([]ollamaMessage, error) {
+	out := make([]ollamaMessage, len(msgs))
+	names := map[string]string{} // call id -> function, from the calls so far
+	for i, m := range msgs {
+		out[i] = ollamaMessage{Role: string(m.Role), Content: m.Content}
+		if m.Role == RoleTool {
+			out[i].ToolCallID, out[i].ToolName = m.ToolCallID, names[m.ToolCallID]
+		}
+		for _, tc := range m.ToolCalls {
+			args, err := argumentsObject(tc)
+			if err != nil {
+				return nil, err
+			}
+			names[tc.ID] = tc.Name
+			call := ollamaToolCall{ID: tc.ID}
+			call.Function.Name, call.Function.Arguments = tc.Name, args
+			out[i].ToolCalls = append(out[i].ToolCalls, call)
+		}
+	}
+	return out, nil
 }
 
 // decodeOllama reads one record, turning an in-band error into a Go error.

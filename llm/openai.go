@@ -3,7 +3,6 @@ package llm
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -51,13 +50,13 @@ func openAICompatible(ctx context.Context, c call, keyField, baseURL string) (Re
 // of a stream.
 func completeOpenAI(ctx context.Context, svc openai.ChatCompletionService, c call, streamUsage bool) (Response, error) {
 	params := openAIParams(c.cfg, c.messages)
-	for _, t := range c.tools {
-		var schema map[string]any
-		if err := json.Unmarshal(t.Parameters, &schema); err != nil {
-			return Response{}, fmt.Errorf("%w: tool %s: parameters are not a JSON schema: %v", errConfig, t.Name, err)
-		}
+	decls, err := functionDecls(c.tools)
+	if err != nil {
+		return Response{}, err
+	}
+	for _, d := range decls {
 		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
-			Name: t.Name, Description: openai.String(t.Description), Parameters: schema,
+			Name: d.Name, Description: openai.String(d.Description), Parameters: d.Parameters,
 		}))
 	}
 	if c.onToken == nil {

@@ -1,17 +1,67 @@
 package llmmock
 
-import "net/http"
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+)
 
 // anthropicDialect speaks the Messages API.
 type anthropicDialect struct{}
 
 type anthropicRequest struct {
-	Model       string        `json:"model"`
-	System      text          `json:"system"`
-	Messages    []wireMessage `json:"messages"`
-	Stream      bool          `json:"stream"`
-	Temperature *float64      `json:"temperature"`
-	MaxTokens   int           `json:"max_tokens"`
+	Model       string             `json:"model"`
+	System      text               `json:"system"`
+	Messages    []anthropicMessage `json:"messages"`
+	Tools       []toolSpec         `json:"tools"`
+	Stream      bool               `json:"stream"`
+	Temperature *float64           `json:"temperature"`
+	MaxTokens   int                `json:"max_tokens"`
+}
+
+// anthropicMessage is a request message, whose content is a string or a list of blocks.
+type anthropicMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// anthropicInBlock is a request content block: text, tool_use or tool_result.
+type anthropicInBlock struct {
+	Type      string    `json:"type"`
+	Text      string    `json:"text"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Input     arguments `json:"input"`
+	ToolUseID string    `json:"tool_use_id"`
+	Content   text      `json:"content"` // a tool_result's: a string or text blocks
+}
+
+func (b anthropicInBlock) part() part {
+	switch b.Type {
+	case "tool_use":
+		return part{call: &ToolCall{ID: b.ID, Name: b.Name, Arguments: string(b.Input)}}
+	case "tool_result":
+		return part{result: &Message{Role: "tool", Content: string(b.Content), ToolCallID: b.ToolUseID}}
+	}
+	return part{text: b.Text}
+}
+
+// messages maps m onto the mock's messages; a user message of tool_result blocks
+// becomes "tool" messages.
+func (m anthropicMessage) messages() ([]Message, error) {
+	var s string
+	if json.Unmarshal(m.Content, &s) == nil {
+		return []Message{{Role: m.Role, Content: s}}, nil
+	}
+	var blocks []anthropicInBlock
+	if err := json.Unmarshal(m.Content, &blocks); err != nil {
+		return nil, errors.New("content must be a string or an array of content blocks")
+	}
+	parts := make([]part, len(blocks))
+	for i, b := range blocks {
+		parts[i] = b.part()
+	}
+	return fromParts(m.Role, parts), nil
 }
 
 func (anthropicDialect) parse(r *http.Request) (call, error) {
@@ -19,16 +69,24 @@ func (anthropicDialect) parse(r *http.Request) (call, error) {
 	if err := decodeBody(r, &body); err != nil {
 		return call{}, err
 	}
-	msgs, err := toMessages(body.Messages)
-	if err != nil {
-		return call{}, err
+	if len(body.Messages) == 0 {
+		return call{}, errors.New("messages must not be empty")
 	}
+	var msgs []Message
 	if body.System != "" {
-		msgs = append([]Message{{Role: "system", Content: string(body.System)}}, msgs...)
+		msgs = append(msgs, Message{Role: "system", Content: string(body.System)})
+	}
+	for _, m := range body.Messages {
+		converted, err := m.messages()
+		if err != nil {
+			return call{}, err
+		}
+		msgs = append(msgs, converted...)
 	}
 	return call{Request: Request{
 		Model:       body.Model,
 		Messages:    msgs,
+		Tools:       toolNames(body.Tools),
 		Stream:      body.Stream,
 		Temperature: body.Temperature,
 		MaxTokens:   body.MaxTokens,
@@ -45,32 +103,45 @@ type anthropicBlock struct {
 	Text string `json:"text"`
 }
 
-type anthropicMessage struct {
-	ID           string           `json:"id"`
-	Type         string           `json:"type"`
-	Role         string           `json:"role"`
-	Model        string           `json:"model"`
-	Content      []anthropicBlock `json:"content"`
-	StopReason   *string          `json:"stop_reason"`
-	StopSequence *string          `json:"stop_sequence"`
-	Usage        anthropicUsage   `json:"usage"`
+// anthropicToolUse is the block with which the model calls a tool.
+type anthropicToolUse struct {
+	Type  string    `json:"type"` // "tool_use"
+	ID    string    `json:"id"`
+	Name  string    `json:"name"`
+	Input arguments `json:"input"`
 }
 
-func newAnthropicMessage(c call) anthropicMessage {
-	return anthropicMessage{
+// anthropicAnswer is the Message object the API answers with.
+type anthropicAnswer struct {
+	ID           string         `json:"id"`
+	Type         string         `json:"type"`
+	Role         string         `json:"role"`
+	Model        string         `json:"model"`
+	Content      []any          `json:"content"` // anthropicBlock or anthropicToolUse
+	StopReason   *string        `json:"stop_reason"`
+	StopSequence *string        `json:"stop_sequence"`
+	Usage        anthropicUsage `json:"usage"`
+}
+
+func newAnthropicAnswer(c call) anthropicAnswer {
+	return anthropicAnswer{
 		ID:      "msg_" + c.id,
 		Type:    "message",
 		Role:    "assistant",
 		Model:   c.Model,
-		Content: []anthropicBlock{},
+		Content: []any{},
 	}
 }
 
 func (anthropicDialect) writeAnswer(w http.ResponseWriter, c call) {
-	msg := newAnthropicMessage(c)
-	endTurn := "end_turn"
-	msg.Content = []anthropicBlock{{Type: "text", Text: c.answer}}
-	msg.StopReason = &endTurn
+	msg := newAnthropicAnswer(c)
+	stop := "end_turn"
+	msg.Content = []any{anthropicBlock{Type: "text", Text: c.answer}}
+	if tc := c.toolCall; tc != nil {
+		stop = "tool_use"
+		msg.Content = []any{anthropicToolUse{Type: "tool_use", ID: "toolu_" + c.id, Name: tc.Name, Input: arguments(tc.Arguments)}}
+	}
+	msg.StopReason = &stop
 	msg.Usage = anthropicUsage{InputTokens: c.usage.prompt, OutputTokens: c.usage.completion}
 	writeJSON(w, http.StatusOK, msg)
 }
@@ -81,7 +152,7 @@ func (anthropicDialect) streamContentType() string { return "text/event-stream; 
 // one text content block with a text_delta per chunk, message_delta with the
 // stop reason and output usage, then message_stop.
 func (anthropicDialect) writeStream(sw *streamWriter, c call, chunks []string) {
-	start := newAnthropicMessage(c)
+	start := newAnthropicAnswer(c)
 	start.Usage = anthropicUsage{InputTokens: c.usage.prompt, OutputTokens: 1}
 	sw.event("message_start", map[string]any{"type": "message_start", "message": start})
 	sw.event("ping", map[string]any{"type": "ping"})

@@ -1,6 +1,7 @@
 package llmmock
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,8 +11,47 @@ import (
 // :streamGenerateContent?alt=sse for streams.
 type geminiDialect struct{}
 
+// geminiPart is one part of a content: text, a function call or a function's response.
 type geminiPart struct {
-	Text string `json:"text"`
+	Text             string                  `json:"text,omitempty"`
+	FunctionCall     *geminiFunctionCall     `json:"functionCall,omitempty"`
+	FunctionResponse *geminiFunctionResponse `json:"functionResponse,omitempty"`
+}
+
+type geminiFunctionCall struct {
+	ID   string    `json:"id,omitempty"`
+	Name string    `json:"name"`
+	Args arguments `json:"args"`
+}
+
+type geminiFunctionResponse struct {
+	ID       string          `json:"id,omitempty"`
+	Name     string          `json:"name"`
+	Response json.RawMessage `json:"response"`
+}
+
+// result is the response's text: its "content" string if it has one (what Flowgate sends),
+// else its JSON.
+func (r geminiFunctionResponse) result() string {
+	var body struct {
+		Content *string `json:"content"`
+	}
+	if json.Unmarshal(r.Response, &body) == nil && body.Content != nil {
+		return *body.Content
+	}
+	return compactJSON(r.Response)
+}
+
+func (p geminiPart) part() part {
+	switch {
+	case p.FunctionCall != nil:
+		fc := p.FunctionCall
+		return part{call: &ToolCall{ID: fc.ID, Name: fc.Name, Arguments: string(fc.Args)}}
+	case p.FunctionResponse != nil:
+		fr := p.FunctionResponse
+		return part{result: &Message{Role: "tool", Content: fr.result(), ToolCallID: fr.ID, ToolName: fr.Name}}
+	}
+	return part{text: p.Text}
 }
 
 type geminiContent struct {
@@ -22,6 +62,7 @@ type geminiContent struct {
 type geminiRequest struct {
 	Contents          []geminiContent `json:"contents"`
 	SystemInstruction *geminiContent  `json:"systemInstruction"`
+	Tools             []toolSpec      `json:"tools"`
 	GenerationConfig  struct {
 		Temperature     *float64 `json:"temperature"`
 		MaxOutputTokens int      `json:"maxOutputTokens"`
@@ -57,10 +98,14 @@ func (geminiDialect) parse(r *http.Request) (call, error) {
 		if c.Role == "model" {
 			role = "assistant"
 		}
-		msgs = append(msgs, Message{Role: role, Content: joinParts(c.Parts)})
+		parts := make([]part, len(c.Parts))
+		for i, p := range c.Parts {
+			parts[i] = p.part()
+		}
+		msgs = append(msgs, fromParts(role, parts)...)
 	}
 	return call{Request: Request{
-		Model: model, Messages: msgs, Stream: method == "streamGenerateContent",
+		Model: model, Messages: msgs, Tools: toolNames(body.Tools), Stream: method == "streamGenerateContent",
 		Temperature: body.GenerationConfig.Temperature, MaxTokens: body.GenerationConfig.MaxOutputTokens,
 	}}, nil
 }
@@ -69,18 +114,27 @@ func (geminiDialect) writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "message": msg, "status": http.StatusText(status)}})
 }
 
-func geminiAnswer(text string, u *usage) map[string]any {
-	out := map[string]any{"candidates": []any{map[string]any{
-		"content": geminiContent{Role: "model", Parts: []geminiPart{{Text: text}}}, "index": 0,
-	}}}
+// geminiAnswer is a response of one candidate made of parts. Usage is given for the last
+// response only (the whole answer, or a stream's final event), which also gets the finish
+// reason.
+func geminiAnswer(parts []geminiPart, u *usage) map[string]any {
+	candidate := map[string]any{"content": geminiContent{Role: "model", Parts: parts}, "index": 0}
+	out := map[string]any{"candidates": []any{candidate}}
 	if u != nil {
+		candidate["finishReason"] = "STOP"
 		out["usageMetadata"] = map[string]int{"promptTokenCount": u.prompt, "candidatesTokenCount": u.completion, "totalTokenCount": u.prompt + u.completion}
 	}
 	return out
 }
 
+// writeAnswer answers with text, or with a function call which, like older Gemini
+// models', has no id.
 func (geminiDialect) writeAnswer(w http.ResponseWriter, c call) {
-	writeJSON(w, http.StatusOK, geminiAnswer(c.answer, &c.usage))
+	part := geminiPart{Text: c.answer}
+	if tc := c.toolCall; tc != nil {
+		part = geminiPart{FunctionCall: &geminiFunctionCall{Name: tc.Name, Args: arguments(tc.Arguments)}}
+	}
+	writeJSON(w, http.StatusOK, geminiAnswer([]geminiPart{part}, &c.usage))
 }
 
 func (geminiDialect) streamContentType() string { return "text/event-stream" }
@@ -92,6 +146,6 @@ func (geminiDialect) writeStream(sw *streamWriter, c call, chunks []string) {
 		if i == len(chunks)-1 {
 			u = &c.usage
 		}
-		sw.event("", geminiAnswer(chunk, u))
+		sw.event("", geminiAnswer([]geminiPart{{Text: chunk}}, u))
 	}
 }

@@ -29,8 +29,7 @@ type call struct {
 	Request
 	includeUsage bool            // OpenAI stream_options.include_usage
 	schema       json.RawMessage // OpenAI response_format json_schema: answer with JSON
-	tools        []string        // OpenAI tools offered
-	toolCall     *toolCall       // the tool the mock calls instead of answering
+	toolCall     *ToolCall       // the tool the mock calls instead of answering
 	id           string
 	answer       string
 	usage        usage
@@ -72,9 +71,9 @@ func (s *Server) serve(d dialect) http.Handler {
 			c.schema = instructedSchema(c.Messages)
 		}
 		if len(c.schema) > 0 {
-			c.answer = SchemaAnswer(c.schema)
+			c.answer = schemaAnswer(c.schema, lastUserContent(c.Messages))
 		}
-		c.toolCall = wantedTool(c.Messages, c.tools)
+		c.toolCall = wantedTool(c.Messages, c.Tools)
 		c.usage = usage{prompt: promptTokens(c.Messages), completion: CountTokens(c.answer)}
 
 		if !c.Stream {
@@ -129,9 +128,22 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// wireMessage is a message of the dialects that give tool results a role of their own
+// (OpenAI, Ollama).
 type wireMessage struct {
-	Role    string `json:"role"`
-	Content text   `json:"content"`
+	Role       string         `json:"role"`
+	Content    text           `json:"content"` // null or absent when a turn only calls tools
+	ToolCalls  []wireToolCall `json:"tool_calls"`
+	ToolCallID string         `json:"tool_call_id"`
+	ToolName   string         `json:"tool_name"` // Ollama
+}
+
+type wireToolCall struct {
+	ID       string `json:"id,omitempty"`
+	Function struct {
+		Name      string    `json:"name"`
+		Arguments arguments `json:"arguments"`
+	} `json:"function"`
 }
 
 func toMessages(wire []wireMessage) ([]Message, error) {
@@ -140,7 +152,20 @@ func toMessages(wire []wireMessage) ([]Message, error) {
 	}
 	out := make([]Message, len(wire))
 	for i, m := range wire {
-		out[i] = Message{Role: m.Role, Content: string(m.Content)}
+		out[i] = Message{Role: m.Role, Content: string(m.Content), ToolCallID: m.ToolCallID, ToolName: m.ToolName}
+		for _, tc := range m.ToolCalls {
+			out[i].ToolCalls = append(out[i].ToolCalls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: string(tc.Function.Arguments)})
+		}
 	}
 	return out, nil
+}
+
+// lastUserContent is what the conversation's last user message says.
+func lastUserContent(msgs []Message) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == "user" {
+			return msgs[i].Content
+		}
+	}
+	return ""
 }

@@ -12,6 +12,7 @@ type ollamaDialect struct{}
 type ollamaRequest struct {
 	Model    string        `json:"model"`
 	Messages []wireMessage `json:"messages"`
+	Tools    []toolSpec    `json:"tools"`
 	Stream   *bool         `json:"stream"` // Ollama streams unless told not to
 	Options  struct {
 		Temperature *float64 `json:"temperature"`
@@ -34,12 +35,14 @@ func (ollamaDialect) parse(r *http.Request) (call, error) {
 		Stream:      body.Stream == nil || *body.Stream,
 		Temperature: body.Options.Temperature,
 		MaxTokens:   body.Options.NumPredict,
+		Tools:       toolNames(body.Tools),
 	}}, nil
 }
 
 type ollamaMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role      string         `json:"role"`
+	Content   string         `json:"content"`
+	ToolCalls []wireToolCall `json:"tool_calls,omitempty"`
 }
 
 type ollamaResponse struct {
@@ -67,8 +70,18 @@ func (r ollamaResponse) finish(u usage) ollamaResponse {
 	return r
 }
 
+// writeAnswer answers with text, or with a tool call which, like Ollama's, has its
+// arguments as an object and no id.
 func (ollamaDialect) writeAnswer(w http.ResponseWriter, c call) {
-	writeJSON(w, http.StatusOK, newOllamaResponse(c, c.answer).finish(c.usage))
+	if c.toolCall == nil {
+		writeJSON(w, http.StatusOK, newOllamaResponse(c, c.answer).finish(c.usage))
+		return
+	}
+	resp := newOllamaResponse(c, "")
+	var tc wireToolCall
+	tc.Function.Name, tc.Function.Arguments = c.toolCall.Name, arguments(c.toolCall.Arguments)
+	resp.Message.ToolCalls = []wireToolCall{tc}
+	writeJSON(w, http.StatusOK, resp.finish(c.usage))
 }
 
 func (ollamaDialect) streamContentType() string { return "application/x-ndjson" }

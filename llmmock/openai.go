@@ -25,11 +25,7 @@ type openAIRequest struct {
 			Schema json.RawMessage `json:"schema"`
 		} `json:"json_schema"`
 	} `json:"response_format"`
-	Tools []struct {
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	} `json:"tools"`
+	Tools []toolSpec `json:"tools"`
 }
 
 func (openAIDialect) parse(r *http.Request) (call, error) {
@@ -52,10 +48,10 @@ func (openAIDialect) parse(r *http.Request) (call, error) {
 			Stream:      body.Stream,
 			Temperature: body.Temperature,
 			MaxTokens:   max(body.MaxTokens, body.MaxCompletionTokens),
+			Tools:       toolNames(body.Tools),
 		},
 		includeUsage: body.StreamOptions.IncludeUsage,
 		schema:       body.ResponseFormat.JSONSchema.Schema,
-		tools:        toolNames(body),
 	}, nil
 }
 
@@ -82,14 +78,6 @@ type openAIToolCall struct {
 		Name      string `json:"name"`
 		Arguments string `json:"arguments"`
 	} `json:"function"`
-}
-
-func toolNames(body openAIRequest) []string {
-	var names []string
-	for _, t := range body.Tools {
-		names = append(names, t.Function.Name)
-	}
-	return names
 }
 
 type openAIChoice struct {
@@ -130,7 +118,7 @@ func (openAIDialect) writeAnswer(w http.ResponseWriter, c call) {
 	}}
 	if c.toolCall != nil {
 		tc := openAIToolCall{ID: "call_" + c.id, Type: "function"}
-		tc.Function.Name, tc.Function.Arguments = c.toolCall.name, c.toolCall.arguments
+		tc.Function.Name, tc.Function.Arguments = c.toolCall.Name, c.toolCall.Arguments
 		reason := "tool_calls"
 		resp.Choices = []openAIChoice{{Message: &openAIMessage{Role: "assistant", ToolCalls: []openAIToolCall{tc}}, FinishReason: &reason}}
 	}

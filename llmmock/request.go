@@ -6,11 +6,17 @@ import (
 )
 
 // Message is one chat turn as the mock understood it. Anthropic's top-level
-// system prompt is recorded as a leading "system" message so tests can treat
-// all providers alike.
+// system prompt is recorded as a leading "system" message, and every tool result
+// as a "tool" message (Anthropic tool_result blocks, Gemini functionResponse
+// parts), so tests can treat all providers alike.
 type Message struct {
 	Role    string
 	Content string
+	// ToolCalls are the calls an assistant turn carried.
+	ToolCalls []ToolCall
+	// ToolCallID and ToolName are what a "tool" message says it answers: a call
+	// id (OpenAI, Anthropic, newer Ollama), a function name (Gemini, Ollama), or both.
+	ToolCallID, ToolName string
 }
 
 // Request is what the mock recorded about one completion request.
@@ -19,6 +25,7 @@ type Request struct {
 	Query       url.Values
 	Model       string // body model, or the Azure deployment when the body has none
 	Messages    []Message
+	Tools       []string // names of the tools offered
 	Stream      bool
 	Temperature *float64
 	MaxTokens   int

@@ -1,7 +1,7 @@
-// Package llmmock is an in-process fake of the OpenAI, Azure OpenAI, Anthropic
-// and Ollama chat APIs. It answers deterministically so tests can assert on
-// exact text, and it is cheap enough to sit behind load tests at high
-// concurrency, which is why it is ordinary (non-test) code.
+// Package llmmock is an in-process fake of the OpenAI, Azure OpenAI, Anthropic,
+// Gemini and Ollama chat APIs, tool calls included. It answers deterministically
+// so tests can assert on exact text, and it is cheap enough to sit behind load
+// tests at high concurrency, which is why it is ordinary (non-test) code.
 package llmmock
 
 import (

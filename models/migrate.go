@@ -37,6 +37,9 @@ var migrations = []migration{
 	{6, "agentflow executions", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Execution{})
 	}},
+	{7, "custom tools", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Tool{})
+	}},
 }
 
 // credentialV1 is the credential table as step 1 created it.

@@ -112,12 +112,18 @@ func (s *Store) UpdateChatFlow(ctx context.Context, f *ChatFlow) error {
 	db, done := s.with(ctx)
 	defer done()
 	f.UpdatedDate = time.Now().UTC()
-	res := db.Model(&ChatFlow{}).Where("id = ?", f.ID).Select("*").Omit("id", "createdDate").Updates(f)
+	return updateByID(db, f, "chatflow", f.ID)
+}
+
+// updateByID writes every column of row, except id and createdDate, to the row of T with id;
+// what names the entity in errors, and a missing row is ErrNotFound.
+func updateByID[T any](db *gorm.DB, row *T, what, id string) error {
+	res := db.Model(new(T)).Where("id = ?", id).Select("*").Omit("id", "createdDate").Updates(row)
 	if res.Error != nil {
-		return fmt.Errorf("update chatflow %s: %w", f.ID, res.Error)
+		return fmt.Errorf("update %s %s: %w", what, id, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("chatflow %s: %w", f.ID, ErrNotFound)
+		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
 	}
 	return nil
 }

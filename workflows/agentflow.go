@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -178,7 +179,7 @@ func (r *agentRun) runFrom(ctx workflow.Context, id string) error {
 			Ending: r.g.IsEnding(id) && n.Parent == "", Iteration: r.iteration}
 		req.Run.Question = r.question
 		var res agentflow.StepResult
-		if err := r.runStepWithTools(ctx, n, req, &res); err != nil {
+		if err := r.runStepWithTools(ctx, n, item, req, &res); err != nil {
 			return nodeFailed(n, err)
 		}
 		switch n.Kind {
@@ -220,11 +221,25 @@ func (r *agentRun) finish(id string, item agentflow.ExecutedNode, res agentflow.
 	r.s.Done(id, res.Branches...)
 }
 
-// askHuman saves the turn so far with an action asking to proceed or reject, waits (for as
-// long as it takes, at no cost) for the answer, and returns the branch it picks: 0 to proceed,
-// 1 to reject. The answer starts a new turn, its feedback the next question.
+// askHuman stops the run at a human input node and returns the branch the answer picks: 0
+// to proceed, 1 to reject.
 func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *agentflow.ExecutedNode, res agentflow.StepResult) (int, error) {
 	description := res.Content()
+	answer, err := r.waitForHuman(ctx, n, *item, description, res.Output)
+	if err != nil {
+		return 0, err
+	}
+	res.Output = map[string]any{"content": description, "humanInput": map[string]any{"type": answer.Type, "feedback": answer.Feedback}}
+	if answer.Type == "reject" {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// waitForHuman saves the turn so far with an action asking to proceed or reject, and waits
+// (for as long as it takes, at no cost) for the answer. The answer starts a new turn, its
+// feedback the next question.
+func (r *agentRun) waitForHuman(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, description string, output map[string]any) (HumanInput, error) {
 	action := Action{
 		ID:      r.derivedID(fmt.Sprintf("action/%s/%d", n.ID, r.turn)),
 		Mapping: map[string]string{"approve": "Proceed", "reject": "Reject"},
@@ -234,15 +249,15 @@ func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *agentf
 		},
 		Data: map[string]any{"nodeId": n.ID, "nodeLabel": n.Label, "input": description},
 	}
-	stopped := *item
+	stopped := item
 	stopped.Status = agentflow.StatusStopped
-	stopped.Data.Output = res.Output
+	stopped.Data.Output = output
 	r.parked, r.answer = &parkedAt{nodeID: n.ID, actionID: action.ID, item: stopped}, nil
 	if _, err := r.saveTurn(ctx, description, &action); err != nil {
-		return 0, err
+		return HumanInput{}, err
 	}
 	if err := workflow.Await(ctx, func() bool { return r.answer != nil }); err != nil {
-		return 0, err // the run was cancelled (aborted) while it waited
+		return HumanInput{}, err // the run was cancelled (aborted) while it waited
 	}
 	answer := *r.answer
 	r.turn++
@@ -251,11 +266,7 @@ func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *agentf
 		r.question = action.Mapping[map[string]string{"proceed": "approve", "reject": "reject"}[answer.Type]]
 	}
 	r.in.Run.Topic, r.in.Run.Stream = answer.Topic, answer.Stream
-	res.Output = map[string]any{"content": description, "humanInput": map[string]any{"type": answer.Type, "feedback": answer.Feedback}}
-	if answer.Type == "reject" {
-		return 1, nil
-	}
-	return 0, nil
+	return answer, nil
 }
 
 // saveTurn stores the current turn's question and answer (with the action, when the run
@@ -381,16 +392,23 @@ func Iteration(ctx workflow.Context, in IterationInput) (IterationResult, error)
 	return IterationResult{Content: content, State: r.state, Executed: r.executed}, nil
 }
 
-// executeFlow runs another chatflow as a child workflow, from the snapshot the node read, in
-// a conversation of its own, and returns its answer.
+// executeFlow runs another chatflow for an Execute Flow node.
 func (r *agentRun) executeFlow(ctx workflow.Context, n agentflow.Node, child *agentflow.ChildFlow) (string, error) {
+	return r.runChildFlow(ctx, fmt.Sprintf("%s/%d", n.ID, len(r.executed)),
+		fmt.Sprintf("execute/%s/%d/%d", n.ID, r.turn, len(r.executed)), child)
+}
+
+// runChildFlow runs another chatflow as a child workflow, from the snapshot read of it, in a
+// conversation of its own, and returns its answer. key names the child workflow (under this
+// run's id) and chatKey its conversation.
+func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child *agentflow.ChildFlow) (string, error) {
 	if child == nil {
 		return "", temporal.NewNonRetryableApplicationError("no flow to execute", node.ErrFlow, nil)
 	}
 	info := workflow.GetInfo(ctx)
-	chatID := r.derivedID(fmt.Sprintf("execute/%s/%d/%d", n.ID, r.turn, len(r.executed)))
+	chatID := r.derivedID(chatKey)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID: fmt.Sprintf("%s/%s/%d", info.WorkflowExecution.ID, n.ID, len(r.executed)),
+		WorkflowID: info.WorkflowExecution.ID + "/" + key,
 	})
 	flowErr := func(err error) error {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("flow %s: %v", child.ChatflowID, err), node.ErrFlow, nil)
@@ -430,8 +448,9 @@ const maxAgentTurns = 10
 
 // runStepWithTools runs a node's step; when an agent's model asks for tools, each call runs
 // as its own activity (retried on its own, never repeated once done) and the agent gets
-// another turn with the results, until it answers.
-func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, req agentflow.StepRequest, res *agentflow.StepResult) error {
+// another turn with the results, until it answers. A tool that requires human input first
+// stops the run for a person's approval; a rejected tool is no longer offered.
+func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, req agentflow.StepRequest, res *agentflow.StepResult) error {
 	var used []map[string]any
 	for turn := 0; turn < maxAgentTurns; turn++ {
 		*res = agentflow.StepResult{} // each turn's result stands alone
@@ -446,14 +465,7 @@ func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, req 
 		}
 		req.Conversation = res.Conversation
 		for _, call := range res.ToolCalls {
-			var out string
-			tctx := workflow.WithActivityOptions(ctx, modelCallOptions)
-			err := workflow.ExecuteActivity(tctx, agentflow.ToolActivityName(call.Name), agentflow.ToolRequest{Node: n, Call: call, Run: r.in.Run}).Get(ctx, &out)
-			var app *temporal.ApplicationError
-			if errors.As(err, &app) && app.Type() == node.ErrFlow {
-				// A tool the model misused answers with the error, so the model can correct itself.
-				out, err = "Error: "+app.Message(), nil
-			}
+			out, err := r.callTool(ctx, n, item, *res, call, &req)
 			if err != nil {
 				return err
 			}
@@ -462,4 +474,70 @@ func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, req 
 		}
 	}
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the agent did not answer within %d turns", maxAgentTurns), node.ErrFlow, nil)
+}
+
+// callTool runs one tool call and returns what the model reads back. A tool the model misused
+// answers with the error, so the model can correct itself.
+func (r *agentRun) callTool(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, res agentflow.StepResult, call agentflow.AgentToolCall, req *agentflow.StepRequest) (string, error) {
+	if call.Refused != "" {
+		return "Error: " + call.Refused, nil
+	}
+	if call.NeedsApproval {
+		approved, err := r.approveTool(ctx, n, item, res, call)
+		if err != nil {
+			return "", err
+		}
+		if !approved.ok {
+			req.Rejected = append(req.Rejected, call.Entry)
+			return approved.message, nil
+		}
+	}
+	tctx := workflow.WithActivityOptions(ctx, modelCallOptions)
+	toolReq := agentflow.ToolRequest{Node: n, Call: call, Run: r.in.Run, State: r.state}
+	var out string
+	var err error
+	if agentflow.IsFlowTool(call.Tool) {
+		var child agentflow.ChildFlow
+		if err = workflow.ExecuteActivity(tctx, call.ActivityName(), toolReq).Get(ctx, &child); err == nil {
+			out, err = r.runChildFlow(ctx, fmt.Sprintf("%s/tool/%s", n.ID, call.ID), fmt.Sprintf("tool/%s/%s", n.ID, call.ID), &child)
+		}
+	} else {
+		err = workflow.ExecuteActivity(tctx, call.ActivityName(), toolReq).Get(ctx, &out)
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == node.ErrFlow {
+		return "Error: " + app.Message(), nil
+	}
+	return out, err
+}
+
+type approval struct {
+	ok      bool
+	message string // what the model reads when the call is rejected
+}
+
+// approveTool stops the run until a person approves or rejects a call of a tool that
+// requires human input, as Flowise shows it: the agent's words, then the call it attempts.
+func (r *agentRun) approveTool(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, res agentflow.StepResult, call agentflow.AgentToolCall) (approval, error) {
+	if r.iteration != nil {
+		return approval{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("tool %s requires human input, which is not supported inside an iteration", call.Name), node.ErrFlow, nil)
+	}
+	details, err := json.MarshalIndent(map[string]any{"name": call.Name, "args": json.RawMessage(cmp.Or(call.Arguments, "{}")), "id": call.ID}, "", "  ")
+	if err != nil {
+		details = []byte(call.Arguments)
+	}
+	description := res.Content() + "\nAttempting to use tool:\n```json\n" + string(details) + "\n```"
+	answer, err := r.waitForHuman(ctx, n, item, description, map[string]any{"content": description})
+	if err != nil {
+		return approval{}, err
+	}
+	if answer.Type == "proceed" {
+		return approval{ok: true}, nil
+	}
+	msg := "The user rejected this tool call; do not call " + call.Name + " again."
+	if answer.Feedback != "" {
+		msg += " Their feedback: " + answer.Feedback
+	}
+	return approval{message: msg}, nil
 }

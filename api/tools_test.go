@@ -1,0 +1,153 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowgate/flowgate/apikeys"
+	"github.com/flowgate/flowgate/models"
+)
+
+// toolsAPI is the API over a fresh SQLite database, with one key for the management routes.
+type toolsAPI struct {
+	t   *testing.T
+	srv *httptest.Server
+	key string
+}
+
+func newToolsAPI(t *testing.T) *toolsAPI {
+	t.Helper()
+	ctx := context.Background()
+	db, err := models.Open(ctx, models.DBConfig{Type: "sqlite", Path: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	keys := apikeys.NewJSONStore(t.TempDir())
+	_, key, err := keys.Create(ctx, "test")
+	require.NoError(t, err)
+	s := New(Config{}, models.NewStore(db), nil, nil, nil, keys, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return &toolsAPI{t: t, srv: srv, key: key}
+}
+
+// call sends body (a JSON string, or nothing when empty) with the key and decodes the answer
+// into out when out is not nil.
+func (a *toolsAPI) call(method, path, body string, wantStatus int, out any) []byte {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
+	require.NoError(a.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+a.key)
+	resp, err := a.srv.Client().Do(req)
+	require.NoError(a.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(a.t, err)
+	require.Equal(a.t, wantStatus, resp.StatusCode, "body: %s", raw)
+	if out != nil {
+		require.NoError(a.t, json.Unmarshal(raw, out), "body: %s", raw)
+	}
+	return raw
+}
+
+// requireError checks an answer in Flowise's error shape.
+func (a *toolsAPI) requireError(method, path, body string, wantStatus int, wantIn string) {
+	a.t.Helper()
+	var e errorBody
+	a.call(method, path, body, wantStatus, &e)
+	require.Equal(a.t, wantStatus, e.StatusCode)
+	require.False(a.t, e.Success)
+	require.Contains(a.t, e.Message, wantIn)
+}
+
+func TestToolsRoutes(t *testing.T) {
+	a := newToolsAPI(t)
+	const schema = `[{"id":1,"property":"city","type":"string","description":"the city","required":true}]`
+
+	// Create, as the Flowise UI does: schema as a JSON string.
+	var created map[string]any
+	body, _ := json.Marshal(map[string]any{"name": "get_weather", "description": "Weather for a city", "color": "linear-gradient(red, blue)", "schema": schema, "func": "return $city"})
+	a.call("POST", "/api/v1/tools", string(body), http.StatusOK, &created)
+	id, _ := created["id"].(string)
+	require.NotEmpty(t, id)
+	for _, field := range []string{"name", "description", "color", "iconSrc", "schema", "func", "createdDate", "updatedDate"} {
+		require.Contains(t, created, field, "every Flowise field is present, null when unset")
+	}
+	require.Nil(t, created["iconSrc"])
+	require.Equal(t, schema, created["schema"], "schema is kept as the string it was sent as")
+
+	// The array itself is accepted and stored as its text.
+	var second models.Tool
+	a.call("POST", "/api/v1/tools", `{"name":"second","description":"d","schema":[{"property":"n","type":"number","required":false}]}`, http.StatusOK, &second)
+	require.JSONEq(t, `[{"property":"n","type":"number","required":false}]`, *second.Schema)
+
+	var got models.Tool
+	a.call("GET", "/api/v1/tools/"+id, "", http.StatusOK, &got)
+	require.Equal(t, "get_weather", got.Name)
+	params, err := got.ParametersSchema()
+	require.NoError(t, err)
+	require.JSONEq(t, `{"type":"object","properties":{"city":{"type":"string","description":"the city"}},"required":["city"],"additionalProperties":false}`, string(params))
+
+	// Update merges the sent fields over the stored tool and moves it to the front.
+	var updated models.Tool
+	a.call("PUT", "/api/v1/tools/"+id, `{"description":"Weather, updated","iconSrc":"https://example.com/i.svg"}`, http.StatusOK, &updated)
+	require.Equal(t, "get_weather", updated.Name)
+	require.Equal(t, "Weather, updated", updated.Description)
+	require.Equal(t, schema, *updated.Schema)
+	require.Equal(t, "https://example.com/i.svg", *updated.IconSrc)
+
+	var list []models.Tool
+	a.call("GET", "/api/v1/tools", "", http.StatusOK, &list)
+	require.Equal(t, []string{"get_weather", "second"}, []string{list[0].Name, list[1].Name})
+	var page struct {
+		Data  []models.Tool `json:"data"`
+		Total int           `json:"total"`
+	}
+	a.call("GET", "/api/v1/tools?page=2&limit=1", "", http.StatusOK, &page)
+	require.Equal(t, 2, page.Total)
+	require.Len(t, page.Data, 1)
+	require.Equal(t, "second", page.Data[0].Name)
+	a.requireError("GET", "/api/v1/tools?limit=x", "", http.StatusBadRequest, "limit must be")
+
+	// Validation, on create and on update.
+	for _, tc := range []struct{ body, wantIn string }{
+		{`{"description":"d"}`, "name is required"},
+		{`{"name":"get weather","description":"d"}`, "name must be 1 to 64 letters, digits, underscores or hyphens"},
+		{`{"name":"t"}`, "description is required"},
+		{`{"name":"t","description":"d","schema":"{}"}`, "schema must be a JSON array"},
+		{`{"name":"t","description":"d","schema":{"property":"x"}}`, "schema must be a JSON array"},
+		{`{"name":"t","description":"d","schema":"[{\"property\":\"x\",\"type\":\"integer\"}]"}`, "type must be one of string, number, boolean, date"},
+		{`{"name":"t","description":"d","schema":[{"property":"1x","type":"string"}]}`, "property must be letters, digits and underscores"},
+		{`{"name":`, "invalid JSON body"},
+	} {
+		a.requireError("POST", "/api/v1/tools", tc.body, http.StatusBadRequest, tc.wantIn)
+	}
+	a.requireError("PUT", "/api/v1/tools/"+id, `{"name":""}`, http.StatusBadRequest, "name is required")
+	a.call("GET", "/api/v1/tools/"+id, "", http.StatusOK, &got)
+	require.Equal(t, "get_weather", got.Name, "a rejected update changes nothing")
+
+	// Delete answers TypeORM's delete result; then the tool is gone everywhere.
+	var deleted map[string]any
+	a.call("DELETE", "/api/v1/tools/"+id, "", http.StatusOK, &deleted)
+	require.Equal(t, map[string]any{"raw": []any{}, "affected": float64(1)}, deleted)
+	missing := "Tool " + id + " not found"
+	a.requireError("GET", "/api/v1/tools/"+id, "", http.StatusNotFound, missing)
+	a.requireError("PUT", "/api/v1/tools/"+id, `{"name":"x"}`, http.StatusNotFound, missing)
+	a.requireError("DELETE", "/api/v1/tools/"+id, "", http.StatusNotFound, missing)
+
+	// The routes need a key, like every management route.
+	a.key = "wrong"
+	a.requireError("GET", "/api/v1/tools", "", http.StatusUnauthorized, "Unauthorized")
+}

@@ -1,0 +1,232 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	flowapi "github.com/flowgate/flowgate/api"
+	"github.com/flowgate/flowgate/llmmock"
+)
+
+// eventsAPI is the Event Management server of Flowise's "Interacting with API" tutorial,
+// listening where the template expects it (localhost:5566); it records what it was asked.
+type eventsAPI struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func startEventsAPI(t *testing.T) *eventsAPI {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:5566")
+	require.NoError(t, err, "the template calls http://localhost:5566")
+	api := &eventsAPI{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.mu.Lock()
+		api.seen = append(api.seen, r.Method+" "+r.URL.RequestURI())
+		api.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/events":
+			_, _ = w.Write([]byte(`[{"id":"1","name":"Tech Conference 2024"},{"id":"2","name":"Music Festival"}]`))
+		case r.URL.Path == "/events/2":
+			_, _ = w.Write([]byte(`{"id":"2","name":"Music Festival"}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return api
+}
+
+func (a *eventsAPI) requests() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.seen...)
+}
+
+// eventsSpec is the OpenAPI document a user uploads into the template's OpenAPI toolkit.
+const eventsSpec = `openapi: 3.0.0
+info: {title: Events, version: "1.0"}
+servers: [{url: "http://localhost:5566"}]
+paths:
+  /events:
+    get:
+      operationId: listEvents
+      summary: List all events
+      responses: {"200": {description: ok}}
+`
+
+// TestAgentflowInteractingWithAPITemplate runs Flowise's "Interacting With API" template
+// against the tutorial's events server. As exported, its first agent calls the server with
+// the configured GET tool (path parameter filled in), and the second agent's OpenAPI toolkit,
+// which has no spec uploaded, stops the run with a clear error. With the spec uploaded and the
+// HTTP node's URL filled in, as a user completes the template, the whole flow runs: the
+// Anthropic agent calls the API through the toolkit's custom code, the HTTP node reads it.
+func TestAgentflowInteractingWithAPITemplate(t *testing.T) {
+	events := startEventsAPI(t)
+	h := newHarness(t, allowLoopbackHTTP(t))
+	t.Setenv("ANTHROPIC_BASE_URL", h.mock.URL)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-api", "anthropicApiKey": "sk-ant-api"})
+	exported := h.loadFlow("marketplace/agentflowsv2/Interacting With API.json", cred)
+	asIs := h.createFlow("Interacting With API", exported, map[string]any{"type": "AGENTFLOW"})
+	question := `call get_events with {"queryParams":{"id":"2"}} then call listEvents with {}`
+
+	status, body := h.do("POST", "/api/v1/prediction/"+asIs, map[string]any{"question": question, "chatId": "as-is"})
+	requireFlowiseError(t, status, body, 500, "no OpenAPI spec")
+	require.Equal(t, []string{"GET /events/2"}, events.requests(), "the first agent called the API before the second failed")
+
+	completed := editFlow(t, exported, func(nodes []any, _ *[]any) {
+		for _, entry := range nodeData(nodes, "agentAgentflow_1")["inputs"].(map[string]any)["agentTools"].([]any) {
+			cfg := entry.(map[string]any)["agentSelectedToolConfig"].(map[string]any)
+			cfg["yamlFile"] = "data:application/x-yaml;base64," + base64.StdEncoding.EncodeToString([]byte(eventsSpec)) + ",filename:events.yaml"
+		}
+		nodeData(nodes, "httpAgentflow_0")["inputs"].(map[string]any)["url"] = "http://localhost:5566/events"
+	})
+	flowID := h.createFlow("Interacting With API (completed)", completed, map[string]any{"type": "AGENTFLOW"})
+	var ans agentAnswer
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": question, "chatId": "done"}, 200, &ans)
+	require.Equal(t, []string{"startAgentflow_0", "agentAgentflow_0", "agentAgentflow_1", "httpAgentflow_0"}, ans.ran())
+	require.Equal(t, []string{"GET /events/2", "GET /events/2", "GET /events", "GET /events"}, events.requests())
+	require.Contains(t, ans.Text, "Music Festival", "the HTTP node's answer ends the flow")
+
+	var anthropicTurns int
+	for _, r := range h.mock.Requests() {
+		if r.Path == "/v1/messages" {
+			anthropicTurns++
+		}
+	}
+	require.Equal(t, 2, anthropicTurns, "the Anthropic agent asked for the tool, then answered from its result")
+	require.Contains(t, h.activityTypes(flowapi.WorkflowID(flowID, "done")), "tool.openAPIToolkit")
+}
+
+// TestAgentflowAgentsHandoffTemplate runs Flowise's "Agents Handoff" template: the condition
+// agent routes each message to one of three agents on three providers (Gemini, Anthropic with
+// Google search, Groq), and only that agent runs.
+func TestAgentflowAgentsHandoffTemplate(t *testing.T) {
+	var queries []string
+	search := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.URL.Query().Get("q"))
+		_, _ = w.Write([]byte(`{"items":[{"title":"Red shoes","link":"https://shop.example/red","snippet":"In stock"}]}`))
+	}))
+	t.Cleanup(search.Close)
+	t.Setenv("GOOGLE_CUSTOM_SEARCH_BASE_URL", search.URL)
+	h := newHarness(t, allowLoopbackHTTP(t))
+	t.Setenv("ANTHROPIC_BASE_URL", h.mock.URL)
+	t.Setenv("GROQ_BASE_URL", h.mock.URL+"/v1")
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-a", "anthropicApiKey": "sk-ant", "googleGenerativeAPIKey": "g-key",
+		"groqApiKey": "gsk", "googleCustomSearchApiKey": "gcs", "googleCustomSearchApiId": "cx"})
+	flowData := editFlow(t, h.loadFlow("marketplace/agentflowsv2/Agents Handoff.json", cred), func(nodes []any, _ *[]any) {
+		// The search credential a Flowise user picks for the sales agent's tool.
+		for _, entry := range nodeData(nodes, "agentAgentflow_1")["inputs"].(map[string]any)["agentTools"].([]any) {
+			entry.(map[string]any)["agentSelectedToolConfig"].(map[string]any)["credential"] = cred
+		}
+	})
+	flowID := h.createFlow("Agents Handoff", flowData, map[string]any{"type": "AGENTFLOW"})
+
+	cases := []struct {
+		question, agent, path string
+		turns                 int
+	}{
+		{"User is asking for refund: my order arrived broken", "agentAgentflow_0", "/v1beta/models/gemini-2.0-flash:generateContent", 1},
+		{`User is looking for item: call google-custom-search with {"input":"red shoes"}`, "agentAgentflow_1", "/v1/messages", 2},
+		{"User is chatting casually or asking general question: hello there", "agentAgentflow_2", "/v1/chat/completions", 1},
+	}
+	for _, c := range cases {
+		h.mock.Reset()
+		var ans agentAnswer
+		h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": c.question}, 200, &ans)
+		require.Equal(t, []string{"startAgentflow_0", "conditionAgentAgentflow_0", c.agent}, ans.ran(), c.question)
+		reqs := h.mock.Requests()
+		require.Len(t, reqs, 1+c.turns, "the router, then the agent's turns")
+		for _, r := range reqs[1:] {
+			require.Equal(t, c.path, r.Path, "%s answers on its own provider", c.agent)
+		}
+		require.NotEmpty(t, ans.Text)
+	}
+	require.Equal(t, []string{"red shoes"}, queries, "only the sales agent searched")
+}
+
+// customToolFlow is Start → an Agent offering a custom tool that needs a person's approval,
+// and another agentflow as a tool.
+func customToolFlow(t *testing.T, h *harness, credID, toolID, childID string) string {
+	t.Helper()
+	raw, err := json.Marshal(map[string]any{"nodes": []any{
+		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
+		afNode("agentAgentflow_0", "agentAgentflow", "Clerk", map[string]any{
+			"agentModel":       "chatOpenAI",
+			"agentModelConfig": map[string]any{"credential": credID, "modelName": "gpt-4o-mini", "basepath": h.mock.URL + "/v1", "agentModel": "chatOpenAI"},
+			"agentTools": []any{
+				map[string]any{"agentSelectedTool": "customTool", "agentSelectedToolRequiresHumanInput": true,
+					"agentSelectedToolConfig": map[string]any{"selectedTool": toolID, "agentSelectedTool": "customTool"}},
+				map[string]any{"agentSelectedTool": "agentAsTool", "agentSelectedToolConfig": map[string]any{
+					"selectedAgentflow": childID, "name": "ask_desk", "description": "Ask the help desk", "agentSelectedTool": "agentAsTool"}},
+			},
+		}),
+	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "agentAgentflow_0")}})
+	require.NoError(t, err)
+	return h.createFlow("clerk", string(raw), map[string]any{"type": "AGENTFLOW"})
+}
+
+// TestAgentflowCustomToolNeedsApproval: a custom JavaScript tool (from /api/v1/tools) marked
+// "Require Human Input" stops the run before it runs; proceeding runs it once with the model's
+// arguments, rejecting tells the model instead and never runs it; a second answer is refused.
+// Another agentflow offered as a tool runs as a child workflow.
+func TestAgentflowCustomToolNeedsApproval(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-tools"})
+	var tool struct{ ID string }
+	h.doJSON("POST", "/api/v1/tools", map[string]any{
+		"name": "add_numbers", "description": "Adds two numbers",
+		"schema": `[{"property":"a","type":"number","required":true},{"property":"b","type":"number","required":true}]`,
+		"func":   "return `sum=${$a + $b} for ${$flow.chatId}`",
+	}, 200, &tool)
+	childRaw, err := json.Marshal(map[string]any{"nodes": []any{
+		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
+		afNode("directReplyAgentflow_0", "directReplyAgentflow", "Desk", map[string]any{"directReplyMessage": "<p>Desk got: {{ question }}</p>"}),
+	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "directReplyAgentflow_0")}})
+	require.NoError(t, err)
+	childID := h.createFlow("desk", string(childRaw), map[string]any{"type": "AGENTFLOW"})
+	flowID := customToolFlow(t, h, cred, tool.ID, childID)
+
+	// Proceed: the tool runs once, with the model's arguments and $flow.
+	var stopped stoppedAnswer
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call add_numbers with {"a":2,"b":3}`, "chatId": "yes"}, 200, &stopped)
+	require.Equal(t, "agentAgentflow_0", stopped.Action.Data["nodeId"])
+	require.Contains(t, stopped.Text, "Attempting to use tool")
+	require.Contains(t, stopped.Text, `"add_numbers"`)
+	var done agentAnswer
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "yes", "humanInput": map[string]any{"type": "proceed"}}, 200, &done)
+	require.Equal(t, llmmock.ToolAnswer("sum=5 for yes"), done.Text)
+	status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "yes", "humanInput": map[string]any{"type": "proceed"}})
+	requireFlowiseError(t, status, body, 409, "not waiting for human input")
+	var toolRuns int
+	for _, name := range h.activityTypes(flowapi.WorkflowID(flowID, "yes")) {
+		if name == "tool.customTool" {
+			toolRuns++
+		}
+	}
+	require.Equal(t, 1, toolRuns, "approved once, run once")
+
+	// Reject: the model is told, the tool never runs.
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call add_numbers with {"a":1,"b":1}`, "chatId": "no"}, 200, &stopped)
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "no", "humanInput": map[string]any{"type": "reject", "feedback": "not now"}}, 200, &done)
+	require.Contains(t, done.Text, "rejected")
+	require.Contains(t, done.Text, "not now")
+	require.NotContains(t, h.activityTypes(flowapi.WorkflowID(flowID, "no")), "tool.customTool")
+
+	// Another agentflow as a tool: a child workflow in a conversation of its own.
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call ask_desk with {"input":"where is my parcel"}`, "chatId": "desk"}, 200, &done)
+	require.Equal(t, llmmock.ToolAnswer("Desk got: where is my parcel"), done.Text)
+	require.True(t, strings.Contains(strings.Join(h.activityTypes(flowapi.WorkflowID(flowID, "desk")), ","), "tool.agentAsTool"))
+}
