@@ -180,12 +180,17 @@ func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predict
 	return in, true
 }
 
+// resumeTimeout bounds the wait for a stopped run to take its answer. The answer needs a
+// workflow task, which after a worker crash waits out the dead worker's sticky queue (5 s)
+// before another worker replays the run; a parked run is exactly what outlives workers.
+const resumeTimeout = 20 * time.Second
+
 // resumeAgentflow answers the chat's run that waits for human input. A run that is not
 // waiting (finished, never stopped, already answered) or an answer it refuses gets a clear
 // error and changes nothing; on failure it has answered.
 func (s *Server) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic string, answer workflows.HumanInput) (client.WorkflowRun, bool) {
 	answer.Topic = topic
-	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), resumeTimeout)
 	defer cancel()
 	id := WorkflowID(chatflowID, chatID)
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
