@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -110,8 +111,9 @@ func outputsAny(in map[string]map[string]any) map[string]any {
 }
 
 // startStep opens the run: the question (or form) is its output and startState the initial
-// $flow.state.
-func (a *Activities) startStep(_ context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+// $flow.state. With startPersistState, the state the session's previous run ended with
+// carries over, over startState's values, as in Flowise.
+func (a *Activities) startStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
 	out := map[string]any{"content": req.Run.Question, "question": req.Run.Question}
 	if req.Run.Form != nil {
 		out["form"] = req.Run.Form
@@ -120,7 +122,41 @@ func (a *Activities) startStep(_ context.Context, req agentflow.StepRequest) (ag
 	if err != nil {
 		return agentflow.StepResult{}, flowError("%s: startState: %v", req.Node, err)
 	}
+	if truthyValue(req.Node.Inputs["startPersistState"]) {
+		previous, err := a.previousState(ctx, req.Run)
+		if err != nil {
+			return agentflow.StepResult{}, err
+		}
+		if len(previous) > 0 && state == nil {
+			state = map[string]any{}
+		}
+		for k, v := range previous {
+			state[k] = v
+		}
+	}
 	return agentflow.StepResult{Input: map[string]any{"question": req.Run.Question}, Output: out, State: state}, nil
+}
+
+// previousState is the $flow.state the session's latest run of this flow ended with: that of
+// the last node it recorded with one.
+func (a *Activities) previousState(ctx context.Context, run agentflow.Run) (map[string]any, error) {
+	execs, _, err := a.Store.ListExecutions(ctx, models.ExecutionFilter{AgentflowID: run.ChatflowID, SessionID: run.SessionID, Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("read the session's previous run: %w", err)
+	}
+	if len(execs) == 0 {
+		return nil, nil
+	}
+	var executed []agentflow.ExecutedNode
+	if err := json.Unmarshal([]byte(execs[0].ExecutionData), &executed); err != nil {
+		return nil, flowError("the session's previous run %s has unreadable data: %v", execs[0].ID, err)
+	}
+	for i := len(executed) - 1; i >= 0; i-- {
+		if executed[i].Data.State != nil {
+			return executed[i].Data.State, nil
+		}
+	}
+	return nil, nil
 }
 
 // llmStep asks the node's model with its messages; the question is the user's message when

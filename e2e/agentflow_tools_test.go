@@ -230,3 +230,29 @@ func TestAgentflowCustomToolNeedsApproval(t *testing.T) {
 	require.Equal(t, llmmock.ToolAnswer("Desk got: where is my parcel"), done.Text)
 	require.True(t, strings.Contains(strings.Join(h.activityTypes(flowapi.WorkflowID(flowID, "desk")), ","), "tool.agentAsTool"))
 }
+
+// TestAgentflowPersistsStatePerSession: with startPersistState, each run of a session starts
+// from the state the session's previous run ended with; another session starts afresh.
+func TestAgentflowPersistsStatePerSession(t *testing.T) {
+	h := newHarness(t)
+	raw, err := json.Marshal(map[string]any{"nodes": []any{
+		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput",
+			"startState": []any{map[string]any{"key": "visits", "value": "0"}}, "startPersistState": true}),
+		afNode("customFunctionAgentflow_0", "customFunctionAgentflow", "Count", map[string]any{
+			"customFunctionJavascriptFunction": "return String(Number($flow.state.visits) + 1)",
+			"customFunctionUpdateState":        []any{map[string]any{"key": "visits", "value": "{{ output }}"}},
+		}),
+	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "customFunctionAgentflow_0")}})
+	require.NoError(t, err)
+	flowID := h.createFlow("visits", string(raw), map[string]any{"type": "AGENTFLOW"})
+
+	visit := func(session string) string {
+		var ans agentAnswer
+		h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "hi", "overrideConfig": map[string]any{"sessionId": session}}, 200, &ans)
+		return ans.Text
+	}
+	require.Equal(t, "1", visit("alice"))
+	require.Equal(t, "2", visit("alice"), "the state carried over from alice's last run")
+	require.Equal(t, "1", visit("bob"), "bob's session has its own state")
+	require.Equal(t, "3", visit("alice"))
+}
