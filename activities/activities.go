@@ -45,6 +45,7 @@ func (a *Activities) nodes() map[string]nodeFunc {
 		"chatOllama":             a.chatModel,
 		"chatGoogleGenerativeAI": a.chatModel,
 		"groqChat":               a.chatModel,
+		"chatMistralAI":          a.chatModel,
 		"promptTemplate":         a.promptTemplate,
 		"chatPromptTemplate":     a.chatPromptTemplate,
 		"bufferMemory":           a.bufferMemory,

@@ -85,6 +85,9 @@ func modelConfig(n flow.Node) (llm.Config, error) {
 	case "chatGoogleGenerativeAI":
 		cfg.MaxTokens = whole("maxOutputTokens")
 		cfg.BaseURL = n.Input("baseUrl")
+	case "chatMistralAI":
+		cfg.MaxTokens = whole("maxOutputTokens")
+		cfg.BaseURL = n.Input("overrideEndpoint")
 	default:
 		cfg.MaxTokens = whole("maxTokens")
 		cfg.BaseURL = n.Input("basepath")

@@ -18,6 +18,7 @@ func TestEveryChatModelNode(t *testing.T) {
 		"chatAnthropic":          h.createCredential("anthropicApi", map[string]any{"anthropicApiKey": "sk-ant"}),
 		"chatOllama":             h.createCredential("ollamaApi", map[string]any{"ollamaApiKey": "ollama-key"}),
 		"groqChat":               h.createCredential("groqApi", map[string]any{"groqApiKey": "gsk-groq"}),
+		"chatMistralAI":          h.createCredential("mistralAIApi", map[string]any{"mistralAIAPIKey": "mistral-key"}),
 		"chatGoogleGenerativeAI": h.createCredential("googleGenerativeAI", map[string]any{"googleGenerativeAPIKey": "AIza-test"}),
 		"azureChatOpenAI": h.createCredential("azureOpenAIApi", map[string]any{
 			"azureOpenAIApiKey": "az", "azureOpenAIApiInstanceName": "i",
@@ -32,6 +33,7 @@ func TestEveryChatModelNode(t *testing.T) {
 		{"chatAnthropic", "/v1/messages", "X-Api-Key", "sk-ant"},
 		{"chatOllama", "/api/chat", "Authorization", "Bearer ollama-key"},
 		{"groqChat", "/v1/chat/completions", "Authorization", "Bearer gsk-groq"},
+		{"chatMistralAI", "/v1/chat/completions", "Authorization", "Bearer mistral-key"},
 		{"chatGoogleGenerativeAI", "/v1beta/models/gemini-2.0-flash:generateContent", "X-Goog-Api-Key", "AIza-test"},
 	}
 	for _, c := range cases {
@@ -53,6 +55,10 @@ func TestEveryChatModelNode(t *testing.T) {
 				case "chatGoogleGenerativeAI":
 					inputs["modelName"] = "gemini-2.0-flash"
 					inputs["baseUrl"] = h.mock.URL
+				case "chatMistralAI":
+					delete(inputs, "basepath")
+					inputs["modelName"] = "mistral-small-latest"
+					inputs["overrideEndpoint"] = h.mock.URL + "/v1"
 				case "groqChat":
 					delete(inputs, "basepath") // Groq's node has none
 					inputs["modelName"] = "llama-3.3-70b-versatile"

@@ -31,7 +31,9 @@ func TestChat(t *testing.T) {
 				require.Len(t, got.tokens, chunks)
 				require.Equal(t, resp.Text, strings.Join(got.tokens, ""))
 			}
-			if !(stream && pc.provider == providerAzure) { // Azure streams carry no usage
+			// Azure streams carry no usage; Mistral's carry it on the last chunk unasked,
+			// which the mock (OpenAI's dialect) does not imitate.
+			if !(stream && (pc.provider == providerAzure || pc.provider == providerMistral)) {
 				require.Equal(t, Usage{
 					PromptTokens:     llmmock.CountTokens("You are terse. " + userPrompt),
 					CompletionTokens: llmmock.CountTokens(want),
@@ -175,6 +177,7 @@ func TestChatMissingCredential(t *testing.T) {
 		providerAzure:     {"azureOpenAIApiKey", "azureOpenAIApiDeploymentName", "azureOpenAIApiVersion"},
 		providerAnthropic: {"anthropicApiKey"},
 		providerGemini:    {"googleGenerativeAPIKey"},
+		providerMistral:   {"mistralAIAPIKey"},
 	}
 	eachProvider(t, llmmock.Options{}, func(t *testing.T, pc providerCase, mock *llmmock.Server) {
 		for _, field := range required[pc.provider] {
@@ -229,6 +232,7 @@ func TestChatRedactsEchoedKey(t *testing.T) {
 			providerAnthropic: "anthropicApiKey",
 			providerOllama:    "ollamaApiKey",
 			providerGemini:    "googleGenerativeAPIKey",
+			providerMistral:   "mistralAIAPIKey",
 		}[pc.provider]]
 		echo := startEchoServer(t, key)
 
@@ -248,6 +252,7 @@ func TestChatEnvBaseURLs(t *testing.T) {
 		providerAzure:     func(u string) (string, string) { return azureBasePathEnv, u + "/openai/deployments" },
 		providerAnthropic: func(u string) (string, string) { return "ANTHROPIC_BASE_URL", u },
 		providerGemini:    func(u string) (string, string) { return "GOOGLE_GENAI_BASE_URL", u },
+		providerMistral:   func(u string) (string, string) { return "MISTRAL_BASE_URL", u + "/v1" },
 		providerOllama: func(u string) (string, string) {
 			return "OLLAMA_HOST", strings.TrimPrefix(u, "http://") // bare host:port, as users write it
 		},

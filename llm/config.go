@@ -19,6 +19,7 @@ const (
 	providerOllama    = "chatOllama"
 	providerGroq      = "groqChat"
 	providerGemini    = "chatGoogleGenerativeAI"
+	providerMistral   = "chatMistralAI"
 )
 
 // chatFunc is one provider's Chat. ctx already carries Config.Timeout, and
@@ -32,6 +33,7 @@ var providers = map[string]chatFunc{
 	providerOllama:    chatOllama,
 	providerGroq:      chatGroq,
 	providerGemini:    chatGemini,
+	providerMistral:   chatMistral,
 }
 
 // Providers returns the supported provider names, sorted.

@@ -10,7 +10,7 @@ import (
 )
 
 func TestProviders(t *testing.T) {
-	require.Equal(t, []string{"azureChatOpenAI", "chatAnthropic", "chatGoogleGenerativeAI", "chatOllama", "chatOpenAI", "groqChat"}, Providers())
+	require.Equal(t, []string{"azureChatOpenAI", "chatAnthropic", "chatGoogleGenerativeAI", "chatMistralAI", "chatOllama", "chatOpenAI", "groqChat"}, Providers())
 }
 
 func TestConfigValidate(t *testing.T) {

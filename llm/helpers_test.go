@@ -61,6 +61,13 @@ func providerCases() []providerCase {
 			baseURL: same,
 		},
 		{
+			provider:   providerMistral,
+			secret:     Secret{"mistralAIAPIKey": "mistral-test-key"},
+			authHeader: "Authorization", authValue: "Bearer mistral-test-key",
+			path:    "/v1/chat/completions",
+			baseURL: func(u string) string { return u + "/v1" },
+		},
+		{
 			provider:   providerGemini,
 			secret:     Secret{"googleGenerativeAPIKey": "gemini-test-key"},
 			authHeader: "X-Goog-Api-Key", authValue: "gemini-test-key",

@@ -1,5 +1,6 @@
 // Package llm calls chat models for Flowise chat-model nodes (chatOpenAI,
-// azureChatOpenAI, chatAnthropic, chatOllama, groqChat, chatGoogleGenerativeAI)
+// azureChatOpenAI, chatAnthropic, chatOllama, groqChat, chatGoogleGenerativeAI,
+// chatMistralAI)
 // from Temporal activities, with or without tools the model may call.
 //
 // Temporal's retry policy is the only retry layer: provider SDKs run with
@@ -11,7 +12,8 @@
 // otherwise from the environment: OPENAI_BASE_URL (chatOpenAI, read by the
 // SDK), AZURE_OPENAI_BASE_PATH (azureChatOpenAI, the variable LangChain JS
 // reads), ANTHROPIC_BASE_URL (chatAnthropic), OLLAMA_HOST (chatOllama),
-// GROQ_BASE_URL (groqChat) and GOOGLE_GENAI_BASE_URL (chatGoogleGenerativeAI).
+// GROQ_BASE_URL (groqChat), GOOGLE_GENAI_BASE_URL (chatGoogleGenerativeAI) and
+// MISTRAL_BASE_URL (chatMistralAI).
 package llm
 
 import (

@@ -16,7 +16,7 @@ import (
 // chatOpenAI calls the OpenAI API or any server compatible with it. Without a
 // BaseURL the SDK's defaults apply, including OPENAI_BASE_URL.
 func chatOpenAI(ctx context.Context, c call) (Response, error) {
-	return openAICompatible(ctx, c, "openAIApiKey", c.cfg.BaseURL)
+	return openAICompatible(ctx, c, "openAIApiKey", c.cfg.BaseURL, true)
 }
 
 // groqBaseURL is Groq's OpenAI-compatible endpoint.
@@ -24,11 +24,22 @@ const groqBaseURL = "https://api.groq.com/openai/v1"
 
 // chatGroq calls Groq, whose API is OpenAI's; GROQ_BASE_URL replaces its address.
 func chatGroq(ctx context.Context, c call) (Response, error) {
-	return openAICompatible(ctx, c, "groqApiKey", cmp.Or(c.cfg.BaseURL, os.Getenv("GROQ_BASE_URL"), groqBaseURL))
+	return openAICompatible(ctx, c, "groqApiKey", cmp.Or(c.cfg.BaseURL, os.Getenv("GROQ_BASE_URL"), groqBaseURL), true)
 }
 
-// openAICompatible calls a Chat Completions API with the key in the credential's keyField.
-func openAICompatible(ctx context.Context, c call, keyField, baseURL string) (Response, error) {
+// mistralBaseURL is Mistral's API, whose chat completions follow OpenAI's.
+const mistralBaseURL = "https://api.mistral.ai/v1"
+
+// chatMistral calls Mistral; MISTRAL_BASE_URL (or the node's overrideEndpoint) replaces its
+// address. Mistral reports usage on the last chunk of a stream without being asked, and
+// takes no stream_options.
+func chatMistral(ctx context.Context, c call) (Response, error) {
+	return openAICompatible(ctx, c, "mistralAIAPIKey", cmp.Or(c.cfg.BaseURL, os.Getenv("MISTRAL_BASE_URL"), mistralBaseURL), false)
+}
+
+// openAICompatible calls a Chat Completions API with the key in the credential's keyField;
+// streamUsage asks for a usage chunk at the end of a stream.
+func openAICompatible(ctx context.Context, c call, keyField, baseURL string, streamUsage bool) (Response, error) {
 	key, err := c.secret.field(keyField)
 	if err != nil {
 		return Response{}, err
@@ -42,7 +53,7 @@ func openAICompatible(ctx context.Context, c call, keyField, baseURL string) (Re
 		opts = append(opts, option.WithBaseURL(baseURL))
 	}
 	client := openai.NewClient(opts...)
-	return completeOpenAI(ctx, client.Chat.Completions, c, true)
+	return completeOpenAI(ctx, client.Chat.Completions, c, streamUsage)
 }
 
 // completeOpenAI runs a Chat Completions request on svc, which is configured

@@ -13,7 +13,7 @@ import (
 
 // toolProviders are the providers whose APIs can call tools; ChatWithTools refuses tools for
 // any other, so a provider added later stays safe until its tool mapping exists.
-var toolProviders = []string{providerOpenAI, providerAzure, providerGroq, providerAnthropic, providerGemini, providerOllama}
+var toolProviders = []string{providerOpenAI, providerAzure, providerGroq, providerAnthropic, providerGemini, providerOllama, providerMistral}
 
 // functionDecl is a tool as Gemini's functionDeclarations and Ollama's functions spell it;
 // the OpenAI and Anthropic SDK types are filled from it as well.

@@ -29,6 +29,7 @@ func TestChatWithTools(t *testing.T) {
 		providerOpenAI:    {byID: true},
 		providerAzure:     {byID: true},
 		providerAnthropic: {byID: true},
+		providerMistral:   {byID: true},
 		providerGemini:    {byName: true, madeUpID: true},
 		providerOllama:    {byID: true, byName: true, madeUpID: true},
 	}

@@ -55,6 +55,8 @@ func pointModel(inputs map[string]any, provider any, base string) {
 		inputs["basepath"] = base + "/openai/deployments"
 	case "chatOllama", "chatGoogleGenerativeAI":
 		inputs["baseUrl"] = base
+	case "chatMistralAI":
+		inputs["overrideEndpoint"] = base + "/v1"
 	default:
 		inputs["basepath"] = base + "/v1"
 	}

@@ -178,6 +178,7 @@ var Kinds = []string{
 	"bufferWindowMemory",
 	"chatAnthropic",
 	"chatGoogleGenerativeAI",
+	"chatMistralAI",
 	"chatOllama",
 	"chatOpenAI",
 	"chatPromptTemplate",
