@@ -178,6 +178,17 @@ func customToolFlow(t *testing.T, h *harness, credID, toolID, childID string) st
 	return h.createFlow("clerk", string(raw), map[string]any{"type": "AGENTFLOW"})
 }
 
+// deskFlow is an agentflow that echoes its question: Start → Direct Reply.
+func deskFlow(t *testing.T) string {
+	t.Helper()
+	raw, err := json.Marshal(map[string]any{"nodes": []any{
+		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
+		afNode("directReplyAgentflow_0", "directReplyAgentflow", "Desk", map[string]any{"directReplyMessage": "<p>Desk got: {{ question }}</p>"}),
+	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "directReplyAgentflow_0")}})
+	require.NoError(t, err)
+	return string(raw)
+}
+
 // TestAgentflowCustomToolNeedsApproval: a custom JavaScript tool (from /api/v1/tools) marked
 // "Require Human Input" stops the run before it runs; proceeding runs it once with the model's
 // arguments, rejecting tells the model instead and never runs it; a second answer is refused.
@@ -191,12 +202,7 @@ func TestAgentflowCustomToolNeedsApproval(t *testing.T) {
 		"schema": `[{"property":"a","type":"number","required":true},{"property":"b","type":"number","required":true}]`,
 		"func":   "return `sum=${$a + $b} for ${$flow.chatId}`",
 	}, 200, &tool)
-	childRaw, err := json.Marshal(map[string]any{"nodes": []any{
-		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
-		afNode("directReplyAgentflow_0", "directReplyAgentflow", "Desk", map[string]any{"directReplyMessage": "<p>Desk got: {{ question }}</p>"}),
-	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "directReplyAgentflow_0")}})
-	require.NoError(t, err)
-	childID := h.createFlow("desk", string(childRaw), map[string]any{"type": "AGENTFLOW"})
+	childID := h.createFlow("desk", deskFlow(t), map[string]any{"type": "AGENTFLOW"})
 	flowID := customToolFlow(t, h, cred, tool.ID, childID)
 
 	// Proceed: the tool runs once, with the model's arguments and $flow.

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,9 +33,13 @@ func TestRecordHistories(t *testing.T) {
 	t.Cleanup(api.Close)
 	h := newHarness(t, allowLoopbackHTTP(t))
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-record"})
-	record := func(flowID, out string, body map[string]any) {
-		h.doJSON("POST", "/api/v1/prediction/"+flowID, body, 200, nil)
-		workflowID := flowapi.WorkflowID(flowID, body["chatId"].(string))
+	// record runs the predictions of one conversation (a run that stops for human input takes
+	// more than one) and writes its run's history.
+	record := func(flowID, out string, bodies ...map[string]any) {
+		for _, body := range bodies {
+			h.doJSON("POST", "/api/v1/prediction/"+flowID, body, 200, nil)
+		}
+		workflowID := flowapi.WorkflowID(flowID, bodies[0]["chatId"].(string))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = h.app.Temporal().GetWorkflow(ctx, workflowID, "").Get(ctx, nil) // the whole history
@@ -48,6 +53,9 @@ func TestRecordHistories(t *testing.T) {
 		raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, out), raw, 0o644))
+		// The replay test needs the run's id: child workflows' ids derive from it.
+		idFile := strings.TrimSuffix(out, ".history.json") + ".workflow-id"
+		require.NoError(t, os.WriteFile(filepath.Join(dir, idFile), []byte(workflowID+"\n"), 0o644))
 	}
 	for _, f := range []struct{ file, out string }{
 		{"llm-chain.json", "llm-chain.history.json"},
@@ -56,4 +64,15 @@ func TestRecordHistories(t *testing.T) {
 		record(h.createFlow(f.file, h.loadFlow(f.file, cred), nil), f.out, map[string]any{"question": "record me", "chatId": "record"})
 	}
 	record(weatherFlow(t, h, cred, api.URL), "agentflow-weather.history.json", map[string]any{"question": "weather?", "chatId": "record"})
+
+	// An agent whose tool needs approval, then another agentflow as a tool (a child workflow).
+	var tool struct{ ID string }
+	h.doJSON("POST", "/api/v1/tools", map[string]any{"name": "add_numbers", "description": "Adds two numbers",
+		"schema": `[{"property":"a","type":"number"},{"property":"b","type":"number"}]`, "func": "return String($a + $b)"}, 200, &tool)
+	desk := h.createFlow("desk", deskFlow(t), map[string]any{"type": "AGENTFLOW"})
+	clerk := customToolFlow(t, h, cred, tool.ID, desk)
+	record(clerk, "agentflow-tool-approval.history.json",
+		map[string]any{"question": `call add_numbers with {"a":2,"b":3}`, "chatId": "record"},
+		map[string]any{"chatId": "record", "humanInput": map[string]any{"type": "proceed"}})
+	record(clerk, "agentflow-flow-tool.history.json", map[string]any{"question": `call ask_desk with {"input":"hello"}`, "chatId": "record-desk"})
 }

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -31,7 +33,18 @@ func replay(t *testing.T, fn any, file string) error {
 	r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: workflows.PredictionWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.Agentflow, workflow.RegisterOptions{Name: workflows.AgentflowWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.Iteration, workflow.RegisterOptions{Name: workflows.IterationWorkflow})
-	return r.ReplayWorkflowHistoryFromJSONFile(nil, file)
+	f, err := os.Open(file)
+	require.NoError(t, err)
+	defer f.Close()
+	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	require.NoError(t, err)
+	// Child workflow ids derive from the run's own id, which the history does not hold: the
+	// recorder keeps it next to the history.
+	var opts worker.ReplayWorkflowHistoryOptions
+	if id, err := os.ReadFile(strings.TrimSuffix(file, ".history.json") + ".workflow-id"); err == nil {
+		opts.OriginalExecution = workflow.Execution{ID: strings.TrimSpace(string(id))}
+	}
+	return r.ReplayWorkflowHistoryWithOptions(nil, hist, opts)
 }
 
 // TestReplayRecordedHistories fails when a change to Prediction would break runs that are in
