@@ -249,45 +249,69 @@ func withParams(target string, given map[string]any, specs map[string]paramSpec)
 	return u.String(), nil
 }
 
-// googleSearchBase is the Custom Search JSON API; GOOGLE_CUSTOM_SEARCH_BASE_URL replaces it.
-const googleSearchBase = "https://www.googleapis.com/customsearch/v1"
+// webSearch is a search API that takes the query, and the credential's keys, in its URL.
+type webSearch struct {
+	tool, baseEnv, base string
+	keys                []string // the credential fields the API needs
+	query               func(q string, secret map[string]string) url.Values
+}
 
-// googleCustomSearch queries Google's Custom Search JSON API with the tool's credential
-// (googleCustomSearchApi: googleCustomSearchApiKey and the engine id googleCustomSearchApiId)
-// and answers with the results' titles, links and snippets.
-func (a *Activities) googleCustomSearch(ctx context.Context, req agentflow.ToolRequest) (string, error) {
+// search sends the call's query ("input") and returns the API's JSON answer. Errors name the
+// host, never the query string that carries the key.
+func (a *Activities) search(ctx context.Context, req agentflow.ToolRequest, ws webSearch) ([]byte, error) {
 	args, err := toolArgs(req.Call)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	query, _ := args["input"].(string)
 	secret, err := a.secret(ctx, toolSetting(req, "credential"))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	key, cx := secret["googleCustomSearchApiKey"], secret["googleCustomSearchApiId"]
-	if key == "" || cx == "" {
-		return "", flowError("googleCustomSearch: the credential needs googleCustomSearchApiKey and googleCustomSearchApiId")
+	for _, k := range ws.keys {
+		if secret[k] == "" {
+			return nil, flowError("%s: the credential needs %s", ws.tool, strings.Join(ws.keys, " and "))
+		}
 	}
-	u, err := url.Parse(cmp.Or(os.Getenv("GOOGLE_CUSTOM_SEARCH_BASE_URL"), googleSearchBase))
+	u, err := url.Parse(cmp.Or(os.Getenv(ws.baseEnv), ws.base))
 	if err != nil {
-		return "", flowError("googleCustomSearch: invalid base URL: %v", err)
+		return nil, flowError("%s: invalid base URL: %v", ws.tool, err)
 	}
-	u.RawQuery = url.Values{"key": {key}, "cx": {cx}, "q": {query}}.Encode()
+	u.RawQuery = ws.query(query, secret).Encode()
 	status, _, body, err := a.send(ctx, http.MethodGet, u.String(), nil, "")
 	if err != nil {
-		// The error names the host, never the query string that holds the key.
-		return "", fmt.Errorf("googleCustomSearch: %w", err)
+		return nil, fmt.Errorf("%s: %w", ws.tool, err)
 	}
 	if status != http.StatusOK {
-		return "", fmt.Errorf("googleCustomSearch: HTTP %d", status)
+		return nil, fmt.Errorf("%s: HTTP %d", ws.tool, status)
+	}
+	return body, nil
+}
+
+// searchResult is one hit as both search APIs describe it.
+type searchResult struct {
+	Title   string `json:"title"`
+	Link    string `json:"link"`
+	Snippet string `json:"snippet"`
+}
+
+// googleSearch is Google's Custom Search JSON API with the tool's credential
+// (googleCustomSearchApi: googleCustomSearchApiKey and the engine id googleCustomSearchApiId);
+// GOOGLE_CUSTOM_SEARCH_BASE_URL replaces its address.
+var googleSearch = webSearch{tool: "googleCustomSearch", baseEnv: "GOOGLE_CUSTOM_SEARCH_BASE_URL", base: "https://www.googleapis.com/customsearch/v1",
+	keys: []string{"googleCustomSearchApiKey", "googleCustomSearchApiId"},
+	query: func(q string, secret map[string]string) url.Values {
+		return url.Values{"key": {secret["googleCustomSearchApiKey"]}, "cx": {secret["googleCustomSearchApiId"]}, "q": {q}}
+	}}
+
+// googleCustomSearch answers with the results' titles, links and snippets.
+func (a *Activities) googleCustomSearch(ctx context.Context, req agentflow.ToolRequest) (string, error) {
+	body, err := a.search(ctx, req, googleSearch)
+	if err != nil {
+		return "", err
 	}
 	var res struct {
-		Items []struct {
-			Title   string `json:"title"`
-			Link    string `json:"link"`
-			Snippet string `json:"snippet"`
-		} `json:"items"`
+		Items []searchResult `json:"items"`
 	}
 	if err := json.Unmarshal(body, &res); err != nil {
 		return "", fmt.Errorf("googleCustomSearch: unreadable answer: %w", err)
@@ -296,36 +320,20 @@ func (a *Activities) googleCustomSearch(ctx context.Context, req agentflow.ToolR
 	return string(out), err
 }
 
-// serpAPIBase is SerpAPI's search endpoint; SERPAPI_BASE_URL replaces it.
-const serpAPIBase = "https://serpapi.com/search"
+// serpSearch is SerpAPI's Google search with the tool's credential (serpApi: serpApiKey);
+// SERPAPI_BASE_URL replaces its address.
+var serpSearch = webSearch{tool: "serpAPI", baseEnv: "SERPAPI_BASE_URL", base: "https://serpapi.com/search",
+	keys: []string{"serpApiKey"},
+	query: func(q string, secret map[string]string) url.Values {
+		return url.Values{"engine": {"google"}, "q": {q}, "api_key": {secret["serpApiKey"]}}
+	}}
 
-// serpAPI searches Google through SerpAPI with the tool's credential (serpApi: serpApiKey)
-// and answers with the best of what it finds: a direct answer box, else the organic results.
+// serpAPI answers with the best of what SerpAPI finds: a direct answer box, else the organic
+// results.
 func (a *Activities) serpAPI(ctx context.Context, req agentflow.ToolRequest) (string, error) {
-	args, err := toolArgs(req.Call)
+	body, err := a.search(ctx, req, serpSearch)
 	if err != nil {
 		return "", err
-	}
-	query, _ := args["input"].(string)
-	secret, err := a.secret(ctx, toolSetting(req, "credential"))
-	if err != nil {
-		return "", err
-	}
-	key := secret["serpApiKey"]
-	if key == "" {
-		return "", flowError("serpAPI: the credential needs serpApiKey")
-	}
-	u, err := url.Parse(cmp.Or(os.Getenv("SERPAPI_BASE_URL"), serpAPIBase))
-	if err != nil {
-		return "", flowError("serpAPI: invalid base URL: %v", err)
-	}
-	u.RawQuery = url.Values{"engine": {"google"}, "q": {query}, "api_key": {key}}.Encode()
-	status, _, body, err := a.send(ctx, http.MethodGet, u.String(), nil, "")
-	if err != nil {
-		return "", fmt.Errorf("serpAPI: %w", err) // names the host, never the key in the query
-	}
-	if status != http.StatusOK {
-		return "", fmt.Errorf("serpAPI: HTTP %d", status)
 	}
 	var res struct {
 		Error     string `json:"error"`
@@ -333,11 +341,7 @@ func (a *Activities) serpAPI(ctx context.Context, req agentflow.ToolRequest) (st
 			Answer  string `json:"answer"`
 			Snippet string `json:"snippet"`
 		} `json:"answer_box"`
-		Organic []struct {
-			Title   string `json:"title"`
-			Link    string `json:"link"`
-			Snippet string `json:"snippet"`
-		} `json:"organic_results"`
+		Organic []searchResult `json:"organic_results"`
 	}
 	if err := json.Unmarshal(body, &res); err != nil {
 		return "", fmt.Errorf("serpAPI: unreadable answer: %w", err)

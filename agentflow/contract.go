@@ -88,7 +88,14 @@ type ToolEntry struct {
 	RequiresHumanInput bool
 }
 
-// ToolEntries lists the tools an agent node offers its model, skipping empty rows.
+// ToolKnowledge is the kind of the tool an agent gets for each of its document stores
+// (agentKnowledgeDocumentStores), named after Flowise's retriever tool.
+const ToolKnowledge = "retrieverTool"
+
+// ToolEntries lists the tools an agent node offers its model, skipping empty rows: its
+// agentTools, then a search tool per document store it knows (Config is then the knowledge
+// entry: documentStore "<id>:<name>", docStoreDescription, returnSourceDocuments), numbered on
+// after the agentTools.
 func ToolEntries(n Node) []ToolEntry {
 	list, _ := n.Inputs["agentTools"].([]any)
 	var out []ToolEntry
@@ -100,6 +107,13 @@ func ToolEntries(n Node) []ToolEntry {
 		}
 		cfg, _ := m["agentSelectedToolConfig"].(map[string]any)
 		out = append(out, ToolEntry{Index: i, Kind: kind, Config: cfg, RequiresHumanInput: truthy(m["agentSelectedToolRequiresHumanInput"])})
+	}
+	stores, _ := n.Inputs["agentKnowledgeDocumentStores"].([]any)
+	for i, item := range stores {
+		m, _ := item.(map[string]any)
+		if ref, _ := m["documentStore"].(string); ref != "" {
+			out = append(out, ToolEntry{Index: len(list) + i, Kind: ToolKnowledge, Config: m})
+		}
 	}
 	return out
 }

@@ -652,8 +652,8 @@ func toStructs(v any) []struct{ Answer, Reason string } {
 	return out
 }
 
-// TestAgentflowGoogleSearchTool: the googleCustomSearch tool queries Google's Custom Search
-// API (here a stand-in speaking it) with its own credential, decrypted only in the tool's
+// TestAgentflowGoogleSearchTool: the googleCustomSearch and serpAPI tools query their APIs
+// (here stand-ins speaking them) with their own credentials, decrypted only in the tool's
 // activity, and the agent answers from the results.
 func TestAgentflowGoogleSearchTool(t *testing.T) {
 	var gotKey, gotCX, gotQuery string
@@ -664,16 +664,28 @@ func TestAgentflowGoogleSearchTool(t *testing.T) {
 	}))
 	t.Cleanup(search.Close)
 	t.Setenv("GOOGLE_CUSTOM_SEARCH_BASE_URL", search.URL)
+	var serpKey, serpQuery string
+	serp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serpKey, serpQuery = r.URL.Query().Get("api_key"), r.URL.Query().Get("q")
+		_, _ = w.Write([]byte(`{"answer_box":{"answer":"Maxim and Samar"},"organic_results":[{"title":"x","link":"https://x"}]}`))
+	}))
+	t.Cleanup(serp.Close)
+	t.Setenv("SERPAPI_BASE_URL", serp.URL)
 	h := newHarness(t, allowLoopbackHTTP(t))
 	model := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-search"})
 	searchCred := h.createCredential("googleCustomSearchApi", map[string]any{"googleCustomSearchApiKey": "gcs-secret-key", "googleCustomSearchApiId": "engine-1"})
+	serpCred := h.createCredential("serpApi", map[string]any{"serpApiKey": "serp-secret-key"})
 	raw, err := json.Marshal(map[string]any{"nodes": []any{
 		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
 		afNode("agentAgentflow_0", "agentAgentflow", "Researcher", map[string]any{
 			"agentModel":       "chatOpenAI",
 			"agentModelConfig": map[string]any{"credential": model, "modelName": "gpt-4o-mini", "basepath": h.mock.URL + "/v1", "agentModel": "chatOpenAI"},
-			"agentTools": []any{map[string]any{"agentSelectedTool": "googleCustomSearch",
-				"agentSelectedToolConfig": map[string]any{"credential": searchCred, "agentSelectedTool": "googleCustomSearch"}}},
+			"agentTools": []any{
+				map[string]any{"agentSelectedTool": "googleCustomSearch",
+					"agentSelectedToolConfig": map[string]any{"credential": searchCred, "agentSelectedTool": "googleCustomSearch"}},
+				map[string]any{"agentSelectedTool": "serpAPI",
+					"agentSelectedToolConfig": map[string]any{"credential": serpCred, "agentSelectedTool": "serpAPI"}},
+			},
 		}),
 	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "agentAgentflow_0")}})
 	require.NoError(t, err)
@@ -686,6 +698,13 @@ func TestAgentflowGoogleSearchTool(t *testing.T) {
 	require.Equal(t, "durable execution", gotQuery)
 	require.Contains(t, ans.Text, "https://temporal.io")
 	requireNotInHistory(t, h, flowapi.WorkflowID(flowID, "search"), "gcs-secret-key")
+
+	// SerpAPI: its key in the query, the answer box preferred to the organic results.
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call search with {"input":"temporal founders"}`, "chatId": "serp"}, 200, &ans)
+	require.Equal(t, "serp-secret-key", serpKey)
+	require.Equal(t, "temporal founders", serpQuery)
+	require.Equal(t, llmmock.ToolAnswer("Maxim and Samar"), ans.Text)
+	requireNotInHistory(t, h, flowapi.WorkflowID(flowID, "serp"), "serp-secret-key")
 }
 
 // requireNotInHistory fails when secret appears anywhere in a run's history.
