@@ -5,7 +5,6 @@ import (
 
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -41,14 +40,9 @@ func messageFilter(c *gin.Context) (models.MessageFilter, string, bool) {
 			*dst = &t
 		}
 	}
-	for name, dst := range map[string]*int{"page": &f.Page, "limit": &f.Limit} {
-		if v := c.Query(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return f, name + " must be a non-negative whole number", false
-			}
-			*dst = n
-		}
+	var err error
+	if f.Page, f.Limit, err = pageParams(c); err != nil {
+		return f, err.Error(), false
 	}
 	return f, "", true
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,15 +12,10 @@ import (
 // agentflowId, sessionId and state, in pages (page from 1, limit).
 func (s *Server) listExecutions(c *gin.Context) {
 	f := models.ExecutionFilter{AgentflowID: c.Query("agentflowId"), SessionID: c.Query("sessionId"), State: c.Query("state")}
-	for name, dst := range map[string]*int{"page": &f.Page, "limit": &f.Limit} {
-		if v := c.Query(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				fail(c, http.StatusBadRequest, "%s must be a non-negative whole number, got %q", name, v)
-				return
-			}
-			*dst = n
-		}
+	var err error
+	if f.Page, f.Limit, err = pageParams(c); err != nil {
+		fail(c, http.StatusBadRequest, "%v", err)
+		return
 	}
 	rows, total, err := s.store.ListExecutions(c, f)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -87,8 +86,9 @@ func (s *Server) failTool(c *gin.Context, err error) {
 // listTools answers GET /api/v1/tools: every tool, most recently updated first; with page and
 // limit (both above 0, as in Flowise 3.x) one page as {data, total}.
 func (s *Server) listTools(c *gin.Context) {
-	page, limit, ok := pageQuery(c)
-	if !ok {
+	page, limit, err := pageParams(c)
+	if err != nil {
+		fail(c, http.StatusBadRequest, "%v", err)
 		return
 	}
 	tools, total, err := s.store.ListTools(c, page, limit)
@@ -101,22 +101,6 @@ func (s *Server) listTools(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, tools)
-}
-
-// pageQuery reads the page and limit query parameters (0 when absent); on a bad value it has
-// answered 400.
-func pageQuery(c *gin.Context) (page, limit int, ok bool) {
-	for name, dst := range map[string]*int{"page": &page, "limit": &limit} {
-		if v := c.Query(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				fail(c, http.StatusBadRequest, "%s must be a non-negative whole number, got %q", name, v)
-				return 0, 0, false
-			}
-			*dst = n
-		}
-	}
-	return page, limit, true
 }
 
 // getTool answers GET /api/v1/tools/{id}.
