@@ -184,7 +184,7 @@ func (a *Activities) agentStep(ctx context.Context, req agentflow.StepRequest) (
 		if msgs, err = agentMessages(req, sc, "agentMessages"); err != nil {
 			return agentflow.StepResult{}, err
 		}
-		if msgs, err = a.withMemory(ctx, req, "agent", msgs); err != nil {
+		if msgs, err = a.withMemory(ctx, req, "agent", model, msgs); err != nil {
 			return agentflow.StepResult{}, err
 		}
 	}
@@ -243,7 +243,7 @@ func (a *Activities) modelStep(ctx context.Context, req agentflow.StepRequest, p
 	if err != nil {
 		return agentflow.StepResult{}, err
 	}
-	if msgs, err = a.withMemory(ctx, req, prefix, msgs); err != nil {
+	if msgs, err = a.withMemory(ctx, req, prefix, model, msgs); err != nil {
 		return agentflow.StepResult{}, err
 	}
 	schema, err := agentflow.OutputSchema(n.Inputs[prefix+"StructuredOutput"])
@@ -295,37 +295,96 @@ func withSchema(m *node.Model, schema json.RawMessage) (*node.Model, error) {
 	return &out, nil
 }
 
-// withMemory puts the session's earlier messages after the node's system messages when
-// <prefix>EnableMemory is on: all of them, or the last <prefix>MemoryWindowSize exchanges
-// with the "windowSize" type. The summary types keep all messages (no summary is written).
-func (a *Activities) withMemory(ctx context.Context, req agentflow.StepRequest, prefix string, msgs []llm.Message) ([]llm.Message, error) {
+// withMemory puts the session's earlier messages between a node's system messages and the
+// rest, as its <prefix>MemoryType says: all of them, the last <prefix>MemoryWindowSize
+// exchanges, a summary of them all (conversationSummary), or a summary of the oldest ones
+// beyond <prefix>MemoryMaxTokenLimit tokens (conversationSummaryBuffer, 2000 by default).
+// Summaries are written by the node's own model.
+func (a *Activities) withMemory(ctx context.Context, req agentflow.StepRequest, prefix string, model *node.Model, msgs []llm.Message) ([]llm.Message, error) {
 	if on, _ := req.Node.Inputs[prefix+"EnableMemory"].(bool); !on {
 		return msgs, nil
 	}
+	memoryType := req.Node.Input(prefix + "MemoryType")
 	limit := 0
-	if req.Node.Input(prefix+"MemoryType") == "windowSize" {
+	if memoryType == "windowSize" {
 		windowSize, _ := scalarText(req.Node.Inputs[prefix+"MemoryWindowSize"])
 		if size, err := strconv.Atoi(strings.TrimSpace(windowSize)); err == nil && size > 0 {
 			limit = 2 * size
 		}
 	}
-	past, err := a.Store.History(ctx, req.Run.ChatflowID, req.Run.SessionID, limit)
+	history, err := a.Store.History(ctx, req.Run.ChatflowID, req.Run.SessionID, limit)
 	if err != nil {
 		return nil, err
+	}
+	past := make([]llm.Message, len(history))
+	for i, m := range history {
+		past[i] = llm.Message{Role: llm.RoleUser, Content: m.Content}
+		if m.Role == models.RoleAPI {
+			past[i].Role = llm.RoleAssistant
+		}
+	}
+	switch memoryType {
+	case "conversationSummary":
+		if len(past) > 0 {
+			summary, err := a.summarize(ctx, req.Node.ID, model, past)
+			if err != nil {
+				return nil, err
+			}
+			past = []llm.Message{{Role: llm.RoleAssistant, Content: summary}}
+		}
+	case "conversationSummaryBuffer":
+		maxTokens, _ := scalarText(req.Node.Inputs[prefix+"MemoryMaxTokenLimit"])
+		budget, err := strconv.Atoi(strings.TrimSpace(maxTokens))
+		if err != nil || budget <= 0 {
+			budget = 2000
+		}
+		if older, recent := splitByTokens(past, budget); len(older) > 0 {
+			summary, err := a.summarize(ctx, req.Node.ID, model, older)
+			if err != nil {
+				return nil, err
+			}
+			past = append([]llm.Message{{Role: llm.RoleUser, Content: "Previous conversation summary: " + summary}}, recent...)
+		}
 	}
 	system := 0
 	for system < len(msgs) && msgs[system].Role == llm.RoleSystem {
 		system++
 	}
 	out := append([]llm.Message{}, msgs[:system]...)
-	for _, m := range past {
-		role := llm.RoleUser
-		if m.Role == models.RoleAPI {
-			role = llm.RoleAssistant
-		}
-		out = append(out, llm.Message{Role: role, Content: m.Content})
-	}
+	out = append(out, past...)
 	return append(out, msgs[system:]...), nil
+}
+
+// summarizePrompt asks a model to fold a conversation into a short summary.
+const summarizePrompt = "Summarize the conversation below in a few sentences, keeping the facts, names, numbers and " +
+	"decisions a later reply may need. Answer with the summary only.\n\nConversation:\n"
+
+// summarize has the node's model summarize messages.
+func (a *Activities) summarize(ctx context.Context, nodeID string, model *node.Model, msgs []llm.Message) (string, error) {
+	var b strings.Builder
+	for _, m := range msgs {
+		fmt.Fprintf(&b, "%s: %s\n", m.Role, m.Content)
+	}
+	call := node.Request{Node: flow.Node{ID: nodeID}}
+	summary, err := a.callModel(ctx, call, model, []llm.Message{{Role: llm.RoleUser, Content: summarizePrompt + b.String()}})
+	if err != nil {
+		return "", fmt.Errorf("summarize the conversation: %w", err)
+	}
+	return summary, nil
+}
+
+// splitByTokens splits messages into the oldest ones and the most recent ones that fit in
+// budget tokens, estimated at four characters a token (close to OpenAI's tokenizers for
+// English text, and needing no tokenizer per model).
+func splitByTokens(msgs []llm.Message, budget int) (older, recent []llm.Message) {
+	used := 0
+	for i := len(msgs) - 1; i >= 0; i-- {
+		used += (len(msgs[i].Role) + 2 + len(msgs[i].Content) + 3) / 4
+		if used > budget {
+			return msgs[:i+1], msgs[i+1:]
+		}
+	}
+	return nil, msgs
 }
 
 // scalarText is an input value that may arrive as a string, a number or a boolean, as text;

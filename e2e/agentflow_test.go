@@ -343,39 +343,78 @@ func TestAgentflowIterationRunsChildWorkflowsPerItem(t *testing.T) {
 	}
 }
 
-// TestAgentflowAgentRemembersTheSession: an Agent node (no tools) with memory on sees the
-// session's earlier turns between its system message and the new question.
+// TestAgentflowAgentRemembersTheSession: an agent with memory gets the session's earlier
+// messages, as its memory type says: all of them, or a summary its own model writes of all of
+// them (conversationSummary) or of those beyond its token limit (conversationSummaryBuffer).
 func TestAgentflowAgentRemembersTheSession(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-mem"})
-	raw, err := json.Marshal(map[string]any{"nodes": []any{
-		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
-		afNode("agentAgentflow_0", "agentAgentflow", "Helper", map[string]any{
+	memoryFlow := func(memory map[string]any) string {
+		inputs := map[string]any{
 			"agentModel":        "chatOpenAI",
 			"agentMessages":     []any{map[string]any{"role": "system", "content": "<p>Be brief.</p>"}},
-			"agentEnableMemory": true, "agentMemoryType": "allMessages",
-			"agentModelConfig": map[string]any{"credential": cred, "modelName": "gpt-4o-mini", "basepath": h.mock.URL + "/v1", "agentModel": "chatOpenAI"},
-		}),
-	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "agentAgentflow_0")}})
-	require.NoError(t, err)
-	flowID := h.createFlow("memory", string(raw), map[string]any{"type": "AGENTFLOW"})
-
-	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "my name is Ada", "chatId": "mem"}, 200, nil)
-	var ans agentAnswer
-	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "what is my name?", "chatId": "mem"}, 200, &ans)
-	require.Equal(t, llmmock.Answer("what is my name?"), ans.Text)
-	reqs := h.mock.Requests()
-	require.Len(t, reqs, 2)
-	var got [][2]string
-	for _, m := range reqs[1].Messages {
-		got = append(got, [2]string{m.Role, m.Content})
+			"agentEnableMemory": true,
+			"agentModelConfig":  map[string]any{"credential": cred, "modelName": "gpt-4o-mini", "basepath": h.mock.URL + "/v1", "agentModel": "chatOpenAI"},
+		}
+		for k, v := range memory {
+			inputs[k] = v
+		}
+		raw, err := json.Marshal(map[string]any{"nodes": []any{
+			afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
+			afNode("agentAgentflow_0", "agentAgentflow", "Helper", inputs),
+		}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "agentAgentflow_0")}})
+		require.NoError(t, err)
+		return h.createFlow("memory", string(raw), map[string]any{"type": "AGENTFLOW"})
 	}
+	// converse has two exchanges and returns the requests of the second.
+	converse := func(flowID string) []llmmock.Request {
+		h.mock.Reset()
+		h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "my name is Ada", "chatId": "mem"}, 200, nil)
+		h.mock.Reset()
+		var ans agentAnswer
+		h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "what is my name?", "chatId": "mem"}, 200, &ans)
+		require.Equal(t, llmmock.Answer("what is my name?"), ans.Text)
+		return h.mock.Requests()
+	}
+	roles := func(r llmmock.Request) [][2]string {
+		var got [][2]string
+		for _, m := range r.Messages {
+			got = append(got, [2]string{m.Role, m.Content})
+		}
+		return got
+	}
+
+	reqs := converse(memoryFlow(map[string]any{"agentMemoryType": "allMessages"}))
+	require.Len(t, reqs, 1)
 	require.Equal(t, [][2]string{
 		{"system", "Be brief."},
 		{"user", "my name is Ada"},
 		{"assistant", llmmock.Answer("my name is Ada")},
 		{"user", "what is my name?"},
-	}, got)
+	}, roles(reqs[0]))
+
+	reqs = converse(memoryFlow(map[string]any{"agentMemoryType": "conversationSummary"}))
+	require.Len(t, reqs, 2, "a summary, then the answer")
+	summaryPrompt := reqs[0].Messages[0].Content
+	require.Contains(t, summaryPrompt, "user: my name is Ada")
+	require.Equal(t, [][2]string{
+		{"system", "Be brief."},
+		{"assistant", llmmock.Answer(summaryPrompt)},
+		{"user", "what is my name?"},
+	}, roles(reqs[1]))
+
+	// A budget of 15 tokens keeps the last answer and summarizes the question before it.
+	reqs = converse(memoryFlow(map[string]any{"agentMemoryType": "conversationSummaryBuffer", "agentMemoryMaxTokenLimit": 15}))
+	require.Len(t, reqs, 2)
+	summaryPrompt = reqs[0].Messages[0].Content
+	require.Contains(t, summaryPrompt, "user: my name is Ada")
+	require.NotContains(t, summaryPrompt, "assistant:")
+	require.Equal(t, [][2]string{
+		{"system", "Be brief."},
+		{"user", "Previous conversation summary: " + llmmock.Answer(summaryPrompt)},
+		{"assistant", llmmock.Answer("my name is Ada")},
+		{"user", "what is my name?"},
+	}, roles(reqs[1]))
 }
 
 // TestAgentflowTranslatorTemplate runs Flowise's own "Translator" agentflow template, edited
