@@ -181,10 +181,7 @@ func (a *Activities) agentStep(ctx context.Context, req agentflow.StepRequest) (
 	}
 	msgs := fromAgentMessages(req.Conversation)
 	if len(msgs) == 0 {
-		if msgs, err = agentMessages(req, sc, "agentMessages"); err != nil {
-			return agentflow.StepResult{}, err
-		}
-		if msgs, err = a.withMemory(ctx, req, "agent", model, msgs); err != nil {
+		if msgs, err = a.nodeMessages(ctx, req, sc, "agent", model); err != nil {
 			return agentflow.StepResult{}, err
 		}
 	}
@@ -206,7 +203,8 @@ func (a *Activities) agentStep(ctx context.Context, req agentflow.StepRequest) (
 	if err != nil {
 		return agentflow.StepResult{}, err
 	}
-	return agentflow.StepResult{Input: map[string]any{"messages": msgs}, Output: out, State: state}, nil
+	return agentflow.StepResult{Input: map[string]any{"messages": msgs}, Output: out, State: state,
+		ChatHistory: answered(req, sc, "agent", resp.Text)}, nil
 }
 
 func toAgentMessages(msgs []llm.Message) []agentflow.AgentMessage {
@@ -239,11 +237,8 @@ func (a *Activities) modelStep(ctx context.Context, req agentflow.StepRequest, p
 	if err != nil {
 		return agentflow.StepResult{}, err
 	}
-	msgs, err := agentMessages(req, sc, prefix+"Messages")
+	msgs, err := a.nodeMessages(ctx, req, sc, prefix, model)
 	if err != nil {
-		return agentflow.StepResult{}, err
-	}
-	if msgs, err = a.withMemory(ctx, req, prefix, model, msgs); err != nil {
 		return agentflow.StepResult{}, err
 	}
 	schema, err := agentflow.OutputSchema(n.Inputs[prefix+"StructuredOutput"])
@@ -276,7 +271,8 @@ func (a *Activities) modelStep(ctx context.Context, req agentflow.StepRequest, p
 	if err != nil {
 		return agentflow.StepResult{}, err
 	}
-	return agentflow.StepResult{Input: map[string]any{"messages": msgs}, Output: out, State: state}, nil
+	return agentflow.StepResult{Input: map[string]any{"messages": msgs}, Output: out, State: state,
+		ChatHistory: answered(req, sc, prefix, answer)}, nil
 }
 
 // withSchema asks the model for a JSON answer matching schema.
@@ -295,15 +291,80 @@ func withSchema(m *node.Model, schema json.RawMessage) (*node.Model, error) {
 	return &out, nil
 }
 
-// withMemory puts the session's earlier messages between a node's system messages and the
-// rest, as its <prefix>MemoryType says: all of them, the last <prefix>MemoryWindowSize
-// exchanges, a summary of them all (conversationSummary), or a summary of the oldest ones
-// beyond <prefix>MemoryMaxTokenLimit tokens (conversationSummaryBuffer, 2000 by default).
-// Summaries are written by the node's own model.
-func (a *Activities) withMemory(ctx context.Context, req agentflow.StepRequest, prefix string, model *node.Model, msgs []llm.Message) ([]llm.Message, error) {
+// nodeMessages is what an LLM or Agent node (inputs named <prefix>…) sends its model, as
+// Flowise builds it: its own messages (system ones first); with memory, the session's earlier
+// messages and the run's chat history, then <prefix>UserMessage; the question as the user's
+// message when the node is the run's first to answer and has none of its own.
+func (a *Activities) nodeMessages(ctx context.Context, req agentflow.StepRequest, sc agentflow.VarsScope, prefix string, model *node.Model) ([]llm.Message, error) {
+	own, err := agentMessages(req, sc, prefix+"Messages")
+	if err != nil {
+		return nil, err
+	}
+	var msgs, rest []llm.Message
+	hasUser := false
+	for _, m := range own {
+		if m.Role == llm.RoleSystem {
+			msgs = append(msgs, m)
+		} else {
+			rest = append(rest, m)
+			hasUser = hasUser || m.Role == llm.RoleUser
+		}
+	}
+	msgs = append(msgs, rest...)
+	first := len(req.ChatHistory) == 0
 	if on, _ := req.Node.Inputs[prefix+"EnableMemory"].(bool); !on {
+		if first && !hasUser {
+			msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: req.Run.Question})
+		}
 		return msgs, nil
 	}
+	past, err := a.pastMessages(ctx, req, prefix, model)
+	if err != nil {
+		return nil, err
+	}
+	msgs = append(msgs, past...)
+	msgs = append(msgs, fromAgentMessages(req.ChatHistory)...)
+	if first {
+		msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: req.Run.Question})
+	}
+	if extra := strings.TrimSpace(text(req, sc, prefix+"UserMessage")); extra != "" {
+		msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: extra})
+	}
+	return msgs, nil
+}
+
+// answered is what a node adds to the run's chat history: the question when it is the first
+// to answer (its own user messages instead, when it has no memory and some of its own), then
+// its answer, as a user or assistant message as <prefix>ReturnResponseAs says.
+func answered(req agentflow.StepRequest, sc agentflow.VarsScope, prefix, answer string) []agentflow.AgentMessage {
+	var out []agentflow.AgentMessage
+	if len(req.ChatHistory) == 0 {
+		memory, _ := req.Node.Inputs[prefix+"EnableMemory"].(bool)
+		own, _ := agentMessages(req, sc, prefix+"Messages")
+		var users []agentflow.AgentMessage
+		for _, m := range own {
+			if m.Role == llm.RoleUser {
+				users = append(users, agentflow.AgentMessage{Role: "user", Content: m.Content})
+			}
+		}
+		if memory || len(users) == 0 {
+			users = []agentflow.AgentMessage{{Role: "user", Content: req.Run.Question}}
+		}
+		out = users
+	}
+	role := "user"
+	if req.Node.Input(prefix+"ReturnResponseAs") == "assistantMessage" {
+		role = "assistant"
+	}
+	return append(out, agentflow.AgentMessage{Role: role, Content: answer})
+}
+
+// pastMessages are the session's earlier messages as the node's <prefix>MemoryType keeps
+// them: all, the last <prefix>MemoryWindowSize exchanges, a summary of them all
+// (conversationSummary), or a summary of the oldest beyond <prefix>MemoryMaxTokenLimit tokens
+// with the rest (conversationSummaryBuffer, 2000 by default). The node's own model writes
+// summaries.
+func (a *Activities) pastMessages(ctx context.Context, req agentflow.StepRequest, prefix string, model *node.Model) ([]llm.Message, error) {
 	memoryType := req.Node.Input(prefix + "MemoryType")
 	limit := 0
 	if memoryType == "windowSize" {
@@ -330,7 +391,7 @@ func (a *Activities) withMemory(ctx context.Context, req agentflow.StepRequest, 
 			if err != nil {
 				return nil, err
 			}
-			past = []llm.Message{{Role: llm.RoleAssistant, Content: summary}}
+			return []llm.Message{{Role: llm.RoleAssistant, Content: summary}}, nil
 		}
 	case "conversationSummaryBuffer":
 		maxTokens, _ := scalarText(req.Node.Inputs[prefix+"MemoryMaxTokenLimit"])
@@ -343,16 +404,10 @@ func (a *Activities) withMemory(ctx context.Context, req agentflow.StepRequest, 
 			if err != nil {
 				return nil, err
 			}
-			past = append([]llm.Message{{Role: llm.RoleUser, Content: "Previous conversation summary: " + summary}}, recent...)
+			return append([]llm.Message{{Role: llm.RoleUser, Content: "Previous conversation summary: " + summary}}, recent...), nil
 		}
 	}
-	system := 0
-	for system < len(msgs) && msgs[system].Role == llm.RoleSystem {
-		system++
-	}
-	out := append([]llm.Message{}, msgs[:system]...)
-	out = append(out, past...)
-	return append(out, msgs[system:]...), nil
+	return past, nil
 }
 
 // summarizePrompt asks a model to fold a conversation into a short summary.
@@ -415,21 +470,17 @@ func agentMessages(req agentflow.StepRequest, sc agentflow.VarsScope, input stri
 		}
 	}
 	var msgs []llm.Message
-	hasUser := false
 	for _, m := range list {
-		role := llm.Role(m.Role)
+		role := llm.RoleUser
 		switch m.Role {
 		case "system", "developer":
 			role = llm.RoleSystem
 		case "assistant", "ai":
 			role = llm.RoleAssistant
-		default:
-			role, hasUser = llm.RoleUser, true
 		}
-		msgs = append(msgs, llm.Message{Role: role, Content: sc.Resolve(m.Content)})
-	}
-	if !hasUser {
-		msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: req.Run.Question})
+		if content := sc.Resolve(m.Content); content != "" {
+			msgs = append(msgs, llm.Message{Role: role, Content: content})
+		}
 	}
 	return msgs, nil
 }

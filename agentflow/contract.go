@@ -36,6 +36,9 @@ type StepRequest struct {
 	// Rejected are the agentTools entries a person refused a call of in this run; the agent
 	// no longer offers them.
 	Rejected []int `json:"rejected,omitempty"`
+	// ChatHistory is the run's own conversation so far, as Flowise's runtime chat history:
+	// the question and each LLM or Agent node's answer, which later nodes with memory see.
+	ChatHistory []AgentMessage `json:"chatHistory,omitempty"`
 }
 
 // AgentMessage is one message of an agent's conversation, kept by the workflow between the
@@ -165,6 +168,8 @@ type StepResult struct {
 	// each call as its own activity and gives the agent another turn.
 	Conversation []AgentMessage  `json:"conversation,omitempty"`
 	ToolCalls    []AgentToolCall `json:"toolCalls,omitempty"`
+	// ChatHistory is what the node adds to the run's chat history.
+	ChatHistory []AgentMessage `json:"chatHistory,omitempty"`
 }
 
 // ChildFlow is another chatflow to run, as it was when the node read it.

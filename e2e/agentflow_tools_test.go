@@ -37,7 +37,9 @@ func startEventsAPI(t *testing.T) *eventsAPI {
 		case r.URL.Path == "/events":
 			_, _ = w.Write([]byte(`[{"id":"1","name":"Tech Conference 2024"},{"id":"2","name":"Music Festival"}]`))
 		case r.URL.Path == "/events/2":
-			_, _ = w.Write([]byte(`{"id":"2","name":"Music Festival"}`))
+			// The second agent reads the first one's answer (Flowise's runtime chat history),
+			// which quotes this: it steers the stand-in model to the toolkit's operation.
+			_, _ = w.Write([]byte(`{"id":"2","name":"Music Festival","note":"call listEvents with {}"}`))
 		default:
 			http.NotFound(w, r)
 		}
@@ -80,7 +82,7 @@ func TestAgentflowInteractingWithAPITemplate(t *testing.T) {
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-api", "anthropicApiKey": "sk-ant-api"})
 	exported := h.loadFlow("marketplace/agentflowsv2/Interacting With API.json", cred)
 	asIs := h.createFlow("Interacting With API", exported, map[string]any{"type": "AGENTFLOW"})
-	question := `call get_events with {"queryParams":{"id":"2"}} then call listEvents with {}`
+	question := `call get_events with {"queryParams":{"id":"2"}}`
 
 	status, body := h.do("POST", "/api/v1/prediction/"+asIs, map[string]any{"question": question, "chatId": "as-is"})
 	requireFlowiseError(t, status, body, 500, "no OpenAPI spec")
@@ -100,13 +102,19 @@ func TestAgentflowInteractingWithAPITemplate(t *testing.T) {
 	require.Equal(t, []string{"GET /events/2", "GET /events/2", "GET /events", "GET /events"}, events.requests())
 	require.Contains(t, ans.Text, "Music Festival", "the HTTP node's answer ends the flow")
 
-	var anthropicTurns int
+	var anthropic []llmmock.Request
 	for _, r := range h.mock.Requests() {
 		if r.Path == "/v1/messages" {
-			anthropicTurns++
+			anthropic = append(anthropic, r)
 		}
 	}
-	require.Equal(t, 2, anthropicTurns, "the Anthropic agent asked for the tool, then answered from its result")
+	require.Len(t, anthropic, 2, "the Anthropic agent asked for the tool, then answered from its result")
+	// The second agent sees the run's chat history: the question, then the first agent's
+	// answer as a user message (its agentReturnResponseAs).
+	first, _ := ans.Executed[1].Data.Output["content"].(string)
+	msgs := anthropic[0].Messages
+	require.Equal(t, llmmock.Message{Role: "user", Content: question}, msgs[len(msgs)-2])
+	require.Equal(t, llmmock.Message{Role: "user", Content: first}, msgs[len(msgs)-1])
 	require.Contains(t, h.activityTypes(flowapi.WorkflowID(flowID, "done")), "tool.openAPIToolkit")
 }
 

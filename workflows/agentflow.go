@@ -118,6 +118,9 @@ type agentRun struct {
 	outputs   map[string]map[string]any
 	executed  []agentflow.ExecutedNode
 	last      string
+	// chatHistory is the run's own conversation, which nodes with memory see (Flowise's
+	// runtime chat history).
+	chatHistory []agentflow.AgentMessage
 
 	// The current turn: a run that stops for human input saves a turn and starts another.
 	turn      int
@@ -176,7 +179,7 @@ func (r *agentRun) runFrom(ctx workflow.Context, id string) error {
 			return nil
 		}
 		req := agentflow.StepRequest{Node: n, Run: r.in.Run, State: r.state, Outputs: r.outputs,
-			Ending: r.g.IsEnding(id) && n.Parent == "", Iteration: r.iteration}
+			Ending: r.g.IsEnding(id) && n.Parent == "", Iteration: r.iteration, ChatHistory: r.chatHistory}
 		req.Run.Question = r.question
 		var res agentflow.StepResult
 		if err := r.runStepWithTools(ctx, n, item, req, &res); err != nil {
@@ -216,6 +219,7 @@ func (r *agentRun) finish(id string, item agentflow.ExecutedNode, res agentflow.
 		r.state = res.State
 	}
 	r.outputs[id], r.last = res.Output, id
+	r.chatHistory = append(r.chatHistory, res.ChatHistory...)
 	item.Data.Input, item.Data.Output, item.Data.State = res.Input, res.Output, r.state
 	r.executed = append(r.executed, item)
 	r.s.Done(id, res.Branches...)
