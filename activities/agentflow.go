@@ -34,6 +34,7 @@ func (a *Activities) agentNodes() map[string]stepFunc {
 		agentflow.KindConditionAgent: a.conditionAgentStep,
 		agentflow.KindExecuteFlow:    a.executeFlowStep,
 		agentflow.KindTool:           a.toolStep,
+		agentflow.KindRetriever:      a.retrieverStep,
 	}
 }
 

@@ -43,8 +43,9 @@ func (a *Activities) toolKinds() map[string]toolKind {
 			`{"type":"object","properties":{"input":{"type":"string","description":"the search query"}},"required":["input"]}`), a.googleCustomSearch},
 		"serpAPI": {fixed("search", "a search engine. useful for when you need to answer questions about current events. input should be a search query.",
 			`{"type":"object","properties":{"input":{"type":"string","description":"the search query"}},"required":["input"]}`), a.serpAPI},
-		"customTool":     {a.offerCustomTool, a.runCustomTool},
-		"openAPIToolkit": {a.offerOpenAPI, a.runOpenAPI},
+		"customTool":            {a.offerCustomTool, a.runCustomTool},
+		"openAPIToolkit":        {a.offerOpenAPI, a.runOpenAPI},
+		agentflow.ToolKnowledge: {offerKnowledge, a.searchKnowledge},
 	}
 	for _, r := range requestTools {
 		kinds[r.kind] = toolKind{r.offer, a.requestTool}

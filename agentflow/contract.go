@@ -91,6 +91,11 @@ type ToolEntry struct {
 	RequiresHumanInput bool
 }
 
+// SourceDocumentsPrefix separates a retriever tool's text from the JSON of the documents it
+// found (Flowise's SOURCE_DOCUMENTS_PREFIX): the workflow gives the model the text and reports
+// the documents as the node's sourceDocuments.
+const SourceDocumentsPrefix = "\n\n----FLOWISE_SOURCE_DOCUMENTS----\n\n"
+
 // ToolKnowledge is the kind of the tool an agent gets for each of its document stores
 // (agentKnowledgeDocumentStores), named after Flowise's retriever tool.
 const ToolKnowledge = "retrieverTool"

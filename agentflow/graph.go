@@ -289,15 +289,15 @@ func (g *Graph) Children(iteration string) []Node {
 
 // Implemented are the kinds this version runs; the others parse, and a flow using them is
 // refused before it starts.
-var Implemented = []string{KindStart, KindLLM, KindCondition, KindLoop, KindDirectReply, KindCustomFunction, KindHTTP, KindHumanInput, KindIteration, KindAgent, KindConditionAgent, KindExecuteFlow, KindTool}
+var Implemented = []string{KindStart, KindLLM, KindCondition, KindLoop, KindDirectReply, KindCustomFunction, KindHTTP, KindHumanInput, KindIteration, KindAgent, KindConditionAgent, KindExecuteFlow, KindTool, KindRetriever}
 
 // ImplementedTools are the agent tools this version runs.
 var ImplementedTools = []string{"calculator", "currentDateTime", "requestsGet", "requestsPost", "requestsPut", "requestsDelete",
-	"googleCustomSearch", "serpAPI", "gmail", "customTool", "openAPIToolkit", ToolChatflow, ToolAgent}
+	"googleCustomSearch", "serpAPI", "gmail", "customTool", "openAPIToolkit", ToolChatflow, ToolAgent, ToolKnowledge}
 
 // toolModels are the chat models agents may call tools through: those whose API the llm
 // package maps tool calls onto (llm.ChatWithTools).
-var toolModels = []string{"chatOpenAI", "azureChatOpenAI", "groqChat", "chatAnthropic", "chatGoogleGenerativeAI", "chatOllama"}
+var toolModels = []string{"chatOpenAI", "azureChatOpenAI", "groqChat", "chatAnthropic", "chatGoogleGenerativeAI", "chatOllama", "chatMistralAI"}
 
 // Unimplemented returns the first node (in file order) this version cannot run yet: one of
 // a kind it does not run, or an Agent with knowledge or a tool it does not run.
@@ -306,7 +306,8 @@ func Unimplemented(g *Graph) (Node, bool) {
 		if !slices.Contains(Implemented, n.Kind) {
 			return n, true
 		}
-		if n.Kind == KindAgent && (nonEmpty(n.Inputs["agentKnowledgeDocumentStores"]) || nonEmpty(n.Inputs["agentKnowledgeVSEmbeddings"])) {
+		// Knowledge from a vector store and embeddings picked in the node (not a document store).
+		if n.Kind == KindAgent && nonEmpty(n.Inputs["agentKnowledgeVSEmbeddings"]) {
 			return n, true
 		}
 		for _, tool := range AgentTools(n) {
@@ -320,7 +321,7 @@ func Unimplemented(g *Graph) (Node, bool) {
 		}
 		// A Tool node runs one function of its tool: not a toolkit's many, nor another flow.
 		if tool := n.Input("toolAgentflowSelectedTool"); n.Kind == KindTool &&
-			(!slices.Contains(ImplementedTools, tool) || tool == "openAPIToolkit" || IsFlowTool(tool)) {
+			(!slices.Contains(ImplementedTools, tool) || tool == "openAPIToolkit" || tool == ToolKnowledge || IsFlowTool(tool)) {
 			return n, true
 		}
 	}

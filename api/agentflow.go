@@ -103,11 +103,22 @@ func (s *Server) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predi
 				return
 			}
 			reply["text"], reply["chatMessageId"], reply["agentFlowExecutedData"] = res.Text, res.ChatMessageID, res.Executed
+			// The answering node's tools and documents, as Flowise reports the last node's.
+			if n := len(res.Executed); n > 0 {
+				for _, k := range answerExtras {
+					if v, ok := res.Executed[n-1].Data.Output[k]; ok {
+						reply[k] = v
+					}
+				}
+			}
 			s.finishAgentflow(c, sse, reply, agentflow.StatusFinished)
 			return
 		}
 	}
 }
+
+// answerExtras are what an answer carries besides its text when its node has them.
+var answerExtras = []string{"sourceDocuments", "usedTools"}
 
 // finishAgentflow answers a run that finished or stopped: the JSON reply, or on a stream the
 // closing events Flowise sends (executed data, the action when it stopped, metadata, the
@@ -118,6 +129,11 @@ func (s *Server) finishAgentflow(c *gin.Context, sse *sseWriter, reply gin.H, st
 		return
 	}
 	_ = sse.event("agentFlowExecutedData", reply["agentFlowExecutedData"], 0)
+	for _, k := range answerExtras {
+		if v, ok := reply[k]; ok {
+			_ = sse.event(k, v, 0)
+		}
+	}
 	if action, ok := reply["action"]; ok {
 		_ = sse.event("action", action, 0)
 	}

@@ -133,6 +133,14 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/executions", s.listExecutions)
 	v1.GET("/executions/:id", s.getExecution)
 
+	v1.POST("/document-store/store", s.createDocumentStore)
+	v1.GET("/document-store/store", s.listDocumentStores)
+	v1.GET("/document-store/store/:id", s.getDocumentStore)
+	v1.PUT("/document-store/store/:id", s.updateDocumentStore)
+	v1.DELETE("/document-store/store/:id", s.deleteDocumentStore)
+	v1.POST("/document-store/upsert/:id", s.upsertDocumentStore)
+	v1.POST("/document-store/vectorstore/query", s.queryDocumentStore)
+
 	v1.GET("/chatmessage/:id", s.listMessages)
 	v1.DELETE("/chatmessage/:id", s.deleteMessages)
 	return r

@@ -270,3 +270,75 @@ func TestAgentflowPersistsStatePerSession(t *testing.T) {
 	require.Equal(t, "1", visit("bob"), "bob's session has its own state")
 	require.Equal(t, "3", visit("alice"))
 }
+
+// aiPaper is a document store the Simple RAG template's user upserted in advance: three
+// passages, embedded through the model stand-in's embeddings API.
+func aiPaper(t *testing.T, h *harness, credID string) string {
+	t.Helper()
+	var store struct{ ID string }
+	h.doJSON("POST", "/api/v1/document-store/store", map[string]any{"name": "AI-Paper", "description": "A survey of AIGC"}, 200, &store)
+	for _, text := range []string{
+		"AIGC means artificial intelligence generated content: text, images and music made by models.",
+		"Diffusion models generate images by removing noise step by step.",
+		"The survey closes with open challenges such as copyright and evaluation.",
+	} {
+		h.doJSON("POST", "/api/v1/document-store/upsert/"+store.ID, map[string]any{
+			"loader":    map[string]any{"name": "plainText", "config": map[string]any{"text": text}},
+			"splitter":  map[string]any{"name": "recursiveCharacterTextSplitter", "config": map[string]any{"chunkSize": 1000, "chunkOverlap": 200}},
+			"embedding": map[string]any{"name": "openAIEmbeddings", "config": map[string]any{"credential": credID, "basepath": h.mock.URL + "/v1"}},
+		}, 200, nil)
+	}
+	return store.ID
+}
+
+// TestAgentflowSimpleRAGTemplate runs Flowise's "Simple RAG" template: its agent searches the
+// document store it knows (here one the test upserts, picked in the node as a Flowise user
+// picks theirs) through a retriever tool, answers from the passages, and reports them as
+// source documents. A Retriever node searches the same store without a model.
+func TestAgentflowSimpleRAGTemplate(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-rag"})
+	storeID := aiPaper(t, h, cred)
+	flowData := editFlow(t, h.loadFlow("marketplace/agentflowsv2/Simple RAG.json", cred), func(nodes []any, _ *[]any) {
+		for _, k := range nodeData(nodes, "agentAgentflow_0")["inputs"].(map[string]any)["agentKnowledgeDocumentStores"].([]any) {
+			k.(map[string]any)["documentStore"] = storeID + ":AI-Paper"
+		}
+	})
+	flowID := h.createFlow("Simple RAG", flowData, map[string]any{"type": "AGENTFLOW"})
+
+	var ans struct {
+		agentAnswer
+		SourceDocuments []struct {
+			PageContent string         `json:"pageContent"`
+			Metadata    map[string]any `json:"metadata"`
+		} `json:"sourceDocuments"`
+	}
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call ai-paper with {"input":"what does AIGC mean"}`}, 200, &ans)
+	require.Equal(t, []string{"startAgentflow_0", "agentAgentflow_0"}, ans.ran())
+	require.Len(t, ans.SourceDocuments, 3, "every passage, best first")
+	require.Contains(t, ans.SourceDocuments[0].PageContent, "AIGC means")
+	var passages []string
+	for _, d := range ans.SourceDocuments {
+		passages = append(passages, d.PageContent)
+	}
+	require.Equal(t, llmmock.ToolAnswer(strings.Join(passages, "\n\n")), ans.Text,
+		"the model read the passages (not the documents' JSON) and answered from them")
+
+	raw, err := json.Marshal(map[string]any{"nodes": []any{
+		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
+		afNode("retrieverAgentflow_0", "retrieverAgentflow", "Look up", map[string]any{
+			"retrieverKnowledgeDocumentStores": []any{map[string]any{"documentStore": storeID + ":AI-Paper"}},
+			"retrieverQuery":                   "<p>{{ question }}</p>", "outputFormat": "text",
+		}),
+	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "retrieverAgentflow_0")}})
+	require.NoError(t, err)
+	retriever := h.createFlow("retriever", string(raw), map[string]any{"type": "AGENTFLOW"})
+	h.mock.Reset()
+	var found agentAnswer
+	h.doJSON("POST", "/api/v1/prediction/"+retriever, map[string]any{"question": "how do diffusion models generate images"}, 200, &found)
+	require.True(t, strings.HasPrefix(found.Text, "Diffusion models generate images"), found.Text)
+	require.Len(t, strings.Split(found.Text, "\n"), 3)
+	for _, r := range h.mock.Requests() {
+		require.NotEqual(t, "/v1/chat/completions", r.Path, "no chat model was asked")
+	}
+}

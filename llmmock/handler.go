@@ -46,6 +46,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/messages", s.serve(anthropicDialect{}))
 	mux.Handle("POST /api/chat", s.serve(ollamaDialect{}))
 	mux.Handle("POST /v1beta/models/{call}", s.serve(geminiDialect{}))
+	mux.Handle("POST /v1/embeddings", s.embeddings(false))
+	mux.Handle("POST /embeddings", s.embeddings(false))
+	mux.Handle("POST /api/embed", s.embeddings(true))
 	return mux
 }
 

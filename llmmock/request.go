@@ -29,6 +29,7 @@ type Request struct {
 	Stream      bool
 	Temperature *float64
 	MaxTokens   int
+	Input       []string    // what an embeddings request asked to embed
 	Headers     http.Header // as received, auth headers included
 }
 

@@ -1,5 +1,6 @@
 // Package llmmock is an in-process fake of the OpenAI, Azure OpenAI, Anthropic,
-// Gemini and Ollama chat APIs, tool calls included. It answers deterministically
+// Gemini and Ollama chat APIs, tool calls included, and of the OpenAI and Ollama
+// embeddings APIs. It answers deterministically
 // so tests can assert on exact text, and it is cheap enough to sit behind load
 // tests at high concurrency, which is why it is ordinary (non-test) code.
 package llmmock

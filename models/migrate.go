@@ -40,6 +40,9 @@ var migrations = []migration{
 	{7, "custom tools", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Tool{})
 	}},
+	{8, "document stores, their chunks and built-in vectors", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&DocumentStore{}, &DocumentStoreFileChunk{}, &DocStoreVector{})
+	}},
 }
 
 // credentialV1 is the credential table as step 1 created it.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -456,6 +457,7 @@ const maxAgentTurns = 10
 // stops the run for a person's approval; a rejected tool is no longer offered.
 func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, req agentflow.StepRequest, res *agentflow.StepResult) error {
 	var used []map[string]any
+	var sources []any
 	for turn := 0; turn < maxAgentTurns; turn++ {
 		*res = agentflow.StepResult{} // each turn's result stands alone
 		if err := runStep(ctx, n, req).Get(ctx, res); err != nil {
@@ -465,6 +467,9 @@ func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item
 			if len(used) > 0 {
 				res.Output["usedTools"] = used
 			}
+			if len(sources) > 0 {
+				res.Output["sourceDocuments"] = sources
+			}
 			return nil
 		}
 		req.Conversation = res.Conversation
@@ -472,6 +477,13 @@ func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item
 			out, err := r.callTool(ctx, n, item, *res, call, &req)
 			if err != nil {
 				return err
+			}
+			if text, docs, found := strings.Cut(out, agentflow.SourceDocumentsPrefix); found {
+				var list []any
+				if json.Unmarshal([]byte(docs), &list) == nil {
+					sources = append(sources, list...)
+				}
+				out = text
 			}
 			req.Conversation = append(req.Conversation, agentflow.AgentMessage{Role: "tool", Content: out, ToolCallID: call.ID})
 			used = append(used, map[string]any{"tool": call.Name, "toolInput": call.Arguments, "toolOutput": out})
