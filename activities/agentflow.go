@@ -186,7 +186,7 @@ func (a *Activities) agentStep(ctx context.Context, req agentflow.StepRequest) (
 			return agentflow.StepResult{}, err
 		}
 	}
-	tools, byName, err := a.offerTools(ctx, n, req.Rejected)
+	tools, byName, err := a.offerTools(ctx, n)
 	if err != nil {
 		return agentflow.StepResult{}, err
 	}
@@ -196,7 +196,7 @@ func (a *Activities) agentStep(ctx context.Context, req agentflow.StepRequest) (
 	}
 	if len(resp.ToolCalls) > 0 {
 		turn := llm.Message{Role: llm.RoleAssistant, Content: resp.Text, ToolCalls: resp.ToolCalls}
-		return agentflow.StepResult{Conversation: toAgentMessages(append(msgs, turn)), ToolCalls: resolveCalls(resp.ToolCalls, byName),
+		return agentflow.StepResult{Conversation: toAgentMessages(append(msgs, turn)), ToolCalls: resolveCalls(resp.ToolCalls, byName, req.Rejected),
 			Output: map[string]any{"content": resp.Text}}, nil
 	}
 	out := map[string]any{"content": resp.Text}
@@ -366,6 +366,9 @@ func answered(req agentflow.StepRequest, sc agentflow.VarsScope, prefix, answer 
 // with the rest (conversationSummaryBuffer, 2000 by default). The node's own model writes
 // summaries.
 func (a *Activities) pastMessages(ctx context.Context, req agentflow.StepRequest, prefix string, model *node.Model) ([]llm.Message, error) {
+	if req.Run.EphemeralMemory {
+		return nil, nil
+	}
 	memoryType := req.Node.Input(prefix + "MemoryType")
 	limit := 0
 	if memoryType == "windowSize" {
@@ -424,7 +427,7 @@ func (a *Activities) summarize(ctx context.Context, nodeID string, model *node.M
 	call := node.Request{Node: flow.Node{ID: nodeID}}
 	summary, err := a.callModel(ctx, call, model, []llm.Message{{Role: llm.RoleUser, Content: summarizePrompt + b.String()}})
 	if err != nil {
-		return "", fmt.Errorf("summarize the conversation: %w", err)
+		return "", annotate(err, "summarize the conversation")
 	}
 	return summary, nil
 }

@@ -122,7 +122,7 @@ func (a *Activities) httpStep(ctx context.Context, req agentflow.StepRequest) (a
 	}
 	status, respHeaders, b, err := a.send(ctx, method, u.String(), headers, body)
 	if err != nil {
-		return agentflow.StepResult{}, fmt.Errorf("%s: %w", n, err)
+		return agentflow.StepResult{}, annotate(err, "%s", n)
 	}
 	if status >= 400 {
 		return agentflow.StepResult{}, flowError("%s: %s %s answered %d: %.200s", n, method, safeURL(u), status, b)

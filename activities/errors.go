@@ -16,6 +16,22 @@ func flowError(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), node.ErrFlow, nil)
 }
 
+// annotate prefixes an error's message with where it happened. A Temporal application error
+// (a flow, credential or provider error) stays one, with its type and retry decision: the
+// SDK reads only the outermost error of a failure, so wrapping one with %w would make it a
+// retryable error of another type.
+func annotate(err error, format string, args ...any) error {
+	prefix := fmt.Sprintf(format, args...)
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) {
+		return fmt.Errorf("%s: %w", prefix, err)
+	}
+	if app.NonRetryable() {
+		return temporal.NewNonRetryableApplicationError(prefix+": "+app.Message(), app.Type(), nil)
+	}
+	return temporal.NewApplicationError(prefix+": "+app.Message(), app.Type())
+}
+
 // classify turns a failure into the error type the workflow's retry policy understands.
 func classify(err error) error {
 	var pe *llm.ProviderError

@@ -55,6 +55,9 @@ func (a *Activities) searchKnowledge(ctx context.Context, req agentflow.ToolRequ
 		return "", err
 	}
 	query, _ := args["input"].(string)
+	if strings.TrimSpace(query) == "" {
+		return "", flowError("%s: give the input to look up", req.Call.Name)
+	}
 	docs, err := a.lookup(ctx, configString(cfg, "documentStore"), query)
 	if err != nil {
 		return "", err
@@ -77,7 +80,7 @@ func (a *Activities) retrieverStep(ctx context.Context, req agentflow.StepReques
 		}
 		found, err := a.lookup(ctx, ref, query)
 		if err != nil {
-			return agentflow.StepResult{}, fmt.Errorf("%s: %w", n, err)
+			return agentflow.StepResult{}, annotate(err, "%s", n)
 		}
 		// Flowise keeps only the last store's documents; every store's count here.
 		docs = append(docs, found...)

@@ -53,16 +53,14 @@ func (a *Activities) toolKinds() map[string]toolKind {
 	return kinds
 }
 
-// offerTools lists the functions an agent offers its model, leaving out the entries a person
-// rejected in this run, and which entry serves each function name.
-func (a *Activities) offerTools(ctx context.Context, n agentflow.Node, rejected []int) ([]llm.Tool, map[string]agentflow.ToolEntry, error) {
+// offerTools lists the functions an agent offers its model, and which entry serves each
+// function name. Tools a person rejected stay on offer (Anthropic refuses a conversation with
+// tool calls but no tools); resolveCalls refuses their calls instead.
+func (a *Activities) offerTools(ctx context.Context, n agentflow.Node) ([]llm.Tool, map[string]agentflow.ToolEntry, error) {
 	kinds := a.toolKinds()
 	var specs []llm.Tool
 	byName := map[string]agentflow.ToolEntry{}
 	for _, e := range agentflow.ToolEntries(n) {
-		if slices.Contains(rejected, e.Index) {
-			continue
-		}
 		var offered []llm.Tool
 		var err error
 		switch k, ok := kinds[e.Kind]; {
@@ -74,7 +72,7 @@ func (a *Activities) offerTools(ctx context.Context, n agentflow.Node, rejected 
 			return nil, nil, flowError("%s: tool %s is not supported", n, e.Kind)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: tool %s: %w", n, e.Kind, err)
+			return nil, nil, annotate(err, "%s: tool %s", n, e.Kind)
 		}
 		for _, spec := range offered {
 			if _, dup := byName[spec.Name]; dup {
@@ -87,17 +85,23 @@ func (a *Activities) offerTools(ctx context.Context, n agentflow.Node, rejected 
 	return specs, byName, nil
 }
 
-// resolveCalls ties each call the model asked for to the entry that serves it.
-func resolveCalls(calls []llm.ToolCall, byName map[string]agentflow.ToolEntry) []agentflow.AgentToolCall {
+// resolveCalls ties each call the model asked for to the entry that serves it, refusing calls
+// of tools that do not exist or that a person rejected in this run.
+func resolveCalls(calls []llm.ToolCall, byName map[string]agentflow.ToolEntry, rejected []int) []agentflow.AgentToolCall {
 	out := make([]agentflow.AgentToolCall, len(calls))
 	for i, tc := range calls {
 		out[i] = agentflow.AgentToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments}
 		e, ok := byName[tc.Name]
-		if !ok {
+		switch {
+		case !ok:
 			out[i].Refused = fmt.Sprintf("there is no tool named %q", tc.Name)
+			continue
+		case slices.Contains(rejected, e.Index):
+			out[i].Refused = fmt.Sprintf("the user rejected %s; do not call it again", tc.Name)
 			continue
 		}
 		out[i].Tool, out[i].Entry, out[i].NeedsApproval = e.Kind, e.Index, e.RequiresHumanInput
+		out[i].ReturnDirect = truthyValue(e.Config["returnDirect"])
 	}
 	return out
 }
@@ -185,7 +189,7 @@ func (a *Activities) toolStep(ctx context.Context, req agentflow.StepRequest) (a
 	call := agentflow.AgentToolCall{Name: kind, Tool: kind, Entry: -1, Arguments: string(raw)}
 	result, err := a.runTool(ctx, agentflow.ToolRequest{Node: n, Call: call, Run: req.Run, State: req.State})
 	if err != nil {
-		return agentflow.StepResult{}, fmt.Errorf("%s: %w", n, err)
+		return agentflow.StepResult{}, annotate(err, "%s", n)
 	}
 	out := map[string]any{"content": result}
 	state, err := withState(req, sc, "toolUpdateState", out)

@@ -109,7 +109,7 @@ func (a *Activities) openAPISpec(ctx context.Context, cfg map[string]any) (*open
 	case link != "":
 		status, _, body, err := a.send(ctx, "GET", link, nil, "")
 		if err != nil {
-			return nil, fmt.Errorf("openAPIToolkit: fetch the spec: %w", err)
+			return nil, annotate(err, "openAPIToolkit: fetch the spec")
 		}
 		if status != 200 {
 			return nil, flowError("openAPIToolkit: fetching the spec answered HTTP %d", status)

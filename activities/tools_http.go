@@ -280,12 +280,22 @@ func (a *Activities) search(ctx context.Context, req agentflow.ToolRequest, ws w
 	u.RawQuery = ws.query(query, secret).Encode()
 	status, _, body, err := a.send(ctx, http.MethodGet, u.String(), nil, "")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ws.tool, err)
+		return nil, annotate(err, "%s", ws.tool)
 	}
 	if status != http.StatusOK {
-		return nil, fmt.Errorf("%s: HTTP %d", ws.tool, status)
+		return nil, apiStatusError(ws.tool, status)
 	}
 	return body, nil
+}
+
+// apiStatusError is a tool's API answering with an error status: a request it refuses (bad
+// key, bad query) is the flow's to fix and the model's to read; a timeout, a rate limit or a
+// server error may pass, so Temporal retries it.
+func apiStatusError(tool string, status int) error {
+	if status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests {
+		return flowError("%s: the API answered HTTP %d", tool, status)
+	}
+	return fmt.Errorf("%s: the API answered HTTP %d", tool, status)
 }
 
 // searchResult is one hit as both search APIs describe it.
@@ -396,10 +406,10 @@ func (a *Activities) gmailSend(ctx context.Context, req agentflow.ToolRequest) (
 	status, _, out, err := a.send(ctx, http.MethodPost, target,
 		map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json"}, string(payload))
 	if err != nil {
-		return "", fmt.Errorf("gmail: %w", err)
+		return "", annotate(err, "gmail")
 	}
 	if status >= 400 {
-		return "", flowError("gmail: the API answered %d", status)
+		return "", apiStatusError("gmail", status)
 	}
 	var sent struct {
 		ID string `json:"id"`

@@ -16,6 +16,9 @@ type Run struct {
 	// Topic is where the run's events go; with Stream, the ending node's tokens too.
 	Topic  string `json:"topic,omitempty"`
 	Stream bool   `json:"stream,omitempty"`
+	// EphemeralMemory: nodes with memory see only this run, not the session's earlier runs
+	// (Start's startEphemeralMemory).
+	EphemeralMemory bool `json:"ephemeralMemory,omitempty"`
 }
 
 // StepRequest is the input of an agentflow node activity.
@@ -62,6 +65,8 @@ type AgentToolCall struct {
 	Entry int    `json:"entry,omitempty"`
 	// NeedsApproval: the entry requires human input before the tool runs.
 	NeedsApproval bool `json:"needsApproval,omitempty"`
+	// ReturnDirect: the tool's answer is the agent's (the entry's returnDirect setting).
+	ReturnDirect bool `json:"returnDirect,omitempty"`
 	// Refused says why the call cannot run (the model named no offered tool); the model reads
 	// it as the tool's answer.
 	Refused string `json:"refused,omitempty"`

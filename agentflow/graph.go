@@ -295,9 +295,9 @@ var Implemented = []string{KindStart, KindLLM, KindCondition, KindLoop, KindDire
 var ImplementedTools = []string{"calculator", "currentDateTime", "requestsGet", "requestsPost", "requestsPut", "requestsDelete",
 	"googleCustomSearch", "serpAPI", "gmail", "customTool", "openAPIToolkit", ToolChatflow, ToolAgent, ToolKnowledge}
 
-// toolModels are the chat models agents may call tools through: those whose API the llm
+// ToolModels are the chat models agents may call tools through: those whose API the llm
 // package maps tool calls onto (llm.ChatWithTools).
-var toolModels = []string{"chatOpenAI", "azureChatOpenAI", "groqChat", "chatAnthropic", "chatGoogleGenerativeAI", "chatOllama", "chatMistralAI"}
+var ToolModels = []string{"chatOpenAI", "azureChatOpenAI", "groqChat", "chatAnthropic", "chatGoogleGenerativeAI", "chatOllama", "chatMistralAI"}
 
 // Unimplemented returns the first node (in file order) this version cannot run yet: one of
 // a kind it does not run, or an Agent with knowledge or a tool it does not run.
@@ -306,8 +306,9 @@ func Unimplemented(g *Graph) (Node, bool) {
 		if !slices.Contains(Implemented, n.Kind) {
 			return n, true
 		}
-		// Knowledge from a vector store and embeddings picked in the node (not a document store).
-		if n.Kind == KindAgent && nonEmpty(n.Inputs["agentKnowledgeVSEmbeddings"]) {
+		// Knowledge from a vector store and embeddings picked in the node (not a document store),
+		// and the providers' own hosted tools (web search, code interpreter…).
+		if n.Kind == KindAgent && (nonEmpty(n.Inputs["agentKnowledgeVSEmbeddings"]) || usesBuiltInTools(n)) {
 			return n, true
 		}
 		for _, tool := range AgentTools(n) {
@@ -316,7 +317,7 @@ func Unimplemented(g *Graph) (Node, bool) {
 			}
 		}
 		// Tool calling needs a provider whose API takes tools.
-		if len(AgentTools(n)) > 0 && !slices.Contains(toolModels, n.Input("agentModel")) {
+		if len(AgentTools(n)) > 0 && !slices.Contains(ToolModels, n.Input("agentModel")) {
 			return n, true
 		}
 		// A Tool node runs one function of its tool: not a toolkit's many, nor another flow.
@@ -326,6 +327,23 @@ func Unimplemented(g *Graph) (Node, bool) {
 		}
 	}
 	return Node{}, false
+}
+
+// usesBuiltInTools reports an Agent that picked hosted tools of its provider
+// (agentToolsBuiltInOpenAI, …Gemini, …Anthropic), a list or its JSON text.
+func usesBuiltInTools(n Node) bool {
+	for k, v := range n.Inputs {
+		if !strings.HasPrefix(k, "agentToolsBuiltIn") {
+			continue
+		}
+		if s, ok := v.(string); ok && s != "" && s != "[]" {
+			return true
+		}
+		if nonEmpty(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // nonEmpty reports a list input with at least one entry.

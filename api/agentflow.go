@@ -155,8 +155,9 @@ func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predict
 	if n, ok := agentflow.Unimplemented(g); ok {
 		what := "is not supported in agentflows yet"
 		if n.Kind == agentflow.KindAgent || n.Kind == agentflow.KindTool {
-			what = "uses knowledge, or a tool or a tool-calling model that agents here do not support yet (tools: " +
-				strings.Join(agentflow.ImplementedTools, ", ") + "; models: OpenAI-compatible)"
+			what = "uses a tool, built-in provider tools, knowledge from a vector store picked in the node, or a tool-calling model " +
+				"that Flowgate does not support yet (tools: " + strings.Join(agentflow.ImplementedTools, ", ") +
+				"; tool-calling models: " + strings.Join(agentflow.ToolModels, ", ") + ")"
 		}
 		fail(c, http.StatusInternalServerError, "Node %s %s", n, what)
 		return in, false
@@ -188,6 +189,11 @@ func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predict
 			Form: body.Form, Vars: vars, Topic: topic},
 		ChatType:  "EXTERNAL",
 		LeadEmail: body.LeadEmail,
+	}
+	for _, n := range g.Nodes {
+		if n.Kind == agentflow.KindStart && n.Parent == "" {
+			in.Run.EphemeralMemory, _ = n.Inputs["startEphemeralMemory"].(bool)
+		}
 	}
 	if in.FileUploads, err = s.storeUploads(c, &node.Run{ChatflowID: f.ID, ChatID: chatID}, body.Uploads, files); err != nil {
 		s.failUpload(c, err)

@@ -189,6 +189,18 @@ func TestUpsertFailuresChangeNothing(t *testing.T) {
 
 	_, err = svc.Upsert(ctx, uuid.NewString(), UpsertRequest{Loader: plain})
 	require.ErrorIs(t, err, models.ErrNotFound)
+
+	// Once documents are embedded with one model, another model's vectors would not compare.
+	embedding := func(model string) *Component {
+		return &Component{Name: "openAIEmbeddings", Config: map[string]any{"credential": credID, "basepath": mock.URL + "/v1", "modelName": model}}
+	}
+	_, err = svc.Upsert(ctx, ds.ID, UpsertRequest{Loader: plain, Embedding: embedding("text-embedding-3-small")})
+	require.NoError(t, err)
+	_, err = svc.Upsert(ctx, ds.ID, UpsertRequest{Loader: plain, Embedding: embedding("text-embedding-3-large")})
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, "embedded with openAIEmbeddings text-embedding-3-small")
+	_, err = svc.Upsert(ctx, ds.ID, UpsertRequest{Loader: plain, Embedding: embedding("text-embedding-3-small")})
+	require.NoError(t, err, "the same model adds to the store")
 }
 
 func TestTextFileLoaderSplits(t *testing.T) {

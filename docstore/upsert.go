@@ -126,6 +126,13 @@ func (s *Service) Upsert(ctx context.Context, storeID string, req UpsertRequest)
 	if err != nil {
 		return nil, err
 	}
+	// One store, one vector space: the other documents' vectors came from the stored model,
+	// and vectors of two models do not compare.
+	if before, _ := parseComponent(store.EmbeddingConfig); before != nil && embedding != nil &&
+		len(loaders) > 0 && !(len(loaders) == 1 && existing == 0) && embeddingModel(before) != embeddingModel(embedding) {
+		return nil, fmt.Errorf("%w: the store's documents were embedded with %s; upsert into another store to use %s",
+			ErrInvalid, embeddingModel(before), embeddingModel(embedding))
+	}
 	vectorStore, err := mergeComponent(store.VectorStoreConfig, req.VectorStore)
 	if err != nil {
 		return nil, err
@@ -356,6 +363,12 @@ func applyMetadata(docs []textsplit.Document, cfg map[string]any) ([]textsplit.D
 		docs[i].Metadata = md
 	}
 	return docs, nil
+}
+
+// embeddingModel names an embedding component's provider and model.
+func embeddingModel(c *Component) string {
+	model, _ := c.Config["modelName"].(string)
+	return c.Name + " " + model
 }
 
 // mergeComponent is Flowise's {...stored.config, ...new.config} with the new name winning.

@@ -359,8 +359,13 @@ func TestAgentflowAgentRemembersTheSession(t *testing.T) {
 		for k, v := range memory {
 			inputs[k] = v
 		}
+		start := map[string]any{"startInputType": "chatInput"}
+		if memory["ephemeral"] == true {
+			start["startEphemeralMemory"] = true
+			delete(inputs, "ephemeral")
+		}
 		raw, err := json.Marshal(map[string]any{"nodes": []any{
-			afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
+			afNode("startAgentflow_0", "startAgentflow", "Start", start),
 			afNode("agentAgentflow_0", "agentAgentflow", "Helper", inputs),
 		}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "agentAgentflow_0")}})
 		require.NoError(t, err)
@@ -392,6 +397,11 @@ func TestAgentflowAgentRemembersTheSession(t *testing.T) {
 		{"assistant", llmmock.Answer("my name is Ada")},
 		{"user", "what is my name?"},
 	}, roles(reqs[0]))
+
+	// Start's startEphemeralMemory: each run starts without the session's earlier runs.
+	reqs = converse(memoryFlow(map[string]any{"agentMemoryType": "allMessages", "ephemeral": true}))
+	require.Len(t, reqs, 1)
+	require.Equal(t, [][2]string{{"system", "Be brief."}, {"user", "what is my name?"}}, roles(reqs[0]))
 
 	reqs = converse(memoryFlow(map[string]any{"agentMemoryType": "conversationSummary"}))
 	require.Len(t, reqs, 2, "a summary, then the answer")

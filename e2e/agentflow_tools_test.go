@@ -178,7 +178,8 @@ func customToolFlow(t *testing.T, h *harness, credID, toolID, childID string) st
 				map[string]any{"agentSelectedTool": "customTool", "agentSelectedToolRequiresHumanInput": true,
 					"agentSelectedToolConfig": map[string]any{"selectedTool": toolID, "agentSelectedTool": "customTool"}},
 				map[string]any{"agentSelectedTool": "agentAsTool", "agentSelectedToolConfig": map[string]any{
-					"selectedAgentflow": childID, "name": "ask_desk", "description": "Ask the help desk", "agentSelectedTool": "agentAsTool"}},
+					"selectedAgentflow": childID, "name": "ask_desk", "description": "Ask the help desk", "returnDirect": true,
+					"agentSelectedTool": "agentAsTool"}},
 			},
 		}),
 	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "agentAgentflow_0")}})
@@ -200,7 +201,8 @@ func deskFlow(t *testing.T) string {
 // TestAgentflowCustomToolNeedsApproval: a custom JavaScript tool (from /api/v1/tools) marked
 // "Require Human Input" stops the run before it runs; proceeding runs it once with the model's
 // arguments, rejecting tells the model instead and never runs it; a second answer is refused.
-// Another agentflow offered as a tool runs as a child workflow.
+// Another agentflow offered as a tool runs as a child workflow; with returnDirect its answer
+// is the agent's.
 func TestAgentflowCustomToolNeedsApproval(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-tools"})
@@ -239,10 +241,18 @@ func TestAgentflowCustomToolNeedsApproval(t *testing.T) {
 	require.Contains(t, done.Text, "not now")
 	require.NotContains(t, h.activityTypes(flowapi.WorkflowID(flowID, "no")), "tool.customTool")
 
-	// Another agentflow as a tool: a child workflow in a conversation of its own.
+	// Another agentflow as a tool: a child workflow in a conversation of its own, whose
+	// answer is the agent's own (returnDirect): the model is not asked again.
+	h.mock.Reset()
 	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call ask_desk with {"input":"where is my parcel"}`, "chatId": "desk"}, 200, &done)
-	require.Equal(t, llmmock.ToolAnswer("Desk got: where is my parcel"), done.Text)
+	require.Equal(t, "Desk got: where is my parcel", done.Text)
+	require.Len(t, h.mock.Requests(), 1, "one model turn asked for the tool; its answer went straight back")
 	require.True(t, strings.Contains(strings.Join(h.activityTypes(flowapi.WorkflowID(flowID, "desk")), ","), "tool.agentAsTool"))
+
+	// A flow run as a tool cannot stop for a person (nobody could answer it): the model is told.
+	asker := customToolFlow(t, h, cred, tool.ID, approvalFlow(t, h, cred))
+	h.doJSON("POST", "/api/v1/prediction/"+asker, map[string]any{"question": `call ask_desk with {"input":"refund"}`, "chatId": "nested"}, 200, &done)
+	require.Contains(t, done.Text, "human input is not supported in a flow run by another flow")
 }
 
 // TestAgentflowPersistsStatePerSession: with startPersistState, each run of a session starts

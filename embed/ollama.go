@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
+
+// maxErrorText bounds the provider's text quoted in an error.
+const maxErrorText = 4 << 10
 
 // ollama calls POST /api/embed, which takes a batch of inputs.
 func (c *Client) ollama(ctx context.Context, texts []string) ([][]float32, error) {
@@ -17,7 +21,11 @@ func (c *Client) ollama(ctx context.Context, texts []string) ([][]float32, error
 	if err != nil {
 		return nil, fmt.Errorf("encode ollama request: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.cfg.BaseURL, "/")+"/api/embed", bytes.NewReader(body))
+	target, err := url.JoinPath(c.cfg.BaseURL, "api", "embed")
+	if err != nil {
+		return nil, providerError(Ollama, 0, fmt.Errorf("%w: base URL: %v", ErrConfig, err))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, providerError(Ollama, 0, err)
 	}
@@ -41,6 +49,10 @@ func (c *Client) ollama(ctx context.Context, texts []string) ([][]float32, error
 		msg := strings.TrimSpace(string(raw))
 		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
 			msg = e.Error
+		}
+		// An error page may be large; its start says enough and keeps failures small.
+		if len(msg) > maxErrorText {
+			msg = msg[:maxErrorText] + "…"
 		}
 		return nil, providerError(Ollama, resp.StatusCode, fmt.Errorf("status %d: %s", resp.StatusCode, c.redact(msg)))
 	}

@@ -33,7 +33,14 @@ type AgentflowInput struct {
 	ChatType    string          `json:"chatType,omitempty"`
 	LeadEmail   string          `json:"leadEmail,omitempty"`
 	FileUploads string          `json:"fileUploads,omitempty"`
+	// Depth counts the flows that run this one (Execute Flow nodes, flow tools); 0 for a
+	// prediction's own run.
+	Depth int `json:"depth,omitempty"`
 }
+
+// maxFlowDepth bounds flows running flows, so that two flows calling each other fail clearly
+// instead of running forever.
+const maxFlowDepth = 5
 
 // AgentflowResult is the answer of an agentflow run.
 type AgentflowResult struct {
@@ -119,6 +126,8 @@ type agentRun struct {
 	outputs   map[string]map[string]any
 	executed  []agentflow.ExecutedNode
 	last      string
+	// flowTools counts the flow tool calls so far: each one's child workflow gets its own id.
+	flowTools int
 	// chatHistory is the run's own conversation, which nodes with memory see (Flowise's
 	// runtime chat history).
 	chatHistory []agentflow.AgentMessage
@@ -191,7 +200,7 @@ func (r *agentRun) runFrom(ctx workflow.Context, id string) error {
 			if r.iteration != nil {
 				return nodeFailed(n, temporal.NewNonRetryableApplicationError("human input inside an iteration is not supported", node.ErrFlow, nil))
 			}
-			branch, err := r.askHuman(ctx, n, &item, res)
+			branch, err := r.askHuman(ctx, n, &item, &res)
 			if err != nil {
 				return err
 			}
@@ -228,7 +237,7 @@ func (r *agentRun) finish(id string, item agentflow.ExecutedNode, res agentflow.
 
 // askHuman stops the run at a human input node and returns the branch the answer picks: 0
 // to proceed, 1 to reject.
-func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *agentflow.ExecutedNode, res agentflow.StepResult) (int, error) {
+func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *agentflow.ExecutedNode, res *agentflow.StepResult) (int, error) {
 	description := res.Content()
 	answer, err := r.waitForHuman(ctx, n, *item, description, res.Output)
 	if err != nil {
@@ -245,6 +254,11 @@ func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *agentf
 // (for as long as it takes, at no cost) for the answer. The answer starts a new turn, its
 // feedback the next question.
 func (r *agentRun) waitForHuman(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, description string, output map[string]any) (HumanInput, error) {
+	if r.in.Depth > 0 {
+		// Nobody can answer: the person talks to the flow that runs this one.
+		return HumanInput{}, temporal.NewNonRetryableApplicationError(
+			"human input is not supported in a flow run by another flow", node.ErrFlow, nil)
+	}
 	action := Action{
 		ID:      r.derivedID(fmt.Sprintf("action/%s/%d", n.ID, r.turn)),
 		Mapping: map[string]string{"approve": "Proceed", "reject": "Reject"},
@@ -338,6 +352,9 @@ type IterationInput struct {
 	Item      any                       `json:"item"`
 	State     map[string]any            `json:"state,omitempty"`
 	Outputs   map[string]map[string]any `json:"outputs,omitempty"`
+	// ChatHistory is the run's chat history at the iteration node; Depth as the run's.
+	ChatHistory []agentflow.AgentMessage `json:"chatHistory,omitempty"`
+	Depth       int                      `json:"depth,omitempty"`
 }
 
 // IterationResult is what one item's pass produced.
@@ -345,6 +362,8 @@ type IterationResult struct {
 	Content  string                   `json:"content"`
 	State    map[string]any           `json:"state,omitempty"`
 	Executed []agentflow.ExecutedNode `json:"executed"`
+	// ChatHistory is what the item's nodes added to the run's chat history.
+	ChatHistory []agentflow.AgentMessage `json:"chatHistory,omitempty"`
 }
 
 // iterate runs the iteration node's child nodes once per item of its input, one child
@@ -359,7 +378,8 @@ func (r *agentRun) iterate(ctx workflow.Context, n agentflow.Node, res agentflow
 			WorkflowID: fmt.Sprintf("%s/%s/%d", info.WorkflowExecution.ID, n.ID, i),
 		})
 		var out IterationResult
-		in := IterationInput{Graph: r.in.Graph, Run: r.in.Run, Iteration: n.ID, Item: item, State: r.state, Outputs: r.outputs}
+		in := IterationInput{Graph: r.in.Graph, Run: r.in.Run, Iteration: n.ID, Item: item, State: r.state, Outputs: r.outputs,
+			ChatHistory: r.chatHistory, Depth: r.in.Depth}
 		in.Run.Question, in.Run.Stream = r.question, false
 		if err := workflow.ExecuteChildWorkflow(cctx, IterationWorkflow, in).Get(ctx, &out); err != nil {
 			return nil, fmt.Errorf("item %d: %w", i, err)
@@ -368,6 +388,7 @@ func (r *agentRun) iterate(ctx workflow.Context, n agentflow.Node, res agentflow
 			r.state = out.State
 		}
 		r.executed = append(r.executed, out.Executed...)
+		r.chatHistory = append(r.chatHistory, out.ChatHistory...)
 		answers = append(answers, out.Content)
 	}
 	raw, err := json.Marshal(answers)
@@ -380,9 +401,9 @@ func (r *agentRun) iterate(ctx workflow.Context, n agentflow.Node, res agentflow
 // Iteration runs one item of an iteration node: its child nodes, from those no other child
 // feeds, with $iteration set to the item.
 func Iteration(ctx workflow.Context, in IterationInput) (IterationResult, error) {
-	r := &agentRun{in: AgentflowInput{Graph: in.Graph, Run: in.Run}, g: &in.Graph, state: in.State,
+	r := &agentRun{in: AgentflowInput{Graph: in.Graph, Run: in.Run, Depth: in.Depth}, g: &in.Graph, state: in.State,
 		outputs: map[string]map[string]any{}, question: in.Run.Question, iteration: in.Item,
-		runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+		runID: workflow.GetInfo(ctx).WorkflowExecution.RunID, chatHistory: in.ChatHistory}
 	if r.state == nil {
 		r.state = map[string]any{}
 	}
@@ -394,7 +415,8 @@ func Iteration(ctx workflow.Context, in IterationInput) (IterationResult, error)
 		return IterationResult{}, err
 	}
 	content, _ := r.outputs[r.last]["content"].(string)
-	return IterationResult{Content: content, State: r.state, Executed: r.executed}, nil
+	return IterationResult{Content: content, State: r.state, Executed: r.executed,
+		ChatHistory: r.chatHistory[len(in.ChatHistory):]}, nil
 }
 
 // executeFlow runs another chatflow for an Execute Flow node.
@@ -410,6 +432,10 @@ func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child
 	if child == nil {
 		return "", temporal.NewNonRetryableApplicationError("no flow to execute", node.ErrFlow, nil)
 	}
+	if r.in.Depth >= maxFlowDepth {
+		return "", temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("flows run other flows more than %d deep; do two flows call each other?", maxFlowDepth), node.ErrFlow, nil)
+	}
 	info := workflow.GetInfo(ctx)
 	chatID := r.derivedID(chatKey)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -423,7 +449,7 @@ func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child
 		if err != nil {
 			return "", flowErr(err)
 		}
-		in := AgentflowInput{Graph: *g, ChatType: "INTERNAL", Run: agentflow.Run{
+		in := AgentflowInput{Graph: *g, ChatType: "INTERNAL", Depth: r.in.Depth + 1, Run: agentflow.Run{
 			ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: r.in.Run.Vars}}
 		var out AgentflowResult
 		if err := workflow.ExecuteChildWorkflow(cctx, AgentflowWorkflow, in).Get(ctx, &out); err != nil {
@@ -478,7 +504,8 @@ func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item
 			if err != nil {
 				return err
 			}
-			if text, docs, found := strings.Cut(out, agentflow.SourceDocumentsPrefix); found {
+			// Only a retriever tool reports documents; any other tool's text stays whole.
+			if text, docs, found := strings.Cut(out, agentflow.SourceDocumentsPrefix); found && call.Tool == agentflow.ToolKnowledge {
 				var list []any
 				if json.Unmarshal([]byte(docs), &list) == nil {
 					sources = append(sources, list...)
@@ -487,6 +514,11 @@ func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item
 			}
 			req.Conversation = append(req.Conversation, agentflow.AgentMessage{Role: "tool", Content: out, ToolCallID: call.ID})
 			used = append(used, map[string]any{"tool": call.Name, "toolInput": call.Arguments, "toolOutput": out})
+			if call.ReturnDirect && call.Refused == "" && !slices.Contains(req.Rejected, call.Entry) {
+				// The tool's answer is the agent's, without another turn of the model.
+				*res = agentflow.StepResult{Output: map[string]any{"content": out, "usedTools": used}}
+				return nil
+			}
 		}
 	}
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the agent did not answer within %d turns", maxAgentTurns), node.ErrFlow, nil)
@@ -503,6 +535,8 @@ func (r *agentRun) callTool(ctx workflow.Context, n agentflow.Node, item agentfl
 		if err != nil {
 			return "", err
 		}
+		// The answer came with a request of its own: the rest of the run streams there.
+		req.Run.Topic, req.Run.Stream = r.in.Run.Topic, r.in.Run.Stream
 		if !approved.ok {
 			req.Rejected = append(req.Rejected, call.Entry)
 			return approved.message, nil
@@ -515,7 +549,10 @@ func (r *agentRun) callTool(ctx workflow.Context, n agentflow.Node, item agentfl
 	if agentflow.IsFlowTool(call.Tool) {
 		var child agentflow.ChildFlow
 		if err = workflow.ExecuteActivity(tctx, call.ActivityName(), toolReq).Get(ctx, &child); err == nil {
-			out, err = r.runChildFlow(ctx, fmt.Sprintf("%s/tool/%s", n.ID, call.ID), fmt.Sprintf("tool/%s/%s", n.ID, call.ID), &child)
+			// Providers make call ids up (call_0, …) per response: a counter keeps them apart.
+			key := fmt.Sprintf("%s/tool/%d", n.ID, r.flowTools)
+			r.flowTools++
+			out, err = r.runChildFlow(ctx, key, "tool/"+key, &child)
 		}
 	} else {
 		err = workflow.ExecuteActivity(tctx, call.ActivityName(), toolReq).Get(ctx, &out)
