@@ -377,6 +377,11 @@ const gmailBase = "https://gmail.googleapis.com"
 // (gmailOAuth2: access_token). Flowgate does not refresh the token; an expired one fails the
 // call with Gmail's 401, which is not retried.
 func (a *Activities) gmailSend(ctx context.Context, req agentflow.ToolRequest) (string, error) {
+	// Flowise's Gmail tool also drafts, lists and labels; this one only sends.
+	cfg := toolConfig(req)
+	if kind := configString(cfg, "gmailType"); kind != "" && (kind != "messages" || !slices.Contains(stringList(cfg["messageActions"]), "sendMessage")) {
+		return "", flowError("gmail: only sending messages is supported (gmailType messages, action sendMessage)")
+	}
 	args, err := toolArgs(req.Call)
 	if err != nil {
 		return "", err
