@@ -2,47 +2,21 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/apikeys"
 	"github.com/flowgate/flowgate/llmmock"
-	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/secrets"
 )
 
-// newDocStoreAPI is the API over a fresh SQLite database with a cipher, so credentials can be
-// created and used by upserts.
-func newDocStoreAPI(t *testing.T) *toolsAPI {
-	t.Helper()
-	ctx := context.Background()
-	db, err := models.Open(ctx, models.DBConfig{Type: "sqlite", Path: t.TempDir()})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	keys := apikeys.NewJSONStore(t.TempDir())
-	_, key, err := keys.Create(ctx, "test")
-	require.NoError(t, err)
-	cipher := secrets.NewCipher(secrets.NewKey("api docstore test", "test"))
-	s := New(Config{}, models.NewStore(db), nil, nil, cipher, keys, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &toolsAPI{t: t, srv: srv, key: key}
-}
-
 func TestDocumentStoreRoutes(t *testing.T) {
-	a := newDocStoreAPI(t)
+	// With a cipher, so credentials can be created and used by upserts.
+	a := newTestAPI(t, secrets.NewCipher(secrets.NewKey("api docstore test", "test")))
 	mock := llmmock.NewTestServer(t, llmmock.Options{})
 
 	var cred map[string]any

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowgate/flowgate/apikeys"
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/secrets"
 )
 
 // toolsAPI is the API over a fresh SQLite database, with one key for the management routes.
@@ -23,7 +24,10 @@ type toolsAPI struct {
 	key string
 }
 
-func newToolsAPI(t *testing.T) *toolsAPI {
+func newToolsAPI(t *testing.T) *toolsAPI { return newTestAPI(t, nil) }
+
+// newTestAPI is the API over a fresh SQLite database, with cipher for credentials (nil: none).
+func newTestAPI(t *testing.T, cipher *secrets.Cipher) *toolsAPI {
 	t.Helper()
 	ctx := context.Background()
 	db, err := models.Open(ctx, models.DBConfig{Type: "sqlite", Path: t.TempDir()})
@@ -36,7 +40,7 @@ func newToolsAPI(t *testing.T) *toolsAPI {
 	keys := apikeys.NewJSONStore(t.TempDir())
 	_, key, err := keys.Create(ctx, "test")
 	require.NoError(t, err)
-	s := New(Config{}, models.NewStore(db), nil, nil, nil, keys, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := New(Config{}, models.NewStore(db), nil, nil, cipher, keys, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &toolsAPI{t: t, srv: srv, key: key}
