@@ -160,13 +160,14 @@ func TestAgentflowWithUnsupportedNodeIsRefusedUpFront(t *testing.T) {
 	h := newHarness(t)
 	raw, err := json.Marshal(map[string]any{"nodes": []any{
 		afNode("startAgentflow_0", "startAgentflow", "Start", nil),
-		afNode("agentAgentflow_0", "agentAgentflow", "Agent", map[string]any{"agentTools": []any{map[string]any{"agentSelectedTool": "gmail"}}}),
+		afNode("agentAgentflow_0", "agentAgentflow", "Agent", map[string]any{"agentModel": "chatOpenAI",
+			"agentTools": []any{map[string]any{"agentSelectedTool": "braveSearchAPI"}}}),
 		afNode("retrieverAgentflow_0", "retrieverAgentflow", "Docs", nil),
 	}, "edges": []any{afEdge("startAgentflow_0", "", "agentAgentflow_0"), afEdge("agentAgentflow_0", "", "retrieverAgentflow_0")}})
 	require.NoError(t, err)
 	flowID := h.createFlow("tools", string(raw), map[string]any{"type": "AGENTFLOW"})
 	status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "hi"})
-	requireFlowiseError(t, status, body, 500, "agentAgentflow_0 (agentAgentflow) uses knowledge, or a tool")
+	requireFlowiseError(t, status, body, 500, "agentAgentflow_0 (agentAgentflow) uses a tool")
 	var msgs []models.ChatMessage
 	h.doJSON("GET", "/api/v1/chatmessage/"+flowID, nil, 200, &msgs)
 	require.Empty(t, msgs)
