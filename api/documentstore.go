@@ -154,7 +154,11 @@ func (s *Server) updateDocumentStore(c *gin.Context) {
 	if b.Description != nil {
 		d.Description = b.Description
 	}
-	if err := s.store.UpdateDocumentStore(c, d); err != nil {
+	if err := s.store.DescribeDocumentStore(c, d.ID, d.Name, d.Description); err != nil {
+		s.failErr(c, "Document store", err)
+		return
+	}
+	if d, err = s.store.GetDocumentStore(c, d.ID); err != nil {
 		s.failErr(c, "Document store", err)
 		return
 	}

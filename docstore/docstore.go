@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 
 	"github.com/flowgate/flowgate/embed"
@@ -162,18 +163,27 @@ func (s *Service) Search(ctx context.Context, storeID, query string, k int) ([]D
 	if err != nil {
 		return nil, fmt.Errorf("embed query for document store %s: %w", storeID, err)
 	}
-	rows, err := s.Store.DocStoreVectors(ctx, storeID)
+	best, err := s.nearest(ctx, storeID, q, k)
 	if err != nil {
 		return nil, err
 	}
-	docs := make([]Document, 0, len(rows))
+	ids := make([]string, len(best))
+	for i, b := range best {
+		ids[i] = b.id
+	}
+	rows, err := s.Store.DocStoreVectorsByID(ctx, storeID, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]models.DocStoreVector, len(rows))
 	for _, r := range rows {
-		if r.Dimensions != len(q) {
-			return nil, fmt.Errorf("%w: document store %s holds %d-dimensional vectors but its embedding gives %d; upsert it again", ErrInvalid, storeID, r.Dimensions, len(q))
-		}
-		v, err := decodeVector(r.Embedding, r.Dimensions)
-		if err != nil {
-			return nil, fmt.Errorf("vector of chunk %s: %w", r.ChunkID, err)
+		byID[r.ChunkID] = r
+	}
+	docs := make([]Document, 0, len(best))
+	for _, b := range best {
+		r, ok := byID[b.id]
+		if !ok {
+			continue // deleted by an upsert since the scan
 		}
 		md := map[string]any{}
 		if r.Metadata != "" {
@@ -181,11 +191,38 @@ func (s *Service) Search(ctx context.Context, storeID, query string, k int) ([]D
 				return nil, fmt.Errorf("metadata of chunk %s: %w", r.ChunkID, err)
 			}
 		}
-		docs = append(docs, Document{ID: r.ChunkID, PageContent: r.PageContent, Metadata: md, ChunkNo: r.ChunkNo, Score: cosine(q, v)})
+		docs = append(docs, Document{ID: r.ChunkID, PageContent: r.PageContent, Metadata: md, ChunkNo: r.ChunkNo, Score: b.score})
 	}
-	// Stable: equal scores keep loader and chunk order, so results are deterministic.
-	sort.SliceStable(docs, func(i, j int) bool { return docs[i].Score > docs[j].Score })
-	return docs[:min(k, len(docs))], nil
+	return docs, nil
+}
+
+type scored struct {
+	id    string
+	score float64
+}
+
+// nearest scans the store's vectors once and keeps the k most similar to q, best first. Equal
+// scores keep loader and chunk order, so results are deterministic.
+func (s *Service) nearest(ctx context.Context, storeID string, q []float32, k int) ([]scored, error) {
+	best := make([]scored, 0, k+1)
+	err := s.Store.EachDocStoreVector(ctx, storeID, func(chunkID string, dims int, embedding []byte) error {
+		if dims != len(q) {
+			return fmt.Errorf("%w: document store %s holds %d-dimensional vectors but its embedding gives %d; upsert it again", ErrInvalid, storeID, dims, len(q))
+		}
+		v, err := decodeVector(embedding, dims)
+		if err != nil {
+			return fmt.Errorf("vector of chunk %s: %w", chunkID, err)
+		}
+		c := scored{chunkID, cosine(q, v)}
+		// Insert after every better-or-equal score: k is small, so a sorted slice beats a heap.
+		at := sort.Search(len(best), func(i int) bool { return best[i].score < c.score })
+		if at < k {
+			best = slices.Insert(best, at, c)
+			best = best[:min(len(best), k)]
+		}
+		return nil
+	})
+	return best, err
 }
 
 func cosine(a, b []float32) float64 {

@@ -3,6 +3,7 @@ package docstore
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
@@ -254,4 +255,42 @@ func TestKnowledgeHelpers(t *testing.T) {
 	out, err = RetrieverOutput(docs, "textWithMetadata")
 	require.NoError(t, err)
 	require.JSONEq(t, `[{"pageContent":"a","metadata":{"k":"v"}},{"pageContent":"b","metadata":{}}]`, out)
+}
+
+// Upserts into one store at the same moment each keep their loader: the loader list is
+// changed under the store row's lock, on the row as the other upserts left it.
+func TestConcurrentUpsertsKeepEveryLoader(t *testing.T) {
+	mock := llmmock.NewTestServer(t, llmmock.Options{})
+	cipher := secrets.NewCipher(secrets.NewKey("docstore test", "test"))
+	for dbName, store := range testStores(t) {
+		t.Run(dbName, func(t *testing.T) {
+			ctx := context.Background()
+			credID := newCredential(t, store, cipher, "sk-docstore")
+			svc := New(store, CipherSecrets(store, cipher), nil)
+			ds := &models.DocumentStore{ID: uuid.NewString(), Name: "busy", Status: models.DocStoreEmpty}
+			require.NoError(t, store.CreateDocumentStore(ctx, ds))
+			embedding := &Component{Name: "openAIEmbeddings", Config: map[string]any{"credential": credID, "basepath": mock.URL + "/v1"}}
+
+			const n = 6
+			errs := make(chan error, n)
+			for i := range n {
+				go func() {
+					_, err := svc.Upsert(ctx, ds.ID, UpsertRequest{Embedding: embedding,
+						Loader: &Component{Name: LoaderPlainText, Config: map[string]any{"text": fmt.Sprintf("passage number %d", i)}}})
+					errs <- err
+				}()
+			}
+			for range n {
+				require.NoError(t, <-errs)
+			}
+			got, err := store.GetDocumentStore(ctx, ds.ID)
+			require.NoError(t, err)
+			loaders, err := parseLoaders(got)
+			require.NoError(t, err)
+			require.Len(t, loaders, n, "no upsert lost another's loader")
+			vectors, err := store.DocStoreVectors(ctx, ds.ID)
+			require.NoError(t, err)
+			require.Len(t, vectors, n)
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,11 +79,9 @@ func (s *Service) Upsert(ctx context.Context, storeID string, req UpsertRequest)
 	if err != nil {
 		return nil, err
 	}
-	var loaders []loader
-	if store.Loaders != nil && *store.Loaders != "" {
-		if err := json.Unmarshal([]byte(*store.Loaders), &loaders); err != nil {
-			return nil, fmt.Errorf("loaders of document store %s: %w", storeID, err)
-		}
+	loaders, err := parseLoaders(store)
+	if err != nil {
+		return nil, err
 	}
 
 	// Step 1: start from the named loader's settings, as Flowise does.
@@ -219,48 +218,69 @@ func (s *Service) Upsert(ctx context.Context, storeID string, req UpsertRequest)
 		totalChars += len(utf16.Encode([]rune(texts[i])))
 	}
 
-	entry := loader{}
-	if existing >= 0 && req.ReplaceExisting {
-		entry = loaders[existing]
-	}
-	entry["id"] = docID
-	entry["loaderId"] = loaderID
-	entry["loaderName"] = loaderName
-	entry["loaderConfig"] = loaderConfig
-	entry["splitterId"] = splitterID
-	entry["splitterName"] = labels[splitterID]
-	entry["splitterConfig"] = splitterConfig
-	entry["totalChunks"] = len(chunks)
-	entry["totalChars"] = totalChars
-	entry["status"] = models.DocStoreSync
-	if len(files) > 0 {
-		entry["files"] = files
-	}
-	if existing >= 0 && req.ReplaceExisting {
-		loaders[existing] = entry
-	} else {
-		loaders = append(loaders, entry)
-	}
-	if err := setJSON(&store.Loaders, loaders); err != nil {
-		return nil, err
-	}
-	if err := setJSON(&store.EmbeddingConfig, embedding); err != nil {
-		return nil, err
-	}
-	if err := setJSON(&store.VectorStoreConfig, vectorStore); err != nil {
-		return nil, err
-	}
-	if recordManager != nil {
-		if err := setJSON(&store.RecordManagerConfig, recordManager); err != nil {
-			return nil, err
+	// The loader list is changed on the row as it is at commit, under its lock: another upsert
+	// may have added a loader since it was read above.
+	update := func(store *models.DocumentStore) error {
+		current, err := parseLoaders(store)
+		if err != nil {
+			return err
 		}
+		at := slices.IndexFunc(current, func(l loader) bool { return l["id"] == docID })
+		entry := loader{}
+		if at >= 0 {
+			entry = current[at]
+		}
+		entry["id"] = docID
+		entry["loaderId"] = loaderID
+		entry["loaderName"] = loaderName
+		entry["loaderConfig"] = loaderConfig
+		entry["splitterId"] = splitterID
+		entry["splitterName"] = labels[splitterID]
+		entry["splitterConfig"] = splitterConfig
+		entry["totalChunks"] = len(chunks)
+		entry["totalChars"] = totalChars
+		entry["status"] = models.DocStoreSync
+		if len(files) > 0 {
+			entry["files"] = files
+		}
+		if at >= 0 {
+			current[at] = entry
+		} else {
+			current = append(current, entry)
+		}
+		if err := setJSON(&store.Loaders, current); err != nil {
+			return err
+		}
+		if err := setJSON(&store.EmbeddingConfig, embedding); err != nil {
+			return err
+		}
+		if err := setJSON(&store.VectorStoreConfig, vectorStore); err != nil {
+			return err
+		}
+		if recordManager != nil {
+			if err := setJSON(&store.RecordManagerConfig, recordManager); err != nil {
+				return err
+			}
+		}
+		store.Status = models.DocStoreUpserted
+		return nil
 	}
-	store.Status = models.DocStoreUpserted
-	deleted, err := s.Store.ReplaceLoaderChunks(ctx, store, docID, chunks, vectors)
+	deleted, err := s.Store.ReplaceLoaderChunks(ctx, storeID, docID, chunks, vectors, update)
 	if err != nil {
 		return nil, err
 	}
 	return &UpsertResult{NumAdded: len(vectors), NumDeleted: int(deleted), DocID: docID}, nil
+}
+
+// parseLoaders reads a store's loader entries.
+func parseLoaders(store *models.DocumentStore) ([]loader, error) {
+	var loaders []loader
+	if store.Loaders != nil && *store.Loaders != "" {
+		if err := json.Unmarshal([]byte(*store.Loaders), &loaders); err != nil {
+			return nil, fmt.Errorf("loaders of document store %s: %w", store.ID, err)
+		}
+	}
+	return loaders, nil
 }
 
 // load runs a loader: each returned document is one text before splitting, and files lists

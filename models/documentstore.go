@@ -2,10 +2,12 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Document store statuses, Flowise's DocumentStoreStatus values.
@@ -100,12 +102,20 @@ func (s *Store) GetDocumentStore(ctx context.Context, id string) (*DocumentStore
 	return getByID[DocumentStore](ctx, s, id, "document store")
 }
 
-// UpdateDocumentStore saves all fields of an existing store and bumps its updatedDate.
-func (s *Store) UpdateDocumentStore(ctx context.Context, d *DocumentStore) error {
+// DescribeDocumentStore saves a store's name and description, and only those: its loaders
+// and configs belong to upserts, which may be committing at the same moment.
+func (s *Store) DescribeDocumentStore(ctx context.Context, id, name string, description *string) error {
 	db, done := s.with(ctx)
 	defer done()
-	d.UpdatedDate = time.Now().UTC()
-	return updateByID(db, d, "document store", d.ID)
+	res := db.Model(&DocumentStore{}).Where("id = ?", id).
+		Updates(map[string]any{"name": name, "description": description, "updatedDate": time.Now().UTC()})
+	if res.Error != nil {
+		return fmt.Errorf("update document store %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("document store %s: %w", id, ErrNotFound)
+	}
+	return nil
 }
 
 // DeleteDocumentStore removes a store with its chunks and vectors.
@@ -124,19 +134,23 @@ func (s *Store) DeleteDocumentStore(ctx context.Context, id string) error {
 }
 
 // ReplaceLoaderChunks commits one loader's upsert in a single transaction: the loader's
-// previous chunks and vectors (docId) go, the new ones are written, and the store row (its
-// loaders, configs and status, as the caller set them) is saved. It returns how many vectors
-// were deleted. A crash leaves either the old loader or the new one, never half of each.
-func (s *Store) ReplaceLoaderChunks(ctx context.Context, store *DocumentStore, docID string, chunks []DocumentStoreFileChunk, vectors []DocStoreVector) (int64, error) {
+// previous chunks and vectors (docId) go, the new ones are written, and update changes the
+// store row (its loaders, configs and status), read under a row lock so that concurrent
+// upserts to one store each see the other's loaders. It returns how many vectors were
+// deleted. A crash leaves either the old loader or the new one, never half of each.
+func (s *Store) ReplaceLoaderChunks(ctx context.Context, storeID, docID string, chunks []DocumentStoreFileChunk, vectors []DocStoreVector,
+	update func(*DocumentStore) error) (int64, error) {
 	// Large documents take longer than one statement's budget.
 	ctx, cancel := context.WithTimeout(ctx, opTimeout+time.Duration(len(chunks))*time.Millisecond*5)
 	defer cancel()
 	var deleted int64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Delete(&DocumentStoreFileChunk{}, `"docId" = ? AND "storeId" = ?`, docID, store.ID).Error; err != nil {
+		// Writing first takes SQLite's write lock before the store row is read; PostgreSQL
+		// locks the row itself below.
+		if err := tx.Delete(&DocumentStoreFileChunk{}, `"docId" = ? AND "storeId" = ?`, docID, storeID).Error; err != nil {
 			return fmt.Errorf("delete chunks of loader %s: %w", docID, err)
 		}
-		res := tx.Delete(&DocStoreVector{}, `"docId" = ? AND "storeId" = ?`, docID, store.ID)
+		res := tx.Delete(&DocStoreVector{}, `"docId" = ? AND "storeId" = ?`, docID, storeID)
 		if res.Error != nil {
 			return fmt.Errorf("delete vectors of loader %s: %w", docID, res.Error)
 		}
@@ -151,10 +165,64 @@ func (s *Store) ReplaceLoaderChunks(ctx context.Context, store *DocumentStore, d
 				return fmt.Errorf("save vectors of loader %s: %w", docID, err)
 			}
 		}
+		var store DocumentStore
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", storeID).Take(&store).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("document store %s: %w", storeID, ErrNotFound)
+			}
+			return fmt.Errorf("lock document store %s: %w", storeID, err)
+		}
+		if err := update(&store); err != nil {
+			return err
+		}
 		store.UpdatedDate = time.Now().UTC()
-		return updateByID(tx, store, "document store", store.ID)
+		return updateByID(tx, &store, "document store", storeID)
 	})
 	return deleted, err
+}
+
+// scanBudget bounds one pass over a store's vectors, which grows with the store.
+const scanBudget = time.Minute
+
+// EachDocStoreVector calls fn with every vector of a store, in chunk order per loader, one row
+// at a time: only the chunk id and the embedding are read, so a search over a large store
+// holds one vector in memory, not the store.
+func (s *Store) EachDocStoreVector(ctx context.Context, storeID string, fn func(chunkID string, dims int, embedding []byte) error) error {
+	ctx, cancel := context.WithTimeout(ctx, scanBudget)
+	defer cancel()
+	rows, err := s.db.WithContext(ctx).Model(&DocStoreVector{}).Select(`"chunkId", "dimensions", "embedding"`).
+		Where(`"storeId" = ?`, storeID).Order(`"docId", "chunkNo"`).Rows()
+	if err != nil {
+		return fmt.Errorf("read vectors of document store %s: %w", storeID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var dims int
+		var embedding []byte
+		if err := rows.Scan(&id, &dims, &embedding); err != nil {
+			return fmt.Errorf("read vectors of document store %s: %w", storeID, err)
+		}
+		if err := fn(id, dims, embedding); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read vectors of document store %s: %w", storeID, err)
+	}
+	return nil
+}
+
+// DocStoreVectorsByID returns the named chunks of a store (text and metadata included), in no
+// particular order.
+func (s *Store) DocStoreVectorsByID(ctx context.Context, storeID string, chunkIDs []string) ([]DocStoreVector, error) {
+	db, done := s.with(ctx)
+	defer done()
+	var out []DocStoreVector
+	if err := db.Where(`"storeId" = ? AND "chunkId" IN ?`, storeID, chunkIDs).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("load chunks of document store %s: %w", storeID, err)
+	}
+	return out, nil
 }
 
 // DocStoreVectors returns every vector of a store, in chunk order per loader.
