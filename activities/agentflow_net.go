@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,6 +94,28 @@ func namedValues(sc agentflow.VarsScope, v any, nameKey, valueKey string) map[st
 	return out
 }
 
+// httpAuth adds the node's credential to its headers, as Flowise's HTTP node does: basic
+// auth (httpBasicAuth: basicAuthUsername, basicAuthPassword), a bearer token (httpBearerToken:
+// token) or an API key header (httpApiKey: key, value).
+func (a *Activities) httpAuth(ctx context.Context, credentialID string, headers map[string]string) error {
+	if credentialID == "" {
+		return nil
+	}
+	secret, err := a.secret(ctx, credentialID)
+	if err != nil {
+		return err
+	}
+	switch user, pass := secret["basicAuthUsername"], secret["basicAuthPassword"]; {
+	case user != "" || pass != "":
+		headers["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	case secret["token"] != "":
+		headers["Authorization"] = "Bearer " + secret["token"]
+	case secret["key"] != "" && secret["value"] != "":
+		headers[secret["key"]] = secret["value"]
+	}
+	return nil
+}
+
 // httpStep calls the node's URL; the answer's body is its output.
 func (a *Activities) httpStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
 	n, sc := req.Node, scope(req)
@@ -116,6 +139,9 @@ func (a *Activities) httpStep(ctx context.Context, req agentflow.StepRequest) (a
 		u.RawQuery = values.Encode()
 	}
 	headers := namedValues(sc, n.Inputs["headers"], "key", "value")
+	if err := a.httpAuth(ctx, n.Credential, headers); err != nil {
+		return agentflow.StepResult{}, annotate(err, "%s", n)
+	}
 	body := text(req, sc, "body")
 	if body != "" && headers["Content-Type"] == "" && n.Input("bodyType") == "json" {
 		headers["Content-Type"] = "application/json"
@@ -127,13 +153,21 @@ func (a *Activities) httpStep(ctx context.Context, req agentflow.StepRequest) (a
 	if status >= 400 {
 		return agentflow.StepResult{}, flowError("%s: %s %s answered %d: %.200s", n, method, safeURL(u), status, b)
 	}
-	var data any = string(b)
-	if strings.Contains(respHeaders.Get("Content-Type"), "json") {
-		if err := json.Unmarshal(b, &data); err != nil {
-			data = string(b)
+	content, data := string(b), any(string(b))
+	switch n.Input("responseType") {
+	case "base64", "arraybuffer":
+		// Binary answers travel as base64 text, as Flowise returns them.
+		content = base64.StdEncoding.EncodeToString(b)
+		data = content
+	case "text":
+	default: // json, Flowise's default: parsed when it parses
+		if strings.Contains(respHeaders.Get("Content-Type"), "json") || n.Input("responseType") == "json" {
+			if err := json.Unmarshal(b, &data); err != nil {
+				data = string(b)
+			}
 		}
 	}
-	out := map[string]any{"content": string(b), "http": map[string]any{"data": data, "status": status}}
+	out := map[string]any{"content": content, "http": map[string]any{"data": data, "status": status}}
 	return agentflow.StepResult{Input: map[string]any{"method": method, "url": safeURL(u)}, Output: out}, nil
 }
 

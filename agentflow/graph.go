@@ -57,8 +57,10 @@ type Node struct {
 	Kind  string `json:"kind"`
 	Label string `json:"label"`
 	// Parent is the iteration node this node runs inside, if any.
-	Parent string         `json:"parent,omitempty"`
-	Inputs map[string]any `json:"inputs,omitempty"`
+	Parent string `json:"parent,omitempty"`
+	// Credential is the id of the node's own credential (an HTTP node's auth), never its data.
+	Credential string         `json:"credential,omitempty"`
+	Inputs     map[string]any `json:"inputs,omitempty"`
 }
 
 // String names the node as errors do: "llmAgentflow_0 (llmAgentflow)".
@@ -92,9 +94,10 @@ type rawFlow struct {
 		ID         string `json:"id"`
 		ParentNode string `json:"parentNode"`
 		Data       struct {
-			Name   string         `json:"name"`
-			Label  string         `json:"label"`
-			Inputs map[string]any `json:"inputs"`
+			Name       string         `json:"name"`
+			Label      string         `json:"label"`
+			Credential string         `json:"credential"`
+			Inputs     map[string]any `json:"inputs"`
 		} `json:"data"`
 	} `json:"nodes"`
 	Edges []struct {
@@ -130,7 +133,12 @@ func Parse(flowData string) (*Graph, error) {
 			return nil, flowErr("node %s has kind %q, which agentflows here do not support", rn.ID, rn.Data.Name)
 		}
 		ids[rn.ID] = true
-		g.Nodes = append(g.Nodes, Node{ID: rn.ID, Kind: rn.Data.Name, Label: rn.Data.Label, Parent: rn.ParentNode, Inputs: rn.Data.Inputs})
+		cred := rn.Data.Credential
+		if cred == "" {
+			cred, _ = rn.Data.Inputs["credential"].(string)
+		}
+		g.Nodes = append(g.Nodes, Node{ID: rn.ID, Kind: rn.Data.Name, Label: rn.Data.Label, Parent: rn.ParentNode,
+			Credential: cred, Inputs: rn.Data.Inputs})
 	}
 	for _, re := range raw.Edges {
 		if !ids[re.Source] || !ids[re.Target] {

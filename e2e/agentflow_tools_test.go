@@ -352,3 +352,31 @@ func TestAgentflowSimpleRAGTemplate(t *testing.T) {
 		require.NotEqual(t, "/v1/chat/completions", r.Path, "no chat model was asked")
 	}
 }
+
+// TestAgentflowHTTPNodeAuthAndResponseType: an HTTP node sends its credential as Flowise does
+// (here a bearer token, decrypted only in the node's activity) and returns a binary answer as
+// base64 when its responseType asks for it.
+func TestAgentflowHTTPNodeAuthAndResponseType(t *testing.T) {
+	var auth string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth = r.Header.Get("Authorization")
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write([]byte{0xff, 0x00, 'h', 'i'})
+	}))
+	t.Cleanup(api.Close)
+	h := newHarness(t, allowLoopbackHTTP(t))
+	cred := h.createCredential("httpBearerToken", map[string]any{"token": "bearer-secret-token"})
+	node := afNode("httpAgentflow_0", "httpAgentflow", "Fetch", map[string]any{"method": "GET", "url": api.URL + "/blob", "responseType": "base64"})
+	node["data"].(map[string]any)["credential"] = cred
+	raw, err := json.Marshal(map[string]any{"nodes": []any{
+		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}), node,
+	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "httpAgentflow_0")}})
+	require.NoError(t, err)
+	flowID := h.createFlow("http auth", string(raw), map[string]any{"type": "AGENTFLOW"})
+
+	var ans agentAnswer
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "go", "chatId": "auth"}, 200, &ans)
+	require.Equal(t, "Bearer bearer-secret-token", auth)
+	require.Equal(t, base64.StdEncoding.EncodeToString([]byte{0xff, 0x00, 'h', 'i'}), ans.Text)
+	requireNotInHistory(t, h, flowapi.WorkflowID(flowID, "auth"), "bearer-secret-token")
+}
