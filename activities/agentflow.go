@@ -123,7 +123,7 @@ func (a *Activities) startStep(ctx context.Context, req agentflow.StepRequest) (
 	if err != nil {
 		return agentflow.StepResult{}, flowError("%s: startState: %v", req.Node, err)
 	}
-	if truthyValue(req.Node.Inputs["startPersistState"]) {
+	if agentflow.Truthy(req.Node.Inputs["startPersistState"]) {
 		previous, err := a.previousState(ctx, req.Run)
 		if err != nil {
 			return agentflow.StepResult{}, err

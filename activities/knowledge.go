@@ -62,7 +62,7 @@ func (a *Activities) searchKnowledge(ctx context.Context, req agentflow.ToolRequ
 	if err != nil {
 		return "", err
 	}
-	return docstore.ToolOutput(docs, truthyValue(cfg["returnSourceDocuments"]))
+	return docstore.ToolOutput(docs, agentflow.Truthy(cfg["returnSourceDocuments"]))
 }
 
 // retrieverStep is a Retriever node: it searches its document stores with retrieverQuery (or

@@ -101,7 +101,7 @@ func resolveCalls(calls []llm.ToolCall, byName map[string]agentflow.ToolEntry, r
 			continue
 		}
 		out[i].Tool, out[i].Entry, out[i].NeedsApproval = e.Kind, e.Index, e.RequiresHumanInput
-		out[i].ReturnDirect = truthyValue(e.Config["returnDirect"])
+		out[i].ReturnDirect = agentflow.Truthy(e.Config["returnDirect"])
 	}
 	return out
 }

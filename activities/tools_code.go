@@ -175,7 +175,7 @@ func (a *Activities) runOpenAPI(ctx context.Context, req agentflow.ToolRequest) 
 	if err != nil {
 		return "", flowError("openAPIToolkit: %v", err)
 	}
-	call, err := op.Request(args, headers, truthyValue(cfg["removeNulls"]))
+	call, err := op.Request(args, headers, agentflow.Truthy(cfg["removeNulls"]))
 	if err != nil {
 		return "", flowError("openAPIToolkit: %v", err)
 	}

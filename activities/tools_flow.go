@@ -58,7 +58,7 @@ func (a *Activities) flowTool(ctx context.Context, req agentflow.ToolRequest) (a
 		return agentflow.ChildFlow{}, err
 	}
 	question, _ := args["input"].(string)
-	if truthyValue(cfg["useQuestionFromChat"]) {
+	if agentflow.Truthy(cfg["useQuestionFromChat"]) {
 		question = req.Run.Question
 	} else if custom := configString(cfg, "customInput"); custom != "" {
 		question = custom

@@ -46,13 +46,9 @@ func requestKindOf(kind string) (requestKind, bool) {
 	return requestTools[i], true
 }
 
-// toolNameRe is what Flowise keeps of a configured tool name, after lower-casing it and
-// turning spaces into underscores.
-var toolNameRe = regexp.MustCompile(`[^a-z0-9_-]`)
-
+// toolName is a configured tool name as Flowise keeps it, or fallback when none is left.
 func toolName(configured, fallback string) string {
-	name := toolNameRe.ReplaceAllString(strings.ReplaceAll(strings.ToLower(configured), " ", "_"), "")
-	return cmp.Or(name, fallback)
+	return cmp.Or(agentflow.SanitizeToolName(configured), fallback)
 }
 
 // paramSpec is one entry of a query-parameter or body schema setting:
@@ -98,7 +94,7 @@ func (r requestKind) offer(_ context.Context, e agentflow.ToolEntry) ([]llm.Tool
 				prop["description"] = p.Description
 			}
 			props[name] = prop
-			if truthyValue(p.Required) {
+			if agentflow.Truthy(p.Required) {
 				required = append(required, name)
 			}
 		}
@@ -136,11 +132,6 @@ func jsonType(t string, body bool) string {
 		return t
 	}
 	return "string"
-}
-
-func truthyValue(v any) bool {
-	b, ok := v.(bool)
-	return (ok && b) || v == "true"
 }
 
 // requestTool calls the entry's URL through the SSRF-guarded client: path and query

@@ -1,6 +1,10 @@
 package agentflow
 
-import "cmp"
+import (
+	"cmp"
+	"regexp"
+	"strings"
+)
 
 // The contract between the agentflow workflow and its node activities. Everything here travels
 // through workflow history: settings, ids and outputs, never a decrypted secret.
@@ -119,7 +123,7 @@ func ToolEntries(n Node) []ToolEntry {
 			continue
 		}
 		cfg, _ := m["agentSelectedToolConfig"].(map[string]any)
-		out = append(out, ToolEntry{Index: i, Kind: kind, Config: cfg, RequiresHumanInput: truthy(m["agentSelectedToolRequiresHumanInput"])})
+		out = append(out, ToolEntry{Index: i, Kind: kind, Config: cfg, RequiresHumanInput: Truthy(m["agentSelectedToolRequiresHumanInput"])})
 	}
 	stores, _ := n.Inputs["agentKnowledgeDocumentStores"].([]any)
 	for i, item := range stores {
@@ -140,8 +144,8 @@ func AgentTools(n Node) []string {
 	return out
 }
 
-// truthy reads a Flowise boolean input, which exports as true, "true" or "" (unset).
-func truthy(v any) bool {
+// Truthy reads a Flowise boolean input, which exports as true, "true" or "" (unset).
+func Truthy(v any) bool {
 	switch b := v.(type) {
 	case bool:
 		return b
@@ -149,6 +153,16 @@ func truthy(v any) bool {
 		return b == "true"
 	}
 	return false
+}
+
+// toolNameStrip is what Flowise removes from a tool name once it is lower case with spaces
+// as underscores: anything but [a-z0-9_-], which model APIs accept in function names.
+var toolNameStrip = regexp.MustCompile(`[^a-z0-9_-]`)
+
+// SanitizeToolName is Flowise's sanitizeToolName without its fallback: "" when nothing of the
+// name is left, for the caller to replace.
+func SanitizeToolName(name string) string {
+	return toolNameStrip.ReplaceAllString(strings.ReplaceAll(strings.ToLower(name), " ", "_"), "")
 }
 
 // Flow tools run another chatflow (ChatflowTool) or agentflow (agentAsTool): their activity

@@ -3,7 +3,6 @@ package docstore
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/flowgate/flowgate/agentflow"
@@ -20,16 +19,14 @@ func ParseStoreRef(ref string) (id, name string) {
 	return id, name
 }
 
-var toolNameStrip = regexp.MustCompile(`[^a-z0-9_-]`)
-
 // ToolName is the name an Agent gives the retriever tool of a document store (Flowise's
 // sanitizeToolName): lower case, spaces as underscores, only [a-z0-9_-], at most 64
 // characters. Flowise falls back to a random name when nothing is left; this fallback is
 // derived from the store id instead, so a replayed run offers the model the same tool.
 func ToolName(storeName, storeID string) string {
-	s := toolNameStrip.ReplaceAllString(strings.ReplaceAll(strings.ToLower(storeName), " ", "_"), "")
+	s := agentflow.SanitizeToolName(storeName)
 	if s == "" {
-		s = "tool_" + toolNameStrip.ReplaceAllString(strings.ToLower(storeID), "")
+		s = "tool_" + agentflow.SanitizeToolName(storeID)
 	}
 	return s[:min(len(s), 64)]
 }
