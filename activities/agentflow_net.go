@@ -171,6 +171,18 @@ func (a *Activities) httpStep(ctx context.Context, req agentflow.StepRequest) (a
 	return agentflow.StepResult{Input: map[string]any{"method": method, "url": safeURL(u)}, Output: out}, nil
 }
 
+// jsEnv is what sandboxed code sees, as in Flowise: $vars, $flow (ids, the question and the
+// state), its own inputs as $<name>, and fetch() through the SSRF-guarded client.
+func (a *Activities) jsEnv(run agentflow.Run, state map[string]any, inputs map[string]any) jsrun.Env {
+	vars := make(map[string]any, len(run.Vars))
+	for k, v := range run.Vars {
+		vars[k] = v
+	}
+	flowVars := map[string]any{"sessionId": run.SessionID, "chatId": run.ChatID, "chatflowId": run.ChatflowID,
+		"input": run.Question, "state": state}
+	return jsrun.Env{Vars: vars, Flow: flowVars, Input: inputs, Fetch: a.fetch}
+}
+
 // customFunctionStep runs the node's JavaScript in the sandbox with $flow, $vars and its
 // input variables; what it returns is the output.
 func (a *Activities) customFunctionStep(ctx context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
@@ -179,14 +191,7 @@ func (a *Activities) customFunctionStep(ctx context.Context, req agentflow.StepR
 	for name, value := range namedValues(sc, n.Inputs["customFunctionInputVariables"], "variableName", "variableValue") {
 		inputs[name] = value
 	}
-	vars := make(map[string]any, len(req.Run.Vars))
-	for k, v := range req.Run.Vars {
-		vars[k] = v
-	}
-	flowVars := map[string]any{"sessionId": req.Run.SessionID, "chatId": req.Run.ChatID, "chatflowId": req.Run.ChatflowID,
-		"input": req.Run.Question, "state": req.State}
-	env := jsrun.Env{Vars: vars, Flow: flowVars, Input: inputs, Fetch: a.fetch}
-	result, err := jsrun.RunString(ctx, n.Input("customFunctionJavascriptFunction"), env, jsrun.Limits{})
+	result, err := jsrun.RunString(ctx, n.Input("customFunctionJavascriptFunction"), a.jsEnv(req.Run, req.State, inputs), jsrun.Limits{})
 	if err != nil {
 		return agentflow.StepResult{}, flowError("%s: %v", n, err)
 	}

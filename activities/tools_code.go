@@ -75,13 +75,7 @@ func (a *Activities) runCustomTool(ctx context.Context, req agentflow.ToolReques
 
 // runToolCode runs a tool's JavaScript; its errors are the model's to read, not the run's.
 func (a *Activities) runToolCode(ctx context.Context, name, code string, req agentflow.ToolRequest, inputs map[string]any) (string, error) {
-	vars := make(map[string]any, len(req.Run.Vars))
-	for k, v := range req.Run.Vars {
-		vars[k] = v
-	}
-	flowVars := map[string]any{"sessionId": req.Run.SessionID, "chatId": req.Run.ChatID, "chatflowId": req.Run.ChatflowID,
-		"input": req.Run.Question, "state": req.State}
-	out, err := jsrun.RunString(ctx, code, jsrun.Env{Vars: vars, Flow: flowVars, Input: inputs, Fetch: a.fetch}, jsrun.Limits{})
+	out, err := jsrun.RunString(ctx, code, a.jsEnv(req.Run, req.State, inputs), jsrun.Limits{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
