@@ -108,13 +108,9 @@ func resolveCalls(calls []llm.ToolCall, byName map[string]agentflow.ToolEntry, r
 
 // runTool runs one tool call an agent's model asked for.
 func (a *Activities) runTool(ctx context.Context, req agentflow.ToolRequest) (string, error) {
-	kind := req.Call.Tool
-	if kind == "" {
-		kind = req.Call.Name // recorded before tools had names of their own
-	}
-	k, ok := a.toolKinds()[kind]
+	k, ok := a.toolKinds()[req.Call.Kind()]
 	if !ok {
-		return "", flowError("tool %s is not supported", kind)
+		return "", flowError("tool %s is not supported", req.Call.Kind())
 	}
 	return k.run(ctx, req)
 }

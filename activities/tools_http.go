@@ -138,9 +138,9 @@ func jsonType(t string, body bool) string {
 // parameters from the model's queryParams (placed by the schema's "in"), or its body merged
 // over the configured one.
 func (a *Activities) requestTool(ctx context.Context, req agentflow.ToolRequest) (string, error) {
-	r, ok := requestKindOf(cmp.Or(req.Call.Tool, req.Call.Name))
+	r, ok := requestKindOf(req.Call.Kind())
 	if !ok {
-		return "", flowError("tool %s is not an HTTP request tool", req.Call.Tool)
+		return "", flowError("tool %s is not an HTTP request tool", req.Call.Kind())
 	}
 	cfg := toolConfig(req)
 	args, err := toolArgs(req.Call)

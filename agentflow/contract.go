@@ -76,8 +76,12 @@ type AgentToolCall struct {
 	Refused string `json:"refused,omitempty"`
 }
 
+// Kind is the kind of tool that serves the call; calls recorded before tools could be
+// renamed are named after it.
+func (c AgentToolCall) Kind() string { return cmp.Or(c.Tool, c.Name) }
+
 // ActivityName is the activity that runs the call.
-func (c AgentToolCall) ActivityName() string { return ToolActivityName(cmp.Or(c.Tool, c.Name)) }
+func (c AgentToolCall) ActivityName() string { return ToolActivityName(c.Kind()) }
 
 // ToolRequest is the input of a tool activity ("tool.<name>").
 type ToolRequest struct {
