@@ -190,10 +190,8 @@ func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predict
 		ChatType:  "EXTERNAL",
 		LeadEmail: body.LeadEmail,
 	}
-	for _, n := range g.Nodes {
-		if n.Kind == agentflow.KindStart && n.Parent == "" {
-			in.Run.EphemeralMemory, _ = n.Inputs["startEphemeralMemory"].(bool)
-		}
+	if start, ok := g.Node(g.Start); ok {
+		in.Run.EphemeralMemory = agentflow.Truthy(start.Inputs["startEphemeralMemory"])
 	}
 	if in.FileUploads, err = s.storeUploads(c, &node.Run{ChatflowID: f.ID, ChatID: chatID}, body.Uploads, files); err != nil {
 		s.failUpload(c, err)
