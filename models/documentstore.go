@@ -225,17 +225,6 @@ func (s *Store) DocStoreVectorsByID(ctx context.Context, storeID string, chunkID
 	return out, nil
 }
 
-// DocStoreVectors returns every vector of a store, in chunk order per loader.
-func (s *Store) DocStoreVectors(ctx context.Context, storeID string) ([]DocStoreVector, error) {
-	db, done := s.with(ctx)
-	defer done()
-	var out []DocStoreVector
-	if err := db.Where(`"storeId" = ?`, storeID).Order(`"docId", "chunkNo"`).Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("load vectors of document store %s: %w", storeID, err)
-	}
-	return out, nil
-}
-
 // DocumentStoreChunks returns a store's chunks, optionally of one loader, in chunk order.
 func (s *Store) DocumentStoreChunks(ctx context.Context, storeID, docID string) ([]DocumentStoreFileChunk, error) {
 	db, done := s.with(ctx)
