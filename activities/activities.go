@@ -13,12 +13,12 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/flowgate/flowgate/agentflow"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
-	"github.com/flowgate/flowgate/secrets"
-	"github.com/flowgate/flowgate/storage"
-	"github.com/flowgate/flowgate/stream"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // Activities holds what node implementations need.

@@ -16,13 +16,13 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/flowgate/flowgate/activities"
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
-	"github.com/flowgate/flowgate/secrets"
-	"github.com/flowgate/flowgate/storage"
-	"github.com/flowgate/flowgate/stream"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 const testAPIKey = "sk-test-4d1c6b0e9f"
@@ -95,11 +95,11 @@ func (f *fixture) save(t *testing.T, req node.SaveMessagesRequest) {
 
 // flowNode returns a node of one of the shared Flowise exports, with its inputs copied so a test
 // can change them.
-func flowNode(t *testing.T, file, id string) flow.Node {
+func flowNode(t *testing.T, file, id string) chatflow.Node {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "flows", file))
 	require.NoError(t, err)
-	g, err := flow.Parse(string(raw))
+	g, err := chatflow.Parse(string(raw))
 	require.NoError(t, err)
 	for _, n := range g.Nodes {
 		if n.ID == id {
@@ -112,11 +112,11 @@ func flowNode(t *testing.T, file, id string) flow.Node {
 		}
 	}
 	t.Fatalf("%s has no node %s", file, id)
-	return flow.Node{}
+	return chatflow.Node{}
 }
 
 // openAINode is the chatOpenAI node of llm-chain.json pointed at baseURL with credential credID.
-func openAINode(t *testing.T, baseURL, credID string) flow.Node {
+func openAINode(t *testing.T, baseURL, credID string) chatflow.Node {
 	n := flowNode(t, "llm-chain.json", "chatOpenAI_0")
 	n.Data.Credential = credID
 	n.Data.Inputs["credential"] = credID

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/flow"
-	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/internal/providers/llm"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 type stepFunc func(context.Context, agentflow.StepRequest) (agentflow.StepResult, error)
@@ -246,7 +246,7 @@ func (a *Activities) modelStep(ctx context.Context, req agentflow.StepRequest, p
 	if err != nil {
 		return agentflow.StepResult{}, flowError("%s: %v", n, err)
 	}
-	call := node.Request{Node: flow.Node{ID: n.ID}, Run: node.Run{Topic: req.Run.Topic, Stream: req.Run.Stream}, Ending: req.Ending}
+	call := node.Request{Node: chatflow.Node{ID: n.ID}, Run: node.Run{Topic: req.Run.Topic, Stream: req.Run.Stream}, Ending: req.Ending}
 	if schema != nil {
 		if model, err = withSchema(model, schema); err != nil {
 			return agentflow.StepResult{}, err
@@ -424,7 +424,7 @@ func (a *Activities) summarize(ctx context.Context, nodeID string, model *node.M
 	for _, m := range msgs {
 		fmt.Fprintf(&b, "%s: %s\n", m.Role, m.Content)
 	}
-	call := node.Request{Node: flow.Node{ID: nodeID}}
+	call := node.Request{Node: chatflow.Node{ID: nodeID}}
 	summary, err := a.callModel(ctx, call, model, []llm.Message{{Role: llm.RoleUser, Content: summarizePrompt + b.String()}})
 	if err != nil {
 		return "", annotate(err, "summarize the conversation")
@@ -507,7 +507,7 @@ func (a *Activities) agentModel(ctx context.Context, n agentflow.Node, kindInput
 		}
 	}
 	cred, _ := settings["credential"].(string)
-	model := flow.Node{ID: n.ID, Data: flow.NodeData{ID: n.ID, Name: provider, Credential: cred, Inputs: inputs}}
+	model := chatflow.Node{ID: n.ID, Data: chatflow.NodeData{ID: n.ID, Name: provider, Credential: cred, Inputs: inputs}}
 	v, err := a.chatModel(ctx, node.Request{Node: model})
 	if err != nil {
 		return nil, err
@@ -566,7 +566,7 @@ func (a *Activities) humanInputStep(ctx context.Context, req agentflow.StepReque
 	}
 	prompt := cmp.Or(text(req, sc, "humanInputModelPrompt"),
 		"In one or two sentences, ask the user whether to proceed with this request: "+req.Run.Question)
-	call := node.Request{Node: flow.Node{ID: n.ID}}
+	call := node.Request{Node: chatflow.Node{ID: n.ID}}
 	description, err := a.callModel(ctx, call, model, []llm.Message{{Role: llm.RoleUser, Content: prompt}})
 	if err != nil {
 		return agentflow.StepResult{}, err
@@ -620,7 +620,7 @@ func (a *Activities) conditionAgentStep(ctx context.Context, req agentflow.StepR
 	system := text(req, sc, "conditionAgentInstructions") + "\n\nDecide which of these scenarios fits the input and answer with it as \"output\":\n- " +
 		strings.Join(scenarios, "\n- ")
 	msgs := []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: input}}
-	answer, err := a.callModel(ctx, node.Request{Node: flow.Node{ID: n.ID}}, model, msgs)
+	answer, err := a.callModel(ctx, node.Request{Node: chatflow.Node{ID: n.ID}}, model, msgs)
 	if err != nil {
 		return agentflow.StepResult{}, err
 	}

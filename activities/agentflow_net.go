@@ -11,9 +11,9 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/jsrun"
-	"github.com/flowgate/flowgate/netguard"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/sandbox/jsrun"
+	"github.com/flowgate/flowgate/internal/sandbox/netguard"
 )
 
 // maxResponseBytes bounds what a node reads of an HTTP answer.

@@ -10,11 +10,11 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/flowgate/flowgate/flow"
-	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/providers/llm"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
-	"github.com/flowgate/flowgate/secrets"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // llmChain formats its prompt and asks its model. A chain that is not the ending node runs only
@@ -62,7 +62,7 @@ func (a *Activities) conversationChain(ctx context.Context, req node.Request) (n
 	system := n.Input("systemMessagePrompt")
 	human := "{input}"
 	values := map[string]string{}
-	if _, wired := flow.InstanceRef(n.Data.Inputs["chatPromptTemplate"]); wired {
+	if _, wired := chatflow.InstanceRef(n.Data.Inputs["chatPromptTemplate"]); wired {
 		p, err := upstreamPrompt(req, "chatPromptTemplate")
 		if err != nil {
 			return node.Value{}, err
@@ -256,7 +256,7 @@ func heartbeat(ctx context.Context) (stop func()) {
 // upstream helpers find the value wired into a named input ("{{id.data.instance}}").
 
 func upstreamValue(req node.Request, input string) (node.Value, string, bool) {
-	id, ok := flow.InstanceRef(req.Node.Data.Inputs[input])
+	id, ok := chatflow.InstanceRef(req.Node.Data.Inputs[input])
 	if !ok {
 		return node.Value{}, "", false
 	}

@@ -8,11 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
-	"github.com/flowgate/flowgate/secrets"
-	"github.com/flowgate/flowgate/stream"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 const llmTemplate = "You are a benchmark bot. Reply to: {question}"

@@ -6,9 +6,9 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/flowgate/flowgate/flow"
-	"github.com/flowgate/flowgate/llm"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/internal/providers/llm"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // flowError is a mistake in the flow; no retry can fix it.
@@ -38,7 +38,7 @@ func classify(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case flow.IsFlowError(err):
+	case chatflow.IsFlowError(err):
 		return temporal.NewNonRetryableApplicationError(err.Error(), node.ErrFlow, nil)
 	case errors.As(err, &pe) && !pe.Retryable:
 		return temporal.NewNonRetryableApplicationError(err.Error(), node.ErrProvider, nil)

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // What Temporal records is what the workflow and its retry policy see: an annotated flow

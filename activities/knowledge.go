@@ -10,12 +10,12 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/docstore"
-	"github.com/flowgate/flowgate/embed"
-	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/knowledge/docstore"
+	"github.com/flowgate/flowgate/internal/providers/embedding"
+	"github.com/flowgate/flowgate/internal/providers/llm"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // Knowledge: document stores upserted in advance (package docstore), searched by an Agent's
@@ -26,13 +26,13 @@ func (a *Activities) lookup(ctx context.Context, storeRef, query string) ([]docs
 	id, name := docstore.ParseStoreRef(storeRef)
 	stores := docstore.New(a.Store, docstore.CipherSecrets(a.Store, a.Cipher), nil)
 	docs, err := stores.Search(ctx, id, query, 0)
-	var ee *embed.Error
+	var ee *embedding.Error
 	switch {
 	case err == nil:
 		return docs, nil
 	case errors.Is(err, models.ErrNotFound):
 		return nil, flowError("document store %s (%s) not found; upsert it first", name, id)
-	case errors.Is(err, docstore.ErrInvalid), errors.Is(err, embed.ErrConfig):
+	case errors.Is(err, docstore.ErrInvalid), errors.Is(err, embedding.ErrConfig):
 		return nil, flowError("document store %s: %v", name, err)
 	case errors.As(err, &ee) && !ee.Retryable:
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("document store %s: %v", name, err), node.ErrProvider, nil)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // bufferMemory loads a session's history from chat_message, as Flowise's buffer memories do;

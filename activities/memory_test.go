@@ -8,9 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 var turnBase = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -34,13 +34,13 @@ func (f *fixture) saveTurns(t *testing.T, chatflowID, sessionID string, n int) [
 	return msgs
 }
 
-func memoryNode(t *testing.T) flow.Node {
+func memoryNode(t *testing.T) chatflow.Node {
 	return flowNode(t, "conversation-chain.json", "bufferMemory_0")
 }
 
-func windowNode(k any) flow.Node {
-	return flow.Node{ID: "bufferWindowMemory_0", Type: "customNode", Data: flow.NodeData{
-		ID: "bufferWindowMemory_0", Name: "bufferWindowMemory", Label: "Buffer Window Memory", Category: flow.CategoryMemory,
+func windowNode(k any) chatflow.Node {
+	return chatflow.Node{ID: "bufferWindowMemory_0", Type: "customNode", Data: chatflow.NodeData{
+		ID: "bufferWindowMemory_0", Name: "bufferWindowMemory", Label: "Buffer Window Memory", Category: chatflow.CategoryMemory,
 		Inputs: map[string]any{"k": k, "sessionId": "", "memoryKey": "chat_history"},
 	}}
 }

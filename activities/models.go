@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flowgate/flowgate/flow"
-	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/internal/providers/llm"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // chatModel turns a chat-model node's inputs into provider settings and checks that its
@@ -46,7 +46,7 @@ func (a *Activities) chatModel(ctx context.Context, req node.Request) (node.Valu
 
 // credentialID reads the node's credential, which Flowise keeps in data.credential and, in
 // newer exports, also in inputs.credential.
-func credentialID(n flow.Node) string {
+func credentialID(n chatflow.Node) string {
 	if n.Data.Credential != "" {
 		return n.Data.Credential
 	}
@@ -54,7 +54,7 @@ func credentialID(n flow.Node) string {
 }
 
 // modelConfig maps Flowise's input names for each provider onto llm.Config.
-func modelConfig(n flow.Node) (llm.Config, error) {
+func modelConfig(n chatflow.Node) (llm.Config, error) {
 	cfg := llm.Config{Provider: n.Data.Name, Model: n.Input("modelName"), Streaming: true}
 	var err error
 	num := func(name string) *float64 {

@@ -4,20 +4,20 @@ import (
 	"context"
 	"strings"
 
-	"github.com/flowgate/flowgate/flow"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // vars is what string inputs of a node may refer to: the question, the flow's ids and variables,
 // and the text results of the nodes wired into it.
-func vars(req node.Request) flow.Vars {
+func vars(req node.Request) chatflow.Vars {
 	outputs := map[string]string{}
 	for id, v := range req.Upstream {
 		if v.Text != nil {
 			outputs[id] = *v.Text
 		}
 	}
-	return flow.Vars{
+	return chatflow.Vars{
 		Question: req.Run.Question,
 		Vars:     req.Run.Vars,
 		Flow: map[string]string{
@@ -30,7 +30,7 @@ func vars(req node.Request) flow.Vars {
 }
 
 func (a *Activities) promptTemplate(_ context.Context, req node.Request) (node.Value, error) {
-	values, err := flow.PromptValues(req.Node.Data.Inputs["promptValues"], vars(req))
+	values, err := chatflow.PromptValues(req.Node.Data.Inputs["promptValues"], vars(req))
 	if err != nil {
 		return node.Value{}, classify(err)
 	}
@@ -42,7 +42,7 @@ func (a *Activities) promptTemplate(_ context.Context, req node.Request) (node.V
 }
 
 func (a *Activities) chatPromptTemplate(_ context.Context, req node.Request) (node.Value, error) {
-	values, err := flow.PromptValues(req.Node.Data.Inputs["promptValues"], vars(req))
+	values, err := chatflow.PromptValues(req.Node.Data.Inputs["promptValues"], vars(req))
 	if err != nil {
 		return node.Value{}, classify(err)
 	}
@@ -62,22 +62,22 @@ func (a *Activities) chatPromptTemplate(_ context.Context, req node.Request) (no
 // them all ("Please provide Prompt Values for: a, b"), as Flowise's does.
 func fill(template string, values map[string]string, question string) (string, error) {
 	var missing []string
-	for _, name := range flow.TemplateVariables(template) {
+	for _, name := range chatflow.TemplateVariables(template) {
 		if _, ok := values[name]; !ok {
 			missing = append(missing, name)
 		}
 	}
 	switch len(missing) {
 	case 0:
-		return flow.FormatTemplate(template, values)
+		return chatflow.FormatTemplate(template, values)
 	case 1:
 		withQuestion := make(map[string]string, len(values)+1)
 		for k, v := range values {
 			withQuestion[k] = v
 		}
 		withQuestion[missing[0]] = question
-		return flow.FormatTemplate(template, withQuestion)
+		return chatflow.FormatTemplate(template, withQuestion)
 	default:
-		return "", &flow.Error{Msg: "Please provide Prompt Values for: " + strings.Join(missing, ", ")}
+		return "", &chatflow.Error{Msg: "Please provide Prompt Values for: " + strings.Join(missing, ", ")}
 	}
 }

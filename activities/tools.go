@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/jsrun"
-	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/providers/llm"
+	"github.com/flowgate/flowgate/internal/sandbox/jsrun"
 )
 
 // toolFunc runs one tool call and returns what the model reads back.

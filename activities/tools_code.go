@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/jsrun"
-	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/providers/llm"
+	"github.com/flowgate/flowgate/internal/providers/openapi"
+	"github.com/flowgate/flowgate/internal/sandbox/jsrun"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/openapitool"
 )
 
 // Tools whose work is JavaScript, run in the sandbox (package jsrun): custom tools the
@@ -87,13 +87,13 @@ func (a *Activities) runToolCode(ctx context.Context, name, code string, req age
 
 // openAPISpec reads the toolkit entry's spec: the uploaded file (openApiFile, or yamlFile in
 // the node's first version) or, failing that, the document at openApiLink.
-func (a *Activities) openAPISpec(ctx context.Context, cfg map[string]any) (*openapitool.Spec, error) {
+func (a *Activities) openAPISpec(ctx context.Context, cfg map[string]any) (*openapi.Spec, error) {
 	file := cmp.Or(configString(cfg, "openApiFile"), configString(cfg, "yamlFile"))
 	var raw []byte
 	switch link := strings.TrimSpace(configString(cfg, "openApiLink")); {
 	case file != "":
-		data, _, err := openapitool.DecodeFileInput(file)
-		if errors.Is(err, openapitool.ErrStoredFile) {
+		data, _, err := openapi.DecodeFileInput(file)
+		if errors.Is(err, openapi.ErrStoredFile) {
 			return nil, flowError("openAPIToolkit: specs kept in file storage are not supported; upload the file into the tool's settings")
 		}
 		if err != nil {
@@ -112,7 +112,7 @@ func (a *Activities) openAPISpec(ctx context.Context, cfg map[string]any) (*open
 	default:
 		return nil, flowError("openAPIToolkit: no OpenAPI spec; upload one in the tool's settings")
 	}
-	spec, err := openapitool.Parse(raw)
+	spec, err := openapi.Parse(raw)
 	if err != nil {
 		return nil, flowError("openAPIToolkit: %v", err)
 	}
@@ -120,7 +120,7 @@ func (a *Activities) openAPISpec(ctx context.Context, cfg map[string]any) (*open
 }
 
 // openAPIOperations are the operations an entry offers, after its server and endpoint choices.
-func (a *Activities) openAPIOperations(ctx context.Context, cfg map[string]any) ([]openapitool.Operation, error) {
+func (a *Activities) openAPIOperations(ctx context.Context, cfg map[string]any) ([]openapi.Operation, error) {
 	spec, err := a.openAPISpec(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func (a *Activities) openAPIOperations(ctx context.Context, cfg map[string]any) 
 	if err != nil {
 		return nil, flowError("openAPIToolkit: %v", err)
 	}
-	return openapitool.Select(ops, stringList(cfg["selectedEndpoints"])), nil
+	return openapi.Select(ops, stringList(cfg["selectedEndpoints"])), nil
 }
 
 func (a *Activities) offerOpenAPI(ctx context.Context, e agentflow.ToolEntry) ([]llm.Tool, error) {
@@ -152,7 +152,7 @@ func (a *Activities) runOpenAPI(ctx context.Context, req agentflow.ToolRequest) 
 	if err != nil {
 		return "", err
 	}
-	var op *openapitool.Operation
+	var op *openapi.Operation
 	for i := range ops {
 		if ops[i].Name == req.Call.Name {
 			op = &ops[i]
@@ -165,7 +165,7 @@ func (a *Activities) runOpenAPI(ctx context.Context, req agentflow.ToolRequest) 
 	if err != nil {
 		return "", err
 	}
-	headers, err := openapitool.ParseHeaders(cfg["headers"])
+	headers, err := openapi.ParseHeaders(cfg["headers"])
 	if err != nil {
 		return "", flowError("openAPIToolkit: %v", err)
 	}
@@ -177,7 +177,7 @@ func (a *Activities) runOpenAPI(ctx context.Context, req agentflow.ToolRequest) 
 	for k, v := range call.Inputs() {
 		inputs[strings.TrimPrefix(k, "$")] = v
 	}
-	return a.runToolCode(ctx, op.Name, cmp.Or(strings.TrimSpace(configString(cfg, "customCode")), openapitool.DefaultCode), req, inputs)
+	return a.runToolCode(ctx, op.Name, cmp.Or(strings.TrimSpace(configString(cfg, "customCode")), openapi.DefaultCode), req, inputs)
 }
 
 // stringList reads a multi-option input, which Flowise saves as a list or as its JSON text.

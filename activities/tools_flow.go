@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/providers/llm"
 	"github.com/flowgate/flowgate/models"
 )
 

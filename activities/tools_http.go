@@ -15,8 +15,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/llm"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/providers/llm"
 )
 
 // requestKind is one of Flowise's HTTP request tools (requestsGet, …). Its settings are

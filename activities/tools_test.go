@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // Gmail actions other than sending are refused as the flow's mistake, before any credential

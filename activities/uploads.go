@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flowgate/flowgate/extract"
-	"github.com/flowgate/flowgate/node"
-	"github.com/flowgate/flowgate/storage"
+	"github.com/flowgate/flowgate/internal/knowledge/extract"
+	"github.com/flowgate/flowgate/internal/storage"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // question is the question as a chain sees it: the turn's documents first, framed as Flowise

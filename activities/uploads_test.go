@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/node"
-	"github.com/flowgate/flowgate/storage"
+	"github.com/flowgate/flowgate/internal/storage"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // TestChainReadsUploadedFilesFromStorage: the chain puts the text of the turn's stored files

@@ -15,11 +15,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
 	"github.com/flowgate/flowgate/workflows"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // agentflowType is the chatflow type of Agent Flows v2.
@@ -162,7 +162,7 @@ func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predict
 		fail(c, http.StatusInternalServerError, "Node %s %s", n, what)
 		return in, false
 	}
-	apiConfig, err := flow.ParseAPIConfig(deref(f.APIConfig))
+	apiConfig, err := chatflow.ParseAPIConfig(deref(f.APIConfig))
 	if err != nil {
 		fail(c, http.StatusInternalServerError, "%s", err.Error())
 		return in, false

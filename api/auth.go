@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/flowgate/flowgate/apikeys"
+	"github.com/flowgate/flowgate/internal/platform/apikeys"
 )
 
 // bearer is the API key a request carries, if any.

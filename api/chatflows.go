@@ -1,9 +1,9 @@
 package api
 
 import (
-	"github.com/flowgate/flowgate/ratelimit"
+	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 
-	"github.com/flowgate/flowgate/storage"
+	"github.com/flowgate/flowgate/internal/storage"
 
 	"net/http"
 	"strings"
@@ -11,7 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/models"
 )
 
@@ -41,13 +41,13 @@ func (b chatflowBody) apply(f *models.ChatFlow) (string, bool) {
 		f.Name = *b.Name
 	}
 	if b.FlowData != nil {
-		if _, err := flow.Parse(*b.FlowData); err != nil {
+		if _, err := chatflow.Parse(*b.FlowData); err != nil {
 			return err.Error(), false
 		}
 		f.FlowData = *b.FlowData
 	}
 	if b.APIConfig != nil && *b.APIConfig != "" {
-		if _, err := flow.ParseAPIConfig(*b.APIConfig); err != nil {
+		if _, err := chatflow.ParseAPIConfig(*b.APIConfig); err != nil {
 			return err.Error(), false
 		}
 		// A limit that cannot be enforced would fail every prediction; refuse it now.

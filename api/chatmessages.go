@@ -1,7 +1,7 @@
 package api
 
 import (
-	"github.com/flowgate/flowgate/storage"
+	"github.com/flowgate/flowgate/internal/storage"
 
 	"encoding/json"
 	"net/http"

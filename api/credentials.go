@@ -7,8 +7,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/secrets"
 )
 
 type credentialBody struct {

@@ -13,8 +13,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/flowgate/flowgate/docstore"
-	"github.com/flowgate/flowgate/embed"
+	"github.com/flowgate/flowgate/internal/knowledge/docstore"
+	"github.com/flowgate/flowgate/internal/providers/embedding"
 	"github.com/flowgate/flowgate/models"
 )
 
@@ -316,7 +316,7 @@ func (s *Server) queryDocumentStore(c *gin.Context) {
 // failDocStore maps document store errors: bad requests 400, a missing store or loader 404, a
 // failed embeddings call 502 with the provider's (redacted) message, the rest as failErr.
 func (s *Server) failDocStore(c *gin.Context, err error) {
-	var pe *embed.Error
+	var pe *embedding.Error
 	switch {
 	case errors.Is(err, docstore.ErrInvalid):
 		fail(c, http.StatusBadRequest, "%v", err)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/llmmock"
-	"github.com/flowgate/flowgate/secrets"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 func TestDocumentStoreRoutes(t *testing.T) {

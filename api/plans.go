@@ -4,9 +4,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // planCache keeps compiled plans by chatflow id and version, so a hot flow is not reparsed on
@@ -14,7 +14,7 @@ import (
 type planCache struct {
 	mu    sync.Mutex
 	limit int
-	plans map[planKey]*flow.Plan
+	plans map[planKey]*chatflow.Plan
 }
 
 type planKey struct {
@@ -23,11 +23,11 @@ type planKey struct {
 }
 
 func newPlanCache(limit int) *planCache {
-	return &planCache{limit: limit, plans: map[planKey]*flow.Plan{}}
+	return &planCache{limit: limit, plans: map[planKey]*chatflow.Plan{}}
 }
 
 // get returns the compiled plan of f; plans are shared and must not be modified.
-func (pc *planCache) get(f *models.ChatFlow) (*flow.Plan, error) {
+func (pc *planCache) get(f *models.ChatFlow) (*chatflow.Plan, error) {
 	key := planKey{f.ID, f.UpdatedDate}
 	pc.mu.Lock()
 	p, ok := pc.plans[key]
@@ -35,11 +35,11 @@ func (pc *planCache) get(f *models.ChatFlow) (*flow.Plan, error) {
 	if ok {
 		return p, nil
 	}
-	g, err := flow.Parse(f.FlowData)
+	g, err := chatflow.Parse(f.FlowData)
 	if err != nil {
 		return nil, err
 	}
-	p, err = flow.Compile(g, node.Known)
+	p, err = chatflow.Compile(g, node.Known)
 	if err != nil {
 		return nil, err
 	}

@@ -17,11 +17,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/flowgate/flowgate/flow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
-	"github.com/flowgate/flowgate/stream"
 	"github.com/flowgate/flowgate/workflows"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // predictionBody is Flowise's prediction request.
@@ -203,7 +203,7 @@ func (s *Server) predictionInput(f *models.ChatFlow, body predictionBody) (workf
 	if err != nil {
 		return workflows.PredictionInput{}, false, err
 	}
-	apiConfig, err := flow.ParseAPIConfig(deref(f.APIConfig))
+	apiConfig, err := chatflow.ParseAPIConfig(deref(f.APIConfig))
 	if err != nil {
 		return workflows.PredictionInput{}, false, err
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/ratelimit"
 )
 
 // clientIP is the request's client address as NUMBER_OF_PROXIES / TRUST_PROXY resolve it.

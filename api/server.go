@@ -11,12 +11,12 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
-	"github.com/flowgate/flowgate/apikeys"
+	"github.com/flowgate/flowgate/internal/platform/apikeys"
+	"github.com/flowgate/flowgate/internal/platform/ratelimit"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/ratelimit"
-	"github.com/flowgate/flowgate/secrets"
-	"github.com/flowgate/flowgate/storage"
-	"github.com/flowgate/flowgate/stream"
 )
 
 // Config holds the API's own settings.

@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
-	"github.com/flowgate/flowgate/stream"
+	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/workflows"
 )
 

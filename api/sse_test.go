@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/stream"
+	"github.com/flowgate/flowgate/internal/platform/stream"
 )
 
 func token(attempt int32, s string) stream.Event {

@@ -12,9 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/apikeys"
+	"github.com/flowgate/flowgate/internal/platform/apikeys"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/secrets"
 )
 
 // toolsAPI is the API over a fresh SQLite database, with one key for the management routes.

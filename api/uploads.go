@@ -16,10 +16,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/flowgate/flowgate/extract"
+	"github.com/flowgate/flowgate/internal/knowledge/extract"
+	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/node"
-	"github.com/flowgate/flowgate/storage"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // uploadBody is one entry of a prediction's uploads, as Flowise clients send it.

@@ -15,10 +15,10 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	flowapi "github.com/flowgate/flowgate/api"
-	"github.com/flowgate/flowgate/config"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/sandbox/netguard"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/netguard"
 )
 
 // afNode and afEdge build Agent Flows v2 flowData the way Flowise exports it.

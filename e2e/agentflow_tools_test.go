@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	flowapi "github.com/flowgate/flowgate/api"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 // eventsAPI is the Event Management server of Flowise's "Interacting with API" tutorial,

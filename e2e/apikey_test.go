@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/app"
-	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/platform/config"
 )
 
 // managementRoutes are every route that needs a valid key.

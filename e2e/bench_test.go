@@ -16,7 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 // BenchmarkSequentialPredictions measures one-process mode (API, worker and embedded Temporal

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/flowgate/flowgate/api"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 // activityTypes lists the activities a run scheduled, in order.

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/flowgate/flowgate/api"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 // TestClusterAgentflowSurvivesWorkerKills runs agentflows in queue mode with every tier its

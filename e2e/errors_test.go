@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/internal/platform/config"
 )
 
 // editFlow decodes flowData, lets edit change it, and encodes it again.

@@ -21,11 +21,11 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/flowgate/flowgate/api"
-	"github.com/flowgate/flowgate/apikeys"
-	"github.com/flowgate/flowgate/app"
-	"github.com/flowgate/flowgate/config"
-	"github.com/flowgate/flowgate/devserver"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/platform/apikeys"
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/platform/devserver"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 // temporalAddr is the embedded server shared by every test of the package; each test gets its

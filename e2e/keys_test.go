@@ -11,11 +11,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/app"
-	"github.com/flowgate/flowgate/config"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/secrets"
 )
 
 // TestStartRefusesAKeyThatCannotDecrypt restarts on existing credentials with another key: the

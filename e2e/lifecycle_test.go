@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/config"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 func TestAbortCancelsTheRun(t *testing.T) {

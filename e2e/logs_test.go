@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/s3test"
+	"github.com/flowgate/flowgate/internal/testkit/s3test"
 )
 
 // touchAPI makes the requests whose log lines the tests look for: one with the key in its

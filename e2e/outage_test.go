@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/internal/platform/config"
 )
 
 // tcpProxy stands between Flowgate and PostgreSQL so a test can take the database away and

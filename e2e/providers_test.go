@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowgate/flowgate/api"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 // TestEveryChatModelNode runs llm-chain.json with its model node swapped for each provider,

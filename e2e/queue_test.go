@@ -15,11 +15,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/pgtest"
+	"github.com/flowgate/flowgate/internal/testkit/pgtest"
 
-	"github.com/flowgate/flowgate/app"
-	"github.com/flowgate/flowgate/config"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 // postgresConfig returns the settings of a fresh database on the local PostgreSQL server.

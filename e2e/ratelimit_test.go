@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/config"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
 // limitConfig is a chatflow apiConfig with a rate limit, numbers as strings as the UI saves them.

@@ -23,11 +23,11 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/flowgate/flowgate/api"
-	"github.com/flowgate/flowgate/config"
-	"github.com/flowgate/flowgate/llmmock"
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/storage/offload"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
+	"github.com/flowgate/flowgate/internal/testkit/s3test"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/offload"
-	"github.com/flowgate/flowgate/s3test"
 )
 
 // formFile is one file of a multipart request.

@@ -6,9 +6,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/testkit/pgtest"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/pgtest"
 )
 
 // TestToolsAPI: custom tools as a Flowise client manages them, on each database, kept across a

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/pgtest"
+	"github.com/flowgate/flowgate/internal/testkit/pgtest"
 )
 
 // testDatabases opens a fresh database of each supported type: SQLite in a temp dir, and a new

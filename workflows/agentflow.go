@@ -12,9 +12,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/flow"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // AgentflowWorkflow is the registered workflow type of AGENTFLOW predictions.
@@ -457,11 +457,11 @@ func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child
 		}
 		return out.Text, nil
 	}
-	g, err := flow.Parse(child.FlowData)
+	g, err := chatflow.Parse(child.FlowData)
 	if err != nil {
 		return "", flowErr(err)
 	}
-	plan, err := flow.Compile(g, node.Known)
+	plan, err := chatflow.Compile(g, node.Known)
 	if err != nil {
 		return "", flowErr(err)
 	}

@@ -11,9 +11,9 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/flowgate/flowgate/agentflow"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
 	"github.com/flowgate/flowgate/workflows"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // approvalGraph: Start → Human input → (proceed) Direct reply | (reject) nothing.

@@ -14,8 +14,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/flowgate/flowgate/flow"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // PredictionWorkflow is the registered workflow type name.
@@ -24,10 +24,10 @@ const PredictionWorkflow = "prediction"
 // PredictionInput is the immutable snapshot a run works from: the compiled flow (with the
 // caller's overrides already applied) and the request.
 type PredictionInput struct {
-	Plan      flow.Plan `json:"plan"`
-	Run       node.Run  `json:"run"`
-	ChatType  string    `json:"chatType,omitempty"`
-	LeadEmail string    `json:"leadEmail,omitempty"`
+	Plan      chatflow.Plan `json:"plan"`
+	Run       node.Run      `json:"run"`
+	ChatType  string        `json:"chatType,omitempty"`
+	LeadEmail string        `json:"leadEmail,omitempty"`
 	// FileUploads is the user message's fileUploads record (JSON), when the turn had files.
 	FileUploads string `json:"fileUploads,omitempty"`
 }
@@ -106,7 +106,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 }
 
 // memoryOf returns the memory the plan's memory node loaded, if there is one.
-func memoryOf(plan flow.Plan, results map[string]node.Value) *node.Memory {
+func memoryOf(plan chatflow.Plan, results map[string]node.Value) *node.Memory {
 	if n, ok := plan.MemoryNode(); ok {
 		return results[n.ID].Memory
 	}
@@ -167,7 +167,7 @@ const localQuickNodesChange = "local-quick-nodes"
 // only configures, renders or reads memory, so with local it runs as a local activity inside
 // the workflow task: no round trip through the server, at the price that a worker crash
 // re-runs it (it is idempotent) with the rest of the task.
-func runNode(ctx workflow.Context, n flow.Node, req node.Request, local bool) workflow.Future {
+func runNode(ctx workflow.Context, n chatflow.Node, req node.Request, local bool) workflow.Future {
 	name := node.ActivityName(n.Data.Name)
 	if node.CallsModel(n.Data.Name) {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, modelCallOptions), name, req)

@@ -15,19 +15,19 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/flowgate/flowgate/flow"
-	"github.com/flowgate/flowgate/node"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/workflows"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // loadPlan compiles one of the shared Flowise exports the way the API does.
-func loadPlan(t *testing.T, file string) flow.Plan {
+func loadPlan(t *testing.T, file string) chatflow.Plan {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "flows", file))
 	require.NoError(t, err)
-	g, err := flow.Parse(string(raw))
+	g, err := chatflow.Parse(string(raw))
 	require.NoError(t, err)
-	p, err := flow.Compile(g, node.Known)
+	p, err := chatflow.Compile(g, node.Known)
 	require.NoError(t, err)
 	return *p
 }
@@ -114,17 +114,17 @@ func (f *fakeNodes) attemptsOf(id string) []int32 {
 func defaultValue(req node.Request) node.Value {
 	n := req.Node
 	switch n.Data.Category {
-	case flow.CategoryChatModels:
+	case chatflow.CategoryChatModels:
 		return node.Value{Kind: n.Data.Name, Model: &node.Model{
 			Provider: n.Data.Name, CredentialID: "cred-" + n.ID,
 			Config: json.RawMessage(`{"provider":"` + n.Data.Name + `","model":"m"}`), Streaming: true,
 		}}
-	case flow.CategoryMemory:
+	case chatflow.CategoryMemory:
 		return node.Value{Kind: n.Data.Name, Memory: &node.Memory{
 			Label: n.Data.Label, SessionID: req.Run.SessionID, MemoryKey: "chat_history",
 			Messages: []node.Message{{Role: "userMessage", Content: "earlier"}},
 		}}
-	case flow.CategoryChains:
+	case chatflow.CategoryChains:
 		return node.TextValue(n.Data.Name, "answer from "+n.ID+" to "+req.Run.Question)
 	default:
 		return node.Value{Kind: n.Data.Name, Prompt: &node.Prompt{Template: "template of " + n.ID}}
@@ -142,7 +142,7 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeNodes) {
 	return env, newFakeNodes(env)
 }
 
-func input(plan flow.Plan) workflows.PredictionInput {
+func input(plan chatflow.Plan) workflows.PredictionInput {
 	return workflows.PredictionInput{
 		Plan: plan,
 		Run: node.Run{
@@ -163,7 +163,7 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 
 // requireUpstreamIsNeeds checks that each node received exactly the results of the nodes its
 // step Needs, each being what that node returned.
-func requireUpstreamIsNeeds(t *testing.T, plan flow.Plan, calls []nodeCall) {
+func requireUpstreamIsNeeds(t *testing.T, plan chatflow.Plan, calls []nodeCall) {
 	t.Helper()
 	require.Len(t, calls, len(plan.Steps))
 	returned := map[string]node.Value{}

@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/flowgate/flowgate/app"
-	"github.com/flowgate/flowgate/loadtest"
+	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/loadtest"
 )
 
 const benchUsage = `usage:

@@ -12,8 +12,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/flowgate/flowgate/api"
-	"github.com/flowgate/flowgate/config"
-	"github.com/flowgate/flowgate/devserver"
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/platform/devserver"
 )
 
 // startEmbedded starts the embedded Temporal server with its state in the database directory,

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"log/slog"
 
-	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/internal/platform/config"
 )
 
 // Production images are built with -tags noembedded: they talk to a real Temporal cluster and

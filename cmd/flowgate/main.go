@@ -19,8 +19,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/flowgate/flowgate/app"
-	"github.com/flowgate/flowgate/config"
+	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/platform/config"
 )
 
 func main() {

@@ -1,0 +1,152 @@
+package chatflow
+
+import (
+	"encoding/json"
+	"maps"
+	"strings"
+)
+
+// APIConfig is the chatflow's apiConfig column (Flowise stores it as a JSON string).
+type APIConfig struct {
+	RateLimit      json.RawMessage `json:"rateLimit,omitempty"`
+	OverrideConfig OverridePolicy  `json:"overrideConfig"`
+}
+
+// OverridePolicy says which node inputs and variables a caller may override.
+type OverridePolicy struct {
+	Status    bool                       `json:"status"`
+	Nodes     map[string][]OverrideInput `json:"nodes"` // keyed by node label
+	Variables []OverrideInput            `json:"variables"`
+}
+
+// OverrideInput enables one input (or variable) by name.
+type OverrideInput struct {
+	Name    string `json:"name"`
+	Enabled bool   `json:"enabled"`
+}
+
+// ParseAPIConfig decodes apiConfig; empty means no overrides allowed.
+func ParseAPIConfig(s string) (APIConfig, error) {
+	var c APIConfig
+	if s == "" {
+		return c, nil
+	}
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, errorf("apiConfig is not valid JSON: %v", err)
+	}
+	return c, nil
+}
+
+func (p OverridePolicy) allows(label, input string) bool {
+	if !p.Status {
+		return false
+	}
+	for _, in := range p.Nodes[label] {
+		if in.Name == input && in.Enabled {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowedVars filters overrideConfig.vars down to the variables the policy enables.
+func (p OverridePolicy) AllowedVars(vars map[string]any) map[string]string {
+	out := map[string]string{}
+	if !p.Status {
+		return out
+	}
+	for _, v := range p.Variables {
+		if val, ok := vars[v.Name]; ok && v.Enabled {
+			out[v.Name] = stringify(val)
+		}
+	}
+	return out
+}
+
+// reservedOverrideKeys are request-level settings, never node inputs.
+var reservedOverrideKeys = map[string]bool{"sessionId": true, "vars": true}
+
+// ApplyOverrides returns a copy of the plan whose node inputs carry the caller's overrides, by
+// Flowise's rules: only inputs the policy enables for that node's label; a scalar replaces
+// ("true"/"false" become booleans); an object keyed by node id targets that node; any other
+// object merges shallowly over an object input (decoded or a JSON string, as exports store
+// promptValues); null leaves the input unchanged.
+func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) *Plan {
+	out := &Plan{Ending: p.Ending, Steps: make([]Step, len(p.Steps))}
+	ids := make(map[string]bool, len(p.Steps))
+	for _, s := range p.Steps {
+		ids[s.Node.ID] = true
+	}
+	for i, s := range p.Steps {
+		n := s.Node
+		n.Data.Inputs = maps.Clone(n.Data.Inputs)
+		if n.Data.Inputs == nil {
+			n.Data.Inputs = map[string]any{}
+		}
+		for _, key := range sortedKeys(override) {
+			if reservedOverrideKeys[key] || !policy.allows(n.Data.Label, key) {
+				continue
+			}
+			if v, ok := overrideValue(n, key, override[key], ids); ok {
+				n.Data.Inputs[key] = v
+			}
+		}
+		out.Steps[i] = Step{Node: n, Needs: s.Needs}
+	}
+	return out
+}
+
+func overrideValue(n Node, key string, v any, nodeIDs map[string]bool) (any, bool) {
+	switch t := v.(type) {
+	case nil:
+		// Flowise only applies a truthy override value; null leaves the input as drawn.
+		return nil, false
+	case string:
+		switch t {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+		return t, true
+	case map[string]any:
+		if perNode, ok := t[n.ID]; ok {
+			return perNode, true
+		}
+		// An object keyed by other nodes' ids is not for this node, whatever this node's
+		// input holds.
+		for k := range t {
+			if nodeIDs[k] {
+				return nil, false
+			}
+		}
+		if existing, ok := objectInput(n.Data.Inputs[key]); ok {
+			merged := maps.Clone(existing)
+			maps.Copy(merged, t)
+			return merged, true
+		}
+		return t, true
+	default:
+		return t, true
+	}
+}
+
+// objectInput returns an input that holds an object: either decoded already or, as Flowise
+// exports store promptValues, a JSON object written as a string.
+func objectInput(v any) (map[string]any, bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		return t, true
+	case string:
+		s := strings.TrimSpace(t)
+		if !strings.HasPrefix(s, "{") || !strings.HasSuffix(s, "}") {
+			return nil, false
+		}
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(s), &obj); err != nil || obj == nil {
+			return nil, false
+		}
+		return obj, true
+	}
+	return nil, false
+}

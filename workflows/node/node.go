@@ -1,0 +1,203 @@
+// Package node is the contract between the workflow interpreter and the node activities: what a
+// node receives, what it hands to the nodes that use it, and the names activities are
+// registered under. Everything here travels through workflow history, so it holds settings and
+// ids, never a decrypted secret.
+package node
+
+import (
+	"encoding/json"
+
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+)
+
+// ActivityName is the activity type that runs a node kind, e.g. "node.chatOpenAI", so the
+// Temporal UI names each step after its node kind.
+func ActivityName(kind string) string { return "node." + kind }
+
+// SaveMessagesActivity stores the user and assistant messages of one prediction.
+const SaveMessagesActivity = "chat.saveMessages"
+
+// Request is the input of a node activity.
+type Request struct {
+	Node chatflow.Node `json:"node"`
+	// Upstream holds the results of the nodes this one is wired to, by node id.
+	Upstream map[string]Value `json:"upstream,omitempty"`
+	Run      Run              `json:"run"`
+	// Ending is true for the node whose result answers the prediction.
+	Ending bool `json:"ending,omitempty"`
+}
+
+// Run is what every node of one prediction shares.
+type Run struct {
+	ChatflowID string            `json:"chatflowId"`
+	ChatID     string            `json:"chatId"`
+	SessionID  string            `json:"sessionId"`
+	Question   string            `json:"question"`
+	History    []Message         `json:"history,omitempty"` // the request's history field
+	Vars       map[string]string `json:"vars,omitempty"`
+	// Topic is where the run's events go: the answer as soon as it is saved, and, with Stream,
+	// the ending node's tokens. Empty means nobody listens.
+	Topic  string `json:"topic,omitempty"`
+	Stream bool   `json:"stream,omitempty"`
+	// Uploads are this turn's files. Stored files travel as storage keys, never as content,
+	// so any worker reads them from the storage every process shares.
+	Uploads []Upload `json:"uploads,omitempty"`
+	// FilesContent is the text of "file:full" uploads as Flowise frames it
+	// (<doc name='…'>…</doc>), put before the question.
+	FilesContent string `json:"filesContent,omitempty"`
+}
+
+// Upload is one file of a turn, as Flowise records it in chat_message.fileUploads.
+type Upload struct {
+	Type string `json:"type"` // "stored-file", "stored-file:full" or "url"
+	Name string `json:"name"`
+	Mime string `json:"mime"`
+	// Data is the address of a "url" upload; stored files have none (they are in storage
+	// under <chatflowId>/<chatId>/<name>).
+	Data string `json:"data,omitempty"`
+}
+
+// FileDoc frames a file's text the way Flowise puts uploaded files before the question.
+func FileDoc(name, text string) string {
+	return "<doc name='" + name + "'>" + text + "</doc>\n\n"
+}
+
+// Upload types.
+const (
+	UploadStored     = "stored-file"
+	UploadStoredFull = "stored-file:full"
+	UploadURL        = "url"
+)
+
+// Value is a node's result. Exactly one of the typed fields is set, by the kind of node.
+type Value struct {
+	Kind   string  `json:"kind"`
+	Model  *Model  `json:"model,omitempty"`
+	Prompt *Prompt `json:"prompt,omitempty"`
+	Memory *Memory `json:"memory,omitempty"`
+	// Text is a chain's answer.
+	Text *string `json:"text,omitempty"`
+}
+
+// Model is a configured chat model: provider settings and the id of the credential to decrypt
+// when it is called.
+type Model struct {
+	Provider     string          `json:"provider"`
+	CredentialID string          `json:"credentialId,omitempty"`
+	Config       json.RawMessage `json:"config"`
+	Streaming    bool            `json:"streaming"`
+}
+
+// Prompt is a prompt template with its values resolved as far as the prompt node can.
+type Prompt struct {
+	// Template is a single-message prompt (promptTemplate).
+	Template string `json:"template,omitempty"`
+	// System and Human make a chat prompt (chatPromptTemplate).
+	System string            `json:"system,omitempty"`
+	Human  string            `json:"human,omitempty"`
+	Values map[string]string `json:"values,omitempty"`
+}
+
+// Memory is a conversation's history as a memory node loaded it.
+type Memory struct {
+	Label     string    `json:"label"` // e.g. "Buffer Memory", reported as memoryType
+	SessionID string    `json:"sessionId"`
+	MemoryKey string    `json:"memoryKey,omitempty"`
+	Messages  []Message `json:"messages,omitempty"`
+}
+
+// Message is one turn of a conversation.
+type Message struct {
+	Role    string `json:"role"` // "userMessage" or "apiMessage", as Flowise stores them
+	Content string `json:"content"`
+}
+
+// TextValue wraps a chain's answer.
+func TextValue(kind, text string) Value { return Value{Kind: kind, Text: &text} }
+
+// SaveMessagesRequest is the input of SaveMessagesActivity.
+type SaveMessagesRequest struct {
+	ChatflowID    string `json:"chatflowId"`
+	ChatID        string `json:"chatId"`
+	SessionID     string `json:"sessionId,omitempty"`
+	MemoryType    string `json:"memoryType,omitempty"`
+	UserMessageID string `json:"userMessageId"`
+	APIMessageID  string `json:"apiMessageId"`
+	Question      string `json:"question"`
+	Answer        string `json:"answer"`
+	UserAt        int64  `json:"userAt"` // unix milliseconds, from workflow time
+	APIAt         int64  `json:"apiAt"`
+	ChatType      string `json:"chatType,omitempty"`
+	LeadEmail     string `json:"leadEmail,omitempty"`
+	// FileUploads is the user message's fileUploads column (JSON), when the turn had files.
+	FileUploads string `json:"fileUploads,omitempty"`
+	// Action is the assistant message's action column (JSON): what the run waits for, when
+	// it stopped for human input.
+	Action json.RawMessage `json:"action,omitempty"`
+	// Execution is the agentflow run's execution record, saved with the turn.
+	Execution *ExecutionRecord `json:"execution,omitempty"`
+	// Topic receives ResultEvent once the messages are stored: the answer is committed then,
+	// and the API can reply without waiting for the workflow to close.
+	Topic string `json:"topic,omitempty"`
+}
+
+// ExecutionRecord is an agentflow run as Flowise's execution table keeps it.
+type ExecutionRecord struct {
+	ID          string          `json:"id"` // the run id: the prediction's executionId
+	AgentflowID string          `json:"agentflowId"`
+	SessionID   string          `json:"sessionId"`
+	State       string          `json:"state"` // FINISHED or STOPPED
+	Data        json.RawMessage `json:"data"`  // agentFlowExecutedData
+	StartedAt   int64           `json:"startedAt"`
+}
+
+// ResultEvent is the broker event that carries a saved answer (a Result).
+const ResultEvent = "flowgate:result"
+
+// Result is a prediction's answer as the workflow returns it.
+type Result struct {
+	Text          string          `json:"text"`
+	ChatMessageID string          `json:"chatMessageId"`
+	SessionID     string          `json:"sessionId,omitempty"`
+	MemoryType    string          `json:"memoryType,omitempty"`
+	Action        json.RawMessage `json:"action,omitempty"`
+}
+
+// Error types an activity uses to tell the workflow not to retry.
+const (
+	ErrFlow       = "FlowError"        // the flow is wrong (bad template, missing input)
+	ErrCredential = "CredentialError"  // missing credential or one that cannot be decrypted
+	ErrProvider   = "ProviderRejected" // the provider refused the request (4xx)
+)
+
+// Kinds lists the node kinds a CHATFLOW may use here. The activities package registers exactly
+// these (a test holds the two together); the API rejects a flow with any other kind up front.
+var Kinds = []string{
+	"azureChatOpenAI",
+	"bufferMemory",
+	"bufferWindowMemory",
+	"chatAnthropic",
+	"chatGoogleGenerativeAI",
+	"chatMistralAI",
+	"chatOllama",
+	"chatOpenAI",
+	"chatPromptTemplate",
+	"conversationChain",
+	"groqChat",
+	"llmChain",
+	"promptTemplate",
+}
+
+// CallsModel reports the kinds whose activity calls a model provider: slow, costly and worth
+// retrying, unlike the kinds that only configure or read memory.
+func CallsModel(kind string) bool { return kind == "llmChain" || kind == "conversationChain" }
+
+// Known reports whether kind is in Kinds.
+func Known(kind string) bool {
+	for _, k := range Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
