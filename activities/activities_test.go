@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
@@ -21,15 +19,16 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/internal/storage"
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
 const testAPIKey = "sk-test-4d1c6b0e9f"
 
-// fixture is an *activities.Activities over a real SQLite store, a real cipher and the
+// actEnv is an *activities.Activities over a real SQLite store, a real cipher and the
 // in-process broker, registered (through its own Register) in a TestActivityEnvironment.
-type fixture struct {
+type actEnv struct {
 	acts   *activities.Activities
 	store  *models.Store
 	cipher *secrets.Cipher
@@ -38,7 +37,7 @@ type fixture struct {
 	env    *testsuite.TestActivityEnvironment
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *actEnv {
 	t.Helper()
 	ctx := context.Background()
 	db, err := models.Open(ctx, models.DBConfig{Type: "sqlite", Path: t.TempDir()})
@@ -51,7 +50,7 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = files.Close() })
 
-	f := &fixture{
+	f := &actEnv{
 		store:  models.NewStore(db),
 		cipher: secrets.NewCipher(secrets.NewKey("pass", "test")),
 		broker: stream.NewLocal(),
@@ -65,7 +64,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // credential stores an encrypted openAIApi credential and returns its id.
-func (f *fixture) credential(t *testing.T, id, key string) string {
+func (f *actEnv) credential(t *testing.T, id, key string) string {
 	t.Helper()
 	enc, err := f.cipher.Encrypt(map[string]any{"openAIApiKey": key})
 	require.NoError(t, err)
@@ -76,7 +75,7 @@ func (f *fixture) credential(t *testing.T, id, key string) string {
 }
 
 // run executes the activity registered for a node kind and decodes its result.
-func (f *fixture) run(t *testing.T, req node.Request) (node.Value, error) {
+func (f *actEnv) run(t *testing.T, req node.Request) (node.Value, error) {
 	t.Helper()
 	val, err := f.env.ExecuteActivity(node.ActivityName(req.Node.Data.Name), req)
 	if err != nil {
@@ -87,7 +86,7 @@ func (f *fixture) run(t *testing.T, req node.Request) (node.Value, error) {
 	return out, nil
 }
 
-func (f *fixture) save(t *testing.T, req node.SaveMessagesRequest) {
+func (f *actEnv) save(t *testing.T, req node.SaveMessagesRequest) {
 	t.Helper()
 	_, err := f.env.ExecuteActivity(node.SaveMessagesActivity, req)
 	require.NoError(t, err)
@@ -97,8 +96,7 @@ func (f *fixture) save(t *testing.T, req node.SaveMessagesRequest) {
 // can change them.
 func flowNode(t *testing.T, file, id string) chatflow.Node {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "flows", file))
-	require.NoError(t, err)
+	raw := fixture.Read(t, "flows", file)
 	g, err := chatflow.Parse(string(raw))
 	require.NoError(t, err)
 	for _, n := range g.Nodes {

@@ -20,7 +20,7 @@ const llmTemplate = "You are a benchmark bot. Reply to: {question}"
 // chainSetup is a fixture with an LLM mock and a chatOpenAI model value produced by the real
 // chatOpenAI activity, pointed at the mock.
 type chainSetup struct {
-	*fixture
+	*actEnv
 	mock  *llmmock.Server
 	model node.Value
 }
@@ -35,7 +35,7 @@ func newChainSetup(t *testing.T, modelInputs map[string]any) *chainSetup {
 	}
 	model, err := f.run(t, node.Request{Node: n})
 	require.NoError(t, err)
-	return &chainSetup{fixture: f, mock: mock, model: model}
+	return &chainSetup{actEnv: f, mock: mock, model: model}
 }
 
 // llmChainRequest is llm-chain.json's chain wired to the model and a prompt template.

@@ -17,7 +17,7 @@ var turnBase = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // saveTurns stores n question/answer pairs of one session through the SaveMessages activity, a
 // minute apart, and returns them in conversation order.
-func (f *fixture) saveTurns(t *testing.T, chatflowID, sessionID string, n int) []node.Message {
+func (f *actEnv) saveTurns(t *testing.T, chatflowID, sessionID string, n int) []node.Message {
 	t.Helper()
 	var msgs []node.Message
 	for i := range n {

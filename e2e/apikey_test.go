@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowgate/flowgate/internal/app"
@@ -94,8 +96,7 @@ func TestAPIKeysSharedInTheDatabase(t *testing.T) {
 	cfg := postgresConfig(t)
 	cfg.Mode, cfg.APIKeyStorageType = config.ModeMain, "db"
 	// Seed through the Flowise import: the test vector's key, made by a real Flowise.
-	vector, err := os.ReadFile(filepath.Join("..", "..", "shared", "spec", "flowise-test-vectors.json"))
-	require.NoError(t, err)
+	vector := fixture.Read(t, "flowise-test-vectors.json")
 	var v struct {
 		APIKey struct{ APIKey, APISecret string } `json:"apiKey"`
 	}

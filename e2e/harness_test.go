@@ -9,12 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -211,8 +212,7 @@ func (h *harness) createCredential(name string, plain map[string]any) string {
 // the only edits a Flowise user would make to run it here.
 func (h *harness) loadFlow(rel string, credentialID string) string {
 	h.t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "flows", rel))
-	require.NoError(h.t, err)
+	raw := fixture.Read(h.t, "flows", rel)
 	flowData, _, err := llmmock.PointFlow(raw, h.mock.URL, credentialID)
 	require.NoError(h.t, err)
 	return flowData

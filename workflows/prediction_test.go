@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
@@ -23,8 +23,7 @@ import (
 // loadPlan compiles one of the shared Flowise exports the way the API does.
 func loadPlan(t *testing.T, file string) chatflow.Plan {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "flows", file))
-	require.NoError(t, err)
+	raw := fixture.Read(t, "flows", file)
 	g, err := chatflow.Parse(string(raw))
 	require.NoError(t, err)
 	p, err := chatflow.Compile(g, node.Known)

@@ -7,7 +7,7 @@ import (
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
-// llmChain is ../shared/flows/llm-chain.json as exported from Flowise (ChatOpenAI, Prompt
+// llmChain is testdata/flows/llm-chain.json as exported from Flowise (ChatOpenAI, Prompt
 // Template, LLM Chain): the flow every figure in docs/benchmarks.md and docs/load-testing.md
 // was measured with. A copy lives here so the binary can set up a benchmark on its own.
 //

@@ -2,9 +2,9 @@ package agentflow
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
 
 	"github.com/stretchr/testify/require"
 )
@@ -12,8 +12,7 @@ import (
 // condTemplateNode returns the inputs of node id in a marketplace AGENTFLOW v2 template.
 func condTemplateNode(t *testing.T, template, id string) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "flows", "marketplace", "agentflowsv2", template+".json"))
-	require.NoError(t, err)
+	raw := fixture.Read(t, "flows", "marketplace", "agentflowsv2", template+".json")
 	var flow struct {
 		Nodes []struct {
 			ID   string `json:"id"`

@@ -3,8 +3,9 @@ package agentflow_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
 
 	"github.com/stretchr/testify/require"
 
@@ -13,8 +14,7 @@ import (
 
 func template(t *testing.T, name string) *agentflow.Graph {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "flows", "marketplace", "agentflowsv2", name+".json"))
-	require.NoError(t, err)
+	raw := fixture.Read(t, "flows", "marketplace", "agentflowsv2", name+".json")
 	g, err := agentflow.Parse(string(raw))
 	require.NoError(t, err, name)
 	return g
@@ -56,8 +56,7 @@ func drive(t *testing.T, g *agentflow.Graph, scope string, decide func(id string
 }
 
 func TestEveryTemplateParses(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "shared", "flows", "marketplace", "agentflowsv2", "*.json"))
-	require.NoError(t, err)
+	files := fixture.Glob(t, "flows", "marketplace", "agentflowsv2", "*.json")
 	require.Len(t, files, 8)
 	for _, f := range files {
 		raw, err := os.ReadFile(f)

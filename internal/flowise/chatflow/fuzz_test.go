@@ -3,8 +3,9 @@ package chatflow_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
 
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 )
@@ -13,23 +14,12 @@ import (
 // error, and that a compiled plan runs each node after the nodes it needs and ends with the
 // ending node. Run it with
 //
-//	go test ./flow/ -run='^$' -fuzz=FuzzCompile -fuzztime=20s -fuzzminimizetime=100x
+//	go test ./internal/flowise/chatflow/ -run='^$' -fuzz=FuzzCompile -fuzztime=20s -fuzzminimizetime=100x
 //
 // (the default minimisation budget of 60s per new input spends most of a short run shrinking
 // the 30 KB seed exports).
 func FuzzCompile(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join(sharedFlows, "*.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	more, err := filepath.Glob(filepath.Join(sharedFlows, "marketplace", "chatflows", "*.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	files = append(files, more...)
-	if len(files) < 3 {
-		f.Fatalf("shared flows not found under %s", sharedFlows)
-	}
+	files := append(fixture.Glob(f, "flows", "*.json"), fixture.Glob(f, "flows", "marketplace", "chatflows", "*.json")...)
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {

@@ -1,17 +1,14 @@
 package chatflow_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 )
-
-// sharedFlows is where the Flowise exports used as fixtures live.
-const sharedFlows = "../../shared/flows"
 
 func allKnown(string) bool { return true }
 
@@ -42,9 +39,7 @@ func chain(id string, inputs map[string]any) chatflow.Node {
 
 func readFlow(t testing.TB, rel string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedFlows, rel))
-	require.NoError(t, err)
-	return string(b)
+	return string(fixture.Read(t, "flows", rel))
 }
 
 func compileFile(t testing.TB, rel string) *chatflow.Plan {

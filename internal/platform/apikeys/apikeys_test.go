@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
+
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
 
@@ -23,8 +25,7 @@ type vector struct{ APIKey, APISecret string }
 
 func loadVector(t *testing.T) vector {
 	t.Helper()
-	b, err := os.ReadFile("../../shared/spec/flowise-test-vectors.json")
-	require.NoError(t, err)
+	b := fixture.Read(t, "flowise-test-vectors.json")
 	var f struct {
 		APIKey struct {
 			APIKey    string `json:"apiKey"`

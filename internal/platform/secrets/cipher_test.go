@@ -3,17 +3,14 @@ package secrets
 import (
 	"encoding/base64"
 	"encoding/json"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/testkit/fixture"
+
 	"github.com/stretchr/testify/require"
 )
-
-// vectorsPath points at values produced by a real Flowise server; matching
-// them is the point of this package.
-const vectorsPath = "../../shared/spec/flowise-test-vectors.json"
 
 type credentialVector struct {
 	Passphrase     string         `json:"passphrase"`
@@ -24,13 +21,12 @@ type credentialVector struct {
 
 func loadCredentialVector(t testing.TB) credentialVector {
 	t.Helper()
-	data, err := os.ReadFile(vectorsPath)
-	require.NoError(t, err, "the Flowise test vectors are required (expected at %s relative to the package)", vectorsPath)
+	data := fixture.Read(t, "flowise-test-vectors.json") // values made by a real Flowise server: matching them is the point
 	var vectors struct {
 		Credential credentialVector `json:"credential"`
 	}
-	require.NoError(t, json.Unmarshal(data, &vectors), "parsing %s", vectorsPath)
-	require.NotEmpty(t, vectors.Credential.EncryptedData, "%s has no credential vector", vectorsPath)
+	require.NoError(t, json.Unmarshal(data, &vectors), "parsing the test vectors")
+	require.NotEmpty(t, vectors.Credential.EncryptedData, "the test vectors have no credential vector")
 	return vectors.Credential
 }
 
