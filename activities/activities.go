@@ -1,113 +1,120 @@
-// Package activities implements flow nodes as Temporal activities, one activity type per node
-// kind, plus the I/O the prediction workflow needs (saving messages). Credentials are decrypted
-// here, inside the activity that calls the provider, and never leave it.
+// Package activities is where a node kind meets its code. Register reads the kinds table
+// (workflows/node) and registers one activity per kind, under the name histories record
+// (node.<kind>, tool.<kind>), bound to the method the table names in the kind's family:
+// chatmodels, chatnodes, agentnodes or tools, one file per kind. A kind whose method is
+// missing, or of the wrong shape, stops the worker at start.
 package activities
 
 import (
 	"context"
-	"log/slog"
-	"maps"
-	"net/http"
-	"slices"
+	"fmt"
+	"reflect"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/flowgate/flowgate/internal/flowise/agentflow"
-	"github.com/flowgate/flowgate/internal/platform/secrets"
-	"github.com/flowgate/flowgate/internal/platform/stream"
-	"github.com/flowgate/flowgate/internal/storage"
-	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/activities/agentnodes"
+	"github.com/flowgate/flowgate/activities/chatmodels"
+	"github.com/flowgate/flowgate/activities/chatnodes"
+	"github.com/flowgate/flowgate/activities/nodekit"
+	"github.com/flowgate/flowgate/activities/tools"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
-// Activities holds what node implementations need.
-type Activities struct {
-	Store  *models.Store
-	Cipher *secrets.Cipher
-	Stream stream.Publisher
-	Logger *slog.Logger
-	// Files is where uploads are; the API stores them, any worker reads them.
-	Files storage.Store
-	// HTTP is the client of nodes and tools that call out; it refuses private, loopback and
-	// metadata addresses unless configured otherwise (netguard).
-	HTTP *http.Client
-}
+// Deps is what activities run with.
+type Deps = nodekit.Deps
 
-type nodeFunc func(context.Context, node.Request) (node.Value, error)
-
-// nodes maps every node kind to its implementation.
-func (a *Activities) nodes() map[string]nodeFunc {
-	return map[string]nodeFunc{
-		"chatOpenAI":             a.chatModel,
-		"azureChatOpenAI":        a.chatModel,
-		"chatAnthropic":          a.chatModel,
-		"chatOllama":             a.chatModel,
-		"chatGoogleGenerativeAI": a.chatModel,
-		"groqChat":               a.chatModel,
-		"chatMistralAI":          a.chatModel,
-		"promptTemplate":         a.promptTemplate,
-		"chatPromptTemplate":     a.chatPromptTemplate,
-		"bufferMemory":           a.bufferMemory,
-		"bufferWindowMemory":     a.bufferMemory,
-		"llmChain":               a.llmChain,
-		"conversationChain":      a.conversationChain,
+// Register registers every kind's activity, and the activity that saves a turn.
+func Register(r worker.ActivityRegistry, d *Deps) error {
+	models, toolSet, err := bind(d)
+	if err != nil {
+		return err
 	}
-}
-
-// withGlobals resolves {{$vars.name}} and {{$flow.*}} in every string input before the node
-// runs, as Flowise does for all nodes.
-func withGlobals(fn nodeFunc) nodeFunc {
-	return func(ctx context.Context, req node.Request) (node.Value, error) {
-		v := vars(req)
-		inputs := make(map[string]any, len(req.Node.Data.Inputs))
-		for k, in := range req.Node.Data.Inputs {
-			if s, ok := in.(string); ok {
-				in = v.ResolveGlobals(s)
+	nodes := &chatnodes.Nodes{Deps: d, Models: models}
+	steps := &agentnodes.Steps{Deps: d, Models: models, Tools: toolSet}
+	for _, k := range node.Kinds() {
+		switch k.Family {
+		case node.ChatModel:
+			register(r, k, node.ActivityName(k.Name), chatnodes.WithGlobals(nodes.ChatModel))
+		case node.ChatNode:
+			fn, err := method[chatnodes.Func](nodes, k)
+			if err != nil {
+				return err
 			}
-			inputs[k] = in
+			register(r, k, node.ActivityName(k.Name), chatnodes.WithGlobals(fn))
+		case node.AgentStep:
+			if k.Run == "" {
+				continue // the workflow runs it
+			}
+			fn, err := method[agentnodes.Func](steps, k)
+			if err != nil {
+				return err
+			}
+			register(r, k, node.ActivityName(k.Name), steps.WithProgress(fn))
+		case node.Tool:
+			register(r, k, node.ToolActivityName(k.Name), toolSet.Tools[k.Name].Run)
+		case node.FlowTool:
+			register(r, k, node.ToolActivityName(k.Name), toolSet.Flows[k.Name].Run)
 		}
-		req.Node.Data.Inputs = inputs
-		return fn(ctx, req)
 	}
+	r.RegisterActivityWithOptions(store{d}.SaveMessages, activity.RegisterOptions{Name: node.SaveMessagesActivity})
+	return nil
 }
 
-// Register registers one activity per node kind, named node.<kind>, and the store activities.
-func (a *Activities) Register(r worker.ActivityRegistry) {
-	chatflowNodes := map[string]nodeFunc{}
-	for k, fn := range a.nodes() {
-		chatflowNodes[k] = withGlobals(fn)
+// register registers one kind's activity. One that calls out heartbeats while it runs, so an
+// abort reaches it and a dead worker's attempt is retried after the heartbeat timeout rather
+// than its whole start-to-close timeout.
+func register[Req, Res any](r worker.ActivityRegistry, k node.Kind, name string, fn func(context.Context, Req) (Res, error)) {
+	if k.CallsOut {
+		fn = nodekit.KeepAlive(fn)
 	}
-	registerKinds(r, chatflowNodes)
-	steps := map[string]stepFunc{}
-	for k, fn := range a.agentNodes() {
-		steps[k] = keepAlive(a.withProgress(fn))
-	}
-	registerKinds(r, steps)
-	// One activity per kind of tool, so the Temporal UI shows each call as tool.<kind>.
-	for _, kind := range slices.Sorted(maps.Keys(a.toolKinds())) {
-		r.RegisterActivityWithOptions(keepAlive(a.runTool), activity.RegisterOptions{Name: agentflow.ToolActivityName(kind)})
-	}
-	for _, kind := range []string{agentflow.ToolChatflow, agentflow.ToolAgent} {
-		r.RegisterActivityWithOptions(keepAlive(a.flowTool), activity.RegisterOptions{Name: agentflow.ToolActivityName(kind)})
-	}
-	r.RegisterActivityWithOptions(a.SaveMessages, activity.RegisterOptions{Name: node.SaveMessagesActivity})
+	r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 }
 
-// keepAlive heartbeats while fn runs. Activities that call out run under a heartbeat timeout,
-// so that a dead worker's attempt is retried quickly; without heartbeats, an HTTP call or a
-// tool slower than that timeout would be cut off and run again.
-func keepAlive[Req, Res any](fn func(context.Context, Req) (Res, error)) func(context.Context, Req) (Res, error) {
-	return func(ctx context.Context, req Req) (Res, error) {
-		stop := heartbeat(ctx)
-		defer stop()
-		return fn(ctx, req)
+// bind builds the chat models and the tools from the kinds table: the nodes that use them
+// find them by kind.
+func bind(d *Deps) (chatmodels.Set, tools.Set, error) {
+	models := chatmodels.Set{}
+	set := tools.Set{Tools: map[string]tools.Tool{}, Flows: map[string]tools.FlowTool{}}
+	impl := &tools.Tools{Deps: d}
+	for _, k := range node.Kinds() {
+		var err error
+		switch k.Family {
+		case node.ChatModel:
+			models[k.Name], err = build[chatmodels.Model](chatmodels.Models{}, k)
+		case node.Tool:
+			set.Tools[k.Name], err = build[tools.Tool](impl, k)
+		case node.FlowTool:
+			set.Flows[k.Name], err = build[tools.FlowTool](impl, k)
+		}
+		if err != nil {
+			return nil, tools.Set{}, err
+		}
 	}
+	return models, set, nil
 }
 
-// registerKinds registers one activity per node kind, in a stable order.
-func registerKinds[F any](r worker.ActivityRegistry, fns map[string]F) {
-	for _, k := range slices.Sorted(maps.Keys(fns)) {
-		r.RegisterActivityWithOptions(fns[k], activity.RegisterOptions{Name: node.ActivityName(k)})
+// build calls the method that makes kind k's T.
+func build[T any](impl any, k node.Kind) (T, error) {
+	fn, err := method[func() T](impl, k)
+	if err != nil {
+		var zero T
+		return zero, err
 	}
+	return fn(), nil
+}
+
+// method is the method of impl that the kinds table names as kind k's code, as a function of
+// its family's shape F.
+func method[F any](impl any, k node.Kind) (F, error) {
+	var fn F
+	m := reflect.ValueOf(impl).MethodByName(k.Run)
+	if !m.IsValid() {
+		return fn, fmt.Errorf("kind %s: %T has no method %s, which the kinds table names", k.Name, impl, k.Run)
+	}
+	want := reflect.TypeFor[F]()
+	if !m.Type().ConvertibleTo(want) {
+		return fn, fmt.Errorf("kind %s: %T.%s is a %s, not a %s as every %s is", k.Name, impl, k.Run, m.Type(), want, k.Family)
+	}
+	return m.Convert(want).Interface().(F), nil
 }

@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/flowgate/flowgate/activities"
-	"github.com/flowgate/flowgate/internal/flowise/agentflow"
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/platform/stream"
@@ -26,10 +25,9 @@ import (
 
 const testAPIKey = "sk-test-4d1c6b0e9f"
 
-// actEnv is an *activities.Activities over a real SQLite store, a real cipher and the
-// in-process broker, registered (through its own Register) in a TestActivityEnvironment.
+// actEnv is every activity over a real SQLite store, a real cipher and the in-process broker,
+// registered (through Register) in a TestActivityEnvironment.
 type actEnv struct {
-	acts   *activities.Activities
 	store  *models.Store
 	cipher *secrets.Cipher
 	broker *stream.Local
@@ -56,10 +54,9 @@ func newFixture(t *testing.T) *actEnv {
 		broker: stream.NewLocal(),
 		files:  files,
 	}
-	f.acts = &activities.Activities{Store: f.store, Cipher: f.cipher, Stream: f.broker, Files: files, Logger: slog.New(slog.DiscardHandler)}
 	var suite testsuite.WorkflowTestSuite
 	f.env = suite.NewTestActivityEnvironment()
-	f.acts.Register(f.env)
+	require.NoError(t, activities.Register(f.env, &activities.Deps{Store: f.store, Cipher: f.cipher, Stream: f.broker, Files: files, Logger: slog.New(slog.DiscardHandler)}))
 	return f
 }
 
@@ -151,46 +148,39 @@ func (r *registry) RegisterDynamicActivity(any, activity.DynamicRegisterOptions)
 	r.names = append(r.names, "<dynamic>")
 }
 
-func TestRegisterNamesExactlyTheNodeKinds(t *testing.T) {
+// Register reads the kinds table: one activity per kind, each once, under the name its family
+// gives it, with the shape the workflow that calls it sends and decodes; plus the message save.
+func TestRegisterRegistersEveryKindOfTheTable(t *testing.T) {
 	r := &registry{fns: map[string]any{}}
-	(&activities.Activities{}).Register(r)
+	require.NoError(t, activities.Register(r, &activities.Deps{}))
 
+	shapes := map[node.Family]reflect.Type{
+		node.ChatModel: reflect.TypeFor[func(context.Context, node.Request) (node.Value, error)](),
+		node.ChatNode:  reflect.TypeFor[func(context.Context, node.Request) (node.Value, error)](),
+		node.AgentStep: reflect.TypeFor[func(context.Context, node.StepRequest) (node.StepResult, error)](),
+		node.Tool:      reflect.TypeFor[func(context.Context, node.ToolRequest) (string, error)](),
+		node.FlowTool:  reflect.TypeFor[func(context.Context, node.ToolRequest) (node.ChildFlow, error)](),
+	}
 	want := []string{node.SaveMessagesActivity}
-	for _, k := range node.Kinds {
-		want = append(want, node.ActivityName(k))
-	}
-	for _, k := range agentflow.Implemented {
-		if agentflow.RunsAsActivity(k) {
-			want = append(want, node.ActivityName(k))
+	for _, k := range node.Kinds() {
+		name := node.ActivityName(k.Name)
+		if k.Family == node.Tool || k.Family == node.FlowTool {
+			name = node.ToolActivityName(k.Name)
 		}
-	}
-	for _, tool := range agentflow.ImplementedTools {
-		want = append(want, agentflow.ToolActivityName(tool))
+		if k.Run == "" {
+			require.NotContains(t, r.fns, name, "%s runs in the workflow", k.Name)
+			continue
+		}
+		want = append(want, name)
+		got := reflect.TypeOf(r.fns[name])
+		require.NotNil(t, got, k.Name)
+		require.True(t, got.ConvertibleTo(shapes[k.Family]), "%s is registered as %v", k.Name, got)
 	}
 	sort.Strings(want)
 	got := append([]string(nil), r.names...)
 	sort.Strings(got)
-	require.Equal(t, want, got, "one activity per node kind, each once, plus the message save")
-
-	// Every node activity takes a node.Request and returns a node.Value, as the workflow sends
-	// and decodes them.
-	nodeFn := reflect.TypeOf(func(context.Context, node.Request) (node.Value, error) { return node.Value{}, nil })
-	for _, k := range node.Kinds {
-		got := reflect.TypeOf(r.fns[node.ActivityName(k)])
-		require.NotNil(t, got, k)
-		require.True(t, got.ConvertibleTo(nodeFn), "%s is registered as %v", k, got)
-	}
-	stepFn := reflect.TypeOf(func(context.Context, agentflow.StepRequest) (agentflow.StepResult, error) {
-		return agentflow.StepResult{}, nil
-	})
-	for _, k := range agentflow.Implemented {
-		if agentflow.RunsAsActivity(k) {
-			got := reflect.TypeOf(r.fns[node.ActivityName(k)])
-			require.NotNil(t, got, k)
-			require.True(t, got.ConvertibleTo(stepFn), "%s is registered as %v", k, got)
-		}
-	}
-	saveFn := reflect.TypeOf(func(context.Context, node.SaveMessagesRequest) error { return nil })
+	require.Equal(t, want, got)
+	saveFn := reflect.TypeFor[func(context.Context, node.SaveMessagesRequest) error]()
 	require.True(t, reflect.TypeOf(r.fns[node.SaveMessagesActivity]).ConvertibleTo(saveFn))
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"mime/multipart"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -51,7 +50,7 @@ func (s *Server) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predi
 			return
 		}
 		in.Run.Stream = streaming
-		if run, ok = s.startRun(c, workflows.AgentflowWorkflow, chatRun{f.ID, chatID, sessionID}, s.cfg.HumanInputTimeout, in); !ok {
+		if run, ok = s.startRun(c, node.AgentflowWorkflow, chatRun{f.ID, chatID, sessionID}, s.cfg.HumanInputTimeout, in); !ok {
 			return
 		}
 	}
@@ -62,7 +61,7 @@ func (s *Server) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predi
 	if streaming {
 		sse = newSSEWriter(c, "")
 		_ = sse.event("start", "", 0)
-		_ = sse.event("agentFlowEvent", agentflow.StatusInProgress, 0)
+		_ = sse.event("agentFlowEvent", node.StatusInProgress, 0)
 	}
 	done := make(chan error, 1)
 	var res workflows.AgentflowResult
@@ -77,10 +76,10 @@ func (s *Server) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predi
 				if saved, ok := resultOf(ev); ok && len(saved.Action) > 0 {
 					reply["text"], reply["chatMessageId"], reply["action"] = saved.Text, saved.ChatMessageID, saved.Action
 					reply["agentFlowExecutedData"] = s.executedSoFar(ctx, run)
-					s.finishAgentflow(c, sse, reply, agentflow.StatusStopped)
+					s.finishAgentflow(c, sse, reply, node.StatusStopped)
 					return
 				}
-				if sse != nil && (ev.Name == "token" || ev.Name == agentflow.NextAgentFlowEvent) {
+				if sse != nil && (ev.Name == "token" || ev.Name == node.NextAgentFlowEvent) {
 					_ = sse.event(ev.Name, ev.Data, 0)
 				}
 			}
@@ -98,7 +97,7 @@ func (s *Server) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predi
 					return
 				}
 				_ = sse.event("error", msg, 0)
-				_ = sse.event("agentFlowEvent", agentflow.StatusError, 0)
+				_ = sse.event("agentFlowEvent", node.StatusError, 0)
 				_ = sse.event("end", "[DONE]", 0)
 				return
 			}
@@ -111,7 +110,7 @@ func (s *Server) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predi
 					}
 				}
 			}
-			s.finishAgentflow(c, sse, reply, agentflow.StatusFinished)
+			s.finishAgentflow(c, sse, reply, node.StatusFinished)
 			return
 		}
 	}
@@ -152,14 +151,8 @@ func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predict
 		fail(c, http.StatusInternalServerError, "%s", err.Error())
 		return in, false
 	}
-	if n, ok := agentflow.Unimplemented(g); ok {
-		what := "is not supported in agentflows yet"
-		if n.Kind == agentflow.KindAgent || n.Kind == agentflow.KindTool {
-			what = "uses a tool, built-in provider tools, knowledge from a vector store picked in the node, or a tool-calling model " +
-				"that Flowgate does not support yet (tools: " + strings.Join(agentflow.ImplementedTools, ", ") +
-				"; tool-calling models: " + strings.Join(agentflow.ToolModels, ", ") + ")"
-		}
-		fail(c, http.StatusInternalServerError, "Node %s %s", n, what)
+	if unsupported := node.CheckAgentflow(g); unsupported != nil {
+		fail(c, http.StatusInternalServerError, "%s", unsupported.Error())
 		return in, false
 	}
 	apiConfig, err := chatflow.ParseAPIConfig(deref(f.APIConfig))
@@ -185,7 +178,7 @@ func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predict
 	}
 	in = workflows.AgentflowInput{
 		Graph: *g,
-		Run: agentflow.Run{ChatflowID: f.ID, ChatID: chatID, SessionID: sessionID, Question: question,
+		Run: node.AgentflowRun{ChatflowID: f.ID, ChatID: chatID, SessionID: sessionID, Question: question,
 			Form: body.Form, Vars: vars, Topic: topic},
 		ChatType:  "EXTERNAL",
 		LeadEmail: body.LeadEmail,
@@ -214,7 +207,7 @@ func (s *Server) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic strin
 	defer cancel()
 	id := WorkflowID(chatflowID, chatID)
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: id, UpdateName: workflows.HumanInputUpdate, Args: []any{answer},
+		WorkflowID: id, UpdateName: node.HumanInputUpdate, Args: []any{answer},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
@@ -240,9 +233,9 @@ func (s *Server) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic strin
 }
 
 // executedSoFar asks a stopped run what it has run.
-func (s *Server) executedSoFar(ctx context.Context, run client.WorkflowRun) []agentflow.ExecutedNode {
-	var executed []agentflow.ExecutedNode
-	if v, err := s.temporal.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.ExecutedQuery); err == nil {
+func (s *Server) executedSoFar(ctx context.Context, run client.WorkflowRun) []node.ExecutedNode {
+	var executed []node.ExecutedNode
+	if v, err := s.temporal.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), node.ExecutedQuery); err == nil {
 		_ = v.Get(&executed)
 	}
 	return executed

@@ -39,7 +39,7 @@ func (pc *planCache) get(f *models.ChatFlow) (*chatflow.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err = chatflow.Compile(g, node.Known)
+	p, err = chatflow.Compile(g, node.InChatflow)
 	if err != nil {
 		return nil, err
 	}

@@ -233,7 +233,7 @@ func (s *Server) predictionInput(f *models.ChatFlow, body predictionBody) (workf
 
 // start begins a chatflow's run; on failure it has answered.
 func (s *Server) start(c *gin.Context, in workflows.PredictionInput) (client.WorkflowRun, bool) {
-	return s.startRun(c, workflows.PredictionWorkflow, chatRun{in.Run.ChatflowID, in.Run.ChatID, in.Run.SessionID}, s.cfg.PredictionTimeout, in)
+	return s.startRun(c, node.PredictionWorkflow, chatRun{in.Run.ChatflowID, in.Run.ChatID, in.Run.SessionID}, s.cfg.PredictionTimeout, in)
 }
 
 // chatRun names the conversation a run belongs to.

@@ -17,22 +17,13 @@ import (
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
-// AgentflowWorkflow is the registered workflow type of AGENTFLOW predictions.
-const AgentflowWorkflow = "agentflow"
-
-// HumanInputUpdate is the Update that answers a run stopped at a human input node.
-const HumanInputUpdate = "humanInput"
-
-// ExecutedQuery returns the agentFlowExecutedData of a run so far.
-const ExecutedQuery = "agentFlowExecutedData"
-
 // AgentflowInput is the immutable snapshot an agentflow run works from.
 type AgentflowInput struct {
-	Graph       agentflow.Graph `json:"graph"`
-	Run         agentflow.Run   `json:"run"`
-	ChatType    string          `json:"chatType,omitempty"`
-	LeadEmail   string          `json:"leadEmail,omitempty"`
-	FileUploads string          `json:"fileUploads,omitempty"`
+	Graph       agentflow.Graph   `json:"graph"`
+	Run         node.AgentflowRun `json:"run"`
+	ChatType    string            `json:"chatType,omitempty"`
+	LeadEmail   string            `json:"leadEmail,omitempty"`
+	FileUploads string            `json:"fileUploads,omitempty"`
 	// Depth counts the flows that run this one (Execute Flow nodes, flow tools); 0 for a
 	// prediction's own run.
 	Depth int `json:"depth,omitempty"`
@@ -44,9 +35,9 @@ const maxFlowDepth = 5
 
 // AgentflowResult is the answer of an agentflow run.
 type AgentflowResult struct {
-	Text          string                   `json:"text"`
-	ChatMessageID string                   `json:"chatMessageId"`
-	Executed      []agentflow.ExecutedNode `json:"agentFlowExecutedData"`
+	Text          string              `json:"text"`
+	ChatMessageID string              `json:"chatMessageId"`
+	Executed      []node.ExecutedNode `json:"agentFlowExecutedData"`
 }
 
 // HumanInput answers a stopped run: Flowise's humanInput body, plus the topic of the request
@@ -70,13 +61,12 @@ type Action struct {
 // Agentflow runs an AGENTFLOW: nodes in the order the schedule allows, one activity each;
 // decision nodes choose the branches that run, loop nodes jump back a bounded number of times.
 // At a human input node the run saves the turn with an action and parks (costing nothing)
-// until a later prediction of the same chat answers it through HumanInputUpdate; it then goes
+// until a later prediction of the same chat answers it through node.HumanInputUpdate; it then goes
 // on from that node, never running a finished node again. The answer is the output of the
 // last node that ran.
 func Agentflow(ctx workflow.Context, in AgentflowInput) (AgentflowResult, error) {
-	if n, ok := agentflow.Unimplemented(&in.Graph); ok {
-		return AgentflowResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("node %s (%s) is not supported yet", n.ID, n.Kind), node.ErrFlow, nil)
+	if unsupported := node.CheckAgentflow(&in.Graph); unsupported != nil {
+		return AgentflowResult{}, temporal.NewNonRetryableApplicationError(unsupported.Error(), node.ErrFlow, nil)
 	}
 	r := &agentRun{in: in, g: &in.Graph, state: map[string]any{}, outputs: map[string]map[string]any{},
 		question: in.Run.Question, userAt: workflow.Now(ctx), runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
@@ -85,7 +75,7 @@ func Agentflow(ctx workflow.Context, in AgentflowInput) (AgentflowResult, error)
 	if err := r.handleHumanInput(ctx); err != nil {
 		return AgentflowResult{}, err
 	}
-	if err := workflow.SetQueryHandler(ctx, ExecutedQuery, func() ([]agentflow.ExecutedNode, error) {
+	if err := workflow.SetQueryHandler(ctx, node.ExecutedQuery, func() ([]node.ExecutedNode, error) {
 		if r.parked != nil {
 			return append(slices.Clone(r.executed), r.parked.item), nil
 		}
@@ -124,13 +114,13 @@ type agentRun struct {
 	s         *agentflow.Schedule
 	state     map[string]any
 	outputs   map[string]map[string]any
-	executed  []agentflow.ExecutedNode
+	executed  []node.ExecutedNode
 	last      string
 	// flowTools counts the flow tool calls so far: each one's child workflow gets its own id.
 	flowTools int
 	// chatHistory is the run's own conversation, which nodes with memory see (Flowise's
 	// runtime chat history).
-	chatHistory []agentflow.AgentMessage
+	chatHistory []node.Message
 
 	// The current turn: a run that stops for human input saves a turn and starts another.
 	turn      int
@@ -144,14 +134,14 @@ type agentRun struct {
 
 type parkedAt struct {
 	nodeID, actionID string
-	item             agentflow.ExecutedNode // the stopped node, as agentFlowExecutedData shows it
+	item             node.ExecutedNode // the stopped node, as agentFlowExecutedData shows it
 }
 
 // handleHumanInput registers the Update that answers a stopped run. Its validator refuses,
 // without changing anything, an answer when nothing waits (a late or duplicate answer), a
 // malformed one, or one meant for another node.
 func (r *agentRun) handleHumanInput(ctx workflow.Context) error {
-	return workflow.SetUpdateHandlerWithOptions(ctx, HumanInputUpdate,
+	return workflow.SetUpdateHandlerWithOptions(ctx, node.HumanInputUpdate,
 		func(_ workflow.Context, in HumanInput) error {
 			r.answer, r.parked = &in, nil
 			return nil
@@ -174,8 +164,8 @@ func (r *agentRun) runFrom(ctx workflow.Context, id string) error {
 	r.s.Start(id)
 	for {
 		n, _ := r.g.Node(id)
-		item := agentflow.ExecutedNode{NodeID: id, NodeLabel: n.Label, PreviousNodeIDs: r.g.Parents(id),
-			Status: agentflow.StatusFinished, Data: agentflow.ExecutedData{ID: id, Name: n.Kind}}
+		item := node.ExecutedNode{NodeID: id, NodeLabel: n.Label, PreviousNodeIDs: r.g.Parents(id),
+			Status: node.StatusFinished, Data: node.ExecutedData{ID: id, Name: n.Kind}}
 		if n.Kind == agentflow.KindLoop {
 			target, again := r.s.LoopBack(id)
 			if again {
@@ -185,13 +175,13 @@ func (r *agentRun) runFrom(ctx workflow.Context, id string) error {
 				continue
 			}
 			// Out of turns: the loop answers with its fallback message and its path ends.
-			r.finish(id, item, agentflow.StepResult{Output: map[string]any{"content": n.Input("fallbackMessage")}})
+			r.finish(id, item, node.StepResult{Output: map[string]any{"content": n.Input("fallbackMessage")}})
 			return nil
 		}
-		req := agentflow.StepRequest{Node: n, Run: r.in.Run, State: r.state, Outputs: r.outputs,
+		req := node.StepRequest{Node: n, Run: r.in.Run, State: r.state, Outputs: r.outputs,
 			Ending: r.g.IsEnding(id) && n.Parent == "", Iteration: r.iteration, ChatHistory: r.chatHistory}
 		req.Run.Question = r.question
-		var res agentflow.StepResult
+		var res node.StepResult
 		if err := r.runStepWithTools(ctx, n, item, req, &res); err != nil {
 			return nodeFailed(n, err)
 		}
@@ -224,7 +214,7 @@ func (r *agentRun) runFrom(ctx workflow.Context, id string) error {
 }
 
 // finish records a node's result.
-func (r *agentRun) finish(id string, item agentflow.ExecutedNode, res agentflow.StepResult) {
+func (r *agentRun) finish(id string, item node.ExecutedNode, res node.StepResult) {
 	if res.State != nil {
 		r.state = res.State
 	}
@@ -237,7 +227,7 @@ func (r *agentRun) finish(id string, item agentflow.ExecutedNode, res agentflow.
 
 // askHuman stops the run at a human input node and returns the branch the answer picks: 0
 // to proceed, 1 to reject.
-func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *agentflow.ExecutedNode, res *agentflow.StepResult) (int, error) {
+func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *node.ExecutedNode, res *node.StepResult) (int, error) {
 	description := res.Content()
 	answer, err := r.waitForHuman(ctx, n, *item, description, res.Output)
 	if err != nil {
@@ -253,7 +243,7 @@ func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *agentf
 // waitForHuman saves the turn so far with an action asking to proceed or reject, and waits
 // (for as long as it takes, at no cost) for the answer. The answer starts a new turn, its
 // feedback the next question.
-func (r *agentRun) waitForHuman(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, description string, output map[string]any) (HumanInput, error) {
+func (r *agentRun) waitForHuman(ctx workflow.Context, n agentflow.Node, item node.ExecutedNode, description string, output map[string]any) (HumanInput, error) {
 	if r.in.Depth > 0 {
 		// Nobody can answer: the person talks to the flow that runs this one.
 		return HumanInput{}, temporal.NewNonRetryableApplicationError(
@@ -269,7 +259,7 @@ func (r *agentRun) waitForHuman(ctx workflow.Context, n agentflow.Node, item age
 		Data: map[string]any{"nodeId": n.ID, "nodeLabel": n.Label, "input": description},
 	}
 	stopped := item
-	stopped.Status = agentflow.StatusStopped
+	stopped.Status = node.StatusStopped
 	stopped.Data.Output = output
 	r.parked, r.answer = &parkedAt{nodeID: n.ID, actionID: action.ID, item: stopped}, nil
 	if _, err := r.saveTurn(ctx, description, &action); err != nil {
@@ -296,8 +286,8 @@ func (r *agentRun) saveTurn(ctx workflow.Context, answer string, action *Action)
 	}
 	save := node.SaveMessagesRequest{
 		ChatflowID: r.in.Run.ChatflowID, ChatID: r.in.Run.ChatID, SessionID: r.in.Run.SessionID,
-		UserMessageID: r.derivedID(fmt.Sprintf("turn/%d/userMessage", r.turn)),
-		APIMessageID:  r.derivedID(fmt.Sprintf("turn/%d/apiMessage", r.turn)),
+		UserMessageID: r.derivedID(node.TurnMessageID(r.turn, "userMessage")),
+		APIMessageID:  r.derivedID(node.TurnMessageID(r.turn, "apiMessage")),
 		Question:      r.question, Answer: answer,
 		UserAt: r.userAt.UnixMilli(), APIAt: max(workflow.Now(ctx).UnixMilli(), r.userAt.UnixMilli()+1),
 		ChatType: r.in.ChatType, LeadEmail: r.in.LeadEmail, Topic: r.in.Run.Topic,
@@ -305,13 +295,13 @@ func (r *agentRun) saveTurn(ctx workflow.Context, answer string, action *Action)
 	if r.turn == 0 {
 		save.FileUploads = r.in.FileUploads
 	}
-	executed, state := r.executed, agentflow.StatusFinished
+	executed, state := r.executed, node.StatusFinished
 	if action != nil {
 		raw, err := json.Marshal(action)
 		if err != nil {
 			return "", fmt.Errorf("encode action: %w", err)
 		}
-		save.Action, state = raw, agentflow.StatusStopped
+		save.Action, state = raw, node.StatusStopped
 		executed = append(slices.Clone(executed), r.parked.item)
 	}
 	data, err := json.Marshal(executed)
@@ -323,19 +313,19 @@ func (r *agentRun) saveTurn(ctx workflow.Context, answer string, action *Action)
 	saveCtx, cancelSave := workflow.NewDisconnectedContext(ctx)
 	defer cancelSave()
 	if err := quickActivity(saveCtx, node.SaveMessagesActivity, save, true).Get(saveCtx, nil); err != nil {
-		return "", temporal.NewNonRetryableApplicationError("The answer could not be saved; try again", "SaveFailed", err)
+		return "", temporal.NewNonRetryableApplicationError("The answer could not be saved; try again", node.ErrSaveFailed, err)
 	}
 	return save.APIMessageID, nil
 }
 
 // derivedID is an id that is the same on every replay and retry of this run.
-func (r *agentRun) derivedID(name string) string { return derivedID(r.runID, name) }
+func (r *agentRun) derivedID(name string) string { return node.DerivedID(r.runID, name) }
 
 // runStep schedules one agentflow node: nodes that call models or the network are regular
 // activities, retried on another worker if this one dies; the rest run locally.
-func runStep(ctx workflow.Context, n agentflow.Node, req agentflow.StepRequest) workflow.Future {
+func runStep(ctx workflow.Context, n agentflow.Node, req node.StepRequest) workflow.Future {
 	name := node.ActivityName(n.Kind)
-	if agentflow.CallsOut(n.Kind) {
+	if node.CallsOut(n.Kind) {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, modelCallOptions), name, req)
 	}
 	return quickActivity(ctx, name, req, true)
@@ -347,41 +337,41 @@ const IterationWorkflow = "agentflowIteration"
 // IterationInput is one item of an iteration, with the run as it stood at the iteration node.
 type IterationInput struct {
 	Graph     agentflow.Graph           `json:"graph"`
-	Run       agentflow.Run             `json:"run"`
+	Run       node.AgentflowRun         `json:"run"`
 	Iteration string                    `json:"iteration"` // the iteration node's id
 	Item      any                       `json:"item"`
 	State     map[string]any            `json:"state,omitempty"`
 	Outputs   map[string]map[string]any `json:"outputs,omitempty"`
 	// ChatHistory is the run's chat history at the iteration node; Depth as the run's.
-	ChatHistory []agentflow.AgentMessage `json:"chatHistory,omitempty"`
-	Depth       int                      `json:"depth,omitempty"`
+	ChatHistory []node.Message `json:"chatHistory,omitempty"`
+	Depth       int            `json:"depth,omitempty"`
 }
 
 // IterationResult is what one item's pass produced.
 type IterationResult struct {
-	Content  string                   `json:"content"`
-	State    map[string]any           `json:"state,omitempty"`
-	Executed []agentflow.ExecutedNode `json:"executed"`
+	Content  string              `json:"content"`
+	State    map[string]any      `json:"state,omitempty"`
+	Executed []node.ExecutedNode `json:"executed"`
 	// ChatHistory is what the item's nodes added to the run's chat history.
-	ChatHistory []agentflow.AgentMessage `json:"chatHistory,omitempty"`
+	ChatHistory []node.Message `json:"chatHistory,omitempty"`
 }
 
 // iterate runs the iteration node's child nodes once per item of its input, one child
 // workflow per item (each its own run in the Temporal UI), in order; the state each item
 // leaves is the next one's. The node's output lists every item's answer.
-func (r *agentRun) iterate(ctx workflow.Context, n agentflow.Node, res agentflow.StepResult) (map[string]any, error) {
+func (r *agentRun) iterate(ctx workflow.Context, n agentflow.Node, res node.StepResult) (map[string]any, error) {
 	items, _ := res.Output["items"].([]any)
 	info := workflow.GetInfo(ctx)
 	answers := make([]string, 0, len(items))
 	for i, item := range items {
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID: fmt.Sprintf("%s/%s/%d", info.WorkflowExecution.ID, n.ID, i),
+			WorkflowID: node.ChildWorkflowID(info.WorkflowExecution.ID, fmt.Sprintf("%s/%d", n.ID, i)),
 		})
 		var out IterationResult
 		in := IterationInput{Graph: r.in.Graph, Run: r.in.Run, Iteration: n.ID, Item: item, State: r.state, Outputs: r.outputs,
 			ChatHistory: r.chatHistory, Depth: r.in.Depth}
 		in.Run.Question, in.Run.Stream = r.question, false
-		if err := workflow.ExecuteChildWorkflow(cctx, IterationWorkflow, in).Get(ctx, &out); err != nil {
+		if err := workflow.ExecuteChildWorkflow(cctx, node.IterationWorkflow, in).Get(ctx, &out); err != nil {
 			return nil, fmt.Errorf("item %d: %w", i, err)
 		}
 		if out.State != nil {
@@ -420,7 +410,7 @@ func Iteration(ctx workflow.Context, in IterationInput) (IterationResult, error)
 }
 
 // executeFlow runs another chatflow for an Execute Flow node.
-func (r *agentRun) executeFlow(ctx workflow.Context, n agentflow.Node, child *agentflow.ChildFlow) (string, error) {
+func (r *agentRun) executeFlow(ctx workflow.Context, n agentflow.Node, child *node.ChildFlow) (string, error) {
 	return r.runChildFlow(ctx, fmt.Sprintf("%s/%d", n.ID, len(r.executed)),
 		fmt.Sprintf("execute/%s/%d/%d", n.ID, r.turn, len(r.executed)), child)
 }
@@ -428,7 +418,7 @@ func (r *agentRun) executeFlow(ctx workflow.Context, n agentflow.Node, child *ag
 // runChildFlow runs another chatflow as a child workflow, from the snapshot read of it, in a
 // conversation of its own, and returns its answer. key names the child workflow (under this
 // run's id) and chatKey its conversation.
-func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child *agentflow.ChildFlow) (string, error) {
+func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child *node.ChildFlow) (string, error) {
 	if child == nil {
 		return "", temporal.NewNonRetryableApplicationError("no flow to execute", node.ErrFlow, nil)
 	}
@@ -439,7 +429,7 @@ func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child
 	info := workflow.GetInfo(ctx)
 	chatID := r.derivedID(chatKey)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID: info.WorkflowExecution.ID + "/" + key,
+		WorkflowID: node.ChildWorkflowID(info.WorkflowExecution.ID, key),
 	})
 	flowErr := func(err error) error {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("flow %s: %v", child.ChatflowID, err), node.ErrFlow, nil)
@@ -449,10 +439,10 @@ func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child
 		if err != nil {
 			return "", flowErr(err)
 		}
-		in := AgentflowInput{Graph: *g, ChatType: "INTERNAL", Depth: r.in.Depth + 1, Run: agentflow.Run{
+		in := AgentflowInput{Graph: *g, ChatType: "INTERNAL", Depth: r.in.Depth + 1, Run: node.AgentflowRun{
 			ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: r.in.Run.Vars}}
 		var out AgentflowResult
-		if err := workflow.ExecuteChildWorkflow(cctx, AgentflowWorkflow, in).Get(ctx, &out); err != nil {
+		if err := workflow.ExecuteChildWorkflow(cctx, node.AgentflowWorkflow, in).Get(ctx, &out); err != nil {
 			return "", err
 		}
 		return out.Text, nil
@@ -461,14 +451,14 @@ func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child
 	if err != nil {
 		return "", flowErr(err)
 	}
-	plan, err := chatflow.Compile(g, node.Known)
+	plan, err := chatflow.Compile(g, node.InChatflow)
 	if err != nil {
 		return "", flowErr(err)
 	}
 	in := PredictionInput{Plan: *plan, ChatType: "INTERNAL", Run: node.Run{
 		ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: r.in.Run.Vars}}
 	var out PredictionResult
-	if err := workflow.ExecuteChildWorkflow(cctx, PredictionWorkflow, in).Get(ctx, &out); err != nil {
+	if err := workflow.ExecuteChildWorkflow(cctx, node.PredictionWorkflow, in).Get(ctx, &out); err != nil {
 		return "", err
 	}
 	return out.Text, nil
@@ -481,11 +471,11 @@ const maxAgentTurns = 10
 // as its own activity (retried on its own, never repeated once done) and the agent gets
 // another turn with the results, until it answers. A tool that requires human input first
 // stops the run for a person's approval; a rejected tool is no longer offered.
-func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, req agentflow.StepRequest, res *agentflow.StepResult) error {
+func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item node.ExecutedNode, req node.StepRequest, res *node.StepResult) error {
 	var used []map[string]any
 	var sources []any
 	for turn := 0; turn < maxAgentTurns; turn++ {
-		*res = agentflow.StepResult{} // each turn's result stands alone
+		*res = node.StepResult{} // each turn's result stands alone
 		if err := runStep(ctx, n, req).Get(ctx, res); err != nil {
 			return err
 		}
@@ -512,11 +502,11 @@ func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item
 				}
 				out = text
 			}
-			req.Conversation = append(req.Conversation, agentflow.AgentMessage{Role: "tool", Content: out, ToolCallID: call.ID})
+			req.Conversation = append(req.Conversation, node.Message{Role: "tool", Content: out, ToolCallID: call.ID})
 			used = append(used, map[string]any{"tool": call.Name, "toolInput": call.Arguments, "toolOutput": out})
 			if call.ReturnDirect && call.Refused == "" && !slices.Contains(req.Rejected, call.Entry) {
 				// The tool's answer is the agent's, without another turn of the model.
-				*res = agentflow.StepResult{Output: map[string]any{"content": out, "usedTools": used}}
+				*res = node.StepResult{Output: map[string]any{"content": out, "usedTools": used}}
 				return nil
 			}
 		}
@@ -526,7 +516,7 @@ func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item
 
 // callTool runs one tool call and returns what the model reads back. A tool the model misused
 // answers with the error, so the model can correct itself.
-func (r *agentRun) callTool(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, res agentflow.StepResult, call agentflow.AgentToolCall, req *agentflow.StepRequest) (string, error) {
+func (r *agentRun) callTool(ctx workflow.Context, n agentflow.Node, item node.ExecutedNode, res node.StepResult, call node.ToolCall, req *node.StepRequest) (string, error) {
 	if call.Refused != "" {
 		return "Error: " + call.Refused, nil
 	}
@@ -543,11 +533,11 @@ func (r *agentRun) callTool(ctx workflow.Context, n agentflow.Node, item agentfl
 		}
 	}
 	tctx := workflow.WithActivityOptions(ctx, modelCallOptions)
-	toolReq := agentflow.ToolRequest{Node: n, Call: call, Run: r.in.Run, State: r.state}
+	toolReq := node.ToolRequest{Node: n, Call: call, Run: r.in.Run, State: r.state}
 	var out string
 	var err error
-	if agentflow.IsFlowTool(call.Tool) {
-		var child agentflow.ChildFlow
+	if node.Is(call.Tool, node.FlowTool) {
+		var child node.ChildFlow
 		if err = workflow.ExecuteActivity(tctx, call.ActivityName(), toolReq).Get(ctx, &child); err == nil {
 			// Providers make call ids up (call_0, …) per response: a counter keeps them apart.
 			key := fmt.Sprintf("%s/tool/%d", n.ID, r.flowTools)
@@ -571,7 +561,7 @@ type approval struct {
 
 // approveTool stops the run until a person approves or rejects a call of a tool that
 // requires human input, as Flowise shows it: the agent's words, then the call it attempts.
-func (r *agentRun) approveTool(ctx workflow.Context, n agentflow.Node, item agentflow.ExecutedNode, res agentflow.StepResult, call agentflow.AgentToolCall) (approval, error) {
+func (r *agentRun) approveTool(ctx workflow.Context, n agentflow.Node, item node.ExecutedNode, res node.StepResult, call node.ToolCall) (approval, error) {
 	if r.iteration != nil {
 		return approval{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("tool %s requires human input, which is not supported inside an iteration", call.Name), node.ErrFlow, nil)

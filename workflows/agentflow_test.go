@@ -45,11 +45,11 @@ type fakeSteps struct {
 
 func (f *fakeSteps) register(env *testsuite.TestWorkflowEnvironment) {
 	for _, kind := range []string{agentflow.KindStart, agentflow.KindHumanInput, agentflow.KindDirectReply} {
-		env.RegisterActivityWithOptions(func(_ context.Context, req agentflow.StepRequest) (agentflow.StepResult, error) {
+		env.RegisterActivityWithOptions(func(_ context.Context, req node.StepRequest) (node.StepResult, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.ran = append(f.ran, req.Node.ID)
-			return agentflow.StepResult{Output: map[string]any{"content": "out of " + req.Node.ID}}, nil
+			return node.StepResult{Output: map[string]any{"content": "out of " + req.Node.ID}}, nil
 		}, activity.RegisterOptions{Name: node.ActivityName(kind)})
 	}
 	env.RegisterActivityWithOptions(func(_ context.Context, req node.SaveMessagesRequest) error {
@@ -74,13 +74,13 @@ func TestAgentflowParkedForDaysResumes(t *testing.T) {
 	var early, answered error
 	accepted := false
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(workflows.HumanInputUpdate, "malformed", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(node.HumanInputUpdate, "malformed", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { early = err },
 			OnAccept: func() {}, OnComplete: func(any, error) {},
 		}, workflows.HumanInput{Type: "later"})
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(workflows.HumanInputUpdate, "answer", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(node.HumanInputUpdate, "answer", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { answered = err },
 			OnAccept:   func() { accepted = true },
 			OnComplete: func(any, error) {},
@@ -89,7 +89,7 @@ func TestAgentflowParkedForDaysResumes(t *testing.T) {
 
 	env.ExecuteWorkflow(workflows.Agentflow, workflows.AgentflowInput{
 		Graph: approvalGraph(t),
-		Run:   agentflow.Run{ChatflowID: "flow", ChatID: "chat", SessionID: "chat", Question: "send it?"},
+		Run:   node.AgentflowRun{ChatflowID: "flow", ChatID: "chat", SessionID: "chat", Question: "send it?"},
 	})
 
 	require.NoError(t, env.GetWorkflowError())

@@ -18,9 +18,6 @@ import (
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
-// PredictionWorkflow is the registered workflow type name.
-const PredictionWorkflow = "prediction"
-
 // PredictionInput is the immutable snapshot a run works from: the compiled flow (with the
 // caller's overrides already applied) and the request.
 type PredictionInput struct {
@@ -41,7 +38,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	userAt := workflow.Now(ctx)
 	// Runs started before quick nodes became local activities replay with regular ones, and
 	// those of the first local version with message ids drawn by a SideEffect.
-	version := workflow.GetVersion(ctx, localQuickNodesChange, workflow.DefaultVersion, 2)
+	version := workflow.GetVersion(ctx, node.LocalQuickNodesChange, workflow.DefaultVersion, 2)
 	local := version >= 1
 	results := make(map[string]node.Value, len(in.Plan.Steps))
 	for _, step := range in.Plan.Steps {
@@ -99,7 +96,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	if err := quickActivity(saveCtx, node.SaveMessagesActivity, save, local).Get(saveCtx, nil); err != nil {
 		// The cause (a database error) stays in history for operators, not in the answer.
 		return PredictionResult{}, temporal.NewNonRetryableApplicationError(
-			"The answer could not be saved; try again", "SaveFailed", err)
+			"The answer could not be saved; try again", node.ErrSaveFailed, err)
 	}
 	res.ChatMessageID = ids[1]
 	return res, nil
@@ -119,7 +116,7 @@ func nodeFailed(step fmt.Stringer, err error) error {
 	if temporal.IsCanceledError(err) {
 		return err
 	}
-	msg, typ := err.Error(), "NodeFailed"
+	msg, typ := err.Error(), node.ErrNodeFailed
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		msg, typ = app.Message(), app.Type()
@@ -139,7 +136,7 @@ func nodeFailed(step fmt.Stringer, err error) error {
 func messageIDs(ctx workflow.Context, fromRunID bool) ([2]string, error) {
 	if fromRunID {
 		run := workflow.GetInfo(ctx).WorkflowExecution.RunID
-		return [2]string{derivedID(run, "userMessage"), derivedID(run, "apiMessage")}, nil
+		return [2]string{node.DerivedID(run, "userMessage"), node.DerivedID(run, "apiMessage")}, nil
 	}
 	var ids [2]string
 	if err := workflow.SideEffect(ctx, func(workflow.Context) any {
@@ -150,18 +147,6 @@ func messageIDs(ctx workflow.Context, fromRunID bool) ([2]string, error) {
 	return ids, nil
 }
 
-// messageIDSpace is the UUID namespace of ids derived from run ids.
-var messageIDSpace = uuid.MustParse("5e0f6b8a-4c2d-4f7e-9a51-3b8c2d7e6f10")
-
-// derivedID is the id called name within a run: the same on every replay and retry of it.
-func derivedID(runID, name string) string {
-	return uuid.NewSHA1(messageIDSpace, []byte(runID+"/"+name)).String()
-}
-
-// localQuickNodesChange marks the change that runs quick nodes as local activities (version
-// 1) and derives message ids from the run id (version 2).
-const localQuickNodesChange = "local-quick-nodes"
-
 // runNode schedules one node. Model calls are regular activities: slow, costly and worth
 // retrying on another worker, with heartbeats that let an abort reach them. Every other node
 // only configures, renders or reads memory, so with local it runs as a local activity inside
@@ -169,7 +154,7 @@ const localQuickNodesChange = "local-quick-nodes"
 // re-runs it (it is idempotent) with the rest of the task.
 func runNode(ctx workflow.Context, n chatflow.Node, req node.Request, local bool) workflow.Future {
 	name := node.ActivityName(n.Data.Name)
-	if node.CallsModel(n.Data.Name) {
+	if node.CallsOut(n.Data.Name) {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, modelCallOptions), name, req)
 	}
 	return quickActivity(ctx, name, req, local)

@@ -26,7 +26,7 @@ func loadPlan(t *testing.T, file string) chatflow.Plan {
 	raw := fixture.Read(t, "flows", file)
 	g, err := chatflow.Parse(string(raw))
 	require.NoError(t, err)
-	p, err := chatflow.Compile(g, node.Known)
+	p, err := chatflow.Compile(g, node.InChatflow)
 	require.NoError(t, err)
 	return *p
 }
@@ -57,7 +57,7 @@ type fakeNodes struct {
 
 func newFakeNodes(env *testsuite.TestWorkflowEnvironment) *fakeNodes {
 	f := &fakeNodes{override: map[string]nodeFunc{}}
-	for _, kind := range node.Kinds {
+	for _, kind := range node.Names(node.ChatModel, node.ChatNode) {
 		env.RegisterActivityWithOptions(f.run, activity.RegisterOptions{Name: node.ActivityName(kind)})
 	}
 	env.RegisterActivityWithOptions(f.save, activity.RegisterOptions{Name: node.SaveMessagesActivity})

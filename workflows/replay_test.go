@@ -30,9 +30,9 @@ func historyFiles(t *testing.T) []string {
 func replay(t *testing.T, fn any, file string) error {
 	t.Helper()
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: workflows.PredictionWorkflow})
-	r.RegisterWorkflowWithOptions(workflows.Agentflow, workflow.RegisterOptions{Name: workflows.AgentflowWorkflow})
-	r.RegisterWorkflowWithOptions(workflows.Iteration, workflow.RegisterOptions{Name: workflows.IterationWorkflow})
+	r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: node.PredictionWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.Agentflow, workflow.RegisterOptions{Name: node.AgentflowWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.Iteration, workflow.RegisterOptions{Name: node.IterationWorkflow})
 	f, err := os.Open(file)
 	require.NoError(t, err)
 	defer f.Close()

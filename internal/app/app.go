@@ -170,11 +170,12 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			// as a healthy-looking process: end it so the orchestrator restarts it.
 			OnFatalError: func(err error) { a.fail(fmt.Errorf("worker stopped: %w", err)) },
 		})
-		a.worker.RegisterWorkflowWithOptions(workflows.Prediction, workflow.RegisterOptions{Name: workflows.PredictionWorkflow})
-		a.worker.RegisterWorkflowWithOptions(workflows.Agentflow, workflow.RegisterOptions{Name: workflows.AgentflowWorkflow})
-		a.worker.RegisterWorkflowWithOptions(workflows.Iteration, workflow.RegisterOptions{Name: workflows.IterationWorkflow})
-		(&activities.Activities{Store: store, Cipher: cipher, Stream: broker, Logger: log, Files: files,
-			HTTP: cfg.HTTPPolicy.Client(nil, time.Minute)}).Register(a.worker)
+		workflows.Register(a.worker)
+		err := activities.Register(a.worker, &activities.Deps{Store: store, Cipher: cipher, Stream: broker, Logger: log, Files: files,
+			HTTP: cfg.HTTPPolicy.Client(nil, time.Minute)})
+		if err != nil {
+			return nil, fmt.Errorf("register activities: %w", err)
+		}
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("start worker on task queue %s: %w", cfg.QueueName, err)
 		}

@@ -1,7 +1,8 @@
-// Package node is the contract between the workflow interpreter and the node activities: what a
-// node receives, what it hands to the nodes that use it, and the names activities are
-// registered under. Everything here travels through workflow history, so it holds settings and
-// ids, never a decrypted secret.
+// Package node is the contract between the workflow interpreters and the node activities: the
+// one table of node kinds (kinds.go), the names recorded in workflow histories (names.go), and
+// what each family of activities receives and returns (this file for chatflow nodes,
+// agentflow.go for agentflow steps and tools). Everything here travels through workflow
+// history, so it holds settings and ids, never a decrypted secret.
 package node
 
 import (
@@ -9,13 +10,6 @@ import (
 
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 )
-
-// ActivityName is the activity type that runs a node kind, e.g. "node.chatOpenAI", so the
-// Temporal UI names each step after its node kind.
-func ActivityName(kind string) string { return "node." + kind }
-
-// SaveMessagesActivity stores the user and assistant messages of one prediction.
-const SaveMessagesActivity = "chat.saveMessages"
 
 // Request is the input of a node activity.
 type Request struct {
@@ -106,12 +100,6 @@ type Memory struct {
 	Messages  []Message `json:"messages,omitempty"`
 }
 
-// Message is one turn of a conversation.
-type Message struct {
-	Role    string `json:"role"` // "userMessage" or "apiMessage", as Flowise stores them
-	Content string `json:"content"`
-}
-
 // TextValue wraps a chain's answer.
 func TextValue(kind, text string) Value { return Value{Kind: kind, Text: &text} }
 
@@ -151,9 +139,6 @@ type ExecutionRecord struct {
 	StartedAt   int64           `json:"startedAt"`
 }
 
-// ResultEvent is the broker event that carries a saved answer (a Result).
-const ResultEvent = "flowgate:result"
-
 // Result is a prediction's answer as the workflow returns it.
 type Result struct {
 	Text          string          `json:"text"`
@@ -161,43 +146,4 @@ type Result struct {
 	SessionID     string          `json:"sessionId,omitempty"`
 	MemoryType    string          `json:"memoryType,omitempty"`
 	Action        json.RawMessage `json:"action,omitempty"`
-}
-
-// Error types an activity uses to tell the workflow not to retry.
-const (
-	ErrFlow       = "FlowError"        // the flow is wrong (bad template, missing input)
-	ErrCredential = "CredentialError"  // missing credential or one that cannot be decrypted
-	ErrProvider   = "ProviderRejected" // the provider refused the request (4xx)
-)
-
-// Kinds lists the node kinds a CHATFLOW may use here. The activities package registers exactly
-// these (a test holds the two together); the API rejects a flow with any other kind up front.
-var Kinds = []string{
-	"azureChatOpenAI",
-	"bufferMemory",
-	"bufferWindowMemory",
-	"chatAnthropic",
-	"chatGoogleGenerativeAI",
-	"chatMistralAI",
-	"chatOllama",
-	"chatOpenAI",
-	"chatPromptTemplate",
-	"conversationChain",
-	"groqChat",
-	"llmChain",
-	"promptTemplate",
-}
-
-// CallsModel reports the kinds whose activity calls a model provider: slow, costly and worth
-// retrying, unlike the kinds that only configure or read memory.
-func CallsModel(kind string) bool { return kind == "llmChain" || kind == "conversationChain" }
-
-// Known reports whether kind is in Kinds.
-func Known(kind string) bool {
-	for _, k := range Kinds {
-		if k == kind {
-			return true
-		}
-	}
-	return false
 }

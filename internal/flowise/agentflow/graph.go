@@ -10,7 +10,6 @@ package agentflow
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -35,13 +34,6 @@ const (
 	KindTool           = "toolAgentflow"
 	KindStickyNote     = "stickyNoteAgentflow"
 )
-
-// Kinds lists the node kinds an agentflow may hold (sticky notes are dropped when parsed).
-var Kinds = []string{
-	KindStart, KindLLM, KindAgent, KindCondition, KindConditionAgent, KindLoop, KindIteration,
-	KindHTTP, KindCustomFunction, KindDirectReply, KindHumanInput, KindExecuteFlow, KindRetriever,
-	KindTool,
-}
 
 // IsDecision reports the kinds that enable only some of their output branches.
 func IsDecision(kind string) bool {
@@ -111,7 +103,7 @@ func flowErr(format string, args ...any) error {
 	return &chatflow.Error{Msg: fmt.Sprintf(format, args...)}
 }
 
-// Parse reads and validates an agentflow's flowData: one Start node, known node kinds, edges
+// Parse reads and validates an agentflow's flowData: one Start node, edges
 // between existing nodes that stay inside one iteration, loops that jump back to a node that
 // exists, and no cycle other than through a loop node.
 func Parse(flowData string) (*Graph, error) {
@@ -130,9 +122,6 @@ func Parse(flowData string) (*Graph, error) {
 		}
 		if ids[rn.ID] {
 			return nil, flowErr("node id %s is used twice", rn.ID)
-		}
-		if !slices.Contains(Kinds, rn.Data.Name) {
-			return nil, flowErr("node %s has kind %q, which agentflows here do not support", rn.ID, rn.Data.Name)
 		}
 		ids[rn.ID] = true
 		cred := rn.Data.Credential
@@ -297,80 +286,26 @@ func (g *Graph) Children(iteration string) []Node {
 	return out
 }
 
-// Implemented are the kinds this version runs; the others parse, and a flow using them is
-// refused before it starts.
-var Implemented = []string{KindStart, KindLLM, KindCondition, KindLoop, KindDirectReply, KindCustomFunction, KindHTTP, KindHumanInput, KindIteration, KindAgent, KindConditionAgent, KindExecuteFlow, KindTool, KindRetriever}
-
-// ImplementedTools are the agent tools this version runs.
-var ImplementedTools = []string{"calculator", "currentDateTime", "requestsGet", "requestsPost", "requestsPut", "requestsDelete",
-	"googleCustomSearch", "serpAPI", "gmail", "customTool", "openAPIToolkit", ToolChatflow, ToolAgent, ToolKnowledge}
-
-// ToolModels are the chat models agents may call tools through: those whose API the llm
-// package maps tool calls onto (llm.ChatWithTools).
-var ToolModels = []string{"chatOpenAI", "azureChatOpenAI", "groqChat", "chatAnthropic", "chatGoogleGenerativeAI", "chatOllama", "chatMistralAI"}
-
-// Unimplemented returns the first node (in file order) this version cannot run yet: one of
-// a kind it does not run, or an Agent with knowledge or a tool it does not run.
-func Unimplemented(g *Graph) (Node, bool) {
+// Parents lists the nodes with an edge into id, in file order.
+func (g *Graph) Parents(id string) []string {
+	var out []string
 	for _, n := range g.Nodes {
-		if !slices.Contains(Implemented, n.Kind) {
-			return n, true
-		}
-		// Knowledge from a vector store and embeddings picked in the node (not a document store),
-		// and the providers' own hosted tools (web search, code interpreter…).
-		if n.Kind == KindAgent && (nonEmpty(n.Inputs["agentKnowledgeVSEmbeddings"]) || usesBuiltInTools(n)) {
-			return n, true
-		}
-		for _, tool := range AgentTools(n) {
-			if !slices.Contains(ImplementedTools, tool) {
-				return n, true
+		for _, e := range g.Edges {
+			if e.Target == id && e.Source == n.ID {
+				out = append(out, n.ID)
+				break
 			}
 		}
-		// Tool calling needs a provider whose API takes tools.
-		if len(AgentTools(n)) > 0 && !slices.Contains(ToolModels, n.Input("agentModel")) {
-			return n, true
-		}
-		// A Tool node runs one function of its tool: not a toolkit's many, nor another flow.
-		if tool := n.Input("toolAgentflowSelectedTool"); n.Kind == KindTool &&
-			(!slices.Contains(ImplementedTools, tool) || tool == "openAPIToolkit" || tool == ToolKnowledge || IsFlowTool(tool)) {
-			return n, true
-		}
 	}
-	return Node{}, false
+	return out
 }
 
-// usesBuiltInTools reports an Agent that picked hosted tools of its provider
-// (agentToolsBuiltInOpenAI, …Gemini, …Anthropic), a list or its JSON text.
-func usesBuiltInTools(n Node) bool {
-	for k, v := range n.Inputs {
-		if !strings.HasPrefix(k, "agentToolsBuiltIn") {
-			continue
-		}
-		if s, ok := v.(string); ok && s != "" && s != "[]" {
-			return true
-		}
-		if nonEmpty(v) {
-			return true
+// IsEnding reports whether a node has no outgoing edge.
+func (g *Graph) IsEnding(id string) bool {
+	for _, e := range g.Edges {
+		if e.Source == id {
+			return false
 		}
 	}
-	return false
-}
-
-// nonEmpty reports a list input with at least one entry.
-func nonEmpty(v any) bool {
-	list, ok := v.([]any)
-	return ok && len(list) > 0
-}
-
-// RunsAsActivity reports the kinds that are an activity; a loop is the workflow's own jump.
-func RunsAsActivity(kind string) bool { return kind != KindLoop }
-
-// CallsOut reports the kinds whose activity calls a model, a tool or the network: slow,
-// costly and worth retrying on another worker, unlike the kinds that only compute.
-func CallsOut(kind string) bool {
-	switch kind {
-	case KindLLM, KindAgent, KindConditionAgent, KindHTTP, KindCustomFunction, KindTool, KindRetriever, KindExecuteFlow:
-		return true
-	}
-	return false
+	return true
 }

@@ -106,14 +106,22 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 		return nil, err
 	}
 	plan := &Plan{Ending: ending.ID, Steps: make([]Step, 0, len(order))}
+	var unknown []string
 	for _, i := range order {
 		n := g.Nodes[i]
 		if !known(n.Data.Name) {
-			return nil, errorf("node %s is of kind %q, which Flowgate cannot run", n.ID, n.Data.Name)
+			unknown = append(unknown, fmt.Sprintf("%s (%s)", n.ID, n.Data.Name))
 		}
 		plan.Steps = append(plan.Steps, Step{Node: n, Needs: sources[n.ID]})
 	}
-	return plan, nil
+	switch len(unknown) {
+	case 0:
+		return plan, nil
+	case 1:
+		return nil, errorf("Flowgate cannot run node %s: this kind of node is not supported", unknown[0])
+	}
+	// Every one at once, so a flow is fixed in one round rather than one node at a time.
+	return nil, errorf("Flowgate cannot run %d nodes of this flow, whose kinds are not supported: %s", len(unknown), strings.Join(unknown, ", "))
 }
 
 // topoOrder is Kahn's algorithm over the needed nodes, always taking the ready node that comes

@@ -103,12 +103,14 @@ func TestCompilePromptChainingOrder(t *testing.T) {
 func TestCompileUsesKnown(t *testing.T) {
 	g, err := chatflow.Parse(readFlow(t, "marketplace/chatflows/Tool Agent.json"))
 	require.NoError(t, err)
-	known := func(kind string) bool { return kind != "serpAPI" }
+	known := func(kind string) bool { return kind != "serpAPI" && kind != "calculator" }
 	_, err = chatflow.Compile(g, known)
 	require.Error(t, err)
 	require.True(t, chatflow.IsFlowError(err))
-	require.Contains(t, err.Error(), "serpAPI_0")
-	require.Contains(t, err.Error(), `"serpAPI"`)
+	// Every node it cannot run, at once.
+	require.Contains(t, err.Error(), "serpAPI_0 (serpAPI)")
+	require.Contains(t, err.Error(), "calculator_1 (calculator)")
+	require.Contains(t, err.Error(), "2 nodes")
 }
 
 func TestCompileErrors(t *testing.T) {
@@ -181,7 +183,7 @@ func TestCompileErrors(t *testing.T) {
 			nodes:    []chatflow.Node{mkNode("secret_0", "secretNode", "Tools", nil), chain("llmChain_0", nil)},
 			edges:    []chatflow.Edge{mkEdge("secret_0", "llmChain_0")},
 			known:    onlyChains,
-			contains: []string{"secret_0", `"secretNode"`},
+			contains: []string{"secret_0 (secretNode)"},
 		},
 		{
 			name:     "edge to unknown node",

@@ -1,0 +1,40 @@
+package chatnodes
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/flowgate/flowgate/activities/nodekit"
+	"github.com/flowgate/flowgate/workflows/node"
+)
+
+// LLMChain formats its prompt and asks its model. A chain that is not the ending node runs
+// only when its output is "outputPrediction", i.e. its answer feeds another node; otherwise it
+// just describes itself, as Flowise's initialisation does.
+func (n *Nodes) LLMChain(ctx context.Context, req node.Request) (node.Value, error) {
+	nd := req.Node
+	if !req.Ending && nd.Data.Outputs["output"] != "outputPrediction" {
+		return node.Value{Kind: nd.Data.Name}, nil
+	}
+	model, err := upstreamModel(req, "model")
+	if err != nil {
+		return node.Value{}, err
+	}
+	prompt, err := upstreamPrompt(req, "prompt")
+	if err != nil {
+		return node.Value{}, err
+	}
+	question, err := n.question(ctx, req.Run)
+	if err != nil {
+		return node.Value{}, err
+	}
+	msgs, err := messages(prompt, question)
+	if err != nil {
+		return node.Value{}, nodekit.Classify(fmt.Errorf("%s: %w", nd.ID, err))
+	}
+	text, err := n.Chat(ctx, nodekit.Chat{NodeID: nd.ID, Model: model, Messages: msgs, StreamTo: streamTo(req)})
+	if err != nil {
+		return node.Value{}, err
+	}
+	return node.TextValue(nd.Data.Name, text), nil
+}

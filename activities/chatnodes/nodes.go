@@ -1,0 +1,124 @@
+// Package chatnodes holds the node kinds of classic chatflows (other than chat models), one
+// file each. A node gets the results of the nodes wired into it (node.Request.Upstream) and
+// returns its own (node.Value): configuring nodes hand on a prompt or a memory, chains call
+// the model and answer.
+package chatnodes
+
+import (
+	"context"
+
+	"github.com/flowgate/flowgate/activities/chatmodels"
+	"github.com/flowgate/flowgate/activities/nodekit"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/workflows/node"
+)
+
+// Nodes is where the kinds table finds each chatflow node, by the method its Run names.
+type Nodes struct {
+	*nodekit.Deps
+	Models chatmodels.Set
+}
+
+// Func runs one node.
+type Func = func(context.Context, node.Request) (node.Value, error)
+
+// ChatModel is the activity of every chat-model kind in a chatflow: the node's model settings,
+// checked, for the chain or agent wired to it.
+func (n *Nodes) ChatModel(ctx context.Context, req node.Request) (node.Value, error) {
+	d := req.Node.Data
+	model, err := n.Models.Configure(ctx, n.Deps, chatmodels.Node{ID: req.Node.ID, Kind: d.Name, Credential: credentialID(req.Node), Inputs: d.Inputs})
+	if err != nil {
+		return node.Value{}, err
+	}
+	return node.Value{Kind: d.Name, Model: model}, nil
+}
+
+// credentialID reads the node's credential, which Flowise keeps in data.credential and, in
+// newer exports, also in inputs.credential.
+func credentialID(n chatflow.Node) string {
+	if n.Data.Credential != "" {
+		return n.Data.Credential
+	}
+	return n.Input("credential")
+}
+
+// WithGlobals resolves {{$vars.name}} and {{$flow.*}} in every string input before the node
+// runs, as Flowise does for all nodes.
+func WithGlobals(fn Func) Func {
+	return func(ctx context.Context, req node.Request) (node.Value, error) {
+		v := vars(req)
+		inputs := make(map[string]any, len(req.Node.Data.Inputs))
+		for k, in := range req.Node.Data.Inputs {
+			if s, ok := in.(string); ok {
+				in = v.ResolveGlobals(s)
+			}
+			inputs[k] = in
+		}
+		req.Node.Data.Inputs = inputs
+		return fn(ctx, req)
+	}
+}
+
+// vars is what string inputs of a node may refer to: the question, the flow's ids and
+// variables, and the text results of the nodes wired into it.
+func vars(req node.Request) chatflow.Vars {
+	outputs := map[string]string{}
+	for id, v := range req.Upstream {
+		if v.Text != nil {
+			outputs[id] = *v.Text
+		}
+	}
+	return chatflow.Vars{
+		Question: req.Run.Question,
+		Vars:     req.Run.Vars,
+		Flow: map[string]string{
+			"sessionId":  req.Run.SessionID,
+			"chatId":     req.Run.ChatID,
+			"chatflowId": req.Run.ChatflowID,
+		},
+		Outputs: outputs,
+	}
+}
+
+// upstream finds the value wired into a named input ("{{id.data.instance}}").
+func upstream(req node.Request, input string) (node.Value, string, bool) {
+	id, ok := chatflow.InstanceRef(req.Node.Data.Inputs[input])
+	if !ok {
+		return node.Value{}, "", false
+	}
+	v, ok := req.Upstream[id]
+	return v, id, ok
+}
+
+func upstreamModel(req node.Request, input string) (*node.Model, error) {
+	v, id, ok := upstream(req, input)
+	if !ok || v.Model == nil {
+		return nil, nodekit.FlowError("%s: input %q must be connected to a chat model (got %q)", req.Node.ID, input, id)
+	}
+	return v.Model, nil
+}
+
+func upstreamPrompt(req node.Request, input string) (*node.Prompt, error) {
+	v, id, ok := upstream(req, input)
+	if !ok || v.Prompt == nil {
+		return nil, nodekit.FlowError("%s: input %q must be connected to a prompt (got %q)", req.Node.ID, input, id)
+	}
+	return v.Prompt, nil
+}
+
+func upstreamMemory(req node.Request) *node.Memory {
+	v, _, ok := upstream(req, "memory")
+	if !ok {
+		return nil
+	}
+	return v.Memory
+}
+
+// streamTo is where a chain streams its answer: the request's topic when the chain answers a
+// streaming request.
+func streamTo(req node.Request) string {
+	if req.Ending && req.Run.Stream {
+		return req.Run.Topic
+	}
+	return ""
+}

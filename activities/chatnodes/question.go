@@ -1,0 +1,61 @@
+package chatnodes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/flowgate/flowgate/activities/nodekit"
+
+	"github.com/flowgate/flowgate/internal/knowledge/extract"
+	"github.com/flowgate/flowgate/internal/storage"
+	"github.com/flowgate/flowgate/workflows/node"
+)
+
+// question is the question as a chain sees it: the turn's documents first, framed as Flowise
+// frames file:full uploads. Stored files are read here, from the storage every process shares,
+// so the API that took the upload and the worker that reads it need not be the same machine.
+// Images and audio are not text; they stay in storage for the nodes that take them.
+func (n *Nodes) question(ctx context.Context, run node.Run) (string, error) {
+	docs := run.FilesContent
+	for _, u := range run.Uploads {
+		if u.Type != node.UploadStored || strings.HasPrefix(u.Mime, "image/") || strings.HasPrefix(u.Mime, "audio/") {
+			continue
+		}
+		text, err := n.uploadText(ctx, run, u)
+		if errors.Is(err, extract.ErrUnsupported) {
+			n.Logger.Info("uploaded file has no text; the chain does not see it", "file", u.Name, "mime", u.Mime)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		docs += node.FileDoc(u.Name, text)
+	}
+	if docs == "" {
+		return run.Question, nil
+	}
+	return docs + "\n\n" + run.Question, nil
+}
+
+func (n *Nodes) uploadText(ctx context.Context, run node.Run, u node.Upload) (string, error) {
+	key, err := storage.Key(run.ChatflowID, run.ChatID, u.Name)
+	if err != nil {
+		return "", nodekit.FlowError("uploaded file %q: %v", u.Name, err)
+	}
+	r, obj, err := n.Files.Get(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nodekit.FlowError("uploaded file %q is no longer in storage", u.Name)
+	}
+	if err != nil {
+		// Storage being away is worth another attempt.
+		return "", fmt.Errorf("read uploaded file %q: %w", u.Name, err)
+	}
+	defer r.Close()
+	text, err := extract.Text(ctx, u.Name, u.Mime, r, obj.Size)
+	if err != nil && !errors.Is(err, extract.ErrUnsupported) {
+		return "", nodekit.FlowError("uploaded file %q: %v", u.Name, err)
+	}
+	return text, err
+}

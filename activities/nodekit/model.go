@@ -1,0 +1,163 @@
+package nodekit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/providers/llm"
+	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/workflows/node"
+)
+
+// Chat is one call of a node's model.
+type Chat struct {
+	NodeID   string
+	Model    *node.Model
+	Messages []llm.Message
+	// StreamTo is the topic the answer's tokens go to as they arrive, when the node answers a
+	// streaming request and its model streams; empty for none.
+	StreamTo string
+}
+
+// Chat decrypts the model's credential and calls the provider. With StreamTo set, the model
+// streams and every token is published; the returned text is exactly their concatenation.
+func (d *Deps) Chat(ctx context.Context, c Chat) (string, error) {
+	cfg, secret, err := d.prepare(ctx, c.NodeID, c.Model)
+	if err != nil {
+		return "", err
+	}
+	var onToken func(string)
+	if c.StreamTo != "" && c.Model.Streaming {
+		onToken = d.tokenPublisher(ctx, c.StreamTo)
+	}
+	resp, err := llm.Chat(ctx, cfg, secret, c.Messages, onToken)
+	if err != nil {
+		return "", callError(ctx, err)
+	}
+	return resp.Text, nil
+}
+
+// ChatWithTools asks a model that may call tools; it does not stream.
+func (d *Deps) ChatWithTools(ctx context.Context, c Chat, tools []llm.Tool) (llm.Response, error) {
+	cfg, secret, err := d.prepare(ctx, c.NodeID, c.Model)
+	if err != nil {
+		return llm.Response{}, err
+	}
+	resp, err := llm.ChatWithTools(ctx, cfg, secret, c.Messages, tools)
+	if err != nil {
+		return llm.Response{}, callError(ctx, err)
+	}
+	return resp, nil
+}
+
+// prepare reads a model's settings and decrypts its credential for one call.
+func (d *Deps) prepare(ctx context.Context, nodeID string, m *node.Model) (llm.Config, llm.Secret, error) {
+	if m == nil {
+		return llm.Config{}, nil, FlowError("%s: no chat model", nodeID)
+	}
+	var cfg llm.Config
+	if err := json.Unmarshal(m.Config, &cfg); err != nil {
+		return cfg, nil, FlowError("%s: model settings are unreadable: %v", nodeID, err)
+	}
+	secret, err := d.Secret(ctx, m.CredentialID)
+	return cfg, secret, err
+}
+
+// callError is a failed provider call as the workflow should see it: the activity's own
+// cancellation (an abort) as such, else classified for the retry policy.
+func callError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return Classify(err)
+}
+
+// tokenPublisher publishes each token of this attempt on topic. A broker that fails is no
+// reason to fail the node: streaming stops for this attempt instead, so the client keeps a
+// clean prefix (the API sends the rest of the answer once it is saved) and the model is not
+// slowed by a publish per token that each waits out its timeout.
+func (d *Deps) tokenPublisher(ctx context.Context, topic string) func(string) {
+	attempt := int32(1)
+	if activity.IsActivity(ctx) {
+		attempt = activity.GetInfo(ctx).Attempt
+	}
+	broken := false
+	return func(tok string) {
+		if broken {
+			return
+		}
+		if err := d.Stream.Publish(ctx, topic, attempt, node.TokenEvent, tok); err != nil {
+			broken = true
+			d.warn("streaming stopped for this attempt", "topic", topic, "error", err)
+		}
+	}
+}
+
+// PublishAnswer sends a whole answer as one token of a streaming request; a broker failure
+// only costs the stream, which the API completes from the saved answer.
+func (d *Deps) PublishAnswer(ctx context.Context, topic, text string) {
+	if err := d.Stream.Publish(ctx, topic, 1, node.TokenEvent, text); err != nil {
+		d.warn("could not stream the reply", "topic", topic, "error", err)
+	}
+}
+
+// Publish sends an event on topic; a broker failure costs only that event.
+func (d *Deps) Publish(ctx context.Context, topic, name string, data any) {
+	if err := d.Stream.Publish(ctx, topic, 0, name, data); err != nil {
+		d.warn("publish "+name, "topic", topic, "error", err)
+	}
+}
+
+func (d *Deps) warn(msg string, args ...any) {
+	if d.Logger != nil {
+		d.Logger.Warn(msg, args...)
+	}
+}
+
+// WithSchema asks the model for a JSON answer matching schema.
+func WithSchema(m *node.Model, schema json.RawMessage) (*node.Model, error) {
+	var cfg llm.Config
+	if err := json.Unmarshal(m.Config, &cfg); err != nil {
+		return nil, FlowError("model settings are unreadable: %v", err)
+	}
+	cfg.JSONSchema = schema
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := *m
+	out.Config = raw
+	return &out, nil
+}
+
+// Secret decrypts a credential for the duration of one call.
+func (d *Deps) Secret(ctx context.Context, id string) (llm.Secret, error) {
+	if id == "" {
+		return llm.Secret{}, nil
+	}
+	row, err := d.Store.GetCredential(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, CredentialError("credential %s not found", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	plain, err := d.Cipher.Decrypt(row.EncryptedData)
+	if err != nil {
+		if errors.Is(err, secrets.ErrDecrypt) {
+			return nil, CredentialError("credential %s (%s): %v", id, row.Name, err)
+		}
+		return nil, err
+	}
+	out := make(llm.Secret, len(plain))
+	for k, v := range plain {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out, nil
+}

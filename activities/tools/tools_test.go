@@ -1,0 +1,44 @@
+package tools
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/workflows/node"
+)
+
+// Gmail actions other than sending are refused as the flow's mistake, before any credential
+// is read or any mail sent.
+func TestGmailOnlySends(t *testing.T) {
+	for _, cfg := range []map[string]any{
+		{"gmailType": "drafts", "draftActions": `["createDraft"]`},
+		{"gmailType": "messages", "messageActions": `["listMessages"]`},
+	} {
+		req := node.ToolRequest{
+			Node: agentflow.Node{ID: "toolAgentflow_0", Kind: agentflow.KindTool, Inputs: map[string]any{"toolAgentflowSelectedToolConfig": cfg}},
+			Call: node.ToolCall{Name: "gmail", Tool: "gmail", Entry: -1, Arguments: `{"to":"a@example.com"}`},
+		}
+		_, err := (&Tools{}).Gmail().Run(context.Background(), req)
+		var app *temporal.ApplicationError
+		require.ErrorAs(t, err, &app)
+		require.Equal(t, node.ErrFlow, app.Type())
+		require.Contains(t, app.Message(), "only sending messages is supported")
+	}
+}
+
+// Request tools place the model's parameters as Flowise does: a path parameter fills its
+// placeholder or is appended, query parameters join the query, and without a schema every
+// parameter is a query parameter.
+func TestRequestToolParameters(t *testing.T) {
+	specs := map[string]paramSpec{"id": {In: "path"}, "limit": {In: "query"}, "org": {In: "path"}}
+	got, err := withParams("http://api.example/orgs/:org/events", map[string]any{"id": "a b", "limit": 10, "org": "acme"}, specs)
+	require.NoError(t, err)
+	require.Equal(t, "http://api.example/orgs/acme/events/a%20b?limit=10", got)
+	got, err = withParams("http://api.example/events?x=1", map[string]any{"q": "jazz"}, nil)
+	require.NoError(t, err)
+	require.Equal(t, "http://api.example/events?q=jazz&x=1", got)
+}

@@ -1,0 +1,117 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+)
+
+// Unsupported is a node this version cannot run, and why.
+type Unsupported struct {
+	NodeID string
+	Kind   string
+	Reason string
+}
+
+func (u Unsupported) String() string {
+	return fmt.Sprintf("%s (%s): %s", u.NodeID, u.Kind, u.Reason)
+}
+
+// UnsupportedError names every node of a flow this version cannot run, at once.
+type UnsupportedError []Unsupported
+
+func (e UnsupportedError) Error() string {
+	parts := make([]string, len(e))
+	for i, u := range e {
+		parts[i] = u.String()
+	}
+	if len(e) == 1 {
+		return "Flowgate cannot run node " + parts[0]
+	}
+	return fmt.Sprintf("Flowgate cannot run %d nodes of this flow: %s", len(e), strings.Join(parts, "; "))
+}
+
+// CheckAgentflow lists every node of an agentflow this version cannot run: one of a kind it
+// does not run, an Agent with a tool or knowledge it does not run or a model that cannot call
+// tools, or a Tool node with a tool that cannot run on its own. Nil means the flow runs.
+func CheckAgentflow(g *agentflow.Graph) UnsupportedError {
+	var out UnsupportedError
+	refuse := func(n agentflow.Node, format string, args ...any) {
+		out = append(out, Unsupported{NodeID: n.ID, Kind: n.Kind, Reason: fmt.Sprintf(format, args...)})
+	}
+	for _, n := range g.Nodes {
+		if !Is(n.Kind, AgentStep) {
+			refuse(n, "this kind of node is not supported (agentflow nodes: %s)", strings.Join(Names(AgentStep), ", "))
+			continue
+		}
+		if n.Kind == agentflow.KindAgent {
+			// Knowledge from a vector store and embeddings picked in the node (not a document
+			// store), and the providers' own hosted tools (web search, code interpreter…).
+			if nonEmpty(n.Inputs["agentKnowledgeVSEmbeddings"]) {
+				refuse(n, "knowledge from a vector store picked in the node is not supported; use a document store")
+			}
+			if usesBuiltInTools(n) {
+				refuse(n, "the provider's built-in tools are not supported")
+			}
+		}
+		tools := agentflow.AgentTools(n)
+		for _, tool := range tools {
+			if !Is(tool, Tool, FlowTool) {
+				refuse(n, "tool %s is not supported (tools: %s)", tool, strings.Join(Names(Tool, FlowTool), ", "))
+			}
+		}
+		if model := n.Input("agentModel"); len(tools) > 0 && !hasToolCalls(model) {
+			refuse(n, "model %q cannot call tools here (tool-calling models: %s)", model, strings.Join(ToolModels(), ", "))
+		}
+		if n.Kind == agentflow.KindTool {
+			if tool := n.Input("toolAgentflowSelectedTool"); !isToolNodeTool(tool) {
+				refuse(n, "a Tool node cannot run %q on its own (it can run: %s)", tool, strings.Join(toolNodeTools(), ", "))
+			}
+		}
+	}
+	return out
+}
+
+func hasToolCalls(model string) bool {
+	k, ok := Lookup(model)
+	return ok && k.CallsTools
+}
+
+func isToolNodeTool(name string) bool {
+	k, ok := Lookup(name)
+	return ok && k.ToolNode
+}
+
+func toolNodeTools() []string {
+	var out []string
+	for _, k := range kinds {
+		if k.ToolNode {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+// usesBuiltInTools reports an Agent that picked hosted tools of its provider
+// (agentToolsBuiltInOpenAI, …Gemini, …Anthropic), a list or its JSON text.
+func usesBuiltInTools(n agentflow.Node) bool {
+	for k, v := range n.Inputs {
+		if !strings.HasPrefix(k, "agentToolsBuiltIn") {
+			continue
+		}
+		if s, ok := v.(string); ok && s != "" && s != "[]" {
+			return true
+		}
+		if nonEmpty(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// nonEmpty reports a list input with at least one entry.
+func nonEmpty(v any) bool {
+	list, ok := v.([]any)
+	return ok && len(list) > 0
+}

@@ -1,0 +1,61 @@
+package node_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/workflows/node"
+)
+
+func TestCheckAgentflowNamesEveryUnsupportedNode(t *testing.T) {
+	agent := func(inputs map[string]any) *agentflow.Graph {
+		if _, ok := inputs["agentModel"]; !ok {
+			inputs["agentModel"] = "chatOpenAI"
+		}
+		return &agentflow.Graph{Nodes: []agentflow.Node{{ID: "startAgentflow_0", Kind: agentflow.KindStart}, {ID: "agentAgentflow_0", Kind: agentflow.KindAgent, Inputs: inputs}}}
+	}
+	tool := func(name string) *agentflow.Graph {
+		return &agentflow.Graph{Nodes: []agentflow.Node{{ID: "toolAgentflow_0", Kind: agentflow.KindTool, Inputs: map[string]any{"toolAgentflowSelectedTool": name}}}}
+	}
+	cases := []struct {
+		name    string
+		g       *agentflow.Graph
+		refused bool
+	}{
+		{"tools it runs", agent(map[string]any{"agentTools": []any{map[string]any{"agentSelectedTool": "calculator"}}}), false},
+		{"document store knowledge", agent(map[string]any{"agentKnowledgeDocumentStores": []any{map[string]any{"documentStore": "id:name"}}}), false},
+		{"empty built-in tools", agent(map[string]any{"agentToolsBuiltInOpenAI": ""}), false},
+		{"a tool it does not run", agent(map[string]any{"agentTools": []any{map[string]any{"agentSelectedTool": "braveSearchAPI"}}}), true},
+		{"a model that cannot call tools", agent(map[string]any{"agentModel": "chatHuggingFace", "agentTools": []any{map[string]any{"agentSelectedTool": "calculator"}}}), true},
+		{"built-in provider tools", agent(map[string]any{"agentToolsBuiltInOpenAI": []any{"web_search_preview"}}), true},
+		{"built-in tools as JSON text", agent(map[string]any{"agentToolsBuiltInAnthropic": `["web_search_20250305"]`}), true},
+		{"vector store knowledge", agent(map[string]any{"agentKnowledgeVSEmbeddings": []any{map[string]any{"vectorStore": "pinecone"}}}), true},
+		{"a node kind it does not run", &agentflow.Graph{Nodes: []agentflow.Node{{ID: "x_0", Kind: "mysteryAgentflow"}}}, true},
+		{"a Tool node with a tool of its own", tool("calculator"), false},
+		{"a Tool node with a toolkit", tool("openAPIToolkit"), true},
+		{"a Tool node with a flow tool", tool("ChatflowTool"), true},
+	}
+	for _, c := range cases {
+		problems := node.CheckAgentflow(c.g)
+		require.Equal(t, c.refused, len(problems) > 0, c.name)
+		for _, p := range problems {
+			require.NotEmpty(t, p.NodeID, c.name)
+			require.NotEmpty(t, p.Reason, c.name)
+		}
+	}
+}
+
+func TestCheckAgentflowReportsAllAtOnce(t *testing.T) {
+	g := &agentflow.Graph{Nodes: []agentflow.Node{
+		{ID: "a_0", Kind: "mysteryAgentflow"},
+		{ID: "b_0", Kind: "otherAgentflow"},
+		{ID: "llmAgentflow_0", Kind: agentflow.KindLLM},
+	}}
+	err := node.CheckAgentflow(g)
+	require.Len(t, err, 2)
+	require.Contains(t, err.Error(), "a_0 (mysteryAgentflow)")
+	require.Contains(t, err.Error(), "b_0 (otherAgentflow)")
+	require.Contains(t, err.Error(), "2 nodes")
+}

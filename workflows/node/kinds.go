@@ -1,0 +1,168 @@
+package node
+
+import (
+	"slices"
+)
+
+// Family is what a kind is to Flowgate: which interpreter uses it, which activity contract it
+// has, and which folder of activities/ holds its code.
+type Family uint8
+
+const (
+	// ChatModel is a chat-model node: in a chatflow it configures the model the chain or
+	// agent it feeds calls (activity node.<kind>, Request → Value); an agentflow node picks
+	// one by name. Code: activities/chatmodels, a method returning chatmodels.Model.
+	ChatModel Family = iota + 1
+	// ChatNode is any other node of a classic chatflow (activity node.<kind>, Request →
+	// Value). Code: activities/chatnodes, a method of *chatnodes.Nodes.
+	ChatNode
+	// AgentStep is a node of an agentflow (activity node.<kind>, StepRequest → StepResult).
+	// Code: activities/agentnodes, a method of *agentnodes.Steps.
+	AgentStep
+	// Tool is a tool an agent offers its model (activity tool.<kind>, ToolRequest → string).
+	// Code: activities/tools, a method of *tools.Tools returning a tools.Tool.
+	Tool
+	// FlowTool is a tool that runs another flow (activity tool.<kind>, ToolRequest →
+	// ChildFlow): the workflow runs that flow as a child workflow. Code: as Tool, returning a
+	// tools.FlowTool.
+	FlowTool
+)
+
+func (f Family) String() string {
+	switch f {
+	case ChatModel:
+		return "chat model"
+	case ChatNode:
+		return "chatflow node"
+	case AgentStep:
+		return "agentflow node"
+	case Tool, FlowTool:
+		return "tool"
+	}
+	return "unknown family"
+}
+
+// Kind is one row of the kinds table.
+type Kind struct {
+	// Name is Flowise's name of the node or tool (data.name, agentSelectedTool).
+	Name   string
+	Family Family
+	// Run names the code that runs the kind: the method of its family's type (see Family).
+	// Empty for an agentflow node the workflow handles itself, without an activity.
+	Run string
+	// CallsOut marks kinds that call a model, a tool or the network: slow, costly and worth
+	// retrying on another worker, they run as regular activities. The others only compute or
+	// read the database and run as local activities inside the workflow task. Workflow
+	// histories record the choice: changing it for a kind breaks the replay of runs in
+	// flight unless the workflow chooses by workflow.GetVersion.
+	CallsOut bool
+	// CallsTools marks chat models whose API can call tools, which agents need.
+	CallsTools bool
+	// ToolNode marks tools an agentflow Tool node may run on its own: one function,
+	// configured in the node (not a toolkit's many, nor one that needs an agent's knowledge).
+	ToolNode bool
+}
+
+// kinds is every kind Flowgate runs, and the only list of them: activities register from it,
+// flow validation and refusal messages read it. A new kind is one row here and one file in
+// its family's folder.
+var kinds = []Kind{
+	// Chat models.
+	{Name: "azureChatOpenAI", Family: ChatModel, Run: "AzureChatOpenAI", CallsTools: true},
+	{Name: "chatAnthropic", Family: ChatModel, Run: "ChatAnthropic", CallsTools: true},
+	{Name: "chatGoogleGenerativeAI", Family: ChatModel, Run: "ChatGoogleGenerativeAI", CallsTools: true},
+	{Name: "chatMistralAI", Family: ChatModel, Run: "ChatMistralAI", CallsTools: true},
+	{Name: "chatOllama", Family: ChatModel, Run: "ChatOllama", CallsTools: true},
+	{Name: "chatOpenAI", Family: ChatModel, Run: "ChatOpenAI", CallsTools: true},
+	{Name: "groqChat", Family: ChatModel, Run: "GroqChat", CallsTools: true},
+
+	// Classic chatflow nodes.
+	{Name: "bufferMemory", Family: ChatNode, Run: "BufferMemory"},
+	{Name: "bufferWindowMemory", Family: ChatNode, Run: "BufferWindowMemory"},
+	{Name: "chatPromptTemplate", Family: ChatNode, Run: "ChatPromptTemplate"},
+	{Name: "conversationChain", Family: ChatNode, Run: "ConversationChain", CallsOut: true},
+	{Name: "llmChain", Family: ChatNode, Run: "LLMChain", CallsOut: true},
+	{Name: "promptTemplate", Family: ChatNode, Run: "PromptTemplate"},
+
+	// Agentflow (v2) nodes.
+	{Name: "agentAgentflow", Family: AgentStep, Run: "Agent", CallsOut: true},
+	{Name: "conditionAgentAgentflow", Family: AgentStep, Run: "ConditionAgent", CallsOut: true},
+	{Name: "conditionAgentflow", Family: AgentStep, Run: "Condition"},
+	{Name: "customFunctionAgentflow", Family: AgentStep, Run: "CustomFunction", CallsOut: true},
+	{Name: "directReplyAgentflow", Family: AgentStep, Run: "DirectReply"},
+	{Name: "executeFlowAgentflow", Family: AgentStep, Run: "ExecuteFlow", CallsOut: true},
+	{Name: "httpAgentflow", Family: AgentStep, Run: "HTTP", CallsOut: true},
+	{Name: "humanInputAgentflow", Family: AgentStep, Run: "HumanInput"},
+	{Name: "iterationAgentflow", Family: AgentStep, Run: "Iteration"},
+	{Name: "llmAgentflow", Family: AgentStep, Run: "LLM", CallsOut: true},
+	{Name: "loopAgentflow", Family: AgentStep}, // the workflow's own jump back
+	{Name: "retrieverAgentflow", Family: AgentStep, Run: "Retriever", CallsOut: true},
+	{Name: "startAgentflow", Family: AgentStep, Run: "Start"},
+	{Name: "toolAgentflow", Family: AgentStep, Run: "Tool", CallsOut: true},
+
+	// Tools. Every tool call is a regular activity: each one is its own step of the agent.
+	{Name: "ChatflowTool", Family: FlowTool, Run: "ChatflowTool", CallsOut: true},
+	{Name: "agentAsTool", Family: FlowTool, Run: "AgentAsTool", CallsOut: true},
+	{Name: "calculator", Family: Tool, Run: "Calculator", CallsOut: true, ToolNode: true},
+	{Name: "currentDateTime", Family: Tool, Run: "CurrentDateTime", CallsOut: true, ToolNode: true},
+	{Name: "customTool", Family: Tool, Run: "CustomTool", CallsOut: true, ToolNode: true},
+	{Name: "gmail", Family: Tool, Run: "Gmail", CallsOut: true, ToolNode: true},
+	{Name: "googleCustomSearch", Family: Tool, Run: "GoogleCustomSearch", CallsOut: true, ToolNode: true},
+	{Name: "openAPIToolkit", Family: Tool, Run: "OpenAPIToolkit", CallsOut: true},
+	{Name: "requestsDelete", Family: Tool, Run: "RequestsDelete", CallsOut: true, ToolNode: true},
+	{Name: "requestsGet", Family: Tool, Run: "RequestsGet", CallsOut: true, ToolNode: true},
+	{Name: "requestsPost", Family: Tool, Run: "RequestsPost", CallsOut: true, ToolNode: true},
+	{Name: "requestsPut", Family: Tool, Run: "RequestsPut", CallsOut: true, ToolNode: true},
+	{Name: "retrieverTool", Family: Tool, Run: "RetrieverTool", CallsOut: true},
+	{Name: "serpAPI", Family: Tool, Run: "SerpAPI", CallsOut: true, ToolNode: true},
+}
+
+// Kinds lists every kind, in the table's order.
+func Kinds() []Kind { return slices.Clone(kinds) }
+
+// Lookup returns the kind called name.
+func Lookup(name string) (Kind, bool) {
+	for _, k := range kinds {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// Is reports whether name is a kind of one of families.
+func Is(name string, families ...Family) bool {
+	k, ok := Lookup(name)
+	return ok && slices.Contains(families, k.Family)
+}
+
+// InChatflow reports whether a classic chatflow may use a node of kind name.
+func InChatflow(name string) bool { return Is(name, ChatModel, ChatNode) }
+
+// CallsOut reports whether kind name runs as a regular activity (see Kind.CallsOut).
+func CallsOut(name string) bool {
+	k, ok := Lookup(name)
+	return ok && k.CallsOut
+}
+
+// Names lists the names of the kinds of the given families, in the table's order.
+func Names(families ...Family) []string {
+	var out []string
+	for _, k := range kinds {
+		if slices.Contains(families, k.Family) {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+// ToolModels lists the chat models agents can call tools through.
+func ToolModels() []string {
+	var out []string
+	for _, k := range kinds {
+		if k.CallsTools {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
