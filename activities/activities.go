@@ -24,7 +24,8 @@ import (
 // Deps is what activities run with.
 type Deps = nodekit.Deps
 
-// Register registers every kind's activity, and the activity that saves a turn.
+// Register registers every kind's activity, the activity that saves a turn, and those of
+// document-store upserts and searches.
 func Register(r worker.ActivityRegistry, d *Deps) error {
 	models, toolSet, err := bind(d)
 	if err != nil {
@@ -58,6 +59,9 @@ func Register(r worker.ActivityRegistry, d *Deps) error {
 		}
 	}
 	r.RegisterActivityWithOptions(store{d}.SaveMessages, activity.RegisterOptions{Name: node.SaveMessagesActivity})
+	k := knowledge{d}
+	r.RegisterActivityWithOptions(nodekit.KeepAlive(k.Upsert), activity.RegisterOptions{Name: node.UpsertActivity})
+	r.RegisterActivityWithOptions(k.Query, activity.RegisterOptions{Name: node.QueryActivity})
 	return nil
 }
 

@@ -167,7 +167,7 @@ func TestAgentflowWithUnsupportedNodeIsRefusedUpFront(t *testing.T) {
 	require.NoError(t, err)
 	flowID := h.createFlow("tools", string(raw), map[string]any{"type": "AGENTFLOW"})
 	status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "hi"})
-	requireFlowiseError(t, status, body, 500, "agentAgentflow_0 (agentAgentflow) uses a tool")
+	requireFlowiseError(t, status, body, 500, "agentAgentflow_0 (agentAgentflow): tool braveSearchAPI is not supported")
 	var msgs []models.ChatMessage
 	h.doJSON("GET", "/api/v1/chatmessage/"+flowID, nil, 200, &msgs)
 	require.Empty(t, msgs)

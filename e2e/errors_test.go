@@ -95,7 +95,7 @@ func TestRequestErrors(t *testing.T) {
 		})
 		id := h.createFlow("unknown kind", bad, nil)
 		status, body := h.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "hi"})
-		requireFlowiseError(t, status, body, 500, `node promptTemplate_0 is of kind "fewShotPromptTemplate"`)
+		requireFlowiseError(t, status, body, 500, "Flowgate cannot run node promptTemplate_0 (fewShotPromptTemplate)")
 		// Streaming asks get the same JSON error: nothing has started yet.
 		status, body = h.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "hi", "streaming": true})
 		requireFlowiseError(t, status, body, 500, "fewShotPromptTemplate")

@@ -12,4 +12,6 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Prediction, workflow.RegisterOptions{Name: node.PredictionWorkflow})
 	r.RegisterWorkflowWithOptions(Agentflow, workflow.RegisterOptions{Name: node.AgentflowWorkflow})
 	r.RegisterWorkflowWithOptions(Iteration, workflow.RegisterOptions{Name: node.IterationWorkflow})
+	r.RegisterWorkflowWithOptions(DocumentStoreUpsert, workflow.RegisterOptions{Name: node.UpsertWorkflow})
+	r.RegisterWorkflowWithOptions(DocumentStoreQuery, workflow.RegisterOptions{Name: node.QueryWorkflow})
 }

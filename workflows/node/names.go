@@ -59,6 +59,8 @@ const (
 	ErrProvider   = "ProviderRejected" // the provider refused the request (4xx)
 	ErrNodeFailed = "NodeFailed"       // a node failed for another reason
 	ErrSaveFailed = "SaveFailed"       // the turn could not be stored
+	ErrInvalid    = "InvalidRequest"   // a request that cannot succeed as sent (a bad upsert)
+	ErrNotFound   = "NotFound"         // what the request names does not exist
 )
 
 // Search attributes and memo keys every run carries, so an operator finds a chatflow's or a
@@ -76,6 +78,11 @@ const (
 func WorkflowID(chatflowID, chatID string) string {
 	return "chat:" + chatflowID + ":" + chatID
 }
+
+// UpsertWorkflowID and QueryWorkflowID name a document store's upsert and search runs:
+// "upsert:<storeId>:<requestId>", "query:<storeId>:<requestId>".
+func UpsertWorkflowID(storeID, requestID string) string { return "upsert:" + storeID + ":" + requestID }
+func QueryWorkflowID(storeID, requestID string) string  { return "query:" + storeID + ":" + requestID }
 
 // ChildWorkflowID names a workflow a run starts under its own id: an iteration's item
 // ("<parent>/<nodeId>/<i>"), an Execute Flow node's flow ("<parent>/<nodeId>/<n>") or a flow

@@ -55,6 +55,9 @@ type UpsertRequest struct {
 	VectorStore   *Component
 	RecordManager *Component
 	Files         []File
+	// NewDocID is the id a new loader gets; empty draws one. An upsert that is retried gives
+	// the same id, so its second attempt replaces the first's chunks instead of adding a copy.
+	NewDocID string
 }
 
 // UpsertResult is Flowise's answer to an upsert.
@@ -190,7 +193,7 @@ func (s *Service) Upsert(ctx context.Context, storeID string, req UpsertRequest)
 	}
 
 	// Step 5: commit chunks, vectors and the store together.
-	docID := uuid.NewString()
+	docID := cmp.Or(req.NewDocID, uuid.NewString())
 	if existing >= 0 && req.ReplaceExisting {
 		docID = req.DocID
 	}
