@@ -16,6 +16,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/flowise/agentflow"
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows"
 	"github.com/flowgate/flowgate/workflows/node"
@@ -27,124 +28,134 @@ const agentflowType = "AGENTFLOW"
 // predictAgentflow runs an AGENTFLOW chatflow, or with humanInput resumes the chat's run that
 // stopped for it, and answers with Flowise's fields: the last node's output as text,
 // agentFlowExecutedData node by node, and the action when the run stopped for human input.
-func (s *Server) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader) {
+func (p *predictions) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader) {
 	chatID, sessionID := body.conversation()
 	if msg, ok := validChatID(chatID); !ok {
 		fail(c, http.StatusBadRequest, "%s", msg)
 		return
 	}
 	topic, streaming := uuid.NewString(), bool(body.Streaming)
-	sub := s.broker.Subscribe(topic)
+	sub := p.broker.Subscribe(topic)
 	defer sub.Close()
 	var run client.WorkflowRun
 	if body.HumanInput != nil {
 		var ok bool
 		answer := *body.HumanInput
 		answer.Stream = streaming
-		if run, ok = s.resumeAgentflow(c, f.ID, chatID, topic, answer); !ok {
+		if run, ok = p.resumeAgentflow(c, f.ID, chatID, topic, answer); !ok {
 			return
 		}
 	} else {
-		in, ok := s.agentflowInput(c, f, body, files, chatID, sessionID, topic)
+		in, ok := p.agentflowInput(c, f, body, files, chatID, sessionID, topic)
 		if !ok {
 			return
 		}
 		in.Run.Stream = streaming
-		if run, ok = s.startRun(c, node.AgentflowWorkflow, chatRun{f.ID, chatID, sessionID}, s.cfg.HumanInputTimeout, in); !ok {
+		if run, ok = p.startRun(c, node.AgentflowWorkflow, chatRun{f.ID, chatID, sessionID}, p.cfg.HumanInputTimeout, in); !ok {
 			return
 		}
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.PredictionTimeout)
-	defer cancel()
-	reply := gin.H{"question": body.Question, "chatId": chatID, "sessionId": sessionID, "executionId": run.GetRunID()}
-	var sse *sseWriter
+	a := &agentflowAnswer{p: p, c: c, run: run,
+		reply: gin.H{"question": body.Question, "chatId": chatID, "sessionId": sessionID, "executionId": run.GetRunID()}}
 	if streaming {
-		sse = newSSEWriter(c, "")
-		_ = sse.event("start", "", 0)
-		_ = sse.event("agentFlowEvent", node.StatusInProgress, 0)
+		a.sse = newSSEWriter(c, "")
+		_ = a.sse.event("start", "", 0)
+		_ = a.sse.event("agentFlowEvent", node.StatusInProgress, 0)
 	}
-	done := make(chan error, 1)
-	var res workflows.AgentflowResult
-	go func() { done <- run.Get(ctx, &res) }()
-	idle := time.NewTimer(s.cfg.HeartbeatInterval)
-	defer idle.Stop()
-	for {
-		select {
-		case <-sub.Ready():
-			for _, ev := range sub.Drain() {
-				// A turn saved with an action: the run has stopped for human input.
-				if saved, ok := resultOf(ev); ok && len(saved.Action) > 0 {
-					reply["text"], reply["chatMessageId"], reply["action"] = saved.Text, saved.ChatMessageID, saved.Action
-					reply["agentFlowExecutedData"] = s.executedSoFar(ctx, run)
-					s.finishAgentflow(c, sse, reply, node.StatusStopped)
-					return
-				}
-				if sse != nil && (ev.Name == "token" || ev.Name == node.NextAgentFlowEvent) {
-					_ = sse.event(ev.Name, ev.Data, 0)
-				}
-			}
-			idle.Reset(s.cfg.HeartbeatInterval)
-		case <-idle.C:
-			if sse != nil && sse.comment("heartbeat") != nil {
-				return
-			}
-			idle.Reset(s.cfg.HeartbeatInterval)
-		case err := <-done:
-			if err != nil {
-				status, msg := s.runError(err)
-				if sse == nil {
-					fail(c, status, "%s", msg)
-					return
-				}
-				_ = sse.event("error", msg, 0)
-				_ = sse.event("agentFlowEvent", node.StatusError, 0)
-				_ = sse.event("end", "[DONE]", 0)
-				return
-			}
-			reply["text"], reply["chatMessageId"], reply["agentFlowExecutedData"] = res.Text, res.ChatMessageID, res.Executed
-			// The answering node's tools and documents, as Flowise reports the last node's.
-			if n := len(res.Executed); n > 0 {
-				for _, k := range answerExtras {
-					if v, ok := res.Executed[n-1].Data.Output[k]; ok {
-						reply[k] = v
-					}
-				}
-			}
-			s.finishAgentflow(c, sse, reply, node.StatusFinished)
+	await(c, p.turn(sub, run), a)
+}
+
+// agentflowAnswer answers an agentflow turn with Flowise's fields: as JSON, or as a stream of
+// the run's tokens and node events closed by the same fields.
+type agentflowAnswer struct {
+	p     *predictions
+	c     *gin.Context
+	sse   *sseWriter // nil: a JSON answer
+	run   client.WorkflowRun
+	reply gin.H
+}
+
+func (a *agentflowAnswer) event(ev stream.Event) error {
+	if a.sse == nil || (ev.Name != "token" && ev.Name != node.NextAgentFlowEvent) {
+		return nil
+	}
+	return a.sse.event(ev.Name, ev.Data, 0)
+}
+
+// saved answers a turn saved with an action: the run has stopped for human input, and is
+// asked what it has run. A turn saved without one is the run's last, answered when the run
+// ends with what every node produced.
+func (a *agentflowAnswer) saved(ctx context.Context, res workflows.PredictionResult) bool {
+	if len(res.Action) == 0 {
+		return false
+	}
+	a.reply["text"], a.reply["chatMessageId"], a.reply["action"] = res.Text, res.ChatMessageID, res.Action
+	a.reply["agentFlowExecutedData"] = a.p.executedSoFar(ctx, a.run)
+	a.finish(node.StatusStopped)
+	return true
+}
+
+func (a *agentflowAnswer) ended(res workflows.AgentflowResult, err error) {
+	if err != nil {
+		status, msg := a.p.runError(err)
+		if a.sse == nil {
+			fail(a.c, status, "%s", msg)
 			return
 		}
+		_ = a.sse.event("error", msg, 0)
+		_ = a.sse.event("agentFlowEvent", node.StatusError, 0)
+		_ = a.sse.event("end", "[DONE]", 0)
+		return
 	}
+	a.reply["text"], a.reply["chatMessageId"], a.reply["agentFlowExecutedData"] = res.Text, res.ChatMessageID, res.Executed
+	// The answering node's tools and documents, as Flowise reports the last node's.
+	if n := len(res.Executed); n > 0 {
+		for _, k := range answerExtras {
+			if v, ok := res.Executed[n-1].Data.Output[k]; ok {
+				a.reply[k] = v
+			}
+		}
+	}
+	a.finish(node.StatusFinished)
+}
+
+func (a *agentflowAnswer) idle() error {
+	if a.sse == nil {
+		return nil
+	}
+	return a.sse.comment("heartbeat")
 }
 
 // answerExtras are what an answer carries besides its text when its node has them.
 var answerExtras = []string{"sourceDocuments", "usedTools"}
 
-// finishAgentflow answers a run that finished or stopped: the JSON reply, or on a stream the
-// closing events Flowise sends (executed data, the action when it stopped, metadata, the
-// run's status, end).
-func (s *Server) finishAgentflow(c *gin.Context, sse *sseWriter, reply gin.H, status string) {
-	if sse == nil {
-		c.JSON(http.StatusOK, reply)
+// finish answers a run that finished or stopped: the JSON reply, or on a stream the closing
+// events Flowise sends (executed data, the action when it stopped, metadata, the run's
+// status, end).
+func (a *agentflowAnswer) finish(status string) {
+	if a.sse == nil {
+		a.c.JSON(http.StatusOK, a.reply)
 		return
 	}
-	_ = sse.event("agentFlowExecutedData", reply["agentFlowExecutedData"], 0)
+	reply := a.reply
+	_ = a.sse.event("agentFlowExecutedData", reply["agentFlowExecutedData"], 0)
 	for _, k := range answerExtras {
 		if v, ok := reply[k]; ok {
-			_ = sse.event(k, v, 0)
+			_ = a.sse.event(k, v, 0)
 		}
 	}
 	if action, ok := reply["action"]; ok {
-		_ = sse.event("action", action, 0)
+		_ = a.sse.event("action", action, 0)
 	}
-	_ = sse.event("metadata", gin.H{"chatId": reply["chatId"], "chatMessageId": reply["chatMessageId"], "question": reply["question"],
+	_ = a.sse.event("metadata", gin.H{"chatId": reply["chatId"], "chatMessageId": reply["chatMessageId"], "question": reply["question"],
 		"sessionId": reply["sessionId"], "executionId": reply["executionId"]}, 0)
-	_ = sse.event("agentFlowEvent", status, 0)
-	_ = sse.event("end", "[DONE]", 0)
+	_ = a.sse.event("agentFlowEvent", status, 0)
+	_ = a.sse.event("end", "[DONE]", 0)
 }
 
 // agentflowInput checks the flow and resolves the request into the run's input; on failure
 // it has answered.
-func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, chatID, sessionID, topic string) (workflows.AgentflowInput, bool) {
+func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, chatID, sessionID, topic string) (workflows.AgentflowInput, bool) {
 	var in workflows.AgentflowInput
 	g, err := agentflow.Parse(f.FlowData)
 	if err != nil {
@@ -161,9 +172,9 @@ func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predict
 		return in, false
 	}
 	requested, _ := body.OverrideConfig["vars"].(map[string]any)
-	vars, err := s.flowVariables(c, apiConfig.OverrideConfig.AllowedVars(requested))
+	vars, err := flowVariables(c, p.store, apiConfig.OverrideConfig.AllowedVars(requested))
 	if err != nil {
-		s.failErr(c, "Variables", err)
+		failErr(c, p.log, "Variables", err)
 		return in, false
 	}
 	question := body.Question
@@ -186,8 +197,8 @@ func (s *Server) agentflowInput(c *gin.Context, f *models.ChatFlow, body predict
 	if start, ok := g.Node(g.Start); ok {
 		in.Run.EphemeralMemory = agentflow.Truthy(start.Inputs["startEphemeralMemory"])
 	}
-	if in.FileUploads, err = s.storeUploads(c, &node.Run{ChatflowID: f.ID, ChatID: chatID}, body.Uploads, files); err != nil {
-		s.failUpload(c, err)
+	if in.FileUploads, err = p.files.storeUploads(c, &node.Run{ChatflowID: f.ID, ChatID: chatID}, body.Uploads, files); err != nil {
+		failUpload(c, p.log, err)
 		return in, false
 	}
 	return in, true
@@ -201,12 +212,12 @@ const resumeTimeout = 20 * time.Second
 // resumeAgentflow answers the chat's run that waits for human input. A run that is not
 // waiting (finished, never stopped, already answered) or an answer it refuses gets a clear
 // error and changes nothing; on failure it has answered.
-func (s *Server) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic string, answer workflows.HumanInput) (client.WorkflowRun, bool) {
+func (p *predictions) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic string, answer workflows.HumanInput) (client.WorkflowRun, bool) {
 	answer.Topic = topic
 	ctx, cancel := context.WithTimeout(c.Request.Context(), resumeTimeout)
 	defer cancel()
 	id := WorkflowID(chatflowID, chatID)
-	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	handle, err := p.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: node.HumanInputUpdate, Args: []any{answer},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
@@ -217,7 +228,7 @@ func (s *Server) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic strin
 	var refused *temporal.ApplicationError
 	switch {
 	case err == nil:
-		return s.temporal.GetWorkflow(c.Request.Context(), id, ""), true
+		return p.temporal.GetWorkflow(c.Request.Context(), id, ""), true
 	case errors.As(err, &notFound): // no run, or it has finished
 		fail(c, http.StatusConflict, "Chat %s is not waiting for human input", chatID)
 	case errors.As(err, &refused): // the run's validator said no; nothing changed
@@ -227,15 +238,15 @@ func (s *Server) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic strin
 		}
 		fail(c, status, "%s", refused.Message())
 	default:
-		s.unavailable(c, "answer human input", err)
+		p.unavailable(c, "answer human input", err)
 	}
 	return nil, false
 }
 
 // executedSoFar asks a stopped run what it has run.
-func (s *Server) executedSoFar(ctx context.Context, run client.WorkflowRun) []node.ExecutedNode {
+func (p *predictions) executedSoFar(ctx context.Context, run client.WorkflowRun) []node.ExecutedNode {
 	var executed []node.ExecutedNode
-	if v, err := s.temporal.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), node.ExecutedQuery); err == nil {
+	if v, err := p.temporal.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), node.ExecutedQuery); err == nil {
 		_ = v.Get(&executed)
 	}
 	return executed

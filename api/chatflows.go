@@ -1,10 +1,7 @@
 package api
 
 import (
-	"github.com/flowgate/flowgate/internal/platform/ratelimit"
-
-	"github.com/flowgate/flowgate/internal/storage"
-
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -12,8 +9,29 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/internal/platform/ratelimit"
+	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
 )
+
+// chatflows serves the chatflows: their management, and whether they can stream.
+type chatflows struct {
+	store *models.Store
+	// plans compiles flows for the streaming check; predictions share it.
+	plans *planCache
+	// files are the flows' conversations' files, deleted with the flow.
+	files chatFiles
+	log   *slog.Logger
+}
+
+func (h *chatflows) routes(open, v1 *gin.RouterGroup) {
+	open.GET("/chatflows-streaming/:id", h.streaming)
+	v1.POST("/chatflows", h.create)
+	v1.GET("/chatflows", h.list)
+	v1.GET("/chatflows/:id", h.get)
+	v1.PUT("/chatflows/:id", h.update)
+	v1.DELETE("/chatflows/:id", h.delete)
+}
 
 // chatflowBody is what clients POST and PUT; pointers tell "absent" from "empty" on update.
 type chatflowBody struct {
@@ -78,7 +96,7 @@ func pick[T any](incoming, current *T) *T {
 	return current
 }
 
-func (s *Server) createChatflow(c *gin.Context) {
+func (h *chatflows) create(c *gin.Context) {
 	var b chatflowBody
 	if !bindJSON(c, &b) {
 		return
@@ -99,40 +117,40 @@ func (s *Server) createChatflow(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "%s", msg)
 		return
 	}
-	if err := s.store.CreateChatFlow(c, f); err != nil {
-		s.failErr(c, "Chatflow", err)
+	if err := h.store.CreateChatFlow(c, f); err != nil {
+		failErr(c, h.log, "Chatflow", err)
 		return
 	}
 	c.JSON(http.StatusOK, f)
 }
 
-func (s *Server) listChatflows(c *gin.Context) {
+func (h *chatflows) list(c *gin.Context) {
 	typ := c.Query("type")
 	if typ != "" && !chatflowTypes[typ] {
 		fail(c, http.StatusBadRequest, "type must be one of CHATFLOW, AGENTFLOW, MULTIAGENT, ASSISTANT")
 		return
 	}
-	flows, err := s.store.ListChatFlows(c, typ)
+	flows, err := h.store.ListChatFlows(c, typ)
 	if err != nil {
-		s.failErr(c, "Chatflows", err)
+		failErr(c, h.log, "Chatflows", err)
 		return
 	}
 	c.JSON(http.StatusOK, flows)
 }
 
-func (s *Server) getChatflow(c *gin.Context) {
-	f, err := s.store.GetChatFlow(c, c.Param("id"))
+func (h *chatflows) get(c *gin.Context) {
+	f, err := h.store.GetChatFlow(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Chatflow", err)
+		failErr(c, h.log, "Chatflow", err)
 		return
 	}
 	c.JSON(http.StatusOK, f)
 }
 
-func (s *Server) updateChatflow(c *gin.Context) {
-	f, err := s.store.GetChatFlow(c, c.Param("id"))
+func (h *chatflows) update(c *gin.Context) {
+	f, err := h.store.GetChatFlow(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Chatflow", err)
+		failErr(c, h.log, "Chatflow", err)
 		return
 	}
 	var b chatflowBody
@@ -143,41 +161,41 @@ func (s *Server) updateChatflow(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "%s", msg)
 		return
 	}
-	if err := s.store.UpdateChatFlow(c, f); err != nil {
-		s.failErr(c, "Chatflow", err)
+	if err := h.store.UpdateChatFlow(c, f); err != nil {
+		failErr(c, h.log, "Chatflow", err)
 		return
 	}
 	c.JSON(http.StatusOK, f)
 }
 
-func (s *Server) deleteChatflow(c *gin.Context) {
-	if _, err := s.store.GetChatFlow(c, c.Param("id")); err != nil {
-		s.failErr(c, "Chatflow", err)
+func (h *chatflows) delete(c *gin.Context) {
+	if _, err := h.store.GetChatFlow(c, c.Param("id")); err != nil {
+		failErr(c, h.log, "Chatflow", err)
 		return
 	}
 	prefix, perr := storage.FlowPrefix(c.Param("id"))
-	if err := s.deleteFiles(c, prefix, perr); err != nil {
-		s.failUpload(c, err)
+	if err := h.files.deleteUnder(c, prefix, perr); err != nil {
+		failUpload(c, h.log, err)
 		return
 	}
-	if err := s.store.DeleteChatFlow(c, c.Param("id")); err != nil {
-		s.failErr(c, "Chatflow", err)
+	if err := h.store.DeleteChatFlow(c, c.Param("id")); err != nil {
+		failErr(c, h.log, "Chatflow", err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"raw": []any{}, "affected": 1})
 }
 
-// chatflowStreaming tells clients whether the flow can answer as a stream.
-func (s *Server) chatflowStreaming(c *gin.Context) {
-	f, err := s.store.GetChatFlow(c, c.Param("id"))
+// streaming tells clients whether the flow can answer as a stream.
+func (h *chatflows) streaming(c *gin.Context) {
+	f, err := h.store.GetChatFlow(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Chatflow", err)
+		failErr(c, h.log, "Chatflow", err)
 		return
 	}
 	if f.Type == agentflowType { // agentflows always stream their events
 		c.JSON(http.StatusOK, gin.H{"isStreaming": true})
 		return
 	}
-	plan, err := s.plans.get(f)
+	plan, err := h.plans.get(f)
 	c.JSON(http.StatusOK, gin.H{"isStreaming": err == nil && plan.CanStream()})
 }

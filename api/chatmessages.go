@@ -1,17 +1,30 @@
 package api
 
 import (
-	"github.com/flowgate/flowgate/internal/storage"
-
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
 )
+
+// messages serves a chatflow's chat messages.
+type messages struct {
+	store *models.Store
+	// files are the conversations' files, deleted with their messages.
+	files chatFiles
+	log   *slog.Logger
+}
+
+func (h *messages) routes(_, v1 *gin.RouterGroup) {
+	v1.GET("/chatmessage/:id", h.list)
+	v1.DELETE("/chatmessage/:id", h.delete)
+}
 
 // messageFilter reads Flowise's chat message query parameters.
 func messageFilter(c *gin.Context) (models.MessageFilter, string, bool) {
@@ -63,46 +76,46 @@ func parseDate(s string, end bool) (time.Time, error) {
 	return t, nil
 }
 
-func (s *Server) listMessages(c *gin.Context) {
+func (h *messages) list(c *gin.Context) {
 	f, msg, ok := messageFilter(c)
 	if !ok {
 		fail(c, http.StatusBadRequest, "%s", msg)
 		return
 	}
-	msgs, err := s.store.ListMessages(c, f)
+	msgs, err := h.store.ListMessages(c, f)
 	if err != nil {
-		s.failErr(c, "Chat messages", err)
+		failErr(c, h.log, "Chat messages", err)
 		return
 	}
 	c.JSON(http.StatusOK, msgs)
 }
 
-func (s *Server) deleteMessages(c *gin.Context) {
+func (h *messages) delete(c *gin.Context) {
 	f, msg, ok := messageFilter(c)
 	if !ok {
 		fail(c, http.StatusBadRequest, "%s", msg)
 		return
 	}
-	if _, err := s.store.GetChatFlow(c, f.ChatflowID); err != nil {
-		s.failErr(c, "Chatflow", err)
+	if _, err := h.store.GetChatFlow(c, f.ChatflowID); err != nil {
+		failErr(c, h.log, "Chatflow", err)
 		return
 	}
 	// Files go first: when storage fails the messages stay, and the same call can be repeated.
-	chats, err := s.store.MessageChatIDs(c, f)
+	chats, err := h.store.MessageChatIDs(c, f)
 	if err != nil {
-		s.failErr(c, "Chat messages", err)
+		failErr(c, h.log, "Chat messages", err)
 		return
 	}
 	for _, chatID := range chats {
 		prefix, perr := storage.ChatPrefix(f.ChatflowID, chatID)
-		if err := s.deleteFiles(c, prefix, perr); err != nil {
-			s.failUpload(c, err)
+		if err := h.files.deleteUnder(c, prefix, perr); err != nil {
+			failUpload(c, h.log, err)
 			return
 		}
 	}
-	n, err := s.store.DeleteMessages(c, f)
+	n, err := h.store.DeleteMessages(c, f)
 	if err != nil {
-		s.failErr(c, "Chat messages", err)
+		failErr(c, h.log, "Chat messages", err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"raw": []any{}, "affected": n})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -10,6 +11,21 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/models"
 )
+
+// credentials serves the credentials, stored encrypted.
+type credentials struct {
+	store  *models.Store
+	cipher *secrets.Cipher
+	log    *slog.Logger
+}
+
+func (h *credentials) routes(_, v1 *gin.RouterGroup) {
+	v1.POST("/credentials", h.create)
+	v1.GET("/credentials", h.list)
+	v1.GET("/credentials/:id", h.get)
+	v1.PUT("/credentials/:id", h.update)
+	v1.DELETE("/credentials/:id", h.delete)
+}
 
 type credentialBody struct {
 	Name           string         `json:"name"`
@@ -24,7 +40,7 @@ type credentialView struct {
 	PlainDataObj map[string]any `json:"plainDataObj,omitempty"`
 }
 
-func (s *Server) createCredential(c *gin.Context) {
+func (h *credentials) create(c *gin.Context) {
 	var b credentialBody
 	if !bindJSON(c, &b) {
 		return
@@ -33,25 +49,25 @@ func (s *Server) createCredential(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "name and credentialName are required")
 		return
 	}
-	enc, err := s.cipher.Encrypt(b.PlainDataObj)
+	enc, err := h.cipher.Encrypt(b.PlainDataObj)
 	if err != nil {
-		s.failErr(c, "Credential", err)
+		failErr(c, h.log, "Credential", err)
 		return
 	}
-	keyID := s.cipher.KeyID()
+	keyID := h.cipher.KeyID()
 	cred := &models.Credential{ID: uuid.NewString(), Name: b.Name, CredentialName: b.CredentialName, EncryptedData: enc, KeyID: &keyID}
-	if err := s.store.CreateCredential(c, cred); err != nil {
-		s.failErr(c, "Credential", err)
+	if err := h.store.CreateCredential(c, cred); err != nil {
+		failErr(c, h.log, "Credential", err)
 		return
 	}
 	c.JSON(http.StatusOK, credentialView{Credential: *cred})
 }
 
-// listCredentials accepts ?credentialName=a or repeated ?credentialName=a&credentialName=b.
-func (s *Server) listCredentials(c *gin.Context) {
-	creds, err := s.store.ListCredentials(c, c.QueryArray("credentialName"))
+// list accepts ?credentialName=a or repeated ?credentialName=a&credentialName=b.
+func (h *credentials) list(c *gin.Context) {
+	creds, err := h.store.ListCredentials(c, c.QueryArray("credentialName"))
 	if err != nil {
-		s.failErr(c, "Credentials", err)
+		failErr(c, h.log, "Credentials", err)
 		return
 	}
 	out := make([]credentialView, len(creds))
@@ -61,13 +77,13 @@ func (s *Server) listCredentials(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) getCredential(c *gin.Context) {
-	cred, err := s.store.GetCredential(c, c.Param("id"))
+func (h *credentials) get(c *gin.Context) {
+	cred, err := h.store.GetCredential(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Credential", err)
+		failErr(c, h.log, "Credential", err)
 		return
 	}
-	plain, err := s.cipher.Decrypt(cred.EncryptedData)
+	plain, err := h.cipher.Decrypt(cred.EncryptedData)
 	if err != nil {
 		fail(c, http.StatusInternalServerError, "Credential %s could not be decrypted: the encryption key does not match", cred.ID)
 		return
@@ -76,12 +92,12 @@ func (s *Server) getCredential(c *gin.Context) {
 	c.JSON(http.StatusOK, view)
 }
 
-// updateCredential merges the incoming fields over the stored ones; a blanked password field
+// update merges the incoming fields over the stored ones; a blanked password field
 // sent back unchanged keeps its stored value.
-func (s *Server) updateCredential(c *gin.Context) {
-	cred, err := s.store.GetCredential(c, c.Param("id"))
+func (h *credentials) update(c *gin.Context) {
+	cred, err := h.store.GetCredential(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Credential", err)
+		failErr(c, h.log, "Credential", err)
 		return
 	}
 	var b credentialBody
@@ -92,29 +108,29 @@ func (s *Server) updateCredential(c *gin.Context) {
 		cred.Name = b.Name
 	}
 	if b.PlainDataObj != nil {
-		old, err := s.cipher.Decrypt(cred.EncryptedData)
+		old, err := h.cipher.Decrypt(cred.EncryptedData)
 		if err != nil {
 			fail(c, http.StatusInternalServerError, "Credential %s could not be decrypted: the encryption key does not match", cred.ID)
 			return
 		}
-		enc, err := s.cipher.Encrypt(secrets.MergeUpdate(old, b.PlainDataObj))
+		enc, err := h.cipher.Encrypt(secrets.MergeUpdate(old, b.PlainDataObj))
 		if err != nil {
-			s.failErr(c, "Credential", err)
+			failErr(c, h.log, "Credential", err)
 			return
 		}
-		keyID := s.cipher.KeyID()
+		keyID := h.cipher.KeyID()
 		cred.EncryptedData, cred.KeyID = enc, &keyID
 	}
-	if err := s.store.UpdateCredential(c, cred); err != nil {
-		s.failErr(c, "Credential", err)
+	if err := h.store.UpdateCredential(c, cred); err != nil {
+		failErr(c, h.log, "Credential", err)
 		return
 	}
 	c.JSON(http.StatusOK, credentialView{Credential: *cred})
 }
 
-func (s *Server) deleteCredential(c *gin.Context) {
-	if err := s.store.DeleteCredential(c, c.Param("id")); err != nil {
-		s.failErr(c, "Credential", err)
+func (h *credentials) delete(c *gin.Context) {
+	if err := h.store.DeleteCredential(c, c.Param("id")); err != nil {
+		failErr(c, h.log, "Credential", err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"raw": []any{}, "affected": 1})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,9 +19,22 @@ import (
 	"github.com/flowgate/flowgate/models"
 )
 
-// documentStores is the document store service over this server's database and credentials.
-func (s *Server) documentStores() *docstore.Service {
-	return docstore.New(s.store, docstore.CipherSecrets(s.store, s.cipher), nil)
+// documentStores serves the document stores: their records, upserts and searches.
+type documentStores struct {
+	store *models.Store
+	// docs loads, splits, embeds and searches documents, with the stored credentials.
+	docs *docstore.Service
+	log  *slog.Logger
+}
+
+func (h *documentStores) routes(_, v1 *gin.RouterGroup) {
+	v1.POST("/document-store/store", h.create)
+	v1.GET("/document-store/store", h.list)
+	v1.GET("/document-store/store/:id", h.get)
+	v1.PUT("/document-store/store/:id", h.update)
+	v1.DELETE("/document-store/store/:id", h.delete)
+	v1.POST("/document-store/upsert/:id", h.upsert)
+	v1.POST("/document-store/vectorstore/query", h.query)
 }
 
 // documentStoreDTO is Flowise's DocumentStoreDTO: the entity with its JSON columns parsed and
@@ -85,7 +99,7 @@ type documentStoreBody struct {
 	Description *string `json:"description"`
 }
 
-func (s *Server) createDocumentStore(c *gin.Context) {
+func (h *documentStores) create(c *gin.Context) {
 	var b documentStoreBody
 	if !bindJSON(c, &b) {
 		return
@@ -97,18 +111,18 @@ func (s *Server) createDocumentStore(c *gin.Context) {
 	empty := "[]"
 	d := &models.DocumentStore{ID: uuid.NewString(), Name: *b.Name, Description: b.Description,
 		Loaders: &empty, WhereUsed: &empty, Status: models.DocStoreEmpty}
-	if err := s.store.CreateDocumentStore(c, d); err != nil {
-		s.failErr(c, "Document store", err)
+	if err := h.store.CreateDocumentStore(c, d); err != nil {
+		failErr(c, h.log, "Document store", err)
 		return
 	}
 	// Flowise answers a create with the saved entity, JSON columns still strings.
 	c.JSON(http.StatusOK, d)
 }
 
-func (s *Server) listDocumentStores(c *gin.Context) {
-	stores, err := s.store.ListDocumentStores(c)
+func (h *documentStores) list(c *gin.Context) {
+	stores, err := h.store.ListDocumentStores(c)
 	if err != nil {
-		s.failErr(c, "Document stores", err)
+		failErr(c, h.log, "Document stores", err)
 		return
 	}
 	out := make([]documentStoreDTO, len(stores))
@@ -125,19 +139,19 @@ func (s *Server) listDocumentStores(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) getDocumentStore(c *gin.Context) {
-	d, err := s.store.GetDocumentStore(c, c.Param("id"))
+func (h *documentStores) get(c *gin.Context) {
+	d, err := h.store.GetDocumentStore(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Document store", err)
+		failErr(c, h.log, "Document store", err)
 		return
 	}
 	c.JSON(http.StatusOK, toDocumentStoreDTO(d))
 }
 
-func (s *Server) updateDocumentStore(c *gin.Context) {
-	d, err := s.store.GetDocumentStore(c, c.Param("id"))
+func (h *documentStores) update(c *gin.Context) {
+	d, err := h.store.GetDocumentStore(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Document store", err)
+		failErr(c, h.log, "Document store", err)
 		return
 	}
 	var b documentStoreBody
@@ -154,28 +168,28 @@ func (s *Server) updateDocumentStore(c *gin.Context) {
 	if b.Description != nil {
 		d.Description = b.Description
 	}
-	if err := s.store.DescribeDocumentStore(c, d.ID, d.Name, d.Description); err != nil {
-		s.failErr(c, "Document store", err)
+	if err := h.store.DescribeDocumentStore(c, d.ID, d.Name, d.Description); err != nil {
+		failErr(c, h.log, "Document store", err)
 		return
 	}
-	if d, err = s.store.GetDocumentStore(c, d.ID); err != nil {
-		s.failErr(c, "Document store", err)
+	if d, err = h.store.GetDocumentStore(c, d.ID); err != nil {
+		failErr(c, h.log, "Document store", err)
 		return
 	}
 	c.JSON(http.StatusOK, toDocumentStoreDTO(d))
 }
 
-func (s *Server) deleteDocumentStore(c *gin.Context) {
-	if err := s.store.DeleteDocumentStore(c, c.Param("id")); err != nil {
-		s.failErr(c, "Document store", err)
+func (h *documentStores) delete(c *gin.Context) {
+	if err := h.store.DeleteDocumentStore(c, c.Param("id")); err != nil {
+		failErr(c, h.log, "Document store", err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"deleted": 1})
 }
 
-// upsertDocumentStore is Flowise's one-call upsert: JSON, or multipart with the same fields as
+// upsert is Flowise's one-call upsert: JSON, or multipart with the same fields as
 // strings and the documents in "files".
-func (s *Server) upsertDocumentStore(c *gin.Context) {
+func (h *documentStores) upsert(c *gin.Context) {
 	fields := map[string]any{}
 	var files []docstore.File
 	if isMultipart(c) {
@@ -212,9 +226,9 @@ func (s *Server) upsertDocumentStore(c *gin.Context) {
 		return
 	}
 	req.Files = files
-	res, err := s.documentStores().Upsert(c, c.Param("id"), req)
+	res, err := h.docs.Upsert(c, c.Param("id"), req)
 	if err != nil {
-		s.failDocStore(c, err)
+		h.failDocStore(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, res)
@@ -291,7 +305,7 @@ type vectorQueryDoc struct {
 	ChunkNo     int            `json:"chunkNo"`
 }
 
-func (s *Server) queryDocumentStore(c *gin.Context) {
+func (h *documentStores) query(c *gin.Context) {
 	var b vectorQueryBody
 	if !bindJSON(c, &b) {
 		return
@@ -301,9 +315,9 @@ func (s *Server) queryDocumentStore(c *gin.Context) {
 		return
 	}
 	start := time.Now()
-	docs, err := s.documentStores().Search(c, b.StoreID, b.Query, 0)
+	docs, err := h.docs.Search(c, b.StoreID, b.Query, 0)
 	if err != nil {
-		s.failDocStore(c, err)
+		h.failDocStore(c, err)
 		return
 	}
 	out := make([]vectorQueryDoc, len(docs))
@@ -315,7 +329,7 @@ func (s *Server) queryDocumentStore(c *gin.Context) {
 
 // failDocStore maps document store errors: bad requests 400, a missing store or loader 404, a
 // failed embeddings call 502 with the provider's (redacted) message, the rest as failErr.
-func (s *Server) failDocStore(c *gin.Context, err error) {
+func (h *documentStores) failDocStore(c *gin.Context, err error) {
 	var pe *embedding.Error
 	switch {
 	case errors.Is(err, docstore.ErrInvalid):
@@ -325,6 +339,6 @@ func (s *Server) failDocStore(c *gin.Context, err error) {
 	case errors.As(err, &pe):
 		fail(c, http.StatusBadGateway, "%v", err)
 	default:
-		s.failErr(c, "Document store", err)
+		failErr(c, h.log, "Document store", err)
 	}
 }

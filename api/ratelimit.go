@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 
@@ -11,26 +12,39 @@ import (
 	"github.com/flowgate/flowgate/models"
 )
 
-// clientIP is the request's client address as NUMBER_OF_PROXIES / TRUST_PROXY resolve it.
-func (s *Server) clientIP(c *gin.Context) string {
-	if s.cfg.ClientIP == nil {
+// clientIP is the request's client address as NUMBER_OF_PROXIES / TRUST_PROXY resolve it
+// (ips); without a resolver, the socket's.
+func clientIP(ips *ratelimit.IPResolver, c *gin.Context) string {
+	if ips == nil {
 		return c.RemoteIP()
 	}
-	return s.cfg.ClientIP.ClientIP(c.Request)
+	return ips.ClientIP(c.Request)
 }
 
 // showIP answers GET /api/v1/ip, so an operator can check the proxy settings from a client.
-func (s *Server) showIP(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{
-		"ip":  s.clientIP(c),
-		"msg": "Check that this is your own public address. If it is a load balancer's or proxy's, set NUMBER_OF_PROXIES (or TRUST_PROXY) to the number of proxies in front of Flowgate.",
-	})
+func showIP(ips *ratelimit.IPResolver) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{
+			"ip":  clientIP(ips, c),
+			"msg": "Check that this is your own public address. If it is a load balancer's or proxy's, set NUMBER_OF_PROXIES (or TRUST_PROXY) to the number of proxies in front of Flowgate.",
+		})
+	}
 }
 
-// flowRule reads the chatflow's apiConfig.rateLimit, once per request; on failure it has
+// rateLimits enforces chatflows' apiConfig.rateLimit on the routes that run them.
+type rateLimits struct {
+	// limiter counts requests; nil turns every rule off.
+	limiter *ratelimit.Limiter
+	ips     *ratelimit.IPResolver
+	// auth verifies the API key of rules that count by key.
+	auth *auth
+	log  *slog.Logger
+}
+
+// rule reads the chatflow's apiConfig.rateLimit, once per request; on failure it has
 // answered. Without a limiter every rule is off.
-func (s *Server) flowRule(c *gin.Context, f *models.ChatFlow) (ratelimit.Rule, bool) {
-	if s.cfg.Limiter == nil {
+func (l *rateLimits) rule(c *gin.Context, f *models.ChatFlow) (ratelimit.Rule, bool) {
+	if l.limiter == nil {
 		return ratelimit.Rule{}, true
 	}
 	rule, err := ratelimit.ParseRule(deref(f.APIConfig))
@@ -47,22 +61,22 @@ func bySession(rule ratelimit.Rule) bool {
 	return rule.Enabled && slices.Contains(rule.KeyBy, ratelimit.KeySessionID)
 }
 
-// limit applies a chatflow's rate limit rule to a flow-triggering request. Every limited
+// take applies a chatflow's rate limit rule to a flow-triggering request. Every limited
 // answer carries RateLimit-* headers; a refusal is 429 with the flow's limitMsg as the body,
 // as Flowise answers. On refusal it has answered.
-func (s *Server) limit(c *gin.Context, chatflowID string, rule ratelimit.Rule, sessionID string) bool {
+func (l *rateLimits) take(c *gin.Context, chatflowID string, rule ratelimit.Rule, sessionID string) bool {
 	if !rule.Enabled {
 		return true
 	}
-	client := ratelimit.Client{IP: s.clientIP(c), SessionID: sessionID}
+	client := ratelimit.Client{IP: clientIP(l.ips, c), SessionID: sessionID}
 	if slices.Contains(rule.KeyBy, ratelimit.KeyAPIKey) {
-		client.APIKey = s.verifiedKeyID(c)
+		client.APIKey = l.auth.verifiedKeyID(c)
 	}
-	d, err := s.cfg.Limiter.Take(c, chatflowID, rule, rule.ClientKey(client))
+	d, err := l.limiter.Take(c, chatflowID, rule, rule.ClientKey(client))
 	switch {
 	case errors.Is(err, ratelimit.ErrStoreUnavailable):
 		// FLOWGATE_RATE_LIMIT_FAIL_OPEN decided: through with a warning, or 503 until it is back.
-		s.log.Warn("rate limit store unavailable", "chatflowId", chatflowID, "allowed", d.Allowed, "error", err)
+		l.log.Warn("rate limit store unavailable", "chatflowId", chatflowID, "allowed", d.Allowed, "error", err)
 		if !d.Allowed {
 			fail(c, http.StatusServiceUnavailable, "The rate limit store is unavailable; try again shortly")
 			return false
@@ -78,18 +92,4 @@ func (s *Server) limit(c *gin.Context, chatflowID string, rule ratelimit.Rule, s
 		return false
 	}
 	return true
-}
-
-// verifiedKeyID is the id of the request's API key when it verifies, else "". Only a verified
-// key may name a bucket: a made-up key would otherwise get a fresh one per request.
-func (s *Server) verifiedKeyID(c *gin.Context) string {
-	token := bearer(c)
-	if token == "" {
-		return ""
-	}
-	key, ok, err := s.keys.Verify(c, token)
-	if err != nil || !ok {
-		return ""
-	}
-	return key.ID
 }

@@ -1,6 +1,9 @@
 // Package api is Flowgate's HTTP API, compatible with Flowise's: same paths, bodies, error shape
 // and SSE framing. Handlers translate HTTP into calls on the store and on Temporal; no flow runs
 // here.
+//
+// Handlers are grouped by resource (chatflows, credentials, predictions, …); each resource
+// holds only the dependencies it uses and registers its own routes.
 package api
 
 import (
@@ -11,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"github.com/flowgate/flowgate/internal/knowledge/docstore"
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
@@ -42,21 +46,35 @@ type Config struct {
 	Limiter *ratelimit.Limiter
 }
 
-// Server serves the API.
-type Server struct {
-	cfg      Config
-	store    *models.Store
-	temporal client.Client
-	broker   stream.Broker
-	cipher   *secrets.Cipher
-	keys     apikeys.Store
-	log      *slog.Logger
-	plans    *planCache
-	files    storage.Store
+// Deps are the services the API works with.
+type Deps struct {
+	Store    *models.Store
+	Temporal client.Client
+	Broker   stream.Broker
+	// Cipher encrypts credentials; nil leaves them unusable.
+	Cipher *secrets.Cipher
+	Keys   apikeys.Store
+	// Files holds uploads and attachments.
+	Files storage.Store
+	Log   *slog.Logger
 }
 
-// New builds a server from its dependencies.
-func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker, cipher *secrets.Cipher, keys apikeys.Store, files storage.Store, log *slog.Logger) *Server {
+// resource is a group of handlers. open routes need no management key (a chatflow's own
+// bound key may still guard them); v1 routes need a valid API key.
+type resource interface {
+	routes(open, v1 *gin.RouterGroup)
+}
+
+// Server serves the API.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	auth      *auth
+	resources []resource
+}
+
+// New builds a server from its settings and dependencies.
+func New(cfg Config, deps Deps) *Server {
 	if cfg.PredictionTimeout <= 0 {
 		cfg.PredictionTimeout = 5 * time.Minute
 	}
@@ -69,7 +87,24 @@ func New(cfg Config, store *models.Store, tc client.Client, broker stream.Broker
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = 30 * time.Second
 	}
-	return &Server{cfg: cfg, store: store, temporal: tc, broker: broker, cipher: cipher, keys: keys, files: files, log: log, plans: newPlanCache(256)}
+	log := deps.Log
+	auth := &auth{keys: deps.Keys, flows: deps.Store, log: log}
+	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, auth: auth, log: log}
+	plans := newPlanCache(256)
+	files := chatFiles{store: deps.Files}
+	return &Server{cfg: cfg, log: log, auth: auth, resources: []resource{
+		&chatflows{store: deps.Store, plans: plans, files: files, log: log},
+		&credentials{store: deps.Store, cipher: deps.Cipher, log: log},
+		&variables{store: deps.Store, log: log},
+		&tools{store: deps.Store, log: log},
+		&keys{store: deps.Keys, log: log},
+		&executions{store: deps.Store, log: log},
+		&messages{store: deps.Store, files: files, log: log},
+		&documentStores{store: deps.Store, docs: docstore.New(deps.Store, docstore.CipherSecrets(deps.Store, deps.Cipher), nil), log: log},
+		&predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, files: files,
+			plans: plans, auth: auth, limits: limits, log: log},
+		&attachments{auth: auth, limits: limits, files: files, log: log},
+	}}
 }
 
 // Handler returns the routed API.
@@ -78,7 +113,7 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	// Handlers pass c as a context: let it carry the request's cancellation and deadline.
 	r.ContextWithFallback = true
-	r.Use(s.recoverer(), s.logRequests(), s.limitBody())
+	r.Use(recoverer(s.log), logRequests(s.log, s.cfg.ClientIP), limitBody(s.cfg.BodyLimit))
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)
 	})
@@ -87,61 +122,13 @@ func (s *Server) Handler() http.Handler {
 		r.GET("/readyz", gin.WrapF(s.cfg.Ready))
 	}
 
-	// Open routes: health, version, streaming support, key verification, and the routes a
-	// chatflow's own bound key protects (prediction, abort).
 	open := r.Group("/api/v1")
 	open.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
-	open.GET("/ip", s.showIP)
+	open.GET("/ip", showIP(s.cfg.ClientIP))
 	open.GET("/version", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"version": s.cfg.Version}) })
-	open.GET("/chatflows-streaming/:id", s.chatflowStreaming)
-	open.GET("/verify/apikey/:key", s.verifyKey)
-	open.POST("/prediction/:id", s.predict)
-	open.PUT("/chatmessage/abort/:id/:chatId", s.abort)
-	open.POST("/attachments/:id/:chatId", s.createAttachments)
-	open.GET("/get-upload-file", s.getUploadFile)
-
-	// Management routes need a valid API key.
-	v1 := r.Group("/api/v1", s.requireKey)
-	v1.POST("/chatflows", s.createChatflow)
-	v1.GET("/chatflows", s.listChatflows)
-	v1.GET("/chatflows/:id", s.getChatflow)
-	v1.PUT("/chatflows/:id", s.updateChatflow)
-	v1.DELETE("/chatflows/:id", s.deleteChatflow)
-
-	v1.POST("/credentials", s.createCredential)
-	v1.GET("/credentials", s.listCredentials)
-	v1.GET("/credentials/:id", s.getCredential)
-	v1.PUT("/credentials/:id", s.updateCredential)
-	v1.DELETE("/credentials/:id", s.deleteCredential)
-
-	v1.GET("/variables", s.listVariables)
-	v1.POST("/variables", s.createVariable)
-	v1.PUT("/variables/:id", s.updateVariable)
-	v1.DELETE("/variables/:id", s.deleteVariable)
-
-	v1.GET("/tools", s.listTools)
-	v1.GET("/tools/:id", s.getTool)
-	v1.POST("/tools", s.createTool)
-	v1.PUT("/tools/:id", s.updateTool)
-	v1.DELETE("/tools/:id", s.deleteTool)
-
-	v1.GET("/apikey", s.listKeys)
-	v1.POST("/apikey", s.createKey)
-	v1.PUT("/apikey/:id", s.renameKey)
-	v1.DELETE("/apikey/:id", s.deleteKey)
-
-	v1.GET("/executions", s.listExecutions)
-	v1.GET("/executions/:id", s.getExecution)
-
-	v1.POST("/document-store/store", s.createDocumentStore)
-	v1.GET("/document-store/store", s.listDocumentStores)
-	v1.GET("/document-store/store/:id", s.getDocumentStore)
-	v1.PUT("/document-store/store/:id", s.updateDocumentStore)
-	v1.DELETE("/document-store/store/:id", s.deleteDocumentStore)
-	v1.POST("/document-store/upsert/:id", s.upsertDocumentStore)
-	v1.POST("/document-store/vectorstore/query", s.queryDocumentStore)
-
-	v1.GET("/chatmessage/:id", s.listMessages)
-	v1.DELETE("/chatmessage/:id", s.deleteMessages)
+	v1 := r.Group("/api/v1", s.auth.requireKey)
+	for _, res := range s.resources {
+		res.routes(open, v1)
+	}
 	return r
 }

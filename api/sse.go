@@ -79,26 +79,24 @@ type runInfo struct {
 	Question   string `json:"question"`
 }
 
+// runEvent names the broker event that describes the run; clients never see it.
+const runEvent = "flowgate:run"
+
 // resumer is a broker that keeps events, so a client can reconnect and continue.
 type resumer interface {
 	SubscribeAfter(topic string, after int64) stream.Subscription
 }
 
-// predictStreaming answers as SSE: start, the ending node's tokens as the broker delivers them,
-// then metadata and end; on failure error then end, with status 200 as Flowise does.
-func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) {
-	// Subscribe before the run starts so the first token cannot be missed.
-	sub := s.broker.Subscribe(in.Run.Topic)
-	defer sub.Close()
-	run, ok := s.start(c, in)
-	if !ok {
-		return
-	}
+// predictStreaming answers a started chatflow turn as SSE: start, the ending node's tokens as
+// the broker delivers them, then metadata and end; on failure error then end, with status 200
+// as Flowise does. With a broker that keeps events the stream is resumable: its first broker
+// event describes the run, and every event the client gets carries an id.
+func (p *predictions) predictStreaming(c *gin.Context, in workflows.PredictionInput, sub stream.Subscription, run client.WorkflowRun) {
 	info := runInfo{WorkflowID: run.GetID(), RunID: run.GetRunID(), ChatID: in.Run.ChatID, SessionID: in.Run.SessionID, Question: in.Run.Question}
 	topic := ""
-	if _, ok := s.broker.(resumer); ok {
-		if err := s.broker.Publish(c, in.Run.Topic, 0, runEvent, info); err != nil {
-			s.log.Warn("stream will not be resumable", "error", err)
+	if _, ok := p.broker.(resumer); ok {
+		if err := p.broker.Publish(c, in.Run.Topic, 0, runEvent, info); err != nil {
+			p.log.Warn("stream will not be resumable", "error", err)
 		} else {
 			topic = in.Run.Topic
 		}
@@ -107,16 +105,13 @@ func (s *Server) predictStreaming(c *gin.Context, in workflows.PredictionInput) 
 	if w.event("start", "", 0) != nil {
 		return
 	}
-	s.relay(c, w, sub, run, info, 0, nil)
+	await(c, p.turn(sub, run), &streamAnswer{p: p, w: w, info: info})
 }
-
-// runEvent names the broker event that describes the run; clients never see it.
-const runEvent = "flowgate:run"
 
 // resumeStreaming continues a stream after the event id a reconnecting client last saw
 // (Last-Event-ID), on whichever replica the client reached.
-func (s *Server) resumeStreaming(c *gin.Context, chatflowID, lastEventID string) {
-	r, ok := s.broker.(resumer)
+func (p *predictions) resumeStreaming(c *gin.Context, chatflowID, lastEventID string) {
+	r, ok := p.broker.(resumer)
 	topic, seqText, found := strings.Cut(lastEventID, ".")
 	last, err := strconv.ParseInt(seqText, 10, 64)
 	if !ok || !found || err != nil || topic == "" {
@@ -151,99 +146,59 @@ func (s *Server) resumeStreaming(c *gin.Context, chatflowID, lastEventID string)
 		fail(c, http.StatusNotFound, "Stream %s not found or expired", topic)
 		return
 	}
-	run := s.temporal.GetWorkflow(c.Request.Context(), info.WorkflowID, info.RunID)
-	w := newSSEWriter(c, topic)
-	s.relay(c, w, sub, run, info, last, replay)
+	t := p.turn(sub, p.temporal.GetWorkflow(c.Request.Context(), info.WorkflowID, info.RunID))
+	t.replay = replay
+	await(c, t, &streamAnswer{p: p, w: newSSEWriter(c, topic), info: info, after: last})
 }
 
-// relay forwards the run's events until it ends, then closes the stream. pending are events
-// already read; those up to after were delivered before the client reconnected and only count
-// as sent.
-func (s *Server) relay(c *gin.Context, w *sseWriter, sub stream.Subscription, run client.WorkflowRun, info runInfo, after int64, pending []stream.Event) {
-	// The request's own context, not the pooled gin.Context: the goroutine below may outlive
-	// the handler by a moment.
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.PredictionTimeout)
-	defer cancel()
-	done := awaitRun(ctx, run)
-
-	var tokens tokenDedup
-	var saved *workflows.PredictionResult // the answer, once stored
-	forward := func(events []stream.Event) bool {
-		for _, ev := range events {
-			if res, ok := resultOf(ev); ok {
-				saved = &res
-				continue
-			}
-			if ev.Name == runEvent {
-				continue
-			}
-			data := ev.Data
-			if ev.Name == "token" {
-				rest, ok := tokens.add(ev)
-				if !ok {
-					continue
-				}
-				data = rest
-			}
-			if ev.Seq <= after {
-				continue // the client has it
-			}
-			if w.event(ev.Name, data, ev.Seq) != nil {
-				return false
-			}
-		}
-		return true
-	}
-	finish := func(o outcome) {
-		if o.err != nil {
-			_, msg := s.runError(o.err)
-			_ = w.event("error", msg, 0)
-		} else {
-			// Whatever did not arrive as tokens (a broker that dropped some, or a model that
-			// answered at once) is sent now, so the tokens always add up to the text.
-			if rest, ok := strings.CutPrefix(o.res.Text, tokens.sent.String()); ok && rest != "" {
-				_ = w.event("token", rest, 0)
-			}
-			_ = w.event("metadata", metadata(info, o.res), 0)
-		}
-		_ = w.event("end", "[DONE]", 0)
-	}
-	if !forward(pending) {
-		return
-	}
-	idle := time.NewTimer(s.cfg.HeartbeatInterval)
-	defer idle.Stop()
-	for {
-		if saved != nil {
-			// Tokens are published before the answer is saved, so all of them are out.
-			finish(outcome{res: *saved})
-			return
-		}
-		select {
-		case <-sub.Ready():
-			if !forward(sub.Drain()) {
-				return
-			}
-			idle.Reset(s.cfg.HeartbeatInterval) // heartbeats only on idle streams
-		case o := <-done:
-			// Every token was published before the node finished, so draining now delivers
-			// the rest before metadata.
-			if !forward(sub.Drain()) {
-				return
-			}
-			finish(o)
-			return
-		case <-idle.C:
-			if w.comment("heartbeat") != nil {
-				return
-			}
-			idle.Reset(s.cfg.HeartbeatInterval)
-		case <-c.Request.Context().Done():
-			// The client left; the run goes on and its messages are saved.
-			return
-		}
-	}
+// streamAnswer answers a chatflow turn as Flowise's SSE stream, after its start event.
+type streamAnswer struct {
+	p    *predictions
+	w    *sseWriter
+	info runInfo
+	// after is the last event a reconnecting client had; events up to it only count as sent.
+	after  int64
+	tokens tokenDedup
 }
+
+func (a *streamAnswer) event(ev stream.Event) error {
+	data := ev.Data
+	if ev.Name == "token" {
+		rest, ok := a.tokens.add(ev)
+		if !ok {
+			return nil
+		}
+		data = rest
+	}
+	if ev.Seq <= a.after {
+		return nil // the client has it
+	}
+	return a.w.event(ev.Name, data, ev.Seq)
+}
+
+// saved closes the stream: tokens are published before the answer is saved, so all of them
+// are out.
+func (a *streamAnswer) saved(_ context.Context, res workflows.PredictionResult) bool {
+	a.ended(res, nil)
+	return true
+}
+
+func (a *streamAnswer) ended(res workflows.PredictionResult, err error) {
+	if err != nil {
+		_, msg := a.p.runError(err)
+		_ = a.w.event("error", msg, 0)
+	} else {
+		// Whatever did not arrive as tokens (a broker that dropped some, or a model that
+		// answered at once) is sent now, so the tokens always add up to the text.
+		if rest, ok := strings.CutPrefix(res.Text, a.tokens.sent.String()); ok && rest != "" {
+			_ = a.w.event("token", rest, 0)
+		}
+		_ = a.w.event("metadata", metadata(a.info, res), 0)
+	}
+	_ = a.w.event("end", "[DONE]", 0)
+}
+
+func (a *streamAnswer) idle() error { return a.w.comment("heartbeat") }
 
 // metadata is the stream's closing summary, as Flowise sends it.
 func metadata(info runInfo, res workflows.PredictionResult) gin.H {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -12,6 +13,20 @@ import (
 
 	"github.com/flowgate/flowgate/models"
 )
+
+// tools serves the custom tools agents can call.
+type tools struct {
+	store *models.Store
+	log   *slog.Logger
+}
+
+func (h *tools) routes(_, v1 *gin.RouterGroup) {
+	v1.GET("/tools", h.list)
+	v1.GET("/tools/:id", h.get)
+	v1.POST("/tools", h.create)
+	v1.PUT("/tools/:id", h.update)
+	v1.DELETE("/tools/:id", h.delete)
+}
 
 // toolBody is what POST and PUT /api/v1/tools accept: the fields Flowise lets a client set.
 // Absent fields are left as they are.
@@ -75,67 +90,67 @@ func schemaText(raw json.RawMessage) (text string, ok bool, err error) {
 }
 
 // failTool answers an invalid tool with 400 and anything else as a store error.
-func (s *Server) failTool(c *gin.Context, err error) {
+func (h *tools) failTool(c *gin.Context, err error) {
 	if errors.Is(err, models.ErrInvalidTool) {
 		fail(c, http.StatusBadRequest, "%v", err)
 		return
 	}
-	s.failErr(c, "Tool", err)
+	failErr(c, h.log, "Tool", err)
 }
 
-// listTools answers GET /api/v1/tools: every tool, most recently updated first; with page and
+// list answers GET /api/v1/tools: every tool, most recently updated first; with page and
 // limit (both above 0, as in Flowise 3.x) one page as {data, total}.
-func (s *Server) listTools(c *gin.Context) {
+func (h *tools) list(c *gin.Context) {
 	page, limit, err := pageParams(c)
 	if err != nil {
 		fail(c, http.StatusBadRequest, "%v", err)
 		return
 	}
-	tools, total, err := s.store.ListTools(c, page, limit)
+	list, total, err := h.store.ListTools(c, page, limit)
 	if err != nil {
-		s.failErr(c, "Tools", err)
+		failErr(c, h.log, "Tools", err)
 		return
 	}
 	if page > 0 && limit > 0 {
-		c.JSON(http.StatusOK, gin.H{"data": tools, "total": total})
+		c.JSON(http.StatusOK, gin.H{"data": list, "total": total})
 		return
 	}
-	c.JSON(http.StatusOK, tools)
+	c.JSON(http.StatusOK, list)
 }
 
-// getTool answers GET /api/v1/tools/{id}.
-func (s *Server) getTool(c *gin.Context) {
-	t, err := s.store.GetTool(c, c.Param("id"))
+// get answers GET /api/v1/tools/{id}.
+func (h *tools) get(c *gin.Context) {
+	t, err := h.store.GetTool(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Tool", err)
+		failErr(c, h.log, "Tool", err)
 		return
 	}
 	c.JSON(http.StatusOK, t)
 }
 
-// createTool answers POST /api/v1/tools with the saved tool.
-func (s *Server) createTool(c *gin.Context) {
+// create answers POST /api/v1/tools with the saved tool.
+func (h *tools) create(c *gin.Context) {
 	var b toolBody
 	if !bindJSON(c, &b) {
 		return
 	}
 	t := &models.Tool{ID: uuid.NewString()}
 	if err := b.apply(t); err != nil {
-		s.failTool(c, err)
+		h.failTool(c, err)
 		return
 	}
-	if err := s.store.CreateTool(c, t); err != nil {
-		s.failTool(c, err)
+	if err := h.store.CreateTool(c, t); err != nil {
+		h.failTool(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, t)
 }
 
-// updateTool answers PUT /api/v1/tools/{id}: the sent fields merged over the stored tool.
-func (s *Server) updateTool(c *gin.Context) {
-	t, err := s.store.GetTool(c, c.Param("id"))
+// update answers PUT /api/v1/tools/{id}: the sent fields merged over the stored tool.
+func (h *tools) update(c *gin.Context) {
+	t, err := h.store.GetTool(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Tool", err)
+		failErr(c, h.log, "Tool", err)
 		return
 	}
 	var b toolBody
@@ -143,20 +158,20 @@ func (s *Server) updateTool(c *gin.Context) {
 		return
 	}
 	if err := b.apply(t); err != nil {
-		s.failTool(c, err)
+		h.failTool(c, err)
 		return
 	}
-	if err := s.store.UpdateTool(c, t); err != nil {
-		s.failTool(c, err)
+	if err := h.store.UpdateTool(c, t); err != nil {
+		h.failTool(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, t)
 }
 
-// deleteTool answers DELETE /api/v1/tools/{id} with TypeORM's delete result, as Flowise does.
-func (s *Server) deleteTool(c *gin.Context) {
-	if err := s.store.DeleteTool(c, c.Param("id")); err != nil {
-		s.failErr(c, "Tool", err)
+// delete answers DELETE /api/v1/tools/{id} with TypeORM's delete result, as Flowise does.
+func (h *tools) delete(c *gin.Context) {
+	if err := h.store.DeleteTool(c, c.Param("id")); err != nil {
+		failErr(c, h.log, "Tool", err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"raw": []any{}, "affected": 1})

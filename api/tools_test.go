@@ -40,7 +40,7 @@ func newTestAPI(t *testing.T, cipher *secrets.Cipher) *toolsAPI {
 	keys := apikeys.NewJSONStore(t.TempDir())
 	_, key, err := keys.Create(ctx, "test")
 	require.NoError(t, err)
-	s := New(Config{}, models.NewStore(db), nil, nil, cipher, keys, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := New(Config{}, Deps{Store: models.NewStore(db), Cipher: cipher, Keys: keys, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &toolsAPI{t: t, srv: srv, key: key}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -16,9 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/flowgate/flowgate/internal/knowledge/extract"
 	"github.com/flowgate/flowgate/internal/storage"
-	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
@@ -114,10 +113,15 @@ type uploadError struct{ msg string }
 
 func (e *uploadError) Error() string { return e.msg }
 
-// storeUploads puts the turn's files in storage under <chatflowId>/<chatId>/<name> and returns
-// what the run carries: references for stored files, the framed text of file:full uploads,
-// and the fileUploads record of the user message. Nothing is started when it fails.
-func (s *Server) storeUploads(ctx context.Context, run *node.Run, uploads []uploadBody, files []*multipart.FileHeader) (string, error) {
+// chatFiles keeps the files of conversations in storage, under <chatflowId>/<chatId>/<name>.
+type chatFiles struct {
+	store storage.Store
+}
+
+// storeUploads puts the turn's files in storage and returns what the run carries: references
+// for stored files, the framed text of file:full uploads, and the fileUploads record of the
+// user message. Nothing is started when it fails.
+func (fs chatFiles) storeUploads(ctx context.Context, run *node.Run, uploads []uploadBody, files []*multipart.FileHeader) (string, error) {
 	var record []node.Upload
 	var docs strings.Builder
 	for _, u := range uploads {
@@ -130,7 +134,7 @@ func (s *Server) storeUploads(ctx context.Context, run *node.Run, uploads []uplo
 			if u.Mime == "" {
 				u.Mime = mimeType
 			}
-			if err := s.putFile(ctx, run, u.Name, bytes.NewReader(data), int64(len(data)), u.Mime); err != nil {
+			if err := fs.put(ctx, run, u.Name, bytes.NewReader(data), int64(len(data)), u.Mime); err != nil {
 				return "", err
 			}
 			record = append(record, node.Upload{Type: node.UploadStored, Name: u.Name, Mime: u.Mime})
@@ -146,7 +150,7 @@ func (s *Server) storeUploads(ctx context.Context, run *node.Run, uploads []uplo
 		}
 	}
 	for _, fh := range files {
-		if err := s.putFormFile(ctx, run, fh); err != nil {
+		if err := fs.putFormFile(ctx, run, fh); err != nil {
 			return "", err
 		}
 		record = append(record, node.Upload{Type: node.UploadStored, Name: fh.Filename, Mime: formFileMime(fh)})
@@ -159,21 +163,23 @@ func (s *Server) storeUploads(ctx context.Context, run *node.Run, uploads []uplo
 	return string(raw), err
 }
 
-func (s *Server) putFormFile(ctx context.Context, run *node.Run, fh *multipart.FileHeader) error {
+// putFormFile stores a file of a multipart request in the run's conversation.
+func (fs chatFiles) putFormFile(ctx context.Context, run *node.Run, fh *multipart.FileHeader) error {
 	f, err := fh.Open()
 	if err != nil {
 		return fmt.Errorf("open uploaded file %q: %w", fh.Filename, err)
 	}
 	defer f.Close()
-	return s.putFile(ctx, run, fh.Filename, f, fh.Size, formFileMime(fh))
+	return fs.put(ctx, run, fh.Filename, f, fh.Size, formFileMime(fh))
 }
 
-func (s *Server) putFile(ctx context.Context, run *node.Run, name string, r io.Reader, size int64, mimeType string) error {
+// put stores one file in the run's conversation; a name that cannot be a key is an uploadError.
+func (fs chatFiles) put(ctx context.Context, run *node.Run, name string, r io.Reader, size int64, mimeType string) error {
 	key, err := storage.Key(run.ChatflowID, run.ChatID, name)
 	if err != nil {
 		return &uploadError{fmt.Sprintf("file %q is not allowed (names must be plain, without path separators or '..'): %v", name, err)}
 	}
-	if err := s.files.Put(ctx, key, r, size, mimeType); err != nil {
+	if err := fs.store.Put(ctx, key, r, size, mimeType); err != nil {
 		return fmt.Errorf("store %q: %w", name, err)
 	}
 	return nil
@@ -199,133 +205,24 @@ func decodeDataURI(uri string) (string, []byte, error) {
 	return strings.TrimSuffix(strings.TrimPrefix(head, "data:"), ";base64"), raw, nil
 }
 
-// failUpload answers a storeUploads error: 400 for a bad upload, 503 when storage is away.
-func (s *Server) failUpload(c *gin.Context, err error) {
+// failUpload answers a storage error: 400 for a bad upload, 503 when storage is away.
+func failUpload(c *gin.Context, log *slog.Logger, err error) {
 	var bad *uploadError
 	if errors.As(err, &bad) {
 		fail(c, http.StatusBadRequest, "%s", bad.msg)
 		return
 	}
-	s.log.Error("file storage failed", "path", c.FullPath(), "error", err)
+	log.Error("file storage failed", "path", c.FullPath(), "error", err)
 	fail(c, http.StatusServiceUnavailable, "File storage is unavailable; try again shortly")
 }
 
-// attachment is one entry of the attachments route's answer.
-type attachment struct {
-	Name     string `json:"name"`
-	MimeType string `json:"mimeType"`
-	Size     int64  `json:"size"`
-	Content  string `json:"content"`
-}
-
-// createAttachments stores files for a chat and returns their text, for the chat to send
-// back as file:full uploads.
-func (s *Server) createAttachments(c *gin.Context) {
-	f, ok := s.authorizedFlow(c)
-	if !ok {
-		return
-	}
-	if rule, ok := s.flowRule(c, f); !ok || !s.limit(c, f.ID, rule, "") {
-		return
-	}
-	if !isMultipart(c) {
-		fail(c, http.StatusBadRequest, "send the files as multipart/form-data in the field \"files\"")
-		return
-	}
-	form, ok := multipartForm(c)
-	if !ok {
-		return
-	}
-	defer form.RemoveAll()
-	files := form.File["files"]
-	if len(files) == 0 {
-		fail(c, http.StatusBadRequest, "no files were sent in the field \"files\"")
-		return
-	}
-	run := &node.Run{ChatflowID: f.ID, ChatID: c.Param("chatId")}
-	out := make([]attachment, 0, len(files))
-	for _, fh := range files {
-		if err := s.putFormFile(c, run, fh); err != nil {
-			s.failUpload(c, err)
-			return
-		}
-		a, err := extractAttachment(c, fh)
-		if err != nil {
-			fail(c, http.StatusBadRequest, "%s: %v", fh.Filename, err)
-			return
-		}
-		out = append(out, a)
-	}
-	c.JSON(http.StatusOK, out)
-}
-
-func extractAttachment(ctx context.Context, fh *multipart.FileHeader) (attachment, error) {
-	f, err := fh.Open()
-	if err != nil {
-		return attachment{}, fmt.Errorf("open: %w", err)
-	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	mimeType := extract.MimeType(fh.Filename, fh.Header.Get("Content-Type"), head[:n])
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return attachment{}, fmt.Errorf("rewind: %w", err)
-	}
-	text, err := extract.Text(ctx, fh.Filename, mimeType, f, fh.Size)
-	if err != nil {
-		return attachment{}, err
-	}
-	return attachment{Name: fh.Filename, MimeType: mimeType, Size: fh.Size, Content: text}, nil
-}
-
-// getUploadFile streams a stored upload back with its content type.
-func (s *Server) getUploadFile(c *gin.Context) {
-	id, chatID, name := c.Query("chatflowId"), c.Query("chatId"), c.Query("fileName")
-	if id == "" || chatID == "" || name == "" {
-		fail(c, http.StatusBadRequest, "chatflowId, chatId and fileName are required")
-		return
-	}
-	c.Params = append(c.Params, gin.Param{Key: "id", Value: id})
-	if _, ok := s.authorizedFlow(c); !ok {
-		return
-	}
-	key, err := storage.Key(id, chatID, name)
-	if err != nil {
-		fail(c, http.StatusBadRequest, "file name %q is not allowed", name)
-		return
-	}
-	r, obj, err := s.files.Get(c, key)
-	if errors.Is(err, storage.ErrNotFound) {
-		fail(c, http.StatusNotFound, "File %s not found", name)
-		return
-	}
-	if err != nil {
-		s.failUpload(c, err)
-		return
-	}
-	defer r.Close()
-	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	c.DataFromReader(http.StatusOK, obj.Size, cmp.Or(obj.ContentType, "application/octet-stream"), r, nil)
-}
-
-// authorizedFlow loads the chatflow named by the id parameter and enforces its bound key; on
-// failure it has answered.
-func (s *Server) authorizedFlow(c *gin.Context) (*models.ChatFlow, bool) {
-	f, err := s.store.GetChatFlow(c, c.Param("id"))
-	if err != nil {
-		s.failErr(c, "Chatflow", err)
-		return nil, false
-	}
-	return f, s.authorizeFlow(c, f)
-}
-
-// deleteFiles removes the stored files under prefix. An id that cannot name a prefix (its
+// deleteUnder removes the stored files under prefix. An id that cannot name a prefix (its
 // error, prefixErr) never had files stored under it, so there is nothing to do.
-func (s *Server) deleteFiles(ctx context.Context, prefix string, prefixErr error) error {
+func (fs chatFiles) deleteUnder(ctx context.Context, prefix string, prefixErr error) error {
 	if prefixErr != nil {
 		return nil
 	}
-	if err := s.files.DeletePrefix(ctx, prefix); err != nil {
+	if err := fs.store.DeletePrefix(ctx, prefix); err != nil {
 		return fmt.Errorf("delete stored files under %s: %w", prefix, err)
 	}
 	return nil

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -10,6 +12,19 @@ import (
 
 	"github.com/flowgate/flowgate/models"
 )
+
+// variables serves the variables flows read as {{$vars.<name>}}.
+type variables struct {
+	store *models.Store
+	log   *slog.Logger
+}
+
+func (h *variables) routes(_, v1 *gin.RouterGroup) {
+	v1.GET("/variables", h.list)
+	v1.POST("/variables", h.create)
+	v1.PUT("/variables/:id", h.update)
+	v1.DELETE("/variables/:id", h.delete)
+}
 
 type variableBody struct {
 	Name  *string `json:"name"`
@@ -39,16 +54,16 @@ func (b variableBody) apply(v *models.Variable) (string, bool) {
 	return "", true
 }
 
-func (s *Server) listVariables(c *gin.Context) {
-	vars, err := s.store.ListVariables(c)
+func (h *variables) list(c *gin.Context) {
+	vars, err := h.store.ListVariables(c)
 	if err != nil {
-		s.failErr(c, "Variables", err)
+		failErr(c, h.log, "Variables", err)
 		return
 	}
 	c.JSON(http.StatusOK, vars)
 }
 
-func (s *Server) createVariable(c *gin.Context) {
+func (h *variables) create(c *gin.Context) {
 	var b variableBody
 	if !bindJSON(c, &b) {
 		return
@@ -62,17 +77,17 @@ func (s *Server) createVariable(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "%s", msg)
 		return
 	}
-	if err := s.store.SaveVariable(c, v, true); err != nil {
-		s.failErr(c, "Variable", err)
+	if err := h.store.SaveVariable(c, v, true); err != nil {
+		failErr(c, h.log, "Variable", err)
 		return
 	}
 	c.JSON(http.StatusOK, v)
 }
 
-func (s *Server) updateVariable(c *gin.Context) {
-	v, err := s.store.GetVariable(c, c.Param("id"))
+func (h *variables) update(c *gin.Context) {
+	v, err := h.store.GetVariable(c, c.Param("id"))
 	if err != nil {
-		s.failErr(c, "Variable", err)
+		failErr(c, h.log, "Variable", err)
 		return
 	}
 	var b variableBody
@@ -83,16 +98,16 @@ func (s *Server) updateVariable(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "%s", msg)
 		return
 	}
-	if err := s.store.SaveVariable(c, v, false); err != nil {
-		s.failErr(c, "Variable", err)
+	if err := h.store.SaveVariable(c, v, false); err != nil {
+		failErr(c, h.log, "Variable", err)
 		return
 	}
 	c.JSON(http.StatusOK, v)
 }
 
-func (s *Server) deleteVariable(c *gin.Context) {
-	if err := s.store.DeleteVariable(c, c.Param("id")); err != nil {
-		s.failErr(c, "Variable", err)
+func (h *variables) delete(c *gin.Context) {
+	if err := h.store.DeleteVariable(c, c.Param("id")); err != nil {
+		failErr(c, h.log, "Variable", err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"raw": []any{}, "affected": 1})
@@ -100,8 +115,8 @@ func (s *Server) deleteVariable(c *gin.Context) {
 
 // flowVariables are the values of {{$vars.*}} for one prediction: static variables as stored,
 // runtime ones from this server's environment, then the caller's overrides the chatflow allows.
-func (s *Server) flowVariables(c *gin.Context, allowed map[string]string) (map[string]string, error) {
-	stored, err := s.store.ListVariables(c)
+func flowVariables(ctx context.Context, store *models.Store, allowed map[string]string) (map[string]string, error) {
+	stored, err := store.ListVariables(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -220,7 +220,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			Ready:             ready,
 			ClientIP:          ip,
 			Limiter:           limiter,
-		}, store, a.temporal, broker, cipher, keys, files, log)
+		}, api.Deps{Store: store, Temporal: a.temporal, Broker: broker, Cipher: cipher, Keys: keys, Files: files, Log: log})
 		err = a.serve(cfg.Addr(), srv.Handler())
 	case opts.Worker:
 		// The worker tier serves only its probes, on WORKER_PORT as Flowise workers do.

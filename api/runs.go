@@ -1,0 +1,123 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Search attributes an operator can filter runs by in the Temporal UI.
+var (
+	chatflowIDKey = temporal.NewSearchAttributeKeyKeyword("FlowiseChatflowId")
+	chatIDKey     = temporal.NewSearchAttributeKeyKeyword("FlowiseChatId")
+)
+
+// SearchAttributeNames are the keyword attributes runs carry when Config.SearchAttributes is on.
+var SearchAttributeNames = []string{chatflowIDKey.GetName(), chatIDKey.GetName()}
+
+// WorkflowID names the run of a conversation: one run at a time per chat, found again by the
+// abort endpoint and by operators searching the UI for a chatflow or chat id.
+func WorkflowID(chatflowID, chatID string) string {
+	return "chat:" + chatflowID + ":" + chatID
+}
+
+// startTimeout bounds calls that only ask Temporal to do something (start, cancel).
+const startTimeout = 5 * time.Second
+
+// chatRun names the conversation a run belongs to.
+type chatRun struct{ chatflowID, chatID, sessionID string }
+
+// startRun begins a run of workflowType with input in, one at a time per conversation; on
+// failure it has answered.
+func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun, timeout time.Duration, in any) (client.WorkflowRun, bool) {
+	opts := client.StartWorkflowOptions{
+		ID:                       WorkflowID(chat.chatflowID, chat.chatID),
+		TaskQueue:                p.cfg.TaskQueue,
+		WorkflowExecutionTimeout: timeout,
+		// Without this the SDK hands back the chat's running run, and a second question
+		// would get the first one's answer.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		// In one process the first workflow task goes straight to the local worker, one
+		// round trip through matching fewer; elsewhere the SDK starts normally.
+		EnableEagerStart: true,
+		Memo:             map[string]any{"chatflowId": chat.chatflowID, "chatId": chat.chatID, "sessionId": chat.sessionID},
+	}
+	if p.cfg.SearchAttributes {
+		opts.TypedSearchAttributes = temporal.NewSearchAttributes(
+			chatflowIDKey.ValueSet(chat.chatflowID), chatIDKey.ValueSet(chat.chatID))
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
+	defer cancel()
+	run, err := p.temporal.ExecuteWorkflow(ctx, opts, workflowType, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) && p.finishes(ctx, opts.ID) {
+		// The previous turn had already answered (the answer is sent when it is saved) and
+		// was only closing: the conversation is free now.
+		run, err = p.temporal.ExecuteWorkflow(ctx, opts, workflowType, in)
+	}
+	if err == nil {
+		return run, true
+	}
+	var invalid *serviceerror.InvalidArgument
+	switch {
+	case errors.As(err, &started):
+		fail(c, http.StatusConflict, "A prediction for chat %s is already running; wait for it or abort it", chat.chatID)
+	case errors.As(err, &invalid):
+		fail(c, http.StatusBadRequest, "The prediction was refused: %s", invalid.Message)
+	default:
+		p.unavailable(c, "start prediction", err)
+	}
+	return nil, false
+}
+
+// closingGrace is how long a new turn waits for the chat's previous run to close. A run that
+// has answered closes within milliseconds; one still working is a real conflict.
+const closingGrace = 2 * time.Second
+
+// finishes reports whether the chat's current run ends within closingGrace.
+func (p *predictions) finishes(ctx context.Context, workflowID string) bool {
+	ctx, cancel := context.WithTimeout(ctx, closingGrace)
+	defer cancel()
+	err := p.temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, nil)
+	return err == nil || ctx.Err() == nil // it returned in time: the run has closed, however
+}
+
+// unavailable answers 503 when Temporal cannot be reached in time.
+func (p *predictions) unavailable(c *gin.Context, what string, err error) {
+	p.log.Error(what, "error", err)
+	fail(c, http.StatusServiceUnavailable, "The workflow service is unavailable; try again shortly")
+}
+
+// statusClientClosed is nginx's "client closed request": the client left before its answer.
+const statusClientClosed = 499
+
+// runError turns a failed run into a status and a message for the caller.
+func (p *predictions) runError(err error) (int, string) {
+	var canceled *temporal.CanceledError
+	var app *temporal.ApplicationError
+	var timeout *temporal.TimeoutError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, fmt.Sprintf("The prediction did not finish within %s", p.cfg.PredictionTimeout)
+	case errors.Is(err, context.Canceled):
+		return statusClientClosed, "The client closed the request"
+	case errors.As(err, &canceled):
+		return http.StatusInternalServerError, "The prediction was aborted"
+	case errors.As(err, &app):
+		return http.StatusInternalServerError, app.Message()
+	case errors.As(err, &timeout):
+		return http.StatusGatewayTimeout, fmt.Sprintf("The prediction did not finish within %s", p.cfg.PredictionTimeout)
+	case errors.As(err, new(*serviceerror.Unavailable)) || errors.As(err, new(*serviceerror.DeadlineExceeded)):
+		return http.StatusServiceUnavailable, "The workflow service is unavailable; the prediction may still finish, and its messages will be saved"
+	default:
+		p.log.Error("prediction failed", "error", err)
+		return http.StatusInternalServerError, "The prediction failed"
+	}
+}
