@@ -149,7 +149,8 @@ func (r *registry) RegisterDynamicActivity(any, activity.DynamicRegisterOptions)
 }
 
 // Register reads the kinds table: one activity per kind, each once, under the name its family
-// gives it, with the shape the workflow that calls it sends and decodes; plus the message save.
+// gives it, with the shape the workflow that calls it sends and decodes; plus the message save
+// and the document-store upsert and search.
 func TestRegisterRegistersEveryKindOfTheTable(t *testing.T) {
 	r := &registry{fns: map[string]any{}}
 	require.NoError(t, activities.Register(r, &activities.Deps{}))
@@ -161,7 +162,7 @@ func TestRegisterRegistersEveryKindOfTheTable(t *testing.T) {
 		node.Tool:      reflect.TypeFor[func(context.Context, node.ToolRequest) (string, error)](),
 		node.FlowTool:  reflect.TypeFor[func(context.Context, node.ToolRequest) (node.ChildFlow, error)](),
 	}
-	want := []string{node.SaveMessagesActivity}
+	want := []string{node.SaveMessagesActivity, node.UpsertActivity, node.QueryActivity}
 	for _, k := range node.Kinds() {
 		name := node.ActivityName(k.Name)
 		if k.Family == node.Tool || k.Family == node.FlowTool {

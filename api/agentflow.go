@@ -216,7 +216,7 @@ func (p *predictions) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic 
 	answer.Topic = topic
 	ctx, cancel := context.WithTimeout(c.Request.Context(), resumeTimeout)
 	defer cancel()
-	id := WorkflowID(chatflowID, chatID)
+	id := node.WorkflowID(chatflowID, chatID)
 	handle, err := p.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: node.HumanInputUpdate, Args: []any{answer},
 		WaitForStage: client.WorkflowUpdateStageCompleted,

@@ -2,10 +2,9 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,17 +13,16 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/flowgate/flowgate/internal/knowledge/docstore"
-	"github.com/flowgate/flowgate/internal/providers/embedding"
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
-// documentStores serves the document stores: their records, upserts and searches.
+// documentStores serves the document stores: their records here, their upserts and searches
+// as workflows on the worker tier (loading, splitting and embedding are node work).
 type documentStores struct {
 	store *models.Store
-	// docs loads, splits, embeds and searches documents, with the stored credentials.
-	docs *docstore.Service
-	log  *slog.Logger
+	runs  *workRuns
+	log   *slog.Logger
 }
 
 func (h *documentStores) routes(_, v1 *gin.RouterGroup) {
@@ -83,9 +81,10 @@ func toDocumentStoreDTO(d *models.DocumentStore) documentStoreDTO {
 	return out
 }
 
-// loaderSource is Flowise's addLoaderSource for the loaders Flowgate runs.
+// loaderSource is Flowise's addLoaderSource for the loaders Flowgate runs: a text file
+// loader (Flowise's textFile node) names its file.
 func loaderSource(l map[string]any) string {
-	if l["loaderId"] == docstore.LoaderTextFile {
+	if l["loaderId"] == "textFile" {
 		cfg, _ := l["loaderConfig"].(map[string]any)
 		if v, ok := cfg["txtFile"].(string); ok {
 			return strings.TrimPrefix(v, "FILE-STORAGE::")
@@ -187,11 +186,10 @@ func (h *documentStores) delete(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"deleted": 1})
 }
 
-// upsert is Flowise's one-call upsert: JSON, or multipart with the same fields as
-// strings and the documents in "files".
+// upsert is Flowise's one-call upsert: JSON, or multipart with the same fields as strings and
+// the documents in "files". A worker does it (documentStoreUpsert); the answer waits for it.
 func (h *documentStores) upsert(c *gin.Context) {
-	fields := map[string]any{}
-	var files []docstore.File
+	in := node.UpsertInput{StoreID: c.Param("id"), Fields: map[string]any{}}
 	if isMultipart(c) {
 		form, ok := multipartForm(c)
 		if !ok {
@@ -200,109 +198,43 @@ func (h *documentStores) upsert(c *gin.Context) {
 		defer form.RemoveAll()
 		for k, v := range form.Value {
 			if len(v) > 0 {
-				fields[k] = v[0]
+				in.Fields[k] = v[0]
 			}
 		}
 		for _, fh := range form.File["files"] {
-			f, err := fh.Open()
+			data, err := readUpload(fh)
 			if err != nil {
 				fail(c, http.StatusBadRequest, "read upload %s: %v", fh.Filename, err)
 				return
 			}
-			data, err := io.ReadAll(f)
-			f.Close()
-			if err != nil {
-				fail(c, http.StatusBadRequest, "read upload %s: %v", fh.Filename, err)
-				return
-			}
-			files = append(files, docstore.File{Name: fh.Filename, MIME: fh.Header.Get("Content-Type"), Data: data})
+			in.Files = append(in.Files, node.File{Name: fh.Filename, MIME: fh.Header.Get("Content-Type"), Data: data})
 		}
-	} else if !bindJSON(c, &fields) {
+	} else if !bindJSON(c, &in.Fields) {
 		return
 	}
-	req, err := upsertRequest(fields)
-	if err != nil {
-		fail(c, http.StatusBadRequest, "%v", err)
+	if _, err := h.store.GetDocumentStore(c, in.StoreID); err != nil {
+		failErr(c, h.log, "Document store", err)
 		return
 	}
-	req.Files = files
-	res, err := h.docs.Upsert(c, c.Param("id"), req)
-	if err != nil {
-		h.failDocStore(c, err)
-		return
+	var out node.UpsertResult
+	if h.runs.do(c, node.UpsertWorkflow, node.UpsertWorkflowID(in.StoreID, uuid.NewString()), in, &out) {
+		c.JSON(http.StatusOK, out)
 	}
-	c.JSON(http.StatusOK, res)
 }
 
-// upsertRequest reads Flowise's upsert fields, each component an object or its JSON text.
-func upsertRequest(f map[string]any) (docstore.UpsertRequest, error) {
-	var req docstore.UpsertRequest
-	component := func(name string) (*docstore.Component, error) {
-		var c docstore.Component
-		switch v := f[name].(type) {
-		case nil:
-			return nil, nil
-		case string:
-			if strings.TrimSpace(v) == "" {
-				return nil, nil
-			}
-			if err := json.Unmarshal([]byte(v), &c); err != nil {
-				return nil, fmt.Errorf("%s must be {name, config} JSON: %v", name, err)
-			}
-		default:
-			b, _ := json.Marshal(v)
-			if err := json.Unmarshal(b, &c); err != nil {
-				return nil, fmt.Errorf("%s must be {name, config}: %v", name, err)
-			}
-		}
-		if c.Config == nil {
-			c.Config = map[string]any{}
-		}
-		return &c, nil
+// readUpload reads one uploaded file; the body limit bounds it.
+func readUpload(fh *multipart.FileHeader) ([]byte, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
 	}
-	var err error
-	for name, dst := range map[string]**docstore.Component{
-		"loader": &req.Loader, "splitter": &req.Splitter, "embedding": &req.Embedding,
-		"vectorStore": &req.VectorStore, "recordManager": &req.RecordManager,
-	} {
-		if *dst, err = component(name); err != nil {
-			return req, err
-		}
-	}
-	req.DocID, _ = f["docId"].(string)
-	req.LoaderName, _ = f["loaderName"].(string)
-	switch v := f["replaceExisting"].(type) {
-	case bool:
-		req.ReplaceExisting = v
-	case string:
-		req.ReplaceExisting = strings.EqualFold(v, "true")
-	}
-	switch v := f["metadata"].(type) {
-	case map[string]any:
-		req.Metadata = v
-	case string:
-		if strings.TrimSpace(v) != "" {
-			if err := json.Unmarshal([]byte(v), &req.Metadata); err != nil {
-				return req, fmt.Errorf("Error: Invalid metadata")
-			}
-		}
-	}
-	if b, ok := f["createNewDocStore"]; ok && (b == true || b == "true") {
-		return req, errors.New("createNewDocStore is not supported; create the store first with POST /api/v1/document-store/store")
-	}
-	return req, nil
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 type vectorQueryBody struct {
 	StoreID string `json:"storeId"`
 	Query   string `json:"query"`
-}
-
-type vectorQueryDoc struct {
-	PageContent string         `json:"pageContent"`
-	Metadata    map[string]any `json:"metadata"`
-	ID          string         `json:"id"`
-	ChunkNo     int            `json:"chunkNo"`
 }
 
 func (h *documentStores) query(c *gin.Context) {
@@ -315,30 +247,8 @@ func (h *documentStores) query(c *gin.Context) {
 		return
 	}
 	start := time.Now()
-	docs, err := h.docs.Search(c, b.StoreID, b.Query, 0)
-	if err != nil {
-		h.failDocStore(c, err)
-		return
-	}
-	out := make([]vectorQueryDoc, len(docs))
-	for i, d := range docs {
-		out[i] = vectorQueryDoc{PageContent: d.PageContent, Metadata: d.Metadata, ID: d.ID, ChunkNo: d.ChunkNo}
-	}
-	c.JSON(http.StatusOK, gin.H{"timeTaken": time.Since(start).Milliseconds(), "docs": out})
-}
-
-// failDocStore maps document store errors: bad requests 400, a missing store or loader 404, a
-// failed embeddings call 502 with the provider's (redacted) message, the rest as failErr.
-func (h *documentStores) failDocStore(c *gin.Context, err error) {
-	var pe *embedding.Error
-	switch {
-	case errors.Is(err, docstore.ErrInvalid):
-		fail(c, http.StatusBadRequest, "%v", err)
-	case errors.Is(err, models.ErrNotFound):
-		fail(c, http.StatusNotFound, "%v", err)
-	case errors.As(err, &pe):
-		fail(c, http.StatusBadGateway, "%v", err)
-	default:
-		failErr(c, h.log, "Document store", err)
+	var out node.QueryResult
+	if h.runs.do(c, node.QueryWorkflow, node.QueryWorkflowID(b.StoreID, uuid.NewString()), node.QueryInput{StoreID: b.StoreID, Query: b.Query}, &out) {
+		c.JSON(http.StatusOK, gin.H{"timeTaken": time.Since(start).Milliseconds(), "docs": out.Docs})
 	}
 }

@@ -228,7 +228,7 @@ func (p *predictions) abort(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
 	defer cancel()
-	err := p.temporal.CancelWorkflow(ctx, WorkflowID(c.Param("id"), c.Param("chatId")), "")
+	err := p.temporal.CancelWorkflow(ctx, node.WorkflowID(c.Param("id"), c.Param("chatId")), "")
 	var missing *serviceerror.NotFound
 	switch {
 	case errors.As(err, &missing):

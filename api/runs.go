@@ -11,22 +11,18 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // Search attributes an operator can filter runs by in the Temporal UI.
 var (
-	chatflowIDKey = temporal.NewSearchAttributeKeyKeyword("FlowiseChatflowId")
-	chatIDKey     = temporal.NewSearchAttributeKeyKeyword("FlowiseChatId")
+	chatflowIDKey = temporal.NewSearchAttributeKeyKeyword(node.ChatflowIDAttribute)
+	chatIDKey     = temporal.NewSearchAttributeKeyKeyword(node.ChatIDAttribute)
 )
 
 // SearchAttributeNames are the keyword attributes runs carry when Config.SearchAttributes is on.
 var SearchAttributeNames = []string{chatflowIDKey.GetName(), chatIDKey.GetName()}
-
-// WorkflowID names the run of a conversation: one run at a time per chat, found again by the
-// abort endpoint and by operators searching the UI for a chatflow or chat id.
-func WorkflowID(chatflowID, chatID string) string {
-	return "chat:" + chatflowID + ":" + chatID
-}
 
 // startTimeout bounds calls that only ask Temporal to do something (start, cancel).
 const startTimeout = 5 * time.Second
@@ -38,7 +34,7 @@ type chatRun struct{ chatflowID, chatID, sessionID string }
 // failure it has answered.
 func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun, timeout time.Duration, in any) (client.WorkflowRun, bool) {
 	opts := client.StartWorkflowOptions{
-		ID:                       WorkflowID(chat.chatflowID, chat.chatID),
+		ID:                       node.WorkflowID(chat.chatflowID, chat.chatID),
 		TaskQueue:                p.cfg.TaskQueue,
 		WorkflowExecutionTimeout: timeout,
 		// Without this the SDK hands back the chat's running run, and a second question
@@ -47,7 +43,7 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 		// In one process the first workflow task goes straight to the local worker, one
 		// round trip through matching fewer; elsewhere the SDK starts normally.
 		EnableEagerStart: true,
-		Memo:             map[string]any{"chatflowId": chat.chatflowID, "chatId": chat.chatID, "sessionId": chat.sessionID},
+		Memo:             map[string]any{node.MemoChatflowID: chat.chatflowID, node.MemoChatID: chat.chatID, node.MemoSessionID: chat.sessionID},
 	}
 	if p.cfg.SearchAttributes {
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(

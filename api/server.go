@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
-	"github.com/flowgate/flowgate/internal/knowledge/docstore"
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
@@ -100,7 +99,7 @@ func New(cfg Config, deps Deps) *Server {
 		&keys{store: deps.Keys, log: log},
 		&executions{store: deps.Store, log: log},
 		&messages{store: deps.Store, files: files, log: log},
-		&documentStores{store: deps.Store, docs: docstore.New(deps.Store, docstore.CipherSecrets(deps.Store, deps.Cipher), nil), log: log},
+		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, log: log},
 		&predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, files: files,
 			plans: plans, auth: auth, limits: limits, log: log},
 		&attachments{auth: auth, limits: limits, files: files, log: log},

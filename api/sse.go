@@ -15,6 +15,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/workflows"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // sseWriter writes events in Flowise's framing: "message:\ndata:{"event":…,"data":…}\n\n".
@@ -142,7 +143,7 @@ func (p *predictions) resumeStreaming(c *gin.Context, chatflowID, lastEventID st
 		}
 	}
 	// The stream must be this chatflow's: a public chatflow is no way into a key-bound one's.
-	if !strings.HasPrefix(info.WorkflowID, WorkflowID(chatflowID, "")) {
+	if !strings.HasPrefix(info.WorkflowID, node.WorkflowID(chatflowID, "")) {
 		fail(c, http.StatusNotFound, "Stream %s not found or expired", topic)
 		return
 	}

@@ -14,11 +14,11 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	flowapi "github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/platform/config"
 	"github.com/flowgate/flowgate/internal/sandbox/netguard"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // afNode and afEdge build Agent Flows v2 flowData the way Flowise exports it.
@@ -334,7 +334,7 @@ func TestAgentflowIterationRunsChildWorkflowsPerItem(t *testing.T) {
 	require.Equal(t, "Done: "+string(answers), ans.Text)
 	require.Equal(t, []string{"startAgentflow_0", "llmAgentflow_0", "llmAgentflow_0", "iterationAgentflow_0", "directReplyAgentflow_0"}, ans.ran())
 
-	parent := flowapi.WorkflowID(flowID, "iter")
+	parent := node.WorkflowID(flowID, "iter")
 	for i := range 2 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		desc, err := h.app.Temporal().DescribeWorkflowExecution(ctx, fmt.Sprintf("%s/iterationAgentflow_0/%d", parent, i), "")
@@ -531,9 +531,9 @@ func TestAgentflowExecutesAnotherFlow(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	desc, err := h.app.Temporal().DescribeWorkflowExecution(ctx, flowapi.WorkflowID(flowID, "relay")+"/executeFlowAgentflow_0/1", "")
+	desc, err := h.app.Temporal().DescribeWorkflowExecution(ctx, node.WorkflowID(flowID, "relay")+"/executeFlowAgentflow_0/1", "")
 	require.NoError(t, err, "the other flow ran as a child workflow")
-	require.Equal(t, flowapi.WorkflowID(flowID, "relay"), desc.GetWorkflowExecutionInfo().GetParentExecution().GetWorkflowId())
+	require.Equal(t, node.WorkflowID(flowID, "relay"), desc.GetWorkflowExecutionInfo().GetParentExecution().GetWorkflowId())
 	var msgs []models.ChatMessage
 	h.doJSON("GET", "/api/v1/chatmessage/"+childID, nil, 200, &msgs)
 	require.Len(t, msgs, 2, "the chain kept its own conversation")
@@ -579,7 +579,7 @@ func TestAgentflowAgentCallsTools(t *testing.T) {
 	last := reqs[1].Messages[len(reqs[1].Messages)-1]
 	require.Equal(t, "tool", last.Role)
 	require.Equal(t, "42", last.Content)
-	require.Contains(t, h.activityTypes(flowapi.WorkflowID(flowID, "calc")), "tool.calculator")
+	require.Contains(t, h.activityTypes(node.WorkflowID(flowID, "calc")), "tool.calculator")
 
 	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{
 		"question": `call read_metadata with {}`, "chatId": "ssrf"}, 200, &ans)
@@ -747,14 +747,14 @@ func TestAgentflowGoogleSearchTool(t *testing.T) {
 	require.Equal(t, "engine-1", gotCX)
 	require.Equal(t, "durable execution", gotQuery)
 	require.Contains(t, ans.Text, "https://temporal.io")
-	requireNotInHistory(t, h, flowapi.WorkflowID(flowID, "search"), "gcs-secret-key")
+	requireNotInHistory(t, h, node.WorkflowID(flowID, "search"), "gcs-secret-key")
 
 	// SerpAPI: its key in the query, the answer box preferred to the organic results.
 	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call search with {"input":"temporal founders"}`, "chatId": "serp"}, 200, &ans)
 	require.Equal(t, "serp-secret-key", serpKey)
 	require.Equal(t, "temporal founders", serpQuery)
 	require.Equal(t, llmmock.ToolAnswer("Maxim and Samar"), ans.Text)
-	requireNotInHistory(t, h, flowapi.WorkflowID(flowID, "serp"), "serp-secret-key")
+	requireNotInHistory(t, h, node.WorkflowID(flowID, "serp"), "serp-secret-key")
 }
 
 // requireNotInHistory fails when secret appears anywhere in a run's history.
@@ -826,5 +826,5 @@ func TestAgentflowHumanInTheLoopTemplate(t *testing.T) {
 		"startAgentflow_0", "agentAgentflow_0", "humanInputAgentflow_0", "loopAgentflow_0",
 		"agentAgentflow_0", "humanInputAgentflow_0", "llmAgentflow_0", "toolAgentflow_0",
 	}, done.ran())
-	requireNotInHistory(t, h, flowapi.WorkflowID(flowID, "inbox"), "ya29.test-token")
+	requireNotInHistory(t, h, node.WorkflowID(flowID, "inbox"), "ya29.test-token")
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	flowapi "github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // eventsAPI is the Event Management server of Flowise's "Interacting with API" tutorial,
@@ -115,7 +115,7 @@ func TestAgentflowInteractingWithAPITemplate(t *testing.T) {
 	msgs := anthropic[0].Messages
 	require.Equal(t, llmmock.Message{Role: "user", Content: question}, msgs[len(msgs)-2])
 	require.Equal(t, llmmock.Message{Role: "user", Content: first}, msgs[len(msgs)-1])
-	require.Contains(t, h.activityTypes(flowapi.WorkflowID(flowID, "done")), "tool.openAPIToolkit")
+	require.Contains(t, h.activityTypes(node.WorkflowID(flowID, "done")), "tool.openAPIToolkit")
 }
 
 // TestAgentflowAgentsHandoffTemplate runs Flowise's "Agents Handoff" template: the condition
@@ -227,7 +227,7 @@ func TestAgentflowCustomToolNeedsApproval(t *testing.T) {
 	status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "yes", "humanInput": map[string]any{"type": "proceed"}})
 	requireFlowiseError(t, status, body, 409, "not waiting for human input")
 	var toolRuns int
-	for _, name := range h.activityTypes(flowapi.WorkflowID(flowID, "yes")) {
+	for _, name := range h.activityTypes(node.WorkflowID(flowID, "yes")) {
 		if name == "tool.customTool" {
 			toolRuns++
 		}
@@ -239,7 +239,7 @@ func TestAgentflowCustomToolNeedsApproval(t *testing.T) {
 	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "no", "humanInput": map[string]any{"type": "reject", "feedback": "not now"}}, 200, &done)
 	require.Contains(t, done.Text, "rejected")
 	require.Contains(t, done.Text, "not now")
-	require.NotContains(t, h.activityTypes(flowapi.WorkflowID(flowID, "no")), "tool.customTool")
+	require.NotContains(t, h.activityTypes(node.WorkflowID(flowID, "no")), "tool.customTool")
 
 	// Another agentflow as a tool: a child workflow in a conversation of its own, whose
 	// answer is the agent's own (returnDirect): the model is not asked again.
@@ -247,7 +247,7 @@ func TestAgentflowCustomToolNeedsApproval(t *testing.T) {
 	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": `call ask_desk with {"input":"where is my parcel"}`, "chatId": "desk"}, 200, &done)
 	require.Equal(t, "Desk got: where is my parcel", done.Text)
 	require.Len(t, h.mock.Requests(), 1, "one model turn asked for the tool; its answer went straight back")
-	require.True(t, strings.Contains(strings.Join(h.activityTypes(flowapi.WorkflowID(flowID, "desk")), ","), "tool.agentAsTool"))
+	require.True(t, strings.Contains(strings.Join(h.activityTypes(node.WorkflowID(flowID, "desk")), ","), "tool.agentAsTool"))
 
 	// A flow run as a tool cannot stop for a person (nobody could answer it): the model is told.
 	asker := customToolFlow(t, h, cred, tool.ID, approvalFlow(t, h, cred))
@@ -366,10 +366,10 @@ func TestAgentflowHTTPNodeAuthAndResponseType(t *testing.T) {
 	t.Cleanup(api.Close)
 	h := newHarness(t, allowLoopbackHTTP(t))
 	cred := h.createCredential("httpBearerToken", map[string]any{"token": "bearer-secret-token"})
-	node := afNode("httpAgentflow_0", "httpAgentflow", "Fetch", map[string]any{"method": "GET", "url": api.URL + "/blob", "responseType": "base64"})
-	node["data"].(map[string]any)["credential"] = cred
+	httpNode := afNode("httpAgentflow_0", "httpAgentflow", "Fetch", map[string]any{"method": "GET", "url": api.URL + "/blob", "responseType": "base64"})
+	httpNode["data"].(map[string]any)["credential"] = cred
 	raw, err := json.Marshal(map[string]any{"nodes": []any{
-		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}), node,
+		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}), httpNode,
 	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "httpAgentflow_0")}})
 	require.NoError(t, err)
 	flowID := h.createFlow("http auth", string(raw), map[string]any{"type": "AGENTFLOW"})
@@ -378,5 +378,5 @@ func TestAgentflowHTTPNodeAuthAndResponseType(t *testing.T) {
 	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "go", "chatId": "auth"}, 200, &ans)
 	require.Equal(t, "Bearer bearer-secret-token", auth)
 	require.Equal(t, base64.StdEncoding.EncodeToString([]byte{0xff, 0x00, 'h', 'i'}), ans.Text)
-	requireNotInHistory(t, h, flowapi.WorkflowID(flowID, "auth"), "bearer-secret-token")
+	requireNotInHistory(t, h, node.WorkflowID(flowID, "auth"), "bearer-secret-token")
 }

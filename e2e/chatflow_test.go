@@ -13,8 +13,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // activityTypes lists the activities a run scheduled, in order.
@@ -87,7 +87,7 @@ func TestLLMChainJSONAndStreaming(t *testing.T) {
 
 	// One activity per node, named after the node kind, then the message save.
 	require.Equal(t, []string{"node.chatOpenAI", "node.promptTemplate", "node.llmChain", "chat.saveMessages"},
-		h.activityTypes(api.WorkflowID(flowID, ans.ChatID)))
+		h.activityTypes(node.WorkflowID(flowID, ans.ChatID)))
 
 	// Streaming: Flowise's framing and event order, and the same text.
 	resp, events := h.stream(flowID, map[string]any{"question": "hello there"})
@@ -117,7 +117,7 @@ func TestLLMChainJSONAndStreaming(t *testing.T) {
 	require.Equal(t, ans.ChatMessageID, msgs[1]["id"])
 
 	// The secret is in neither the run's history nor the logs nor any API answer.
-	require.NotContains(t, h.historyJSON(api.WorkflowID(flowID, ans.ChatID)), "sk-e2e-secret-123")
+	require.NotContains(t, h.historyJSON(node.WorkflowID(flowID, ans.ChatID)), "sk-e2e-secret-123")
 	require.NotContains(t, h.logs.String(), "sk-e2e-secret-123")
 	_, credList := h.do("GET", "/api/v1/credentials", nil)
 	require.NotContains(t, string(credList), "sk-e2e-secret-123")
@@ -204,7 +204,7 @@ func TestMarketplaceChatflows(t *testing.T) {
 		require.Equal(t, "/openai/deployments/gpt35/chat/completions", reqs[0].Path)
 		require.Equal(t, "az-key", reqs[0].Headers.Get("api-key"))
 		require.Equal(t, []string{"node.promptTemplate", "node.azureChatOpenAI", "node.llmChain", "chat.saveMessages"},
-			h.activityTypes(api.WorkflowID(id, ans.ChatID)), "the sticky note is not a step")
+			h.activityTypes(node.WorkflowID(id, ans.ChatID)), "the sticky note is not a step")
 	})
 
 	t.Run("Conversation Chain", func(t *testing.T) {

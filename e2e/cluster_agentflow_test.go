@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // TestClusterAgentflowSurvivesWorkerKills runs agentflows in queue mode with every tier its
@@ -52,7 +52,7 @@ func TestClusterAgentflowSurvivesWorkerKills(t *testing.T) {
 	h.doJSON("POST", "/api/v1/prediction/"+approval, map[string]any{"chatId": "parked", "humanInput": map[string]any{"type": "proceed"}}, 200, &done)
 	require.Equal(t, []string{"startAgentflow_0", "llmAgentflow_0", "humanInputAgentflow_0", "directReplyAgentflow_0"}, done.ran())
 	require.Equal(t, 1, mock.Calls(), "the draft was not written again")
-	require.Equal(t, 1, countActivity(t, tc, api.WorkflowID(approval, "parked"), "node.llmAgentflow"))
+	require.Equal(t, 1, countActivity(t, tc, node.WorkflowID(approval, "parked"), "node.llmAgentflow"))
 
 	// Mid tool call: the worker dies while the tool's request hangs; the next worker retries
 	// the call, and the model's turn that asked for it is not repeated.
@@ -86,12 +86,12 @@ func TestClusterAgentflowSurvivesWorkerKills(t *testing.T) {
 	require.Equal(t, int32(2), hits.Load(), "the interrupted call, then its retry")
 	require.Equal(t, 2, mock.Calls(), "one turn asked for the tool, one answered: none repeated")
 	attempts := map[string]int32{}
-	for _, a := range ranActivities(t, tc, api.WorkflowID(forecast, "tool")) {
+	for _, a := range ranActivities(t, tc, node.WorkflowID(forecast, "tool")) {
 		attempts[a.name] = max(attempts[a.name], a.attempt)
 	}
 	require.Equal(t, int32(2), attempts["tool.requestsGet"], "the tool call was retried")
 	require.Equal(t, int32(1), attempts["node.agentAgentflow"], "no model turn was retried")
-	require.Equal(t, 2, countActivity(t, tc, api.WorkflowID(forecast, "tool"), "node.agentAgentflow"))
+	require.Equal(t, 2, countActivity(t, tc, node.WorkflowID(forecast, "tool"), "node.agentAgentflow"))
 }
 
 // countActivity counts a run's activities of one type.

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 var (
@@ -141,7 +141,7 @@ func TestClusterSurvivesAWorkerKilledMidCall(t *testing.T) {
 	require.NoError(t, err)
 	defer tc.Close()
 	attempts := map[string]int32{}
-	for _, a := range ranActivities(t, tc, api.WorkflowID(flowID, "killed")) {
+	for _, a := range ranActivities(t, tc, node.WorkflowID(flowID, "killed")) {
 		attempts[a.name] = a.attempt
 	}
 	require.Equal(t, map[string]int32{

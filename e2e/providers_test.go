@@ -5,8 +5,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // TestEveryChatModelNode runs llm-chain.json with its model node swapped for each provider,
@@ -78,7 +78,7 @@ func TestEveryChatModelNode(t *testing.T) {
 			require.Equal(t, c.authValue, reqs[0].Headers.Get(c.authHeader))
 			require.False(t, reqs[0].Stream)
 			require.True(t, reqs[1].Stream)
-			require.Contains(t, h.activityTypes(api.WorkflowID(id, ans.ChatID)), "node."+c.kind)
+			require.Contains(t, h.activityTypes(node.WorkflowID(id, ans.ChatID)), "node."+c.kind)
 		})
 	}
 }

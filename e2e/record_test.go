@@ -15,7 +15,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	flowapi "github.com/flowgate/flowgate/api"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // TestRecordHistories writes real run histories for the workflow replay test. It runs only when
@@ -39,7 +39,7 @@ func TestRecordHistories(t *testing.T) {
 		for _, body := range bodies {
 			h.doJSON("POST", "/api/v1/prediction/"+flowID, body, 200, nil)
 		}
-		workflowID := flowapi.WorkflowID(flowID, bodies[0]["chatId"].(string))
+		workflowID := node.WorkflowID(flowID, bodies[0]["chatId"].(string))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = h.app.Temporal().GetWorkflow(ctx, workflowID, "").Get(ctx, nil) // the whole history

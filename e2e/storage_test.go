@@ -22,12 +22,12 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/platform/config"
 	"github.com/flowgate/flowgate/internal/storage/offload"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 	"github.com/flowgate/flowgate/internal/testkit/s3test"
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // formFile is one file of a multipart request.
@@ -213,7 +213,7 @@ func TestFiveMegabyteDocumentBetweenNodes(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	iter := h.app.Temporal().GetWorkflowHistory(ctx, api.WorkflowID(flowID, "big-1"), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	iter := h.app.Temporal().GetWorkflowHistory(ctx, node.WorkflowID(flowID, "big-1"), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	offloaded := 0
 	for iter.HasNext() {
 		ev, err := iter.Next()

@@ -5,9 +5,11 @@
 package chatmodels
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +31,18 @@ type Model struct {
 	BaseURL string
 	// NoCredential: the node may run without a credential (a local server).
 	NoCredential bool
+	// Compatible is the provider's OpenAI-compatible API, for a kind that package llm has no
+	// adapter of its own for: a new provider of that sort is one row and one file.
+	Compatible *Compatible
+}
+
+// Compatible is where a provider's OpenAI-compatible API is.
+type Compatible struct {
+	BaseURL    string // the API's address
+	BaseURLEnv string // the environment variable that replaces it, as Flowise's node reads one
+	KeyField   string // the credential field with the key; empty for none
+	// StreamUsage asks for token usage at the end of a stream; some servers refuse it.
+	StreamUsage bool
 }
 
 // Set is every chat model by kind, as activities.Register builds it from the kinds table.
@@ -98,6 +112,9 @@ func (m Model) config(n Node) (llm.Config, error) {
 		return 0
 	}
 	cfg := llm.Config{Provider: n.Kind, Model: text("modelName"), Streaming: true}
+	if c := m.Compatible; c != nil {
+		cfg.Compatible = &llm.Compatible{BaseURL: cmp.Or(os.Getenv(c.BaseURLEnv), c.BaseURL), KeyField: c.KeyField, StreamUsage: c.StreamUsage}
+	}
 	cfg.Temperature = num("temperature")
 	cfg.TopP = num("topP")
 	if m.MaxTokens != "" {

@@ -61,33 +61,13 @@ func CheckAgentflow(g *agentflow.Graph) UnsupportedError {
 				refuse(n, "tool %s is not supported (tools: %s)", tool, strings.Join(Names(Tool, FlowTool), ", "))
 			}
 		}
-		if model := n.Input("agentModel"); len(tools) > 0 && !hasToolCalls(model) {
+		if model := n.Input("agentModel"); len(tools) > 0 && !lookupIs(model, func(k Kind) bool { return k.CallsTools }) {
 			refuse(n, "model %q cannot call tools here (tool-calling models: %s)", model, strings.Join(ToolModels(), ", "))
 		}
 		if n.Kind == agentflow.KindTool {
-			if tool := n.Input("toolAgentflowSelectedTool"); !isToolNodeTool(tool) {
-				refuse(n, "a Tool node cannot run %q on its own (it can run: %s)", tool, strings.Join(toolNodeTools(), ", "))
+			if tool := n.Input("toolAgentflowSelectedTool"); !lookupIs(tool, func(k Kind) bool { return k.ToolNode }) {
+				refuse(n, "a Tool node cannot run %q on its own (it can run: %s)", tool, strings.Join(ToolNodeTools(), ", "))
 			}
-		}
-	}
-	return out
-}
-
-func hasToolCalls(model string) bool {
-	k, ok := Lookup(model)
-	return ok && k.CallsTools
-}
-
-func isToolNodeTool(name string) bool {
-	k, ok := Lookup(name)
-	return ok && k.ToolNode
-}
-
-func toolNodeTools() []string {
-	var out []string
-	for _, k := range kinds {
-		if k.ToolNode {
-			out = append(out, k.Name)
 		}
 	}
 	return out

@@ -132,37 +132,38 @@ func Lookup(name string) (Kind, bool) {
 
 // Is reports whether name is a kind of one of families.
 func Is(name string, families ...Family) bool {
-	k, ok := Lookup(name)
-	return ok && slices.Contains(families, k.Family)
+	return lookupIs(name, func(k Kind) bool { return slices.Contains(families, k.Family) })
 }
 
 // InChatflow reports whether a classic chatflow may use a node of kind name.
 func InChatflow(name string) bool { return Is(name, ChatModel, ChatNode) }
 
 // CallsOut reports whether kind name runs as a regular activity (see Kind.CallsOut).
-func CallsOut(name string) bool {
-	k, ok := Lookup(name)
-	return ok && k.CallsOut
-}
+func CallsOut(name string) bool { return lookupIs(name, func(k Kind) bool { return k.CallsOut }) }
 
 // Names lists the names of the kinds of the given families, in the table's order.
 func Names(families ...Family) []string {
+	return namesWhere(func(k Kind) bool { return slices.Contains(families, k.Family) })
+}
+
+// ToolModels lists the chat models agents can call tools through.
+func ToolModels() []string { return namesWhere(func(k Kind) bool { return k.CallsTools }) }
+
+// ToolNodeTools lists the tools an agentflow Tool node may run on its own.
+func ToolNodeTools() []string { return namesWhere(func(k Kind) bool { return k.ToolNode }) }
+
+func namesWhere(keep func(Kind) bool) []string {
 	var out []string
 	for _, k := range kinds {
-		if slices.Contains(families, k.Family) {
+		if keep(k) {
 			out = append(out, k.Name)
 		}
 	}
 	return out
 }
 
-// ToolModels lists the chat models agents can call tools through.
-func ToolModels() []string {
-	var out []string
-	for _, k := range kinds {
-		if k.CallsTools {
-			out = append(out, k.Name)
-		}
-	}
-	return out
+// lookupIs reports whether name is a kind for which is holds.
+func lookupIs(name string, is func(Kind) bool) bool {
+	k, ok := Lookup(name)
+	return ok && is(k)
 }

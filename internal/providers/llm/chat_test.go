@@ -317,3 +317,27 @@ func TestChatRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A provider without an adapter of its own but an OpenAI-compatible API (Config.Compatible)
+// is called at its address with the key from its credential field, and can call tools.
+func TestChatCompatibleProvider(t *testing.T) {
+	mock := llmmock.NewTestServer(t, llmmock.Options{})
+	cfg := Config{Provider: "chatDeepseek", Model: "deepseek-chat",
+		Compatible: &Compatible{BaseURL: mock.URL + "/v1", KeyField: "deepseekApiKey", StreamUsage: true}}
+	require.NoError(t, cfg.Validate())
+	resp, err := Chat(t.Context(), cfg, Secret{"deepseekApiKey": "sk-deep"}, testMessages(), nil)
+	require.NoError(t, err)
+	require.Equal(t, llmmock.Answer(userPrompt), resp.Text)
+	req := mock.Requests()[0]
+	require.Equal(t, "/v1/chat/completions", req.Path)
+	require.Equal(t, "Bearer sk-deep", req.Headers.Get("Authorization"))
+
+	_, err = ChatWithTools(t.Context(), cfg, Secret{"deepseekApiKey": "sk-deep"}, testMessages(),
+		[]Tool{{Name: "calculator", Description: "math", Parameters: []byte(`{"type":"object"}`)}})
+	require.NoError(t, err)
+
+	_, err = Chat(t.Context(), cfg, Secret{}, testMessages(), nil)
+	require.Error(t, err, "the credential lacks the key field")
+	require.Error(t, Config{Provider: "chatDeepseek", Model: "m", Compatible: &Compatible{}}.Validate(), "no address")
+	require.Error(t, Config{Provider: "chatDeepseek", Model: "m"}.Validate(), "neither an adapter nor an address")
+}

@@ -41,10 +41,22 @@ func Providers() []string {
 	return slices.Sorted(maps.Keys(providers))
 }
 
+// adapter is the provider's own Chat, or the OpenAI-compatible one.
+func (c Config) adapter() chatFunc {
+	if c.Compatible != nil {
+		return chatCompatible
+	}
+	return providers[c.Provider]
+}
+
 // Validate reports settings no provider call could succeed with, so they fail
 // once instead of being retried.
 func (c Config) Validate() error {
-	if _, ok := providers[c.Provider]; !ok {
+	if c.Compatible != nil {
+		if c.Compatible.BaseURL == "" {
+			return fmt.Errorf("%w: %s has no API address", errConfig, c.Provider)
+		}
+	} else if _, ok := providers[c.Provider]; !ok {
 		return fmt.Errorf("%w: unknown chat model provider %q (supported: %s)",
 			errConfig, c.Provider, strings.Join(Providers(), ", "))
 	}

@@ -87,6 +87,19 @@ type Config struct {
 	// JSONSchema asks for an answer that is one JSON object matching this schema: through the
 	// API's structured output where it has one (OpenAI-compatible APIs), else by instruction.
 	JSONSchema json.RawMessage `json:"jsonSchema,omitempty"`
+	// Compatible is set for a provider this package has no adapter of its own for, whose API
+	// is OpenAI's Chat Completions (DeepSeek, OpenRouter, xAI…): where it is and which field
+	// of the credential holds the key.
+	Compatible *Compatible `json:"compatible,omitempty"`
+}
+
+// Compatible is a provider that speaks OpenAI's Chat Completions API.
+type Compatible struct {
+	BaseURL  string `json:"baseURL"`  // the API's address, ending in /v1 or its equivalent
+	KeyField string `json:"keyField"` // the credential field with the key; empty: no key
+	// StreamUsage asks for token usage at the end of a stream (stream_options); some
+	// servers refuse the option.
+	StreamUsage bool `json:"streamUsage,omitempty"`
 }
 
 // Secret holds decrypted credential fields (Flowise plainDataObj, e.g.
@@ -149,7 +162,7 @@ func chat(ctx context.Context, cfg Config, secret Secret, messages []Message, to
 	if err := validateMessages(messages); err != nil {
 		return Response{}, &ProviderError{Provider: cfg.Provider, Err: err}
 	}
-	if len(tools) > 0 && !slices.Contains(toolProviders, cfg.Provider) {
+	if len(tools) > 0 && cfg.Compatible == nil && !slices.Contains(toolProviders, cfg.Provider) {
 		return Response{}, &ProviderError{Provider: cfg.Provider, Err: fmt.Errorf("%w: %s cannot call tools here (use one of %s)",
 			errConfig, cfg.Provider, strings.Join(toolProviders, ", "))}
 	}
@@ -159,11 +172,11 @@ func chat(ctx context.Context, cfg Config, secret Secret, messages []Message, to
 		callCtx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
-	if len(cfg.JSONSchema) > 0 && !speaksOpenAI(cfg.Provider) {
+	if len(cfg.JSONSchema) > 0 && !cfg.speaksOpenAI() {
 		// Without a structured-output parameter, the schema goes in as an instruction.
 		messages = append([]Message{{Role: RoleSystem, Content: "Answer with one JSON object, and nothing else, that matches this JSON schema: " + string(cfg.JSONSchema)}}, messages...)
 	}
-	resp, err := providers[cfg.Provider](callCtx, call{cfg: cfg, secret: secret, messages: messages, tools: tools, onToken: onToken})
+	resp, err := cfg.adapter()(callCtx, call{cfg: cfg, secret: secret, messages: messages, tools: tools, onToken: onToken})
 	if err == nil {
 		return resp, nil
 	}

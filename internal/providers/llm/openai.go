@@ -37,12 +37,22 @@ func chatMistral(ctx context.Context, c call) (Response, error) {
 	return openAICompatible(ctx, c, "mistralAIAPIKey", cmp.Or(c.cfg.BaseURL, os.Getenv("MISTRAL_BASE_URL"), mistralBaseURL), false)
 }
 
+// chatCompatible calls a provider described by Config.Compatible.
+func chatCompatible(ctx context.Context, c call) (Response, error) {
+	p := c.cfg.Compatible
+	return openAICompatible(ctx, c, p.KeyField, cmp.Or(c.cfg.BaseURL, p.BaseURL), p.StreamUsage)
+}
+
 // openAICompatible calls a Chat Completions API with the key in the credential's keyField;
 // streamUsage asks for a usage chunk at the end of a stream.
 func openAICompatible(ctx context.Context, c call, keyField, baseURL string, streamUsage bool) (Response, error) {
-	key, err := c.secret.field(keyField)
-	if err != nil {
-		return Response{}, err
+	// A server without keys (a local one) gets an empty key, never OPENAI_API_KEY.
+	key := ""
+	if keyField != "" {
+		var err error
+		if key, err = c.secret.field(keyField); err != nil {
+			return Response{}, err
+		}
 	}
 	opts := []option.RequestOption{
 		option.WithHTTPClient(httpClient),
@@ -166,8 +176,8 @@ func openAIParams(cfg Config, msgs []Message) openai.ChatCompletionNewParams {
 
 // speaksOpenAI reports the providers whose API is OpenAI's Chat Completions, which takes a
 // JSON schema for the answer.
-func speaksOpenAI(provider string) bool {
-	return provider == providerOpenAI || provider == providerAzure || provider == providerGroq
+func (c Config) speaksOpenAI() bool {
+	return c.Compatible != nil || c.Provider == providerOpenAI || c.Provider == providerAzure || c.Provider == providerGroq
 }
 
 // isReasoningModel reports OpenAI's o-series and gpt-5 models, which reject
