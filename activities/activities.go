@@ -36,13 +36,14 @@ func Register(r worker.ActivityRegistry, d *Deps) error {
 	for _, k := range node.Kinds() {
 		switch k.Family {
 		case node.ChatModel:
-			register(r, k, node.ActivityName(k.Name), chatnodes.WithGlobals(nodes.ChatModel))
+			// A model's settings are no secret (its key is a credential): all variables.
+			register(r, k, node.ActivityName(k.Name), nodes.WithGlobals(nodes.ChatModel, true))
 		case node.ChatNode:
 			fn, err := method[chatnodes.Func](nodes, k)
 			if err != nil {
 				return err
 			}
-			register(r, k, node.ActivityName(k.Name), chatnodes.WithGlobals(fn))
+			register(r, k, node.ActivityName(k.Name), nodes.WithGlobals(fn, k.CallsOut))
 		case node.AgentStep:
 			if k.Run == "" {
 				continue // the workflow runs it
@@ -51,7 +52,7 @@ func Register(r worker.ActivityRegistry, d *Deps) error {
 			if err != nil {
 				return err
 			}
-			register(r, k, node.ActivityName(k.Name), steps.WithProgress(fn))
+			register(r, k, node.ActivityName(k.Name), steps.WithProgress(steps.WithVariables(fn, k.CallsOut)))
 		case node.Tool:
 			register(r, k, node.ToolActivityName(k.Name), toolSet.Tools[k.Name].Run)
 		case node.FlowTool:
@@ -87,7 +88,10 @@ func bind(d *Deps) (chatmodels.Set, tools.Set, error) {
 		case node.ChatModel:
 			models[k.Name], err = build[chatmodels.Model](chatmodels.Models{}, k)
 		case node.Tool:
-			set.Tools[k.Name], err = build[tools.Tool](impl, k)
+			var t tools.Tool
+			t, err = build[tools.Tool](impl, k)
+			t.Run = impl.WithVariables(t.Run) // as an agent's call and as a Tool node
+			set.Tools[k.Name] = t
 		case node.FlowTool:
 			set.Flows[k.Name], err = build[tools.FlowTool](impl, k)
 		}

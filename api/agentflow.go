@@ -171,16 +171,18 @@ func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body pr
 		fail(c, http.StatusInternalServerError, "%s", err.Error())
 		return in, false
 	}
-	requested, _ := body.OverrideConfig["vars"].(map[string]any)
-	vars, err := flowVariables(c, p.store, apiConfig.OverrideConfig.AllowedVars(requested))
+	// Only the caller's own values travel with the run: stored variables are read by the
+	// activities that use them, so their values never enter the run's history.
+	vars := apiConfig.OverrideConfig.AllowedVars(body.requestedVars())
+	form, err := body.Form.object()
 	if err != nil {
-		failErr(c, p.log, "Variables", err)
+		fail(c, http.StatusBadRequest, "form is not a JSON object: %v", err)
 		return in, false
 	}
 	question := body.Question
-	if question == "" && len(body.Form) > 0 {
+	if question == "" && len(form) > 0 {
 		// A Start node with form input: the form is the turn's question, as JSON.
-		raw, err := json.Marshal(body.Form)
+		raw, err := json.Marshal(form)
 		if err != nil {
 			fail(c, http.StatusBadRequest, "form is not a JSON object: %v", err)
 			return in, false
@@ -190,14 +192,14 @@ func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body pr
 	in = workflows.AgentflowInput{
 		Graph: *g,
 		Run: node.AgentflowRun{ChatflowID: f.ID, ChatID: chatID, SessionID: sessionID, Question: question,
-			Form: body.Form, Vars: vars, Topic: topic},
+			Form: form, Vars: vars, Topic: topic},
 		ChatType:  "EXTERNAL",
 		LeadEmail: body.LeadEmail,
 	}
 	if start, ok := g.Node(g.Start); ok {
 		in.Run.EphemeralMemory = agentflow.Truthy(start.Inputs["startEphemeralMemory"])
 	}
-	if in.FileUploads, err = p.files.storeUploads(c, &node.Run{ChatflowID: f.ID, ChatID: chatID}, body.Uploads, files); err != nil {
+	if in.FileUploads, err = p.files.storeUploads(c, policyOf(f), &node.Run{ChatflowID: f.ID, ChatID: chatID}, body.Uploads, files); err != nil {
 		failUpload(c, p.log, err)
 		return in, false
 	}

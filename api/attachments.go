@@ -64,6 +64,13 @@ func (h *attachments) create(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "no files were sent in the field \"files\"")
 		return
 	}
+	policy := policyOf(f)
+	for _, fh := range files {
+		if err := policy.check("form", fh.Filename, formFileMime(fh), int(fh.Size)); err != nil {
+			failUpload(c, h.log, err)
+			return
+		}
+	}
 	run := &node.Run{ChatflowID: f.ID, ChatID: c.Param("chatId")}
 	out := make([]attachment, 0, len(files))
 	for _, fh := range files {
@@ -126,6 +133,8 @@ func (h *attachments) get(c *gin.Context) {
 		return
 	}
 	defer r.Close()
+	// Served as a download, never rendered: the type is what the uploader declared.
 	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.Header("X-Content-Type-Options", "nosniff")
 	c.DataFromReader(http.StatusOK, obj.Size, cmp.Or(obj.ContentType, "application/octet-stream"), r, nil)
 }

@@ -1,13 +1,12 @@
 package api
 
 import (
-	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -38,46 +37,6 @@ type predictions struct {
 func (p *predictions) routes(open, _ *gin.RouterGroup) {
 	open.POST("/prediction/:id", p.predict)
 	open.PUT("/chatmessage/abort/:id/:chatId", p.abort)
-}
-
-// predictionBody is Flowise's prediction request.
-type predictionBody struct {
-	Question       string         `json:"question"`
-	Streaming      flexBool       `json:"streaming"`
-	OverrideConfig map[string]any `json:"overrideConfig"`
-	ChatID         string         `json:"chatId"`
-	History        []node.Message `json:"history"`
-	LeadEmail      string         `json:"leadEmail"`
-	Uploads        []uploadBody   `json:"uploads"`
-	Form           map[string]any `json:"form"`
-	// HumanInput answers an agentflow stopped for human input (same chatId).
-	HumanInput *workflows.HumanInput `json:"humanInput"`
-}
-
-// sessionID is the conversation the request names, as the prediction resolves it: the
-// overrideConfig sessionId, else the chatId.
-func (b predictionBody) sessionID() string {
-	if id, _ := b.OverrideConfig["sessionId"].(string); id != "" {
-		return id
-	}
-	return b.ChatID
-}
-
-// conversation resolves the chat and session of a turn as Flowise does: chatId, else the
-// overrideConfig sessionId, else a new id; the session defaults to the chat.
-func (b predictionBody) conversation() (chatID, sessionID string) {
-	sessionID, _ = b.OverrideConfig["sessionId"].(string)
-	chatID = cmp.Or(b.ChatID, sessionID, uuid.NewString())
-	return chatID, cmp.Or(sessionID, chatID)
-}
-
-// flexBool accepts true and "true", as Flowise clients send either.
-type flexBool bool
-
-func (b *flexBool) UnmarshalJSON(data []byte) error {
-	s := strings.Trim(string(data), `"`)
-	*b = flexBool(s == "true")
-	return nil
 }
 
 func (p *predictions) predict(c *gin.Context) {
@@ -118,14 +77,14 @@ func (p *predictions) predict(c *gin.Context) {
 	}
 	in, streaming, err := p.predictionInput(f, body)
 	if err != nil {
-		fail(c, http.StatusInternalServerError, "%s", err.Error())
+		status := http.StatusInternalServerError // the saved flow cannot run
+		if errors.Is(err, errBodyLimit) {
+			status = http.StatusBadRequest
+		}
+		fail(c, status, "%s", err.Error())
 		return
 	}
-	if in.Run.Vars, err = flowVariables(c, p.store, in.Run.Vars); err != nil {
-		failErr(c, p.log, "Variables", err)
-		return
-	}
-	if in.FileUploads, err = p.files.storeUploads(c, &in.Run, body.Uploads, files); err != nil {
+	if in.FileUploads, err = p.files.storeUploads(c, policyOf(f), &in.Run, body.Uploads, files); err != nil {
 		failUpload(c, p.log, err)
 		return
 	}
@@ -154,10 +113,13 @@ func (p *predictions) predictionInput(f *models.ChatFlow, body predictionBody) (
 	if err != nil {
 		return workflows.PredictionInput{}, false, err
 	}
-	override := body.OverrideConfig
 	chatID, sessionID := body.conversation()
-	vars, _ := override["vars"].(map[string]any)
-	if len(override) > 0 {
+	// The overrides are decoded only for a chatflow that takes them.
+	if apiConfig.OverrideConfig.Status && len(body.OverrideConfig) > 0 {
+		override, err := body.OverrideConfig.object()
+		if err != nil {
+			return workflows.PredictionInput{}, false, fmt.Errorf("%w: overrideConfig: %w", errBodyLimit, err)
+		}
 		plan = plan.ApplyOverrides(apiConfig.OverrideConfig, override)
 	}
 	in := workflows.PredictionInput{
@@ -168,7 +130,7 @@ func (p *predictions) predictionInput(f *models.ChatFlow, body predictionBody) (
 			SessionID:  sessionID,
 			Question:   body.Question,
 			History:    body.History,
-			Vars:       apiConfig.OverrideConfig.AllowedVars(vars),
+			Vars:       apiConfig.OverrideConfig.AllowedVars(body.requestedVars()),
 		},
 		ChatType:  "EXTERNAL",
 		LeadEmail: body.LeadEmail,

@@ -53,10 +53,10 @@ func readPrediction(c *gin.Context) (predictionBody, *multipart.Form, bool) {
 	}
 	body.Question, body.ChatID, body.LeadEmail = field("question"), field("chatId"), field("leadEmail")
 	body.Streaming = flexBool(field("streaming") == "true")
-	structured := map[string]any{"overrideConfig": &body.OverrideConfig, "history": &body.History, "uploads": &body.Uploads, "form": &body.Form}
+	structured := map[string]json.Unmarshaler{"overrideConfig": &body.OverrideConfig, "history": &body.History, "uploads": &body.Uploads, "form": &body.Form}
 	for name, dst := range structured {
 		if v := field(name); v != "" {
-			if err := json.Unmarshal([]byte(v), dst); err != nil {
+			if err := dst.UnmarshalJSON([]byte(v)); err != nil {
 				fail(c, http.StatusBadRequest, "invalid JSON in form field %s: %v", name, err)
 				return body, nil, false
 			}
@@ -64,12 +64,10 @@ func readPrediction(c *gin.Context) (predictionBody, *multipart.Form, bool) {
 	}
 	// As in Flowise, the other fields of a multipart prediction are overrideConfig entries
 	// (sessionId, vars, node inputs); vars arrives as JSON text.
+	overrides := map[string]any{}
 	for name := range form.Value {
 		if _, known := structured[name]; known || multipartFields[name] {
 			continue
-		}
-		if body.OverrideConfig == nil {
-			body.OverrideConfig = map[string]any{}
 		}
 		var v any = field(name)
 		if name == "vars" {
@@ -80,7 +78,13 @@ func readPrediction(c *gin.Context) (predictionBody, *multipart.Form, bool) {
 			}
 			v = vars
 		}
-		body.OverrideConfig[name] = v
+		overrides[name] = v
+	}
+	if len(overrides) > 0 {
+		if err := mergeOverrides(&body.OverrideConfig, overrides); err != nil {
+			fail(c, http.StatusBadRequest, "%v", err)
+			return body, nil, false
+		}
 	}
 	return body, form, true
 }
@@ -120,20 +124,35 @@ type chatFiles struct {
 
 // storeUploads puts the turn's files in storage and returns what the run carries: references
 // for stored files, the framed text of file:full uploads, and the fileUploads record of the
-// user message. Nothing is started when it fails.
-func (fs chatFiles) storeUploads(ctx context.Context, run *node.Run, uploads []uploadBody, files []*multipart.FileHeader) (string, error) {
-	var record []node.Upload
-	var docs strings.Builder
-	for _, u := range uploads {
-		switch u.Type {
-		case "file", "file:rag", "audio":
+// user message. Every upload is checked against the chatflow's policy before any is stored;
+// nothing is started when it fails.
+func (fs chatFiles) storeUploads(ctx context.Context, policy uploadPolicy, run *node.Run, uploads []uploadBody, files []*multipart.FileHeader) (string, error) {
+	decoded := make([][]byte, len(uploads))
+	for i, u := range uploads {
+		size := 0
+		if u.Type == "file" || u.Type == "file:rag" || u.Type == "audio" {
 			mimeType, data, err := decodeDataURI(u.Data)
 			if err != nil {
 				return "", &uploadError{fmt.Sprintf("upload %q: %v", u.Name, err)}
 			}
-			if u.Mime == "" {
-				u.Mime = mimeType
-			}
+			uploads[i].Mime = cmp.Or(u.Mime, mimeType)
+			decoded[i], size = data, len(data)
+		}
+		if err := policy.check(u.Type, u.Name, uploads[i].Mime, size); err != nil {
+			return "", err
+		}
+	}
+	for _, fh := range files {
+		if err := policy.check("form", fh.Filename, formFileMime(fh), int(fh.Size)); err != nil {
+			return "", err
+		}
+	}
+	var record []node.Upload
+	var docs strings.Builder
+	for i, u := range uploads {
+		switch u.Type {
+		case "file", "file:rag", "audio":
+			data := decoded[i]
 			if err := fs.put(ctx, run, u.Name, bytes.NewReader(data), int64(len(data)), u.Mime); err != nil {
 				return "", err
 			}

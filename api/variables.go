@@ -1,10 +1,8 @@
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
-	"os"
 	"regexp"
 
 	"github.com/gin-gonic/gin"
@@ -111,25 +109,4 @@ func (h *variables) delete(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"raw": []any{}, "affected": 1})
-}
-
-// flowVariables are the values of {{$vars.*}} for one prediction: static variables as stored,
-// runtime ones from this server's environment, then the caller's overrides the chatflow allows.
-func flowVariables(ctx context.Context, store *models.Store, allowed map[string]string) (map[string]string, error) {
-	stored, err := store.ListVariables(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(stored)+len(allowed))
-	for _, v := range stored {
-		if v.Type == models.VariableRuntime {
-			out[v.Name] = os.Getenv(v.Name)
-		} else {
-			out[v.Name] = v.Value
-		}
-	}
-	for k, v := range allowed {
-		out[k] = v
-	}
-	return out, nil
 }

@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/flowgate/flowgate/workflows/node"
 	"github.com/stretchr/testify/require"
 )
 
@@ -163,4 +165,43 @@ func TestVariables(t *testing.T) {
 	h.doJSON("DELETE", "/api/v1/variables/"+tone["id"].(string), nil, 200, nil)
 	status, body = h.do("DELETE", "/api/v1/variables/"+tone["id"].(string), nil)
 	requireFlowiseError(t, status, body, 404, "not found")
+}
+
+// TestVariablesStayOutOfHistory: a run's workflow input carries no stored variable, and the
+// value of a runtime variable (the server's environment: a secret) reaches the model without
+// entering the run's history, in a chatflow and in an agentflow, whose executed data names the
+// variable instead.
+func TestVariablesStayOutOfHistory(t *testing.T) {
+	h := newHarness(t)
+	t.Setenv("FLOWGATE_E2E_SECRET", "rt-secret-8c1f")
+	h.doJSON("POST", "/api/v1/variables", map[string]any{"name": "FLOWGATE_E2E_SECRET", "type": "runtime"}, 200, nil)
+	h.doJSON("POST", "/api/v1/variables", map[string]any{"name": "unused", "value": "static-unused-77e2"}, 200, nil)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-x"})
+
+	chat := editFlow(t, h.loadFlow("conversation-chain.json", cred), func(nodes []any, _ *[]any) {
+		nodeData(nodes, "conversationChain_0")["inputs"].(map[string]any)["systemMessagePrompt"] = "The password is {{$vars.FLOWGATE_E2E_SECRET}}."
+	})
+	chatID := h.createFlow("secret chat", chat, nil)
+	h.predict(chatID, map[string]any{"question": "hi", "chatId": "s1"})
+	require.Equal(t, "The password is rt-secret-8c1f.", h.mock.Requests()[0].Messages[0].Content)
+	history := h.historyJSON(node.WorkflowID(chatID, "s1"))
+	require.NotContains(t, history, "rt-secret-8c1f")
+	require.NotContains(t, history, "static-unused-77e2", "a variable the flow does not use is nowhere in its run")
+
+	model := map[string]any{"credential": cred, "modelName": "gpt-4o-mini", "basepath": h.mock.URL + "/v1"}
+	raw, err := json.Marshal(map[string]any{"nodes": []any{
+		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
+		afNode("llmAgentflow_0", "llmAgentflow", "Answer", map[string]any{"llmModel": "chatOpenAI", "llmModelConfig": model,
+			"llmMessages": []any{map[string]any{"role": "system", "content": "<p>The password is {{$vars.FLOWGATE_E2E_SECRET}}.</p>"}}}),
+	}, "edges": []any{afEdge("startAgentflow_0", "", "llmAgentflow_0")}})
+	require.NoError(t, err)
+	agentID := h.createFlow("secret agent", string(raw), map[string]any{"type": "AGENTFLOW"})
+	status, answer := h.do("POST", "/api/v1/prediction/"+agentID, map[string]any{"question": "hi", "chatId": "s2"})
+	require.Equal(t, 200, status, "body: %s", answer)
+	require.Equal(t, "The password is rt-secret-8c1f.", h.mock.Requests()[1].Messages[0].Content)
+	history = h.historyJSON(node.WorkflowID(agentID, "s2"))
+	require.NotContains(t, history, "rt-secret-8c1f")
+	require.NotContains(t, history, "static-unused-77e2")
+	require.Contains(t, string(answer), "{{$vars.FLOWGATE_E2E_SECRET}}", "agentFlowExecutedData names the variable it sent")
+	require.NotContains(t, string(answer), "rt-secret-8c1f")
 }

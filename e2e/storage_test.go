@@ -119,7 +119,7 @@ func TestUploadsOnS3AcrossProcesses(t *testing.T) {
 	h.mock = llmmock.NewTestServer(t, llmmock.Options{})
 	c.worker()
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-s3"})
-	flowID := h.createFlow("uploads", h.loadFlow("llm-chain.json", cred), nil)
+	flowID := h.createFlow("uploads", h.loadFlow("llm-chain.json", cred), fileUploads)
 
 	// A base64 upload in a JSON prediction: stored by the API, read by the worker.
 	notes := []byte("the secret word is pineapple")
@@ -191,7 +191,7 @@ func s3Harness(t *testing.T, bucket string) (*s3test.Server, *harness, string) {
 	srv.CreateBucket(t, bucket)
 	h := newHarness(t, func(c *config.Config) { c.Storage = srv.Config(bucket) })
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-" + bucket})
-	return srv, h, h.createFlow(bucket, h.loadFlow("llm-chain.json", cred), nil)
+	return srv, h, h.createFlow(bucket, h.loadFlow("llm-chain.json", cred), fileUploads)
 }
 
 // TestFiveMegabyteDocumentBetweenNodes passes a 5 MB document through the prompt, the chain
@@ -227,12 +227,49 @@ func TestFiveMegabyteDocumentBetweenNodes(t *testing.T) {
 	require.NotEmpty(t, listKeys(t, srv, "big", offload.Prefix), "the values are in the bucket")
 }
 
+// fileUploads turns on whole-file uploads of the text types these tests send, as a Flowise user
+// does in the chatflow's configuration (chatbotConfig.fullFileUpload).
+var fileUploads = map[string]any{"chatbotConfig": `{"fullFileUpload":{"status":true,` +
+	`"allowedUploadFileTypes":"text/plain,text/markdown,text/csv,application/json,text/html"}}`}
+
+// TestUploadsOnlyWhereTheChatflowTakesThem: a chatflow that does not enable uploads refuses
+// them on every route, before anything is stored; one that does refuses the types it does not
+// list and files whose extension contradicts their type.
+func TestUploadsOnlyWhereTheChatflowTakesThem(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-gate"})
+	closed := h.createFlow("closed", h.loadFlow("llm-chain.json", cred), nil)
+	file := []map[string]any{{"type": "file", "name": "a.txt", "mime": "text/plain", "data": dataURI("text/plain", []byte("hello"))}}
+	status, body := h.do("POST", "/api/v1/prediction/"+closed, map[string]any{"question": "hi", "chatId": "c1", "uploads": file})
+	requireFlowiseError(t, status, body, 400, "File upload is not enabled for this chatflow")
+	status, body = h.doMultipart("/api/v1/attachments/"+closed+"/c1", nil, formFile{"a.txt", "text/plain", []byte("hello")})
+	requireFlowiseError(t, status, body, 400, "File upload is not enabled for this chatflow")
+	status, body = h.doMultipart("/api/v1/prediction/"+closed, map[string]string{"question": "hi", "chatId": "c1"}, formFile{"a.txt", "text/plain", []byte("hello")})
+	requireFlowiseError(t, status, body, 400, "File upload is not enabled for this chatflow")
+	image := []map[string]any{{"type": "file", "name": "cat.png", "mime": "image/png", "data": dataURI("image/png", []byte("\x89PNG"))}}
+	status, body = h.do("POST", "/api/v1/prediction/"+closed, map[string]any{"question": "hi", "chatId": "c1", "uploads": image})
+	requireFlowiseError(t, status, body, 400, "Image upload is not enabled for this chatflow")
+	status, _, _ = h.getUpload(closed, "c1", "a.txt")
+	require.Equal(t, 404, status, "a refused file is not stored")
+	h.requireNoMessages(closed)
+
+	open := h.createFlow("open", h.loadFlow("llm-chain.json", cred), fileUploads)
+	status, body = h.doMultipart("/api/v1/attachments/"+open+"/c2", nil, formFile{"tool.exe", "application/x-msdownload", []byte("MZ")})
+	requireFlowiseError(t, status, body, 400, "is not supported")
+	status, body = h.doMultipart("/api/v1/attachments/"+open+"/c2", nil, formFile{"page.html", "text/plain", []byte("<script>x()</script>")})
+	requireFlowiseError(t, status, body, 400, "does not match declared MIME type")
+	status, body = h.doMultipart("/api/v1/attachments/"+open+"/c2", nil, formFile{"doc.pdf", "application/pdf", []byte("%PDF-1.4")})
+	requireFlowiseError(t, status, body, 400, "File type 'application/pdf' is not allowed")
+	status, _, _ = h.getUpload(open, "c2", "page.html")
+	require.Equal(t, 404, status)
+}
+
 // TestUploadNamesCannotEscapeTheirChat tries path traversal through every way a file name
 // comes in; nothing is stored outside <chatflowId>/<chatId>/ and nothing is saved.
 func TestUploadNamesCannotEscapeTheirChat(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-names"})
-	flowID := h.createFlow("names", h.loadFlow("llm-chain.json", cred), nil)
+	flowID := h.createFlow("names", h.loadFlow("llm-chain.json", cred), fileUploads)
 	for _, name := range []string{"../../outside.txt", "..", "a/b.txt", `..\..\outside.txt`, "/etc/passwd", "x\x00.txt"} {
 		status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{
 			"question": "hi", "chatId": "names",
@@ -267,7 +304,7 @@ func TestUploadNamesCannotEscapeTheirChat(t *testing.T) {
 func TestBodyOverTheFileSizeLimitIs413(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) { c.FileSizeLimit = 1 << 20 })
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-413"})
-	flowID := h.createFlow("limit", h.loadFlow("llm-chain.json", cred), nil)
+	flowID := h.createFlow("limit", h.loadFlow("llm-chain.json", cred), fileUploads)
 	big := bytes.Repeat([]byte("x"), 2<<20)
 
 	status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{

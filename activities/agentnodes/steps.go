@@ -25,6 +25,29 @@ type Steps struct {
 // Func runs one step.
 type Func = func(context.Context, node.StepRequest) (node.StepResult, error)
 
+// WithVariables gives a step its {{$vars.*}}: read only when its inputs refer to one, runtime
+// ones (secrets) only for a step that calls out, whose record of what it sent (its Input in
+// agentFlowExecutedData, which history keeps) names them instead of showing their values.
+func (s *Steps) WithVariables(fn Func, callsOut bool) Func {
+	return func(ctx context.Context, req node.StepRequest) (node.StepResult, error) {
+		if !nodekit.Mentions(req.Node.Inputs) {
+			return fn(ctx, req)
+		}
+		vs, err := s.Variables(ctx, req.Run.Vars)
+		if err != nil {
+			return node.StepResult{}, err
+		}
+		req.Run.Vars = vs.Static()
+		if !callsOut {
+			return fn(ctx, req)
+		}
+		req.Run.Vars = vs.All()
+		res, err := fn(ctx, req)
+		res.Input = vs.Redact(res.Input)
+		return res, err
+	}
+}
+
 // WithProgress publishes a node's INPROGRESS and then FINISHED or ERROR on a streamed run's
 // topic. A broker that fails costs only these events, never the node.
 func (s *Steps) WithProgress(fn Func) Func {

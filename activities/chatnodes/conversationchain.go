@@ -30,6 +30,9 @@ func (n *Nodes) ConversationChain(ctx context.Context, req node.Request) (node.V
 		if err != nil {
 			return node.Value{}, err
 		}
+		if p, err = n.withVariables(ctx, req, p); err != nil {
+			return node.Value{}, err
+		}
 		if p.Human != "" {
 			system, human, values = p.System, p.Human, p.Values
 		}

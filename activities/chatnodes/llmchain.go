@@ -24,6 +24,9 @@ func (n *Nodes) LLMChain(ctx context.Context, req node.Request) (node.Value, err
 	if err != nil {
 		return node.Value{}, err
 	}
+	if prompt, err = n.withVariables(ctx, req, prompt); err != nil {
+		return node.Value{}, err
+	}
 	question, err := n.question(ctx, req.Run)
 	if err != nil {
 		return node.Value{}, err

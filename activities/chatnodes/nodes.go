@@ -43,9 +43,22 @@ func credentialID(n chatflow.Node) string {
 }
 
 // WithGlobals resolves {{$vars.name}} and {{$flow.*}} in every string input before the node
-// runs, as Flowise does for all nodes.
-func WithGlobals(fn Func) Func {
+// runs, as Flowise does for all nodes. Stored variables are read only when an input refers to
+// one; runtime ones (secrets) only when secrets is set, for a node that calls out or
+// configures a model: any other node's result, which history keeps, names them as written,
+// and the chain that sends it resolves them.
+func (n *Nodes) WithGlobals(fn Func, secrets bool) Func {
 	return func(ctx context.Context, req node.Request) (node.Value, error) {
+		if nodekit.Mentions(req.Node.Data.Inputs) {
+			vs, err := n.Variables(ctx, req.Run.Vars)
+			if err != nil {
+				return node.Value{}, err
+			}
+			req.Run.Vars = vs.Static()
+			if secrets {
+				req.Run.Vars = vs.All()
+			}
+		}
 		v := vars(req)
 		inputs := make(map[string]any, len(req.Node.Data.Inputs))
 		for k, in := range req.Node.Data.Inputs {
@@ -121,4 +134,23 @@ func streamTo(req node.Request) string {
 		return req.Run.Topic
 	}
 	return ""
+}
+
+// withVariables resolves the {{$vars.*}} a prompt node left for the chain that sends it: the
+// runtime variables, whose values a quick node's result (kept in history) must not hold.
+func (n *Nodes) withVariables(ctx context.Context, req node.Request, p *node.Prompt) (*node.Prompt, error) {
+	if p == nil || !nodekit.Mentions(p) {
+		return p, nil
+	}
+	vs, err := n.Variables(ctx, req.Run.Vars)
+	if err != nil {
+		return nil, err
+	}
+	resolve := chatflow.Vars{Vars: vs.All()}.ResolveGlobals
+	out := &node.Prompt{Template: resolve(p.Template), System: resolve(p.System), Human: resolve(p.Human),
+		Values: make(map[string]string, len(p.Values))}
+	for k, v := range p.Values {
+		out.Values[k] = resolve(v)
+	}
+	return out, nil
 }

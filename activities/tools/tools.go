@@ -150,3 +150,16 @@ func callArgs(call node.ToolCall) (map[string]any, error) {
 func toolName(configured, fallback string) string {
 	return cmp.Or(agentflow.SanitizeToolName(configured), fallback)
 }
+
+// WithVariables gives a tool call every {{$vars.*}}, runtime ones included: a tool calls out,
+// and the JavaScript of custom tools sees them as $vars.
+func (t *Tools) WithVariables(fn func(context.Context, node.ToolRequest) (string, error)) func(context.Context, node.ToolRequest) (string, error) {
+	return func(ctx context.Context, req node.ToolRequest) (string, error) {
+		vs, err := t.Variables(ctx, req.Run.Vars)
+		if err != nil {
+			return "", err
+		}
+		req.Run.Vars = vs.All()
+		return fn(ctx, req)
+	}
+}
