@@ -76,7 +76,7 @@ type agentflowAnswer struct {
 }
 
 func (a *agentflowAnswer) event(ev stream.Event) error {
-	if a.sse == nil || (ev.Name != "token" && ev.Name != node.NextAgentFlowEvent) {
+	if a.sse == nil || (ev.Name != node.TokenEvent && ev.Name != node.NextAgentFlowEvent) {
 		return nil
 	}
 	return a.sse.event(ev.Name, ev.Data, 0)
@@ -162,8 +162,8 @@ func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body pr
 		fail(c, http.StatusInternalServerError, "%s", err.Error())
 		return in, false
 	}
-	if unsupported := node.CheckAgentflow(g); unsupported != nil {
-		fail(c, http.StatusInternalServerError, "%s", unsupported.Error())
+	if err := node.CheckAgentflow(g); err != nil {
+		fail(c, http.StatusInternalServerError, "%s", err.Error())
 		return in, false
 	}
 	apiConfig, err := chatflow.ParseAPIConfig(deref(f.APIConfig))

@@ -76,7 +76,7 @@ func await[R any](c *gin.Context, t turn, a answerer[R]) {
 		for _, ev := range events {
 			if res, isResult := resultOf(ev); isResult {
 				saved = &res
-			} else if ev.Name != runEvent && a.event(ev) != nil {
+			} else if ev.Name != node.RunEvent && a.event(ev) != nil {
 				return nil, false
 			}
 		}

@@ -105,7 +105,7 @@ func (a *awaitTest) await(heartbeat time.Duration, replay []stream.Event, r *rec
 func TestAwaitAnswersFromTheSavedResult(t *testing.T) {
 	a := newAwaitTest(t)
 	a.publish("token", "Hel")
-	a.publish(runEvent, runInfo{WorkflowID: "w"})
+	a.publish(node.RunEvent, runInfo{WorkflowID: "w"})
 	a.publish(node.ResultEvent, node.Result{Text: "Hello"})
 	a.publish("token", "lo")
 	r := &recorder{answers: true}

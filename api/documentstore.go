@@ -186,6 +186,10 @@ func (h *documentStores) delete(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"deleted": 1})
 }
 
+// upsertTimeout bounds an upsert: embedding a large document takes minutes, and a worker that
+// dies costs a retry of the whole upsert.
+const upsertTimeout = time.Hour
+
 // upsert is Flowise's one-call upsert: JSON, or multipart with the same fields as strings and
 // the documents in "files". A worker does it (documentStoreUpsert); the answer waits for it.
 func (h *documentStores) upsert(c *gin.Context) {
@@ -217,7 +221,7 @@ func (h *documentStores) upsert(c *gin.Context) {
 		return
 	}
 	var out node.UpsertResult
-	if h.runs.do(c, node.UpsertWorkflow, node.UpsertWorkflowID(in.StoreID, uuid.NewString()), in, &out) {
+	if h.runs.do(c, "document store upsert", node.UpsertWorkflow, node.UpsertWorkflowID(in.StoreID, uuid.NewString()), upsertTimeout, in, &out) {
 		c.JSON(http.StatusOK, out)
 	}
 }
@@ -248,7 +252,8 @@ func (h *documentStores) query(c *gin.Context) {
 	}
 	start := time.Now()
 	var out node.QueryResult
-	if h.runs.do(c, node.QueryWorkflow, node.QueryWorkflowID(b.StoreID, uuid.NewString()), node.QueryInput{StoreID: b.StoreID, Query: b.Query}, &out) {
+	if h.runs.do(c, "document store search", node.QueryWorkflow, node.QueryWorkflowID(b.StoreID, uuid.NewString()), h.runs.cfg.PredictionTimeout,
+		node.QueryInput{StoreID: b.StoreID, Query: b.Query}, &out) {
 		c.JSON(http.StatusOK, gin.H{"timeTaken": time.Since(start).Milliseconds(), "docs": out.Docs})
 	}
 }

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -94,26 +96,30 @@ func (p *predictions) unavailable(c *gin.Context, what string, err error) {
 // statusClientClosed is nginx's "client closed request": the client left before its answer.
 const statusClientClosed = 499
 
-// runError turns a failed run into a status and a message for the caller.
+// runError turns a failed prediction into a status and a message for the caller.
 func (p *predictions) runError(err error) (int, string) {
+	return runFailure(err, "prediction", p.cfg.PredictionTimeout, nil, p.log)
+}
+
+// runFailure turns a failed run of some work into a status and a message for the caller.
+// statusOf gives the status of an application error by its type; nil (or 0) means 500.
+func runFailure(err error, work string, timeout time.Duration, statusOf map[string]int, log *slog.Logger) (int, string) {
 	var canceled *temporal.CanceledError
 	var app *temporal.ApplicationError
-	var timeout *temporal.TimeoutError
+	var timedOut *temporal.TimeoutError
 	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, fmt.Sprintf("The prediction did not finish within %s", p.cfg.PredictionTimeout)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &timedOut):
+		return http.StatusGatewayTimeout, fmt.Sprintf("The %s did not finish within %s", work, timeout)
 	case errors.Is(err, context.Canceled):
 		return statusClientClosed, "The client closed the request"
 	case errors.As(err, &canceled):
-		return http.StatusInternalServerError, "The prediction was aborted"
+		return http.StatusInternalServerError, fmt.Sprintf("The %s was aborted", work)
 	case errors.As(err, &app):
-		return http.StatusInternalServerError, app.Message()
-	case errors.As(err, &timeout):
-		return http.StatusGatewayTimeout, fmt.Sprintf("The prediction did not finish within %s", p.cfg.PredictionTimeout)
+		return cmp.Or(statusOf[app.Type()], http.StatusInternalServerError), app.Message()
 	case errors.As(err, new(*serviceerror.Unavailable)) || errors.As(err, new(*serviceerror.DeadlineExceeded)):
-		return http.StatusServiceUnavailable, "The workflow service is unavailable; the prediction may still finish, and its messages will be saved"
+		return http.StatusServiceUnavailable, fmt.Sprintf("The workflow service is unavailable; the %s may still finish", work)
 	default:
-		p.log.Error("prediction failed", "error", err)
-		return http.StatusInternalServerError, "The prediction failed"
+		log.Error(work+" failed", "error", err)
+		return http.StatusInternalServerError, fmt.Sprintf("The %s failed", work)
 	}
 }

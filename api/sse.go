@@ -80,9 +80,6 @@ type runInfo struct {
 	Question   string `json:"question"`
 }
 
-// runEvent names the broker event that describes the run; clients never see it.
-const runEvent = "flowgate:run"
-
 // resumer is a broker that keeps events, so a client can reconnect and continue.
 type resumer interface {
 	SubscribeAfter(topic string, after int64) stream.Subscription
@@ -96,7 +93,7 @@ func (p *predictions) predictStreaming(c *gin.Context, in workflows.PredictionIn
 	info := runInfo{WorkflowID: run.GetID(), RunID: run.GetRunID(), ChatID: in.Run.ChatID, SessionID: in.Run.SessionID, Question: in.Run.Question}
 	topic := ""
 	if _, ok := p.broker.(resumer); ok {
-		if err := p.broker.Publish(c, in.Run.Topic, 0, runEvent, info); err != nil {
+		if err := p.broker.Publish(c, in.Run.Topic, 0, node.RunEvent, info); err != nil {
 			p.log.Warn("stream will not be resumable", "error", err)
 		} else {
 			topic = in.Run.Topic
@@ -129,7 +126,7 @@ func (p *predictions) resumeStreaming(c *gin.Context, chatflowID, lastEventID st
 		select {
 		case <-sub.Ready():
 			for _, ev := range sub.Drain() {
-				if ev.Name == runEvent {
+				if ev.Name == node.RunEvent {
 					_ = json.Unmarshal(ev.Data, &info)
 				} else {
 					replay = append(replay, ev)
@@ -164,7 +161,7 @@ type streamAnswer struct {
 
 func (a *streamAnswer) event(ev stream.Event) error {
 	data := ev.Data
-	if ev.Name == "token" {
+	if ev.Name == node.TokenEvent {
 		rest, ok := a.tokens.add(ev)
 		if !ok {
 			return nil
@@ -192,7 +189,7 @@ func (a *streamAnswer) ended(res workflows.PredictionResult, err error) {
 		// Whatever did not arrive as tokens (a broker that dropped some, or a model that
 		// answered at once) is sent now, so the tokens always add up to the text.
 		if rest, ok := strings.CutPrefix(res.Text, a.tokens.sent.String()); ok && rest != "" {
-			_ = a.w.event("token", rest, 0)
+			_ = a.w.event(node.TokenEvent, rest, 0)
 		}
 		_ = a.w.event("metadata", metadata(a.info, res), 0)
 	}

@@ -2,16 +2,23 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/flowgate/flowgate/workflows/node"
 )
+
+// workStatuses are the answers to work that failed for the caller's reason.
+var workStatuses = map[string]int{
+	node.ErrInvalid:             http.StatusBadRequest,
+	node.ErrNotFound:            http.StatusNotFound,
+	node.ErrProvider:            http.StatusBadGateway,
+	node.ErrProviderUnavailable: http.StatusBadGateway,
+}
 
 // workRuns runs work that is not a prediction on the worker tier, for a request that waits
 // for its answer: document-store upserts and searches.
@@ -21,13 +28,15 @@ type workRuns struct {
 	log      *slog.Logger
 }
 
-// do runs workflowType with in under id, waits for its result into out and, on failure,
-// answers with the status its error type calls for; it reports whether the run succeeded.
-func (w *workRuns) do(c *gin.Context, workflowType, id string, in, out any) bool {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), w.cfg.PredictionTimeout)
+// do runs work (its name in messages) as a run of workflowType with input in under id, for at
+// most timeout, and waits for its result into out. On failure it answers with the status the
+// error's type calls for; it reports whether the run succeeded. A client that leaves does not
+// stop the run.
+func (w *workRuns) do(c *gin.Context, work, workflowType, id string, timeout time.Duration, in, out any) bool {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
 	defer cancel()
 	run, err := w.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: w.cfg.TaskQueue, WorkflowExecutionTimeout: w.cfg.PredictionTimeout,
+		ID: id, TaskQueue: w.cfg.TaskQueue, WorkflowExecutionTimeout: timeout,
 	}, workflowType, in)
 	if err == nil {
 		err = run.Get(ctx, out)
@@ -35,27 +44,7 @@ func (w *workRuns) do(c *gin.Context, workflowType, id string, in, out any) bool
 	if err == nil {
 		return true
 	}
-	var app *temporal.ApplicationError
-	var timeout *temporal.TimeoutError
-	switch {
-	case errors.As(err, &app):
-		status := http.StatusInternalServerError
-		switch app.Type() {
-		case node.ErrInvalid:
-			status = http.StatusBadRequest
-		case node.ErrNotFound:
-			status = http.StatusNotFound
-		case node.ErrProvider, "ProviderUnavailable":
-			status = http.StatusBadGateway
-		}
-		fail(c, status, "%s", app.Message())
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &timeout):
-		fail(c, http.StatusGatewayTimeout, "The work did not finish within %s", w.cfg.PredictionTimeout)
-	case errors.Is(err, context.Canceled):
-		c.Status(499)
-	default:
-		w.log.Error("run "+workflowType, "workflowId", id, "error", err)
-		fail(c, http.StatusServiceUnavailable, "The workflow service is unavailable; try again shortly")
-	}
+	status, msg := runFailure(err, work, timeout, workStatuses, w.log)
+	fail(c, status, "%s", msg)
 	return false
 }

@@ -65,8 +65,8 @@ type Action struct {
 // on from that node, never running a finished node again. The answer is the output of the
 // last node that ran.
 func Agentflow(ctx workflow.Context, in AgentflowInput) (AgentflowResult, error) {
-	if unsupported := node.CheckAgentflow(&in.Graph); unsupported != nil {
-		return AgentflowResult{}, temporal.NewNonRetryableApplicationError(unsupported.Error(), node.ErrFlow, nil)
+	if err := node.CheckAgentflow(&in.Graph); err != nil {
+		return AgentflowResult{}, temporal.NewNonRetryableApplicationError(err.Error(), node.ErrFlow, nil)
 	}
 	r := &agentRun{in: in, g: &in.Graph, state: map[string]any{}, outputs: map[string]map[string]any{},
 		question: in.Run.Question, userAt: workflow.Now(ctx), runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
@@ -250,7 +250,7 @@ func (r *agentRun) waitForHuman(ctx workflow.Context, n agentflow.Node, item nod
 			"human input is not supported in a flow run by another flow", node.ErrFlow, nil)
 	}
 	action := Action{
-		ID:      r.derivedID(fmt.Sprintf("action/%s/%d", n.ID, r.turn)),
+		ID:      r.derivedID(node.ActionID(n.ID, r.turn)),
 		Mapping: map[string]string{"approve": "Proceed", "reject": "Reject"},
 		Elements: []map[string]any{
 			{"type": "agentflowv2-approve-button", "label": "Proceed"},
@@ -286,8 +286,8 @@ func (r *agentRun) saveTurn(ctx workflow.Context, answer string, action *Action)
 	}
 	save := node.SaveMessagesRequest{
 		ChatflowID: r.in.Run.ChatflowID, ChatID: r.in.Run.ChatID, SessionID: r.in.Run.SessionID,
-		UserMessageID: r.derivedID(node.TurnMessageID(r.turn, "userMessage")),
-		APIMessageID:  r.derivedID(node.TurnMessageID(r.turn, "apiMessage")),
+		UserMessageID: r.derivedID(node.TurnMessageID(r.turn, node.UserMessage)),
+		APIMessageID:  r.derivedID(node.TurnMessageID(r.turn, node.APIMessage)),
 		Question:      r.question, Answer: answer,
 		UserAt: r.userAt.UnixMilli(), APIAt: max(workflow.Now(ctx).UnixMilli(), r.userAt.UnixMilli()+1),
 		ChatType: r.in.ChatType, LeadEmail: r.in.LeadEmail, Topic: r.in.Run.Topic,
@@ -331,9 +331,6 @@ func runStep(ctx workflow.Context, n agentflow.Node, req node.StepRequest) workf
 	return quickActivity(ctx, name, req, true)
 }
 
-// IterationWorkflow runs the child nodes of an iteration node for one item.
-const IterationWorkflow = "agentflowIteration"
-
 // IterationInput is one item of an iteration, with the run as it stood at the iteration node.
 type IterationInput struct {
 	Graph     agentflow.Graph           `json:"graph"`
@@ -365,7 +362,7 @@ func (r *agentRun) iterate(ctx workflow.Context, n agentflow.Node, res node.Step
 	answers := make([]string, 0, len(items))
 	for i, item := range items {
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID: node.ChildWorkflowID(info.WorkflowExecution.ID, fmt.Sprintf("%s/%d", n.ID, i)),
+			WorkflowID: node.ChildWorkflowID(info.WorkflowExecution.ID, node.IterationKey(n.ID, i)),
 		})
 		var out IterationResult
 		in := IterationInput{Graph: r.in.Graph, Run: r.in.Run, Iteration: n.ID, Item: item, State: r.state, Outputs: r.outputs,
@@ -411,8 +408,7 @@ func Iteration(ctx workflow.Context, in IterationInput) (IterationResult, error)
 
 // executeFlow runs another chatflow for an Execute Flow node.
 func (r *agentRun) executeFlow(ctx workflow.Context, n agentflow.Node, child *node.ChildFlow) (string, error) {
-	return r.runChildFlow(ctx, fmt.Sprintf("%s/%d", n.ID, len(r.executed)),
-		fmt.Sprintf("execute/%s/%d/%d", n.ID, r.turn, len(r.executed)), child)
+	return r.runChildFlow(ctx, node.ExecuteFlowKey(n.ID, len(r.executed)), node.ExecuteFlowChatID(n.ID, r.turn, len(r.executed)), child)
 }
 
 // runChildFlow runs another chatflow as a child workflow, from the snapshot read of it, in a
@@ -436,6 +432,9 @@ func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child
 	}
 	if child.Type == "AGENTFLOW" {
 		g, err := agentflow.Parse(child.FlowData)
+		if err == nil {
+			err = node.CheckAgentflow(g)
+		}
 		if err != nil {
 			return "", flowErr(err)
 		}
@@ -540,9 +539,9 @@ func (r *agentRun) callTool(ctx workflow.Context, n agentflow.Node, item node.Ex
 		var child node.ChildFlow
 		if err = workflow.ExecuteActivity(tctx, call.ActivityName(), toolReq).Get(ctx, &child); err == nil {
 			// Providers make call ids up (call_0, …) per response: a counter keeps them apart.
-			key := fmt.Sprintf("%s/tool/%d", n.ID, r.flowTools)
+			key := node.FlowToolKey(n.ID, r.flowTools)
 			r.flowTools++
-			out, err = r.runChildFlow(ctx, key, "tool/"+key, &child)
+			out, err = r.runChildFlow(ctx, key, node.FlowToolChatID(key), &child)
 		}
 	} else {
 		err = workflow.ExecuteActivity(tctx, call.ActivityName(), toolReq).Get(ctx, &out)

@@ -136,7 +136,7 @@ func nodeFailed(step fmt.Stringer, err error) error {
 func messageIDs(ctx workflow.Context, fromRunID bool) ([2]string, error) {
 	if fromRunID {
 		run := workflow.GetInfo(ctx).WorkflowExecution.RunID
-		return [2]string{node.DerivedID(run, "userMessage"), node.DerivedID(run, "apiMessage")}, nil
+		return [2]string{node.DerivedID(run, node.UserMessage), node.DerivedID(run, node.APIMessage)}, nil
 	}
 	var ids [2]string
 	if err := workflow.SideEffect(ctx, func(workflow.Context) any {

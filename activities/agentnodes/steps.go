@@ -119,11 +119,6 @@ func outputsAny(in map[string]map[string]any) map[string]any {
 	return out
 }
 
-// streamTo is where a node streams its answer: the request's topic when the node ends a
-// streaming run.
 func streamTo(req node.StepRequest) string {
-	if req.Ending && req.Run.Stream {
-		return req.Run.Topic
-	}
-	return ""
+	return nodekit.StreamTo(req.Ending, req.Run.Stream, req.Run.Topic)
 }

@@ -127,13 +127,8 @@ func upstreamMemory(req node.Request) *node.Memory {
 	return v.Memory
 }
 
-// streamTo is where a chain streams its answer: the request's topic when the chain answers a
-// streaming request.
 func streamTo(req node.Request) string {
-	if req.Ending && req.Run.Stream {
-		return req.Run.Topic
-	}
-	return ""
+	return nodekit.StreamTo(req.Ending, req.Run.Stream, req.Run.Topic)
 }
 
 // withVariables resolves the {{$vars.*}} a prompt node left for the chain that sends it: the

@@ -48,7 +48,7 @@ func Classify(err error) error {
 	case errors.As(err, &pe) && !pe.Retryable:
 		return temporal.NewNonRetryableApplicationError(err.Error(), node.ErrProvider, nil)
 	case errors.As(err, &pe):
-		return temporal.NewApplicationError(err.Error(), "ProviderUnavailable")
+		return temporal.NewApplicationError(err.Error(), node.ErrProviderUnavailable)
 	default:
 		return err
 	}

@@ -9,7 +9,8 @@ import (
 
 // heartbeat keeps a long call visibly alive, so an abort (workflow cancellation) reaches it and
 // a crashed worker's attempt is retried after the heartbeat timeout rather than the whole
-// start-to-close timeout. Outside an activity (a local activity, a test) it does nothing.
+// start-to-close timeout. Outside an activity (a test) it does nothing; in a local activity the
+// SDK drops the heartbeats, which only a regular activity has a timeout for.
 func heartbeat(ctx context.Context) (stop func()) {
 	if !activity.IsActivity(ctx) {
 		return func() {}

@@ -13,6 +13,15 @@ import (
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
+// StreamTo is where a node streams its answer: the request's topic when the node ends a
+// streaming run, else nowhere.
+func StreamTo(ending, stream bool, topic string) string {
+	if ending && stream {
+		return topic
+	}
+	return ""
+}
+
 // Chat is one call of a node's model.
 type Chat struct {
 	NodeID   string

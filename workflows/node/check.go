@@ -32,10 +32,11 @@ func (e UnsupportedError) Error() string {
 	return fmt.Sprintf("Flowgate cannot run %d nodes of this flow: %s", len(e), strings.Join(parts, "; "))
 }
 
-// CheckAgentflow lists every node of an agentflow this version cannot run: one of a kind it
-// does not run, an Agent with a tool or knowledge it does not run or a model that cannot call
-// tools, or a Tool node with a tool that cannot run on its own. Nil means the flow runs.
-func CheckAgentflow(g *agentflow.Graph) UnsupportedError {
+// CheckAgentflow names every node of an agentflow this version cannot run, as an
+// UnsupportedError: one of a kind it does not run, an Agent with a tool or knowledge it does not
+// run or a model that cannot call tools, or a Tool node with a tool that cannot run on its own.
+// Nil means the flow runs.
+func CheckAgentflow(g *agentflow.Graph) error {
 	var out UnsupportedError
 	refuse := func(n agentflow.Node, format string, args ...any) {
 		out = append(out, Unsupported{NodeID: n.ID, Kind: n.Kind, Reason: fmt.Sprintf(format, args...)})
@@ -69,6 +70,9 @@ func CheckAgentflow(g *agentflow.Graph) UnsupportedError {
 				refuse(n, "a Tool node cannot run %q on its own (it can run: %s)", tool, strings.Join(ToolNodeTools(), ", "))
 			}
 		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,8 +39,10 @@ func TestCheckAgentflowNamesEveryUnsupportedNode(t *testing.T) {
 		{"a Tool node with a flow tool", tool("ChatflowTool"), true},
 	}
 	for _, c := range cases {
-		problems := node.CheckAgentflow(c.g)
-		require.Equal(t, c.refused, len(problems) > 0, c.name)
+		var problems node.UnsupportedError
+		err := node.CheckAgentflow(c.g)
+		require.Equal(t, c.refused, errors.As(err, &problems), c.name)
+		require.Equal(t, c.refused, err != nil, c.name)
 		for _, p := range problems {
 			require.NotEmpty(t, p.NodeID, c.name)
 			require.NotEmpty(t, p.Reason, c.name)
@@ -54,8 +57,20 @@ func TestCheckAgentflowReportsAllAtOnce(t *testing.T) {
 		{ID: "llmAgentflow_0", Kind: agentflow.KindLLM},
 	}}
 	err := node.CheckAgentflow(g)
-	require.Len(t, err, 2)
+	var problems node.UnsupportedError
+	require.ErrorAs(t, err, &problems)
+	require.Len(t, problems, 2)
 	require.Contains(t, err.Error(), "a_0 (mysteryAgentflow)")
 	require.Contains(t, err.Error(), "b_0 (otherAgentflow)")
 	require.Contains(t, err.Error(), "2 nodes")
+}
+
+// The agentflow workflow runs every tool call as a regular activity, under a heartbeat timeout:
+// a tool row that did not call out would not heartbeat and be cut off as dead.
+func TestToolsCallOut(t *testing.T) {
+	for _, k := range node.Kinds() {
+		if k.Family == node.Tool || k.Family == node.FlowTool {
+			require.True(t, k.CallsOut, k.Name)
+		}
+	}
 }

@@ -61,6 +61,9 @@ const (
 	ErrSaveFailed = "SaveFailed"       // the turn could not be stored
 	ErrInvalid    = "InvalidRequest"   // a request that cannot succeed as sent (a bad upsert)
 	ErrNotFound   = "NotFound"         // what the request names does not exist
+	// ErrProviderUnavailable is a provider that failed in a way another attempt may not
+	// (5xx, 429, a timeout): retried.
+	ErrProviderUnavailable = "ProviderUnavailable"
 )
 
 // Search attributes and memo keys every run carries, so an operator finds a chatflow's or a
@@ -93,17 +96,41 @@ func ChildWorkflowID(parent, key string) string { return parent + "/" + key }
 var derivedIDSpace = uuid.MustParse("5e0f6b8a-4c2d-4f7e-9a51-3b8c2d7e6f10")
 
 // DerivedID is the id called name within a run: the same on every replay and retry of it, so
-// a retried save writes the same rows. The names in use: "userMessage" and "apiMessage" (a
-// chatflow turn), "turn/<n>/userMessage" and "turn/<n>/apiMessage" (an agentflow run's n-th
-// turn), "action/<nodeId>/<turn>" (a human input request), "execute/<nodeId>/<turn>/<n>" and
-// "tool/<nodeId>/tool/<n>" (the conversations of flows a run runs).
+// a retried save writes the same rows. The names below are the ones in use.
 func DerivedID(runID, name string) string {
 	return uuid.NewSHA1(derivedIDSpace, []byte(runID+"/"+name)).String()
 }
 
-// TurnMessageID is DerivedID's name for a message of an agentflow run's turn-th turn; role is
-// "userMessage" or "apiMessage".
+// Names of derived ids.
+const (
+	// UserMessage and APIMessage name a chatflow turn's two messages.
+	UserMessage = "userMessage"
+	APIMessage  = "apiMessage"
+	// UpsertLoader names the loader a document-store upsert adds.
+	UpsertLoader = "loader"
+)
+
+// TurnMessageID names a message of an agentflow run's turn-th turn; role is UserMessage or
+// APIMessage.
 func TurnMessageID(turn int, role string) string { return fmt.Sprintf("turn/%d/%s", turn, role) }
+
+// ActionID names the action of a human input request at a node in a turn.
+func ActionID(nodeID string, turn int) string { return fmt.Sprintf("action/%s/%d", nodeID, turn) }
+
+// ExecuteFlowKey names the child workflow of an Execute Flow node ("<nodeId>/<n>", n the nodes
+// run before it); ExecuteFlowChatID names its conversation.
+func ExecuteFlowKey(nodeID string, n int) string { return fmt.Sprintf("%s/%d", nodeID, n) }
+func ExecuteFlowChatID(nodeID string, turn, n int) string {
+	return fmt.Sprintf("execute/%s/%d/%d", nodeID, turn, n)
+}
+
+// FlowToolKey names the child workflow of an agent's n-th flow tool call; FlowToolChatID its
+// conversation.
+func FlowToolKey(nodeID string, n int) string { return fmt.Sprintf("%s/tool/%d", nodeID, n) }
+func FlowToolChatID(key string) string        { return "tool/" + key }
+
+// IterationKey names the child workflow of an iteration node's i-th item.
+func IterationKey(nodeID string, i int) string { return fmt.Sprintf("%s/%d", nodeID, i) }
 
 // Events that cross from the worker that produces them to the API process that answers the
 // client, through the stream broker; during a rolling deploy the two may be of different

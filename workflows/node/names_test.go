@@ -51,7 +51,7 @@ func TestFrozenNames(t *testing.T) {
 		"query "+node.ExecutedQuery,
 		"version "+node.LocalQuickNodesChange,
 		"error "+node.ErrFlow, "error "+node.ErrCredential, "error "+node.ErrProvider, "error "+node.ErrNodeFailed, "error "+node.ErrSaveFailed,
-		"error "+node.ErrInvalid, "error "+node.ErrNotFound,
+		"error "+node.ErrInvalid, "error "+node.ErrNotFound, "error "+node.ErrProviderUnavailable,
 		"search attribute "+node.ChatflowIDAttribute, "search attribute "+node.ChatIDAttribute,
 		"memo "+node.MemoChatflowID, "memo "+node.MemoChatID, "memo "+node.MemoSessionID,
 		"workflow id "+node.WorkflowID("<chatflowId>", "<chatId>"),
@@ -59,9 +59,25 @@ func TestFrozenNames(t *testing.T) {
 		"workflow id "+node.UpsertWorkflowID("<storeId>", "<requestId>"),
 		"workflow id "+node.QueryWorkflowID("<storeId>", "<requestId>"),
 		"derived id "+node.DerivedID("run-1", "apiMessage"),
-		"derived id name "+node.TurnMessageID(2, "userMessage"),
+		"derived id name "+node.UserMessage, "derived id name "+node.APIMessage, "derived id name "+node.UpsertLoader,
+		"derived id name "+node.TurnMessageID(2, node.UserMessage), "derived id name "+node.ActionID("<nodeId>", 2),
+		"derived id name "+node.ExecuteFlowChatID("<nodeId>", 2, 3), "derived id name "+node.FlowToolChatID(node.FlowToolKey("<nodeId>", 3)),
+		"child workflow key "+node.ExecuteFlowKey("<nodeId>", 3), "child workflow key "+node.FlowToolKey("<nodeId>", 3),
+		"child workflow key "+node.IterationKey("<nodeId>", 3),
 		"event "+node.TokenEvent, "event "+node.ResultEvent, "event "+node.RunEvent, "event "+node.NextAgentFlowEvent,
 	)
+	// Whether a kind runs as a local or a regular activity is recorded too: the workflow
+	// schedules one or the other.
+	for _, k := range node.Kinds() {
+		how := "local"
+		switch {
+		case k.Run == "":
+			how = "in the workflow"
+		case k.CallsOut:
+			how = "regular"
+		}
+		names = append(names, "kind "+k.Name+" runs "+how)
+	}
 	slices.Sort(names)
 	got := strings.Join(names, "\n") + "\n"
 

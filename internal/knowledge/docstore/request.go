@@ -8,14 +8,21 @@ import (
 )
 
 // ParseUpsert reads Flowise's upsert fields (a JSON body, or a multipart form's values as
-// strings), each component an object or its JSON text. Its errors are ErrInvalid.
+// strings), each component an object or its JSON text. Its errors are ErrInvalid, with Flowise's
+// messages.
 func ParseUpsert(f map[string]any) (UpsertRequest, error) {
 	req, err := parseUpsert(f)
 	if err != nil {
-		return req, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return req, invalidRequest{err}
 	}
 	return req, nil
 }
+
+// invalidRequest is a request error that reads as its cause and matches ErrInvalid.
+type invalidRequest struct{ error }
+
+func (e invalidRequest) Is(target error) bool { return target == ErrInvalid }
+func (e invalidRequest) Unwrap() error        { return e.error }
 
 func parseUpsert(f map[string]any) (UpsertRequest, error) {
 	var req UpsertRequest
