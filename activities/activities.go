@@ -37,13 +37,13 @@ func Register(r worker.ActivityRegistry, d *Deps) error {
 		switch k.Family {
 		case node.ChatModel:
 			// A model's settings are no secret (its key is a credential): all variables.
-			register(r, k, node.ActivityName(k.Name), nodes.WithGlobals(nodes.ChatModel, true))
+			register(r, d, k, node.ActivityName(k.Name), nodes.WithGlobals(nodes.ChatModel, true))
 		case node.ChatNode:
 			fn, err := method[chatnodes.Func](nodes, k)
 			if err != nil {
 				return err
 			}
-			register(r, k, node.ActivityName(k.Name), nodes.WithGlobals(fn, k.CallsOut))
+			register(r, d, k, node.ActivityName(k.Name), nodes.WithGlobals(fn, k.CallsOut))
 		case node.AgentStep:
 			if k.Run == "" {
 				continue // the workflow runs it
@@ -52,28 +52,35 @@ func Register(r worker.ActivityRegistry, d *Deps) error {
 			if err != nil {
 				return err
 			}
-			register(r, k, node.ActivityName(k.Name), steps.WithProgress(steps.WithVariables(fn, k.CallsOut)))
+			register(r, d, k, node.ActivityName(k.Name), steps.WithProgress(steps.WithVariables(fn, k.CallsOut)))
 		case node.Tool:
-			register(r, k, node.ToolActivityName(k.Name), toolSet.Tools[k.Name].Run)
+			register(r, d, k, node.ToolActivityName(k.Name), toolSet.Tools[k.Name].Run)
 		case node.FlowTool:
-			register(r, k, node.ToolActivityName(k.Name), toolSet.Flows[k.Name].Run)
+			register(r, d, k, node.ToolActivityName(k.Name), toolSet.Flows[k.Name].Run)
 		}
 	}
-	r.RegisterActivityWithOptions(store{d}.SaveMessages, activity.RegisterOptions{Name: node.SaveMessagesActivity})
+	// The save keeps its error-only shape (histories record no result for it).
+	save := nodekit.ReportRetries(d.Logger, func(ctx context.Context, r node.SaveMessagesRequest) (struct{}, error) {
+		return struct{}{}, store{d}.SaveMessages(ctx, r)
+	})
+	r.RegisterActivityWithOptions(func(ctx context.Context, r node.SaveMessagesRequest) error {
+		_, err := save(ctx, r)
+		return err
+	}, activity.RegisterOptions{Name: node.SaveMessagesActivity})
 	k := knowledge{d}
-	r.RegisterActivityWithOptions(nodekit.KeepAlive(k.Upsert), activity.RegisterOptions{Name: node.UpsertActivity})
-	r.RegisterActivityWithOptions(k.Query, activity.RegisterOptions{Name: node.QueryActivity})
+	r.RegisterActivityWithOptions(nodekit.ReportRetries(d.Logger, nodekit.KeepAlive(k.Upsert)), activity.RegisterOptions{Name: node.UpsertActivity})
+	r.RegisterActivityWithOptions(nodekit.ReportRetries(d.Logger, k.Query), activity.RegisterOptions{Name: node.QueryActivity})
 	return nil
 }
 
 // register registers one kind's activity. One that calls out heartbeats while it runs, so an
 // abort reaches it and a dead worker's attempt is retried after the heartbeat timeout rather
-// than its whole start-to-close timeout.
-func register[Req, Res any](r worker.ActivityRegistry, k node.Kind, name string, fn func(context.Context, Req) (Res, error)) {
+// than its whole start-to-close timeout. Every retried attempt is logged.
+func register[Req, Res any](r worker.ActivityRegistry, d *Deps, k node.Kind, name string, fn func(context.Context, Req) (Res, error)) {
 	if k.CallsOut {
 		fn = nodekit.KeepAlive(fn)
 	}
-	r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	r.RegisterActivityWithOptions(nodekit.ReportRetries(d.Logger, fn), activity.RegisterOptions{Name: name})
 }
 
 // bind builds the chat models and the tools from the kinds table: the nodes that use them

@@ -119,8 +119,9 @@ func TestClusterSurvivesAWorkerKilledMidCall(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool { return mock.Calls() == 1 }, 30*time.Second, 20*time.Millisecond)
 
-	c.worker() // worker B takes over
+	workerB := c.worker() // takes over
 	require.NoError(t, workerA.cmd.Process.Kill())
+	killed := time.Now()
 	mock.SetDelay(0)
 
 	select {
@@ -130,6 +131,16 @@ func TestClusterSurvivesAWorkerKilledMidCall(t *testing.T) {
 	case <-time.After(90 * time.Second):
 		t.Fatal("the prediction did not complete after its worker was killed")
 	}
+	// The dead worker's node is retried after the heartbeat timeout (5 s), not tens of seconds.
+	recovered := time.Since(killed)
+	t.Logf("answered %v after the worker was killed", recovered.Round(time.Millisecond))
+	require.Less(t, recovered, 10*time.Second)
+	require.Eventually(t, func() bool { return strings.Contains(workerB.output.String(), "node retried") }, 5*time.Second, 20*time.Millisecond)
+	retried := workerB.output.String()
+	require.Contains(t, retried, "node.llmChain")
+	require.Contains(t, retried, node.WorkflowID(flowID, "killed"))
+	require.Contains(t, retried, "stopped heartbeating")
+	require.Equal(t, 1, strings.Count(retried, "node retried"), "one retried node, one line")
 	require.Equal(t, 2, mock.Calls(), "only the interrupted model call ran again")
 
 	var msgs []map[string]any

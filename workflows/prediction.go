@@ -168,21 +168,28 @@ func quickActivity(ctx workflow.Context, name string, arg any, local bool) workf
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, quickOptions), name, arg)
 }
 
+// HeartbeatTimeout is how long a running activity that calls out may stay silent before
+// Temporal deems its worker dead and retries it elsewhere. Activities heartbeat every second
+// (nodekit), and the worker sends them at most that far apart (MaxHeartbeatThrottleInterval),
+// so a live attempt misses it only after four lost heartbeats.
+const HeartbeatTimeout = 5 * time.Second
+
 // Activity policies. Retries belong to Temporal (provider SDKs run with theirs off); errors
 // that another attempt cannot fix are non-retryable.
 var (
 	nonRetryable = []string{node.ErrFlow, node.ErrCredential, node.ErrProvider}
 
 	// Model calls are slow and worth retrying, possibly on another worker. The heartbeat lets
-	// an abort reach a running call and lets a dead worker's attempt be retried quickly.
-	// An attempt is bounded well inside the run's deadline so that a provider that hangs
-	// leaves time for a retry.
+	// an abort reach a running call and lets a dead worker's attempt be retried quickly: a
+	// live attempt heartbeats every second however long its call takes, so one silent for
+	// HeartbeatTimeout is dead, and the retry starts at once. An attempt is bounded well
+	// inside the run's deadline so that a provider that hangs leaves time for a retry.
 	modelCallOptions = workflow.ActivityOptions{
 		StartToCloseTimeout:    2 * time.Minute,
 		ScheduleToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:       20 * time.Second,
+		HeartbeatTimeout:       HeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
+			InitialInterval:        200 * time.Millisecond,
 			BackoffCoefficient:     2,
 			MaximumInterval:        30 * time.Second,
 			MaximumAttempts:        4,

@@ -7,6 +7,10 @@ import (
 	"go.temporal.io/sdk/activity"
 )
 
+// HeartbeatInterval is how often a running activity that calls out tells Temporal it is alive;
+// workflows.HeartbeatTimeout is four of them.
+const HeartbeatInterval = time.Second
+
 // heartbeat keeps a long call visibly alive, so an abort (workflow cancellation) reaches it and
 // a crashed worker's attempt is retried after the heartbeat timeout rather than the whole
 // start-to-close timeout. Outside an activity (a test) it does nothing; in a local activity the
@@ -17,7 +21,7 @@ func heartbeat(ctx context.Context) (stop func()) {
 	}
 	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(2 * time.Second)
+		t := time.NewTicker(HeartbeatInterval)
 		defer t.Stop()
 		for {
 			select {
@@ -26,7 +30,7 @@ func heartbeat(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				activity.RecordHeartbeat(ctx)
+				activity.RecordHeartbeat(ctx, beat{Worker: workerName})
 			}
 		}
 	}()

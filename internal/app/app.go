@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/flowgate/flowgate/activities"
+	"github.com/flowgate/flowgate/activities/nodekit"
 	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/config"
@@ -162,10 +163,15 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		a.worker = worker.New(a.temporal, cfg.QueueName, worker.Options{
 			MaxConcurrentActivityExecutionSize: cfg.WorkerConcurrency,
 			WorkerStopTimeout:                  cfg.WorkerStopTimeout,
-			// Heartbeats carry cancellation to a running model call: send them every 2 s
-			// rather than at the SDK's default 80% of the heartbeat timeout, so an abort
-			// stops the provider call within seconds.
-			MaxHeartbeatThrottleInterval: 2 * time.Second,
+			// Heartbeats carry cancellation to a running model call and show the attempt
+			// alive: send each as it comes (every second), so an abort stops the provider call
+			// at once and a worker that dies is noticed within the heartbeat timeout.
+			MaxHeartbeatThrottleInterval: nodekit.HeartbeatInterval,
+			// A run's next workflow task goes first to the worker that ran its last one. When
+			// that worker is dead, the task waits this long before any worker may take it:
+			// short, so a crash costs seconds, yet far above the milliseconds a live worker
+			// takes to pick a task up.
+			StickyScheduleToStartTimeout: 2 * time.Second,
 			// A worker that can no longer poll (say, its namespace is gone) must not linger
 			// as a healthy-looking process: end it so the orchestrator restarts it.
 			OnFatalError: func(err error) { a.fail(fmt.Errorf("worker stopped: %w", err)) },
