@@ -106,6 +106,8 @@ func (p *predictions) runError(err error) (int, string) {
 		return statusClientClosed, "The client closed the request"
 	case errors.As(err, &canceled):
 		return http.StatusInternalServerError, "The prediction was aborted"
+	case errors.As(err, &app) && app.Type() == node.ErrInvalid:
+		return http.StatusUnprocessableEntity, app.Message() // an upload that cannot be read
 	case errors.As(err, &app):
 		return http.StatusInternalServerError, app.Message()
 	case errors.As(err, &timeout):
