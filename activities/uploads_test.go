@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowgate/flowgate/internal/storage"
+	"github.com/flowgate/flowgate/internal/testkit/hostile"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
@@ -47,4 +48,27 @@ func TestChainReadsUploadedFilesFromStorage(t *testing.T) {
 	_, err = s.run(t, s.llmChainRequest(t, node.Prompt{Template: llmTemplate}, run, true))
 	app := requireAppError(t, err, node.ErrFlow, true)
 	require.Contains(t, app.Error(), "gone.txt")
+}
+
+// TestHostileUploadsFailTheTurn: a PDF whose page tree contains itself looped for ever in the
+// worker, once more on every retry, and deeply nested JSON took 875 MB. Both now fail the turn
+// at once as an invalid request, naming the file, without a retry.
+func TestHostileUploadsFailTheTurn(t *testing.T) {
+	s := newChainSetup(t, nil)
+	for name, body := range map[string]string{
+		"loop.pdf":  hostile.SelfReferencingPDF,
+		"deep.json": hostile.DeepJSON,
+	} {
+		t.Run(name, func(t *testing.T) {
+			key, err := storage.Key("flow-1", "chat-1", name)
+			require.NoError(t, err)
+			require.NoError(t, s.files.Put(context.Background(), key, strings.NewReader(body), int64(len(body)), ""))
+			run := node.Run{ChatflowID: "flow-1", ChatID: "chat-1", Question: "summarise",
+				Uploads: []node.Upload{{Type: node.UploadStored, Name: name}}}
+			_, err = s.run(t, s.llmChainRequest(t, node.Prompt{Template: llmTemplate}, run, true))
+			app := requireAppError(t, err, node.ErrInvalid, true)
+			require.Contains(t, app.Error(), "file "+name+" could not be read: ")
+			require.Empty(t, s.mock.Requests(), "the model is not called")
+		})
+	}
 }

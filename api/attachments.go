@@ -71,21 +71,43 @@ func (h *attachments) create(c *gin.Context) {
 			return
 		}
 	}
-	run := &node.Run{ChatflowID: f.ID, ChatID: c.Param("chatId")}
+	// Every file is read before any is stored, so one that cannot be read leaves nothing behind.
 	out := make([]attachment, 0, len(files))
+	for _, fh := range files {
+		a, err := extractAttachment(c.Request.Context(), fh)
+		if err != nil {
+			failExtract(c, h.log, err)
+			return
+		}
+		out = append(out, a)
+	}
+	run := &node.Run{ChatflowID: f.ID, ChatID: c.Param("chatId")}
 	for _, fh := range files {
 		if err := h.files.putFormFile(c, run, fh); err != nil {
 			failUpload(c, h.log, err)
 			return
 		}
-		a, err := extractAttachment(c, fh)
-		if err != nil {
-			fail(c, http.StatusBadRequest, "%s: %v", fh.Filename, err)
-			return
-		}
-		out = append(out, a)
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// failExtract answers an error reading a file's text. A file at fault is the client's problem,
+// and the message (naming the file and the reason or limit) is for them: 422 when its content
+// cannot be read, 413 when it is too large, 415 when it has no text. Anything else is ours.
+func failExtract(c *gin.Context, log *slog.Logger, err error) {
+	switch {
+	case errors.Is(err, extract.ErrUnreadable):
+		fail(c, http.StatusUnprocessableEntity, "%v", err)
+	case errors.Is(err, extract.ErrTooLarge):
+		fail(c, http.StatusRequestEntityTooLarge, "%v", err)
+	case errors.Is(err, extract.ErrUnsupported):
+		fail(c, http.StatusUnsupportedMediaType, "%v", err)
+	case c.Request.Context().Err() != nil:
+		fail(c, http.StatusServiceUnavailable, "The request ended before its files were read")
+	default:
+		log.Error("reading an attachment failed", "path", c.FullPath(), "error", err)
+		fail(c, http.StatusInternalServerError, "attachments: internal error")
+	}
 }
 
 func extractAttachment(ctx context.Context, fh *multipart.FileHeader) (attachment, error) {

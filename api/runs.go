@@ -98,8 +98,12 @@ const statusClientClosed = 499
 
 // runError turns a failed prediction into a status and a message for the caller.
 func (p *predictions) runError(err error) (int, string) {
-	return runFailure(err, "prediction", p.cfg.PredictionTimeout, nil, p.log)
+	return runFailure(err, "prediction", p.cfg.PredictionTimeout, predictionStatuses, p.log)
 }
+
+// predictionStatuses are the answers to predictions that failed for the caller's reason: an
+// upload that cannot be read.
+var predictionStatuses = map[string]int{node.ErrInvalid: http.StatusUnprocessableEntity}
 
 // runFailure turns a failed run of some work into a status and a message for the caller.
 // statusOf gives the status of an application error by its type; nil (or 0) means 500.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/knowledge/extract"
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/config"
 	"github.com/flowgate/flowgate/internal/platform/devserver"
@@ -34,6 +35,11 @@ import (
 var temporalAddr string
 
 func TestMain(m *testing.M) {
+	// The app in this process reads uploaded PDFs in child processes that re-execute this
+	// test binary.
+	if extract.IsChild() {
+		os.Exit(extract.ServeChild())
+	}
 	dev, err := devserver.Start(devserver.Options{
 		Namespace: "default",
 		UIPort:    -1,

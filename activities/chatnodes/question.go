@@ -54,8 +54,15 @@ func (n *Nodes) uploadText(ctx context.Context, run node.Run, u node.Upload) (st
 	}
 	defer r.Close()
 	text, err := extract.Text(ctx, u.Name, u.Mime, r, obj.Size)
-	if err != nil && !errors.Is(err, extract.ErrUnsupported) {
-		return "", nodekit.FlowError("uploaded file %q: %v", u.Name, err)
+	switch {
+	case err == nil, errors.Is(err, extract.ErrUnsupported):
+		return text, err
+	case errors.Is(err, extract.ErrUnreadable), errors.Is(err, extract.ErrTooLarge):
+		// The file is at fault (its message names it and the limit): the caller's problem,
+		// and another attempt would only parse it again.
+		return "", nodekit.InvalidError("%v", err)
+	default:
+		// Storage went away mid-read, or no extraction process could be started.
+		return "", fmt.Errorf("read uploaded file %q: %w", u.Name, err)
 	}
-	return text, err
 }

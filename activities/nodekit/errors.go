@@ -21,6 +21,12 @@ func CredentialError(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), node.ErrCredential, nil)
 }
 
+// InvalidError is a request that cannot succeed as sent, such as an uploaded file that cannot
+// be read; the caller is answered 4xx and no retry is made.
+func InvalidError(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), node.ErrInvalid, nil)
+}
+
 // Annotate prefixes an error's message with where it happened. A Temporal application error
 // (a flow, credential or provider error) stays one, with its type and retry decision: the
 // SDK reads only the outermost error of a failure, so wrapping one with %w would make it a

@@ -20,10 +20,16 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/knowledge/extract"
 	"github.com/flowgate/flowgate/internal/platform/config"
 )
 
 func main() {
+	// The executable re-started to read one uploaded file under OS limits (see the extract
+	// package) must do that and nothing else: no config, no logs, no servers.
+	if extract.IsChild() {
+		os.Exit(extract.ServeChild())
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "flowgate:", err)
 		os.Exit(1)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,7 +17,9 @@ const ctxCheckEvery = 256
 
 // extractCSV renders rows as "header: value" lines, one block per row,
 // blocks separated by a blank line (LangChain's CSVLoader layout). A file
-// with only a header row renders the header as "a, b, c".
+// with only a header row renders the header as "a, b, c". Cells go to the
+// output one by one, so the text cap stops a wide row midway instead of
+// after it was rendered whole.
 func extractCSV(ctx context.Context, data []byte, declared string, comma rune, out *textBuf) error {
 	text, err := decodeText(data, declared)
 	if err != nil {
@@ -26,6 +29,7 @@ func extractCSV(ctx context.Context, data []byte, declared string, comma rune, o
 	r.Comma = comma
 	r.FieldsPerRecord = -1 // ragged rows are common in hand-made files
 	r.LazyQuotes = true    // so is a stray quote inside an unquoted field
+	r.ReuseRecord = true
 
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
@@ -34,11 +38,11 @@ func extractCSV(ctx context.Context, data []byte, declared string, comma rune, o
 	if err != nil {
 		return fmt.Errorf("parse CSV: %w", err)
 	}
+	header = slices.Clone(header) // the reader reuses the slice
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
 	}
 
-	var sb strings.Builder
 	for n := 0; ; n++ {
 		if n%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -55,20 +59,15 @@ func extractCSV(ctx context.Context, data []byte, declared string, comma rune, o
 		if err != nil {
 			return fmt.Errorf("parse CSV: %w", err)
 		}
-		sb.Reset()
+		sep := ""
 		if n > 0 {
-			sb.WriteString("\n\n")
+			sep = "\n\n"
 		}
 		for i, v := range row {
-			if i > 0 {
-				sb.WriteByte('\n')
+			if err := out.WriteStrings(sep, columnName(header, i), ": ", strings.TrimSpace(v)); err != nil {
+				return err
 			}
-			sb.WriteString(columnName(header, i))
-			sb.WriteString(": ")
-			sb.WriteString(strings.TrimSpace(v))
-		}
-		if err := out.WriteString(sb.String()); err != nil {
-			return err
+			sep = "\n"
 		}
 	}
 }

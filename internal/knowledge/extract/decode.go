@@ -3,7 +3,6 @@ package extract
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -17,40 +16,50 @@ var (
 	bomUTF16BE = []byte{0xFE, 0xFF}
 )
 
-// decodeText converts data to UTF-8. A byte-order mark wins, then the
-// declared charset; valid UTF-8 is kept; anything else is taken as
-// Windows-1252, which is what spreadsheet exports on Windows usually are and
-// what browsers fall back to as well.
+// decodeText converts data to UTF-8 text; see decode.
 func decodeText(data []byte, declared string) (string, error) {
+	b, err := decode(data, declared)
+	return string(b), err
+}
+
+// decode converts data to UTF-8. A byte-order mark wins, then the declared
+// charset; valid UTF-8 is kept; anything else is taken as Windows-1252,
+// which is what spreadsheet exports on Windows usually are and what
+// browsers fall back to as well. Input that needs no conversion is returned
+// as is, not copied.
+func decode(data []byte, declared string) ([]byte, error) {
 	switch {
 	case bytes.HasPrefix(data, bomUTF8):
-		return strings.ToValidUTF8(string(data[3:]), "\uFFFD"), nil
+		if b := data[3:]; utf8.Valid(b) {
+			return b, nil
+		}
+		return bytes.ToValidUTF8(data[3:], []byte("\uFFFD")), nil
 	case bytes.HasPrefix(data, bomUTF16LE):
-		return decodeUTF16(data[2:], false), nil
+		return []byte(decodeUTF16(data[2:], false)), nil
 	case bytes.HasPrefix(data, bomUTF16BE):
-		return decodeUTF16(data[2:], true), nil
+		return []byte(decodeUTF16(data[2:], true)), nil
 	}
 	if declared != "" {
 		enc, name := charset.Lookup(declared)
 		if enc == nil {
-			return "", fmt.Errorf("unknown charset %q", declared)
+			return nil, fmt.Errorf("unknown charset %q", declared)
 		}
 		if name != "utf-8" {
 			out, err := enc.NewDecoder().Bytes(data)
 			if err != nil {
-				return "", fmt.Errorf("decode %s: %w", name, err)
+				return nil, fmt.Errorf("decode %s: %w", name, err)
 			}
-			return string(out), nil
+			return out, nil
 		}
 	}
 	if utf8.Valid(data) {
-		return string(data), nil
+		return data, nil
 	}
 	out, err := charmap.Windows1252.NewDecoder().Bytes(data)
 	if err != nil {
-		return "", fmt.Errorf("decode windows-1252: %w", err)
+		return nil, fmt.Errorf("decode windows-1252: %w", err)
 	}
-	return string(out), nil
+	return out, nil
 }
 
 // decodeUTF16 decodes BOM-less UTF-16; an odd trailing byte is dropped.

@@ -18,4 +18,12 @@
 //
 // Everything else (images, archives, office documents, ...) fails with an
 // error wrapping ErrUnsupported.
+//
+// Uploads are untrusted, so every parse is bounded. The text stops at a cap
+// while it is written, never after; JSON and XML nesting is bounded. Plain
+// text and JSON are parsed here by code bounded by design; CSV, HTML and XML
+// too when small. PDFs, and larger CSV, HTML and XML, are parsed in a child
+// process (this executable again, see IsChild) under a deadline and memory
+// and CPU limits the OS enforces. A file that breaks a bound fails with an
+// error wrapping ErrUnreadable that names the file and the bound.
 package extract

@@ -26,6 +26,13 @@ func newTextBuf(max int) *textBuf {
 	return &textBuf{max: max}
 }
 
+// Write is WriteString for bytes, so extractors can stream into the buffer.
+func (t *textBuf) Write(p []byte) (int, error) {
+	n := t.b.Len()
+	err := t.WriteString(string(p))
+	return t.b.Len() - n, err
+}
+
 // WriteString appends s, or as much of it as fits, returning errFull once
 // the budget is exhausted.
 func (t *textBuf) WriteString(s string) error {
@@ -44,6 +51,16 @@ func (t *textBuf) WriteString(s string) error {
 	t.b.WriteString(s[:cut])
 	t.truncated = true
 	return errFull
+}
+
+// WriteStrings writes parts in turn, stopping at the budget.
+func (t *textBuf) WriteStrings(parts ...string) error {
+	for _, s := range parts {
+		if err := t.WriteString(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Len is the number of bytes written so far.

@@ -37,13 +37,13 @@ func (m matrix) mul(n matrix) matrix {
 // space. Text is assumed horizontal and in stream order, true of nearly all
 // generated documents.
 type pdfText struct {
-	b        strings.Builder
-	page     pdf.Page
-	fonts    map[string]pdf.TextEncoding
-	enc      pdf.TextEncoding
-	fontSize float64
-	tm, tlm  matrix
-	leading  float64
+	b         strings.Builder
+	resources pdf.Value // the page's, inherited or its own
+	fonts     map[string]pdf.TextEncoding
+	enc       pdf.TextEncoding
+	fontSize  float64
+	tm, tlm   matrix
+	leading   float64
 
 	shown   bool    // text already shown on this page
 	lastY   float64 // baseline of the last shown text
@@ -52,8 +52,8 @@ type pdfText struct {
 	kernGap bool    // a wide TJ adjustment since the last shown text
 }
 
-func newPDFText(p pdf.Page) *pdfText {
-	return &pdfText{page: p, fonts: map[string]pdf.TextEncoding{}, tm: identity, tlm: identity}
+func newPDFText(resources pdf.Value) *pdfText {
+	return &pdfText{resources: resources, fonts: map[string]pdf.TextEncoding{}, tm: identity, tlm: identity}
 }
 
 func arg(args []pdf.Value, i int) float64 {
@@ -138,7 +138,7 @@ func (t *pdfText) font(name string) pdf.TextEncoding {
 		return enc
 	}
 	var enc pdf.TextEncoding
-	if f := t.page.Font(name); !f.V.IsNull() {
+	if f := (pdf.Font{V: t.resources.Key("Font").Key(name)}); !f.V.IsNull() {
 		enc = f.Encoder()
 	}
 	t.fonts[name] = enc
