@@ -21,7 +21,7 @@ var hostileFiles = []formFile{
 func TestHostileAttachmentsAreRefused(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-hostile"})
-	flowID := h.createFlow("hostile", h.loadFlow("llm-chain.json", cred), nil)
+	flowID := h.createFlow("hostile", h.loadFlow("llm-chain.json", cred), fileUploads)
 	for _, f := range hostileFiles {
 		t.Run(f.name, func(t *testing.T) {
 			start := time.Now()
@@ -40,7 +40,7 @@ func TestHostileAttachmentsAreRefused(t *testing.T) {
 func TestHostileUploadFailsThePrediction(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-hostile"})
-	flowID := h.createFlow("hostile", h.loadFlow("llm-chain.json", cred), nil)
+	flowID := h.createFlow("hostile", h.loadFlow("llm-chain.json", cred), fileUploads)
 	for _, f := range hostileFiles {
 		t.Run(f.name, func(t *testing.T) {
 			start := time.Now()

@@ -230,7 +230,7 @@ func TestFiveMegabyteDocumentBetweenNodes(t *testing.T) {
 // fileUploads turns on whole-file uploads of the text types these tests send, as a Flowise user
 // does in the chatflow's configuration (chatbotConfig.fullFileUpload).
 var fileUploads = map[string]any{"chatbotConfig": `{"fullFileUpload":{"status":true,` +
-	`"allowedUploadFileTypes":"text/plain,text/markdown,text/csv,application/json,text/html"}}`}
+	`"allowedUploadFileTypes":"text/plain,text/markdown,text/csv,application/json,text/html,application/pdf"}}`}
 
 // TestUploadsOnlyWhereTheChatflowTakesThem: a chatflow that does not enable uploads refuses
 // them on every route, before anything is stored; one that does refuses the types it does not
@@ -258,8 +258,8 @@ func TestUploadsOnlyWhereTheChatflowTakesThem(t *testing.T) {
 	requireFlowiseError(t, status, body, 400, "is not supported")
 	status, body = h.doMultipart("/api/v1/attachments/"+open+"/c2", nil, formFile{"page.html", "text/plain", []byte("<script>x()</script>")})
 	requireFlowiseError(t, status, body, 400, "does not match declared MIME type")
-	status, body = h.doMultipart("/api/v1/attachments/"+open+"/c2", nil, formFile{"doc.pdf", "application/pdf", []byte("%PDF-1.4")})
-	requireFlowiseError(t, status, body, 400, "File type 'application/pdf' is not allowed")
+	status, body = h.doMultipart("/api/v1/attachments/"+open+"/c2", nil, formFile{"doc.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", []byte("PK")})
+	requireFlowiseError(t, status, body, 400, "is not allowed. Allowed types: text/plain")
 	status, _, _ = h.getUpload(open, "c2", "page.html")
 	require.Equal(t, 404, status)
 }
