@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -28,33 +27,37 @@ const agentflowType = "AGENTFLOW"
 // predictAgentflow runs an AGENTFLOW chatflow, or with humanInput resumes the chat's run that
 // stopped for it, and answers with Flowise's fields: the last node's output as text,
 // agentFlowExecutedData node by node, and the action when the run stopped for human input.
-func (p *predictions) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader) {
+func (p *predictions) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, ident requestIdentity) {
 	chatID, sessionID := body.conversation()
 	if msg, ok := validChatID(chatID); !ok {
 		fail(c, http.StatusBadRequest, "%s", msg)
 		return
 	}
-	topic, streaming := uuid.NewString(), bool(body.Streaming)
-	sub := p.broker.Subscribe(topic)
-	defer sub.Close()
+	streaming := bool(body.Streaming)
 	var run client.WorkflowRun
+	var sub stream.Subscription
+	var ok bool
 	if body.HumanInput != nil {
-		var ok bool
 		answer := *body.HumanInput
 		answer.Stream = streaming
-		if run, ok = p.resumeAgentflow(c, f.ID, chatID, topic, answer); !ok {
+		if run, sub, ok = p.resumeAgentflow(c, f.ID, chatID, ident, answer); !ok {
 			return
 		}
 	} else {
-		in, ok := p.agentflowInput(c, f, body, files, chatID, sessionID, topic)
+		in, ok := p.agentflowInput(c, f, body, files, chatID, sessionID)
 		if !ok {
 			return
 		}
 		in.Run.Stream = streaming
-		if run, ok = p.startRun(c, node.AgentflowWorkflow, chatRun{f.ID, chatID, sessionID}, p.cfg.HumanInputTimeout, in); !ok {
+		run, sub, ok = p.startRun(c, node.AgentflowWorkflow, chatRun{f.ID, chatID, sessionID}, p.cfg.HumanInputTimeout, ident, func(topic string) any {
+			in.Run.Topic = topic
+			return in
+		})
+		if !ok {
 			return
 		}
 	}
+	defer sub.Close()
 	a := &agentflowAnswer{p: p, c: c, run: run,
 		reply: gin.H{"question": body.Question, "chatId": chatID, "sessionId": sessionID, "executionId": run.GetRunID()}}
 	if streaming {
@@ -155,7 +158,7 @@ func (a *agentflowAnswer) finish(status string) {
 
 // agentflowInput checks the flow and resolves the request into the run's input; on failure
 // it has answered.
-func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, chatID, sessionID, topic string) (workflows.AgentflowInput, bool) {
+func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, chatID, sessionID string) (workflows.AgentflowInput, bool) {
 	var in workflows.AgentflowInput
 	g, err := agentflow.Parse(f.FlowData)
 	if err != nil {
@@ -192,7 +195,7 @@ func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body pr
 	in = workflows.AgentflowInput{
 		Graph: *g,
 		Run: node.AgentflowRun{ChatflowID: f.ID, ChatID: chatID, SessionID: sessionID, Question: question,
-			Form: form, Vars: vars, Topic: topic},
+			Form: form, Vars: vars},
 		ChatType:  "EXTERNAL",
 		LeadEmail: body.LeadEmail,
 	}
@@ -211,16 +214,18 @@ func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body pr
 // before another worker replays the run; a parked run is exactly what outlives workers.
 const resumeTimeout = 20 * time.Second
 
-// resumeAgentflow answers the chat's run that waits for human input. A run that is not
-// waiting (finished, never stopped, already answered) or an answer it refuses gets a clear
-// error and changes nothing; on failure it has answered.
-func (p *predictions) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic string, answer workflows.HumanInput) (client.WorkflowRun, bool) {
-	answer.Topic = topic
+// resumeAgentflow answers the chat's run that waits for human input, subscribed to the events
+// of the rest of the run. A run that is not waiting (finished, never stopped, already
+// answered) or an answer it refuses gets a clear error and changes nothing; on failure it has
+// answered. A resent answer (same identity) is the same update, which Temporal applies once.
+func (p *predictions) resumeAgentflow(c *gin.Context, chatflowID, chatID string, ident requestIdentity, answer workflows.HumanInput) (client.WorkflowRun, stream.Subscription, bool) {
+	answer.Topic = ident.requestID("")
+	sub := p.subscribe(answer.Topic)
 	ctx, cancel := context.WithTimeout(c.Request.Context(), resumeTimeout)
 	defer cancel()
 	id := node.WorkflowID(chatflowID, chatID)
 	handle, err := p.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: id, UpdateName: node.HumanInputUpdate, Args: []any{answer},
+		UpdateID: answer.Topic, WorkflowID: id, UpdateName: node.HumanInputUpdate, Args: []any{answer},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
@@ -230,7 +235,7 @@ func (p *predictions) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic 
 	var refused *temporal.ApplicationError
 	switch {
 	case err == nil:
-		return p.temporal.GetWorkflow(c.Request.Context(), id, ""), true
+		return p.temporal.GetWorkflow(c.Request.Context(), id, ""), sub, true
 	case errors.As(err, &notFound): // no run, or it has finished
 		fail(c, http.StatusConflict, "Chat %s is not waiting for human input", chatID)
 	case errors.As(err, &refused): // the run's validator said no; nothing changed
@@ -242,7 +247,8 @@ func (p *predictions) resumeAgentflow(c *gin.Context, chatflowID, chatID, topic 
 	default:
 		p.unavailable(c, "answer human input", err)
 	}
-	return nil, false
+	sub.Close()
+	return nil, nil, false
 }
 
 // executedSoFar asks a stopped run what it has run.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -71,8 +70,9 @@ func (p *predictions) predict(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "%s", msg)
 		return
 	}
+	ident := identify(c, f.ID, &body, files)
 	if f.Type == agentflowType {
-		p.predictAgentflow(c, f, body, files)
+		p.predictAgentflow(c, f, body, files, ident)
 		return
 	}
 	in, streaming, err := p.predictionInput(f, body)
@@ -88,14 +88,15 @@ func (p *predictions) predict(c *gin.Context) {
 		failUpload(c, p.log, err)
 		return
 	}
-	// Subscribe before the run starts so the first event cannot be missed.
-	sub := p.broker.Subscribe(in.Run.Topic)
-	defer sub.Close()
 	chat := chatRun{in.Run.ChatflowID, in.Run.ChatID, in.Run.SessionID}
-	run, ok := p.startRun(c, node.PredictionWorkflow, chat, p.cfg.PredictionTimeout, in)
+	run, sub, ok := p.startRun(c, node.PredictionWorkflow, chat, p.cfg.PredictionTimeout, ident, func(topic string) any {
+		in.Run.Topic = topic
+		return in
+	})
 	if !ok {
 		return
 	}
+	defer sub.Close()
 	if streaming {
 		p.predictStreaming(c, in, sub, run)
 		return
@@ -136,7 +137,7 @@ func (p *predictions) predictionInput(f *models.ChatFlow, body predictionBody) (
 		LeadEmail: body.LeadEmail,
 	}
 	streaming := bool(body.Streaming) && plan.CanStream()
-	in.Run.Topic, in.Run.Stream = uuid.NewString(), streaming
+	in.Run.Stream = streaming
 	return in, streaming, nil
 }
 

@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
@@ -32,9 +35,13 @@ const startTimeout = 5 * time.Second
 // chatRun names the conversation a run belongs to.
 type chatRun struct{ chatflowID, chatID, sessionID string }
 
-// startRun begins a run of workflowType with input in, one at a time per conversation; on
-// failure it has answered.
-func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun, timeout time.Duration, in any) (client.WorkflowRun, bool) {
+// startRun begins the run of workflowType that answers a request, one at a time per
+// conversation, subscribed to its events before it starts; input makes the run's input for
+// the events' topic. A resent request (same identity) attaches to the run the first one
+// started instead (see resend.go). On failure it has answered; otherwise the caller closes
+// the subscription.
+func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun, timeout time.Duration, ident requestIdentity,
+	input func(topic string) any) (client.WorkflowRun, stream.Subscription, bool) {
 	opts := client.StartWorkflowOptions{
 		ID:                       node.WorkflowID(chat.chatflowID, chat.chatID),
 		TaskQueue:                p.cfg.TaskQueue,
@@ -53,16 +60,33 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
 	defer cancel()
-	run, err := p.temporal.ExecuteWorkflow(ctx, opts, workflowType, in)
+	var sub stream.Subscription
+	start := func(salt string) (client.WorkflowRun, *startRequest, error) {
+		if sub != nil {
+			sub.Close()
+		}
+		req := &startRequest{id: ident.requestID(salt)}
+		// Subscribe before the run starts so the first event cannot be missed.
+		sub = p.subscribe(req.id)
+		run, err := p.temporal.ExecuteWorkflow(withStartRequest(ctx, req), opts, workflowType, input(req.id))
+		return run, req, err
+	}
+	run, req, err := start("")
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) && p.finishes(ctx, opts.ID) {
 		// The previous turn had already answered (the answer is sent when it is saved) and
 		// was only closing: the conversation is free now.
-		run, err = p.temporal.ExecuteWorkflow(ctx, opts, workflowType, in)
+		run, req, err = start("")
+	}
+	if err == nil && !ident.explicit && req.status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING &&
+		req.status != enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED && p.stale(ctx, run.GetID(), run.GetRunID()) {
+		// The same question again, long after its run ended: a new turn, not a resend.
+		run, _, err = start(run.GetRunID())
 	}
 	if err == nil {
-		return run, true
+		return run, sub, true
 	}
+	sub.Close()
 	var invalid *serviceerror.InvalidArgument
 	switch {
 	case errors.As(err, &started):
@@ -72,7 +96,16 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 	default:
 		p.unavailable(c, "start prediction", err)
 	}
-	return nil, false
+	return nil, nil, false
+}
+
+// subscribe follows a run's events. A broker that keeps events replays them from the start,
+// so a request that attaches to a run already under way gets what it missed.
+func (p *predictions) subscribe(topic string) stream.Subscription {
+	if r, ok := p.broker.(resumer); ok {
+		return r.SubscribeAfter(topic, 0)
+	}
+	return p.broker.Subscribe(topic)
 }
 
 // closingGrace is how long a new turn waits for the chat's previous run to close. A run that

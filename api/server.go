@@ -29,6 +29,9 @@ type Config struct {
 	// PredictionTimeout bounds a whole prediction: the run's execution timeout and the API's
 	// wait for it.
 	PredictionTimeout time.Duration
+	// ResendWindow: a prediction resent without an Idempotency-Key this long after its run
+	// ended gets that run's answer; later, it is a new turn.
+	ResendWindow time.Duration
 	// HumanInputTimeout bounds an agentflow run, which may wait this long for human input.
 	HumanInputTimeout time.Duration
 	// BodyLimit is FLOWISE_FILE_SIZE_LIMIT in bytes.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -224,7 +225,12 @@ func TestAgentflowCustomToolNeedsApproval(t *testing.T) {
 	var done agentAnswer
 	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "yes", "humanInput": map[string]any{"type": "proceed"}}, 200, &done)
 	require.Equal(t, llmmock.ToolAnswer("sum=5 for yes"), done.Text)
-	status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "yes", "humanInput": map[string]any{"type": "proceed"}})
+	// The same answer resent (its response was lost) gets the run's answer, and runs nothing;
+	// another answer to a run that waits for none is refused.
+	var again agentAnswer
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "yes", "humanInput": map[string]any{"type": "proceed"}}, 200, &again)
+	require.Equal(t, done.Text, again.Text)
+	status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "yes", "humanInput": map[string]any{"type": "reject"}})
 	requireFlowiseError(t, status, body, 409, "not waiting for human input")
 	var toolRuns int
 	for _, name := range h.activityTypes(node.WorkflowID(flowID, "yes")) {
@@ -270,9 +276,13 @@ func TestAgentflowPersistsStatePerSession(t *testing.T) {
 	require.NoError(t, err)
 	flowID := h.createFlow("visits", string(raw), map[string]any{"type": "AGENTFLOW"})
 
+	visits := 0
 	visit := func(session string) string {
+		// Each visit asks something new: the same request again would be a resend, which
+		// gets the first one's answer.
+		visits++
 		var ans agentAnswer
-		h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "hi", "overrideConfig": map[string]any{"sessionId": session}}, 200, &ans)
+		h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": fmt.Sprintf("visit %d", visits), "overrideConfig": map[string]any{"sessionId": session}}, 200, &ans)
 		return ans.Text
 	}
 	require.Equal(t, "1", visit("alice"))

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	"google.golang.org/grpc"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver for the rate limit store
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -140,6 +142,9 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		// The codec reads and writes storage while a workflow task is decoded; that I/O may
 		// take longer than the SDK's one-second deadlock detector allows workflow code.
 		DataConverter: workflow.DataConverterWithoutDeadlockDetection(codec.DataConverter()),
+		// A prediction's start carries an id derived from the request, so that a resent
+		// request attaches to the run the first one started (api.DedupStarts).
+		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(api.DedupStarts)}},
 	}
 	if opts.Worker {
 		// A worker is useless without Temporal: fail at start, loudly.
@@ -220,6 +225,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			Version:           Version,
 			TaskQueue:         cfg.QueueName,
 			PredictionTimeout: cfg.PredictionTimeout,
+			ResendWindow:      cfg.ResendWindow,
 			HumanInputTimeout: cfg.HumanInputTimeout,
 			BodyLimit:         cfg.FileSizeLimit,
 			SearchAttributes:  cfg.SearchAttributes,

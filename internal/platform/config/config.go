@@ -97,6 +97,10 @@ type Config struct {
 	LogLevel          string        // LOG_LEVEL
 	FileSizeLimit     int64         // FLOWISE_FILE_SIZE_LIMIT, e.g. "50mb"
 	PredictionTimeout time.Duration // FLOWGATE_PREDICTION_TIMEOUT
+	// ResendWindow is how long after its run ended a prediction resent without an
+	// Idempotency-Key still gets that run's answer rather than a new turn
+	// (FLOWGATE_RESEND_WINDOW).
+	ResendWindow time.Duration
 	// WorkerStopTimeout is how long a stopping worker lets running nodes finish before it
 	// hands them back to Temporal for a retry (FLOWGATE_WORKER_STOP_TIMEOUT).
 	WorkerStopTimeout time.Duration
@@ -199,6 +203,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.PredictionTimeout, err = time.ParseDuration(env("FLOWGATE_PREDICTION_TIMEOUT", "5m")); err != nil || c.PredictionTimeout <= 0 {
 		return c, fmt.Errorf("FLOWGATE_PREDICTION_TIMEOUT must be a positive duration such as 5m, got %q", getenv("FLOWGATE_PREDICTION_TIMEOUT"))
+	}
+	if c.ResendWindow, err = time.ParseDuration(env("FLOWGATE_RESEND_WINDOW", "1m")); err != nil || c.ResendWindow < 0 {
+		return c, fmt.Errorf("FLOWGATE_RESEND_WINDOW must be a duration such as 1m, got %q", getenv("FLOWGATE_RESEND_WINDOW"))
 	}
 	if c.WorkerStopTimeout, err = time.ParseDuration(env("FLOWGATE_WORKER_STOP_TIMEOUT", "20s")); err != nil || c.WorkerStopTimeout < 0 {
 		return c, fmt.Errorf("FLOWGATE_WORKER_STOP_TIMEOUT must be a duration such as 20s, got %q", getenv("FLOWGATE_WORKER_STOP_TIMEOUT"))
