@@ -43,6 +43,9 @@ type Config struct {
 	ClientIP *ratelimit.IPResolver
 	// Limiter enforces chatflows' rate limits; nil turns them off.
 	Limiter *ratelimit.Limiter
+	// RateLimitIPv6Prefix is how many leading bits of an IPv6 client address name one client
+	// for rate limits; 0 means ratelimit.DefaultIPv6Prefix (a /64).
+	RateLimitIPv6Prefix int
 }
 
 // Deps are the services the API works with.
@@ -88,7 +91,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	log := deps.Log
 	auth := &auth{keys: deps.Keys, flows: deps.Store, log: log}
-	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, auth: auth, log: log}
+	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log}
 	plans := newPlanCache(256)
 	files := chatFiles{store: deps.Files}
 	return &Server{cfg: cfg, log: log, auth: auth, resources: []resource{

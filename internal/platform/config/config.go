@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/sandbox/netguard"
 	"github.com/flowgate/flowgate/internal/storage"
@@ -86,6 +87,9 @@ type Config struct {
 	// RateLimitFailOpen is FLOWGATE_RATE_LIMIT_FAIL_OPEN (default true): whether requests pass
 	// while the shared store is unreachable.
 	RateLimitFailOpen bool
+	// RateLimitIPv6Prefix is FLOWGATE_RATE_LIMIT_IPV6_PREFIX (default 64, 1 to 128): how many
+	// leading bits of an IPv6 address rate limits count as one client.
+	RateLimitIPv6Prefix int
 
 	// HumanInputTimeout bounds an agentflow run that waits for human input
 	// (FLOWGATE_HUMAN_INPUT_TIMEOUT, default 30 days).
@@ -183,6 +187,7 @@ func Load(getenv func(string) string) (Config, error) {
 		{"FLOWGATE_TEMPORAL_PORT", 7233, maxPort, &c.TemporalPort},
 		{"FLOWGATE_TEMPORAL_UI_PORT", 8233, maxPort, &c.TemporalUIPort},
 		{"FLOWGATE_LARGE_VALUE_BYTES", 256 << 10, 1 << 20, &c.LargeValueBytes},
+		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", ratelimit.DefaultIPv6Prefix, 128, &c.RateLimitIPv6Prefix},
 	}
 	for _, i := range ints {
 		v, err := strconv.Atoi(env(i.name, strconv.Itoa(i.def)))
@@ -193,6 +198,10 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s must be a whole number from 0 to %d, got %q", i.name, i.max, getenv(i.name))
 		}
 		*i.dst = v
+	}
+	if c.RateLimitIPv6Prefix == 0 {
+		// A /0 would count every IPv6 client as one, so one of them could lock out all.
+		return c, fmt.Errorf("FLOWGATE_RATE_LIMIT_IPV6_PREFIX must be from 1 to 128, got %q", getenv("FLOWGATE_RATE_LIMIT_IPV6_PREFIX"))
 	}
 	if c.FileSizeLimit, err = ParseSize(env("FLOWISE_FILE_SIZE_LIMIT", "50mb")); err != nil {
 		return c, fmt.Errorf("FLOWISE_FILE_SIZE_LIMIT: %w", err)

@@ -52,6 +52,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, "info", c.LogLevel)
 	require.Equal(t, int64(50<<20), c.FileSizeLimit)
 	require.Equal(t, 5*time.Minute, c.PredictionTimeout)
+	require.Equal(t, 64, c.RateLimitIPv6Prefix)
 }
 
 func TestLoadDataDirDerivesPaths(t *testing.T) {
@@ -222,6 +223,9 @@ func TestLoadErrors(t *testing.T) {
 		{"SECRETKEY_AWS_ENDPOINT", "localhost:4566"},
 		{"SECRETKEY_AWS_ENDPOINT", "ftp://secrets.internal"},
 		{"SECRETKEY_AWS_ENDPOINT", "http://"},
+		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", "0"},
+		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", "129"},
+		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", "/64"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
@@ -236,8 +240,10 @@ func TestLoadErrors(t *testing.T) {
 func TestLoadAcceptsBoundaryValues(t *testing.T) {
 	c, err := config.Load(envOf(map[string]string{
 		"PORT": "65535", "WORKER_CONCURRENCY": "100000", "FLOWGATE_PREDICTION_TIMEOUT": "1ms",
+		"FLOWGATE_RATE_LIMIT_IPV6_PREFIX": "128",
 	}))
 	require.NoError(t, err)
+	require.Equal(t, 128, c.RateLimitIPv6Prefix)
 	require.Equal(t, 65535, c.Port)
 	require.Equal(t, 100000, c.WorkerConcurrency)
 	require.Equal(t, time.Millisecond, c.PredictionTimeout)
