@@ -115,7 +115,7 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	// Handlers pass c as a context: let it carry the request's cancellation and deadline.
 	r.ContextWithFallback = true
-	r.Use(recoverer(s.log), logRequests(s.log, s.cfg.ClientIP), limitBody(s.cfg.BodyLimit))
+	r.Use(recoverer(s.log), logRequests(s.log, s.cfg.ClientIP), limitBody(s.cfg.BodyLimit), refuseUnprintableIDs)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)
 	})
