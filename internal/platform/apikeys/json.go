@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 // FileName is the file a JSON store keeps its keys in, inside APIKEY_PATH, as in Flowise.
@@ -116,7 +118,7 @@ func (s *jsonStore) save(keys []Key) error {
 		return err
 	}
 	dir := filepath.Dir(s.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fsperm.MkdirAll(dir); err != nil {
 		return fmt.Errorf("create api key directory: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+FileName+".*.tmp")

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/sandbox/netguard"
@@ -265,6 +266,26 @@ func ParseSize(size string) (int64, error) {
 		return 0, fmt.Errorf("size must look like 50mb, got %q", size)
 	}
 	return int64(n * float64(mult)), nil
+}
+
+// PrivatePaths are the data on local disk that Flowgate makes private to its user at start
+// (see fsperm.Tighten): the data directory, the SQLite database's directory and files, the
+// encryption key file and the API key file. The storage and log directories and the embedded
+// Temporal server's databases are tightened by the code that opens them; what lies in those
+// directories is unreachable to others once they are 0700.
+func (c Config) PrivatePaths() []string {
+	paths := []string{c.DataDir}
+	if c.Database.Type == "sqlite" {
+		paths = append(paths, c.Database.Path)
+		paths = append(paths, models.SQLiteFiles(filepath.Join(c.Database.Path, "database.sqlite"))...)
+	}
+	if c.SecretKeyStorageType == secrets.StorageTypeLocal && c.SecretKeyOverwrite == "" {
+		paths = append(paths, filepath.Join(c.SecretKeyPath, secrets.KeyFileName))
+	}
+	if c.APIKeyStorageType == "json" {
+		paths = append(paths, filepath.Join(c.APIKeyPath, apikeys.FileName))
+	}
+	return paths
 }
 
 // Addr is the API's listen address.

@@ -288,3 +288,21 @@ func TestParseSizeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestPrivatePaths(t *testing.T) {
+	c, err := config.Load(envOf(map[string]string{
+		"FLOWGATE_DATA_DIR": "/data", "DATABASE_PATH": "/db", "SECRETKEY_PATH": "/keys", "APIKEY_PATH": "/apikeys",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, []string{
+		"/data", "/db", "/db/database.sqlite", "/db/database.sqlite-wal", "/db/database.sqlite-shm",
+		"/keys/encryption.key", "/apikeys/api.json",
+	}, c.PrivatePaths())
+
+	// Files Flowgate does not use are none of its business.
+	c, err = config.Load(envOf(map[string]string{
+		"FLOWGATE_DATA_DIR": "/data", "DATABASE_TYPE": "postgres", "FLOWISE_SECRETKEY_OVERWRITE": "k", "APIKEY_STORAGE_TYPE": "db",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, []string{"/data"}, c.PrivatePaths())
+}

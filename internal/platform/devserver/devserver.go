@@ -29,6 +29,8 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 const clusterName = "active"
@@ -247,12 +249,17 @@ func sqliteStore(file, name string) (*config.SQL, error) {
 	conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"}
 	conf.DatabaseName = file
 	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		if err := fsperm.MkdirAll(filepath.Dir(file)); err != nil {
 			return nil, fmt.Errorf("devserver: create data directory: %w", err)
 		}
 		if err := sqliteschema.SetupSchema(conf); err != nil {
 			return nil, fmt.Errorf("devserver: set up schema in %s: %w", file, err)
 		}
+	}
+	// SQLite creates the file readable by all (under the umask), as older versions left it;
+	// the -wal and -shm files the server makes copy the database file's mode.
+	if err := fsperm.Tighten(file, file+"-wal", file+"-shm"); err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	return conf, nil
 }
