@@ -24,6 +24,7 @@ func startEmbedded(cfg config.Config, log *slog.Logger) (embeddedServer, error) 
 		DatabaseFile: filepath.Join(cfg.Database.Path, "temporal.db"),
 		FrontendPort: cfg.TemporalPort,
 		UIPort:       cfg.TemporalUIPort,
+		UIHosts:      cfg.TemporalUIHosts,
 		Namespace:    cfg.TemporalNamespace,
 		LogLevel:     os.Getenv("FLOWGATE_TEMPORAL_LOG_LEVEL"),
 		SearchAttributes: map[string]enumspb.IndexedValueType{

@@ -64,6 +64,9 @@ type Config struct {
 	// Embedded server ports (FLOWGATE_TEMPORAL_PORT, FLOWGATE_TEMPORAL_UI_PORT); 0 picks a free one.
 	TemporalPort   int
 	TemporalUIPort int
+	// TemporalUIHosts are host names the embedded Web UI answers to besides its own address
+	// (FLOWGATE_TEMPORAL_UI_HOSTS, comma-separated), for a tunnel or proxy in front of it.
+	TemporalUIHosts []string
 	// SearchAttributes sets FlowiseChatflowId/FlowiseChatId on runs (FLOWGATE_SEARCH_ATTRIBUTES);
 	// always on with the embedded server, which registers them.
 	SearchAttributes bool
@@ -223,6 +226,11 @@ func Load(getenv func(string) string) (Config, error) {
 	if e := c.SecretKeyAWS.Endpoint; e != "" {
 		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, fmt.Errorf("SECRETKEY_AWS_ENDPOINT must be a URL such as http://localhost:4566, got %q", e)
+		}
+	}
+	for _, h := range strings.Split(getenv("FLOWGATE_TEMPORAL_UI_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.TemporalUIHosts = append(c.TemporalUIHosts, h)
 		}
 	}
 	c.SearchAttributes = env("FLOWGATE_SEARCH_ATTRIBUTES", "false") == "true"

@@ -48,6 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 200, c.WorkerConcurrency)
 	require.Equal(t, 7233, c.TemporalPort)
 	require.Equal(t, 8233, c.TemporalUIPort)
+	require.Empty(t, c.TemporalUIHosts)
 	require.False(t, c.SearchAttributes)
 	require.Equal(t, "info", c.LogLevel)
 	require.Equal(t, int64(50<<20), c.FileSizeLimit)
@@ -113,6 +114,7 @@ func TestLoadOverrides(t *testing.T) {
 		"TEMPORAL_NAMESPACE":          "flows",
 		"FLOWGATE_TEMPORAL_PORT":      "0",
 		"FLOWGATE_TEMPORAL_UI_PORT":   "0",
+		"FLOWGATE_TEMPORAL_UI_HOSTS":  " temporal.internal, ,ui.example:8233 ",
 		"FLOWGATE_SEARCH_ATTRIBUTES":  "true",
 		"FLOWISE_FILE_SIZE_LIMIT":     "1gb",
 		"FLOWGATE_PREDICTION_TIMEOUT": "90s",
@@ -137,6 +139,7 @@ func TestLoadOverrides(t *testing.T) {
 	require.Equal(t, "flows", c.TemporalNamespace)
 	require.Equal(t, 0, c.TemporalPort, "0 picks a free port")
 	require.Equal(t, 0, c.TemporalUIPort)
+	require.Equal(t, []string{"temporal.internal", "ui.example:8233"}, c.TemporalUIHosts)
 	require.True(t, c.SearchAttributes)
 	require.Equal(t, int64(1<<30), c.FileSizeLimit)
 	require.Equal(t, 90*time.Second, c.PredictionTimeout)
