@@ -28,11 +28,7 @@ const agentflowType = "AGENTFLOW"
 // stopped for it, and answers with Flowise's fields: the last node's output as text,
 // agentFlowExecutedData node by node, and the action when the run stopped for human input.
 func (p *predictions) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, ident requestIdentity) {
-	chatID, sessionID := body.conversation()
-	if msg, ok := validChatID(chatID); !ok {
-		fail(c, http.StatusBadRequest, "%s", msg)
-		return
-	}
+	chatID, sessionID := body.conversation() // both checked by predict (body.problem)
 	streaming := bool(body.Streaming)
 	var run client.WorkflowRun
 	var sub stream.Subscription

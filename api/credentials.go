@@ -34,7 +34,7 @@ type credentialBody struct {
 }
 
 // credentialView is a credential as clients see it: never the encrypted data; the decrypted
-// fields only on GET by id, with password fields blanked.
+// fields only on GET by id, with secret fields blanked (secrets.Redact).
 type credentialView struct {
 	models.Credential
 	PlainDataObj map[string]any `json:"plainDataObj,omitempty"`
@@ -88,11 +88,11 @@ func (h *credentials) get(c *gin.Context) {
 		fail(c, http.StatusInternalServerError, "Credential %s could not be decrypted: the encryption key does not match", cred.ID)
 		return
 	}
-	view := credentialView{Credential: *cred, PlainDataObj: secrets.Redact(plain, secrets.PasswordFields(cred.CredentialName))}
+	view := credentialView{Credential: *cred, PlainDataObj: secrets.Redact(cred.CredentialName, plain)}
 	c.JSON(http.StatusOK, view)
 }
 
-// update merges the incoming fields over the stored ones; a blanked password field
+// update merges the incoming fields over the stored ones; a blanked secret field
 // sent back unchanged keeps its stored value.
 func (h *credentials) update(c *gin.Context) {
 	cred, err := h.store.GetCredential(c, c.Param("id"))

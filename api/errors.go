@@ -27,12 +27,17 @@ func fail(c *gin.Context, status int, format string, args ...any) {
 	c.AbortWithStatusJSON(status, errorBody{StatusCode: status, Message: fmt.Sprintf(format, args...)})
 }
 
-// failErr maps a store error: not found is 404; a database that cannot be reached is 503 with
-// Retry-After, so clients back off and come back once it recovers; anything else is logged
-// and 500 without internals.
+// failErr maps a store error: not found is 404; a duplicate of a unique value (a variable's
+// name) is 409; a database that cannot be reached is 503 with Retry-After, so clients back off
+// and come back once it recovers; anything else is logged and 500 without internals.
 func failErr(c *gin.Context, log *slog.Logger, what string, err error) {
 	if errors.Is(err, models.ErrNotFound) {
 		fail(c, http.StatusNotFound, "%s %s not found", what, c.Param("id"))
+		return
+	}
+	var conflict *models.ConflictError
+	if errors.As(err, &conflict) {
+		fail(c, http.StatusConflict, "%s %q already exists", what, conflict.Value)
 		return
 	}
 	if models.IsUnavailable(err) {

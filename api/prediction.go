@@ -58,16 +58,18 @@ func (p *predictions) predict(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if bySession(rule) && !p.limits.take(c, f.ID, rule, body.sessionID()) {
-		return
-	}
 	var files []*multipart.FileHeader
 	if form != nil {
 		defer form.RemoveAll()
 		files = form.File["files"]
 	}
-	if msg, ok := validChatID(body.ChatID); !ok {
+	// Refused before anything runs: a run with an unusable id or text fails only after its
+	// model call (see storable), and a session limit needs a valid session to count.
+	if msg := body.problem(); msg != "" {
 		fail(c, http.StatusBadRequest, "%s", msg)
+		return
+	}
+	if bySession(rule) && !p.limits.take(c, f.ID, rule, body.sessionID()) {
 		return
 	}
 	ident := identify(c, f.ID, &body, files)
@@ -210,15 +212,34 @@ func deref(s *string) string {
 	return *s
 }
 
-// validChatID keeps chat ids usable in workflow ids: short and printable.
-func validChatID(id string) (string, bool) {
-	if len(id) > 200 {
-		return "chatId must be at most 200 characters", false
+// maxConversationIDLen bounds chat and session ids, which become part of workflow ids.
+const maxConversationIDLen = 200
+
+// conversationIDProblem says why id, the request's field, cannot name a chat or session, or ""
+// when it can: they become part of workflow ids, so they must be short and printable.
+func conversationIDProblem(field, id string) string {
+	if len(id) > maxConversationIDLen {
+		return fmt.Sprintf("%s must be at most %d characters", field, maxConversationIDLen)
 	}
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
-			return "chatId must not contain control characters", false
+	if !printable(id) {
+		return field + " must not contain control characters or invalid UTF-8"
+	}
+	return ""
+}
+
+// problem says why the request cannot run, or "" when it can: its chat id and the session id
+// that stands in for a missing one must be usable ids, and every text it carries storable.
+func (b predictionBody) problem() string {
+	if msg := conversationIDProblem("chatId", b.ChatID); msg != "" {
+		return msg
+	}
+	if id := b.overrideSessionID(); id != "" {
+		if msg := conversationIDProblem("overrideConfig.sessionId", id); msg != "" {
+			return msg
 		}
 	}
-	return "", true
+	if field := unstorableField(b); field != "" {
+		return field + " must not contain NUL characters or invalid UTF-8"
+	}
+	return ""
 }

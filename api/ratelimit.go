@@ -36,6 +36,9 @@ type rateLimits struct {
 	// limiter counts requests; nil turns every rule off.
 	limiter *ratelimit.Limiter
 	ips     *ratelimit.IPResolver
+	// ipv6Prefix is how many bits of an IPv6 client address are counted (see
+	// ratelimit.CountedAddress).
+	ipv6Prefix int
 	// auth verifies the API key of rules that count by key.
 	auth *auth
 	log  *slog.Logger
@@ -68,7 +71,7 @@ func (l *rateLimits) take(c *gin.Context, chatflowID string, rule ratelimit.Rule
 	if !rule.Enabled {
 		return true
 	}
-	client := ratelimit.Client{IP: clientIP(l.ips, c), SessionID: sessionID}
+	client := ratelimit.Client{IP: ratelimit.CountedAddress(clientIP(l.ips, c), l.ipv6Prefix), SessionID: sessionID}
 	if slices.Contains(rule.KeyBy, ratelimit.KeyAPIKey) {
 		client.APIKey = l.auth.verifiedKeyID(c)
 	}

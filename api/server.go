@@ -46,6 +46,9 @@ type Config struct {
 	ClientIP *ratelimit.IPResolver
 	// Limiter enforces chatflows' rate limits; nil turns them off.
 	Limiter *ratelimit.Limiter
+	// RateLimitIPv6Prefix is how many leading bits of an IPv6 client address name one client
+	// for rate limits; 0 means ratelimit.DefaultIPv6Prefix (a /64).
+	RateLimitIPv6Prefix int
 }
 
 // Deps are the services the API works with.
@@ -91,7 +94,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	log := deps.Log
 	auth := &auth{keys: deps.Keys, flows: deps.Store, log: log}
-	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, auth: auth, log: log}
+	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log}
 	plans := newPlanCache(256)
 	files := chatFiles{store: deps.Files}
 	return &Server{cfg: cfg, log: log, auth: auth, resources: []resource{
@@ -115,7 +118,7 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	// Handlers pass c as a context: let it carry the request's cancellation and deadline.
 	r.ContextWithFallback = true
-	r.Use(recoverer(s.log), logRequests(s.log, s.cfg.ClientIP), limitBody(s.cfg.BodyLimit))
+	r.Use(recoverer(s.log), logRequests(s.log, s.cfg.ClientIP), limitBody(s.cfg.BodyLimit), refuseUnprintableIDs)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)
 	})

@@ -112,7 +112,7 @@ func (p *predictions) resumeStreaming(c *gin.Context, chatflowID, lastEventID st
 	r, ok := p.broker.(resumer)
 	topic, seqText, found := strings.Cut(lastEventID, ".")
 	last, err := strconv.ParseInt(seqText, 10, 64)
-	if !ok || !found || err != nil || topic == "" {
+	if !ok || !found || err != nil || topic == "" || !printable(topic) {
 		fail(c, http.StatusBadRequest, "Last-Event-ID %q does not name a stream this server can resume", lastEventID)
 		return
 	}

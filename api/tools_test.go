@@ -1,83 +1,17 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowgate/flowgate/internal/platform/apikeys"
-	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/models"
 )
 
-// toolsAPI is the API over a fresh SQLite database, with one key for the management routes.
-type toolsAPI struct {
-	t   *testing.T
-	srv *httptest.Server
-	key string
-}
-
-func newToolsAPI(t *testing.T) *toolsAPI { return newTestAPI(t, nil) }
-
-// newTestAPI is the API over a fresh SQLite database, with cipher for credentials (nil: none).
-func newTestAPI(t *testing.T, cipher *secrets.Cipher) *toolsAPI {
-	t.Helper()
-	ctx := context.Background()
-	db, err := models.Open(ctx, models.DBConfig{Type: "sqlite", Path: t.TempDir()})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	keys := apikeys.NewJSONStore(t.TempDir())
-	_, key, err := keys.Create(ctx, "test")
-	require.NoError(t, err)
-	s := New(Config{}, Deps{Store: models.NewStore(db), Cipher: cipher, Keys: keys, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &toolsAPI{t: t, srv: srv, key: key}
-}
-
-// call sends body (a JSON string, or nothing when empty) with the key and decodes the answer
-// into out when out is not nil.
-func (a *toolsAPI) call(method, path, body string, wantStatus int, out any) []byte {
-	a.t.Helper()
-	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
-	require.NoError(a.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+a.key)
-	resp, err := a.srv.Client().Do(req)
-	require.NoError(a.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(a.t, err)
-	require.Equal(a.t, wantStatus, resp.StatusCode, "body: %s", raw)
-	if out != nil {
-		require.NoError(a.t, json.Unmarshal(raw, out), "body: %s", raw)
-	}
-	return raw
-}
-
-// requireError checks an answer in Flowise's error shape.
-func (a *toolsAPI) requireError(method, path, body string, wantStatus int, wantIn string) {
-	a.t.Helper()
-	var e errorBody
-	a.call(method, path, body, wantStatus, &e)
-	require.Equal(a.t, wantStatus, e.StatusCode)
-	require.False(a.t, e.Success)
-	require.Contains(a.t, e.Message, wantIn)
-}
-
 func TestToolsRoutes(t *testing.T) {
-	a := newToolsAPI(t)
+	a := newTestAPI(t, "sqlite")
 	const schema = `[{"id":1,"property":"city","type":"string","description":"the city","required":true}]`
 
 	// Create, as the Flowise UI does: schema as a JSON string.

@@ -270,12 +270,16 @@ func TestUploadNamesCannotEscapeTheirChat(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-names"})
 	flowID := h.createFlow("names", h.loadFlow("llm-chain.json", cred), fileUploads)
-	for _, name := range []string{"../../outside.txt", "..", "a/b.txt", `..\..\outside.txt`, "/etc/passwd", "x\x00.txt"} {
+	for name, want := range map[string]string{
+		"../../outside.txt": "is not allowed", "..": "is not allowed", "a/b.txt": "is not allowed",
+		`..\..\outside.txt`: "is not allowed", "/etc/passwd": "is not allowed",
+		"x\x00.txt": "uploads[0].name must not contain NUL", // refused with every other NUL in the request
+	} {
 		status, body := h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{
 			"question": "hi", "chatId": "names",
 			"uploads": []map[string]any{{"type": "file", "name": name, "mime": "text/plain", "data": dataURI("text/plain", []byte("x"))}},
 		})
-		requireFlowiseError(t, status, body, 400, "is not allowed")
+		requireFlowiseError(t, status, body, 400, want)
 		status, body, _ = h.getUpload(flowID, "names", name)
 		require.Equal(t, 400, status, "get-upload-file %q: %s", name, body)
 	}

@@ -3,7 +3,9 @@ package models
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -47,6 +49,9 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 		file := filepath.Join(cfg.Path, "database.sqlite")
+		if err := createPrivate(file); err != nil {
+			return nil, fmt.Errorf("create database file: %w", err)
+		}
 		// WAL lets readers run beside the writer; IMMEDIATE transactions take the write lock up
 		// front so two writers queue on busy_timeout instead of failing with SQLITE_BUSY.
 		dsn := "file:" + file + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
@@ -80,6 +85,27 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// SQLiteFiles lists the files of the SQLite database in file: the database itself, its
+// write-ahead log and the log's shared-memory index.
+func SQLiteFiles(file string) []string {
+	return []string{file, file + "-wal", file + "-shm"}
+}
+
+// createPrivate creates the SQLite database file, empty and readable by its owner only, unless
+// it exists. SQLite would create it readable by all (under the umask); it takes an empty file
+// for a new database, and gives the -wal and -shm files it makes the database file's mode.
+// (Files older versions left readable are tightened at start; see config.PrivatePaths.)
+func createPrivate(file string) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func setPool(db *gorm.DB, n int) {

@@ -32,7 +32,7 @@ var migrations = []migration{
 		return tx.AutoMigrate(&Variable{})
 	}},
 	{5, "api keys", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&APIKey{})
+		return tx.AutoMigrate(&apiKeyV5{})
 	}},
 	{6, "agentflow executions", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Execution{})
@@ -42,6 +42,21 @@ var migrations = []migration{
 	}},
 	{8, "document stores, their chunks and built-in vectors", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&DocumentStore{}, &DocumentStoreFileChunk{}, &DocStoreVector{})
+	}},
+	{9, "api key fingerprints", func(tx *gorm.DB) error {
+		// Existing keys keep NULL: only their plaintext gives the fingerprint, so each gets
+		// it when it next verifies. The checks make the step safe on a table that already
+		// has the column.
+		m := tx.Migrator()
+		if !m.HasColumn(&APIKey{}, "Fingerprint") {
+			if err := m.AddColumn(&APIKey{}, "Fingerprint"); err != nil {
+				return err
+			}
+		}
+		if !m.HasIndex(&APIKey{}, "Fingerprint") {
+			return m.CreateIndex(&APIKey{}, "Fingerprint")
+		}
+		return nil
 	}},
 }
 
@@ -56,6 +71,18 @@ type credentialV1 struct {
 }
 
 func (credentialV1) TableName() string { return "credential" }
+
+// apiKeyV5 is the api key table as step 5 created it.
+type apiKeyV5 struct {
+	ID          string    `gorm:"column:id;primaryKey;type:varchar(36)"`
+	KeyName     string    `gorm:"column:keyName;not null"`
+	Prefix      string    `gorm:"column:keyPrefix;type:varchar(16);not null;index"`
+	APISecret   string    `gorm:"column:apiSecret;type:text;not null"`
+	CreatedDate time.Time `gorm:"column:createdDate;not null"`
+	UpdatedDate time.Time `gorm:"column:updatedDate;not null"`
+}
+
+func (apiKeyV5) TableName() string { return "apikey" }
 
 // schemaMigration records an applied step.
 type schemaMigration struct {

@@ -13,10 +13,43 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned when a row does not exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrConflict is matched (errors.Is) by every ConflictError.
+var ErrConflict = errors.New("already exists")
+
+// ConflictError is a write refused because it would duplicate a value that must be unique,
+// such as a variable's name.
+type ConflictError struct {
+	What  string // the entity, e.g. "variable"
+	Value string // the duplicated value
+}
+
+func (e *ConflictError) Error() string { return fmt.Sprintf("%s %q already exists", e.What, e.Value) }
+
+// Is makes errors.Is(err, ErrConflict) hold.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// isUniqueViolation reports whether err is a unique constraint refusing a write, on either
+// database. (GORM's TranslateError cannot tell: the SQLite dialect reads the code from the
+// error's JSON form, which the pure-Go driver's error does not expose.)
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505" // unique_violation
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		code := liteErr.Code()
+		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
 
 // Store reads and writes Flowgate's entities.
 type Store struct{ db *gorm.DB }
@@ -414,7 +447,8 @@ func (s *Store) ListVariables(ctx context.Context) ([]Variable, error) {
 	return vars, nil
 }
 
-// SaveVariable creates or updates a variable (by id); names are unique.
+// SaveVariable creates or updates a variable (by id); names are unique, and a name another
+// variable has is a ConflictError.
 func (s *Store) SaveVariable(ctx context.Context, v *Variable, create bool) error {
 	db, done := s.with(ctx)
 	defer done()
@@ -423,19 +457,27 @@ func (s *Store) SaveVariable(ctx context.Context, v *Variable, create bool) erro
 	if create {
 		v.CreatedDate = now
 		if err := db.Create(v).Error; err != nil {
-			return fmt.Errorf("create variable %s: %w", v.Name, err)
+			return variableWriteError("create", v, err)
 		}
 		return nil
 	}
 	res := db.Model(&Variable{}).Where("id = ?", v.ID).
 		Updates(map[string]any{"name": v.Name, "value": v.Value, "type": v.Type, "updatedDate": now})
 	if res.Error != nil {
-		return fmt.Errorf("update variable %s: %w", v.ID, res.Error)
+		return variableWriteError("update", v, res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("variable %s: %w", v.ID, ErrNotFound)
 	}
 	return nil
+}
+
+// variableWriteError wraps a failed write of v; a taken name is a ConflictError.
+func variableWriteError(op string, v *Variable, err error) error {
+	if isUniqueViolation(err) {
+		return fmt.Errorf("%s variable %s: %w", op, v.ID, &ConflictError{What: "variable", Value: v.Name})
+	}
+	return fmt.Errorf("%s variable %s: %w", op, v.ID, err)
 }
 
 // GetVariable loads one variable.

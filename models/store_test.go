@@ -191,3 +191,24 @@ func TestConcurrentMigrations(t *testing.T) {
 		})
 	}
 }
+
+func TestSaveVariableNameConflict(t *testing.T) {
+	for name, s := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			require.NoError(t, s.SaveVariable(ctx, &Variable{ID: uuid.NewString(), Name: "tone", Type: VariableStatic}, true))
+			err := s.SaveVariable(ctx, &Variable{ID: uuid.NewString(), Name: "tone", Type: VariableStatic}, true)
+			require.ErrorIs(t, err, ErrConflict)
+			var conflict *ConflictError
+			require.ErrorAs(t, err, &conflict)
+			require.Equal(t, ConflictError{What: "variable", Value: "tone"}, *conflict)
+
+			other := &Variable{ID: uuid.NewString(), Name: "mood", Type: VariableStatic}
+			require.NoError(t, s.SaveVariable(ctx, other, true))
+			other.Name = "tone"
+			require.ErrorIs(t, s.SaveVariable(ctx, other, false), ErrConflict)
+			// Other failures are not conflicts.
+			require.NotErrorIs(t, s.SaveVariable(ctx, &Variable{ID: uuid.NewString(), Name: "x"}, false), ErrConflict)
+		})
+	}
+}

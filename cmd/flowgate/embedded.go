@@ -14,6 +14,7 @@ import (
 	"github.com/flowgate/flowgate/api"
 	"github.com/flowgate/flowgate/internal/platform/config"
 	"github.com/flowgate/flowgate/internal/platform/devserver"
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 // startEmbedded starts the embedded Temporal server with its state in the database directory,
@@ -23,6 +24,7 @@ func startEmbedded(cfg config.Config, log *slog.Logger) (embeddedServer, error) 
 		DatabaseFile: filepath.Join(cfg.Database.Path, "temporal.db"),
 		FrontendPort: cfg.TemporalPort,
 		UIPort:       cfg.TemporalUIPort,
+		UIHosts:      cfg.TemporalUIHosts,
 		Namespace:    cfg.TemporalNamespace,
 		LogLevel:     os.Getenv("FLOWGATE_TEMPORAL_LOG_LEVEL"),
 		SearchAttributes: map[string]enumspb.IndexedValueType{
@@ -42,7 +44,7 @@ func startEmbedded(cfg config.Config, log *slog.Logger) (embeddedServer, error) 
 // temporalOnly runs just the embedded Temporal server, for API and worker processes started
 // separately on the same machine (queue mode without installing Temporal).
 func temporalOnly(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	if err := os.MkdirAll(cfg.Database.Path, 0o700); err != nil {
+	if err := fsperm.MkdirAll(cfg.Database.Path); err != nil {
 		return fmt.Errorf("create database directory: %w", err)
 	}
 	dev, err := startEmbedded(cfg, log)

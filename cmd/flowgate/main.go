@@ -22,6 +22,7 @@ import (
 	"github.com/flowgate/flowgate/internal/app"
 	"github.com/flowgate/flowgate/internal/knowledge/extract"
 	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 func main() {
@@ -98,6 +99,11 @@ func run(args []string) error {
 		log, closeLog, err := app.NewLogger(ctx, cfg, os.Stdout)
 		if err != nil {
 			return err
+		}
+		// Older versions left the data readable by the group (0750, 0644). What cannot be
+		// tightened (a key file mounted read-only) is worth a warning, not a refusal to start.
+		if err := fsperm.Tighten(cfg.PrivatePaths()...); err != nil {
+			log.Warn("some data files stay readable by other users", "error", err)
 		}
 		servePprof(log)
 		err = cmd(ctx, cfg, log)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 // Private directories under the local root. Keys may not start with reservedPrefix, so these
@@ -49,14 +51,14 @@ func NewLocal(dir string) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: local root %q: %w", dir, err)
 	}
-	if err := os.MkdirAll(abs, 0o750); err != nil {
-		return nil, fmt.Errorf("storage: create local root %s: %w", abs, err)
+	if err := fsperm.MkdirAll(abs); err != nil {
+		return nil, fmt.Errorf("storage: create local root: %w", err)
 	}
 	root, err := os.OpenRoot(abs)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open local root %s: %w", abs, err)
 	}
-	if err := root.MkdirAll(tmpDir, 0o700); err != nil {
+	if err := root.MkdirAll(tmpDir, fsperm.DirMode); err != nil {
 		_ = root.Close()
 		return nil, fmt.Errorf("storage: create temp dir in %s: %w", abs, err)
 	}
@@ -185,7 +187,7 @@ func (l *Local) Check(ctx context.Context) error {
 
 func (l *Local) probe() error {
 	name := filepath.Join(tmpDir, "check-"+rand.Text())
-	f, err := l.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := l.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fsperm.FileMode)
 	if err != nil {
 		return err
 	}

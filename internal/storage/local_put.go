@@ -9,6 +9,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 // Put writes the object atomically: data and content type go to temp files that are renamed
@@ -45,7 +47,7 @@ func (l *Local) put(ctx context.Context, key string, body io.Reader, size int64,
 	dataPath := filepath.FromSlash(key)
 	metaPath := filepath.FromSlash(path.Join(metaDir, key))
 	for _, p := range []string{dataPath, metaPath} {
-		if err := l.root.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		if err := l.root.MkdirAll(filepath.Dir(p), fsperm.DirMode); err != nil {
 			return fmt.Errorf("create directory: %w", err)
 		}
 	}
@@ -63,7 +65,7 @@ func (l *Local) put(ctx context.Context, key string, body io.Reader, size int64,
 // writeTemp copies r into a new synced temp file and returns its root-relative name.
 func (l *Local) writeTemp(ctx context.Context, r io.Reader, size int64) (_ string, err error) {
 	name := filepath.Join(tmpDir, "put-"+rand.Text())
-	f, err := l.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	f, err := l.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fsperm.FileMode)
 	if err != nil {
 		return "", fmt.Errorf("create temp file: %w", err)
 	}

@@ -100,21 +100,18 @@ func TestGenerateHashPrefix(t *testing.T) {
 	require.Equal(t, "abc", Prefix("abc"))
 }
 
-// countChecks makes a store's cache count its scrypt checks and read a test clock.
-func countChecks(s Store) (checks *atomic.Int32, clock *time.Time) {
-	var c *verifyCache
+// countScrypt makes a store count its scrypt runs.
+func countScrypt(s Store) *atomic.Int32 {
+	var v *verifier
 	switch s := s.(type) {
 	case *jsonStore:
-		c = s.cache
+		v = &s.verifier
 	case *dbStore:
-		c = s.cache
+		v = &s.verifier
 	}
-	checks = new(atomic.Int32)
-	now := time.Now()
-	clock = &now
-	c.check = func(p, secret string) bool { checks.Add(1); return Verify(p, secret) }
-	c.now = func() time.Time { return *clock }
-	return checks, clock
+	n := new(atomic.Int32)
+	v.scrypt = func(p, secret string) bool { n.Add(1); return Verify(p, secret) }
+	return n
 }
 
 // testStores runs the behaviour every store shares on two instances a and b over the same
@@ -175,23 +172,55 @@ func testStores(t *testing.T, a, b Store) {
 	require.Equal(t, "renamed", got.Name)
 	require.ErrorIs(t, a.Rename(ctx, "missing", "x"), ErrNotFound)
 
-	// The cache spares scrypt on a repeated verification, until its TTL runs out.
-	checks, clock := countChecks(a)
-	_, ok, err = a.Verify(ctx, p2)
-	require.NoError(t, err)
-	require.True(t, ok)
-	n := checks.Load() // 0 or 1: p2 may already be cached from above
-	_, ok, err = a.Verify(ctx, p2)
-	require.NoError(t, err)
-	require.True(t, ok)
-	require.Equal(t, n, checks.Load(), "cached: no scrypt")
-	*clock = clock.Add(CacheTTL)
-	_, ok, err = a.Verify(ctx, p2)
-	require.NoError(t, err)
-	require.True(t, ok)
-	require.Equal(t, n+1, checks.Load(), "expired: scrypt again")
+	// Keys are found by fingerprint: neither a right key nor a wrong guess costs a scrypt
+	// run, not even a guess that shares a real key's prefix.
+	scrypts := countScrypt(a)
+	for range 3 {
+		_, ok, err = a.Verify(ctx, p2)
+		require.NoError(t, err)
+		require.True(t, ok)
+		_, ok, err = a.Verify(ctx, k2.Prefix+Generate()[PrefixLen:])
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
+	require.Zero(t, scrypts.Load())
 
-	// A deletion by the other instance revokes the key at once, although a still has it cached.
+	// A key stored without a fingerprint (before fingerprints) still verifies, by scrypt, once:
+	// its fingerprint is recorded, for every instance.
+	legacy := Generate()
+	legacySecret, err := Hash(legacy)
+	require.NoError(t, err)
+	require.NoError(t, b.Import(ctx, Key{ID: "legacy", Name: "legacy", Prefix: Prefix(legacy), Secret: legacySecret}))
+	scryptsB := countScrypt(b)
+	_, ok, err = a.Verify(ctx, Prefix(legacy)+Generate()[PrefixLen:])
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.EqualValues(t, 1, scrypts.Load(), "a guess sharing the prefix of a key without fingerprint costs scrypt")
+	got, ok, err = a.Verify(ctx, legacy)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "legacy", got.ID)
+	require.EqualValues(t, 2, scrypts.Load())
+	for _, s := range []Store{a, b} {
+		_, ok, err = s.Verify(ctx, legacy)
+		require.NoError(t, err)
+		require.True(t, ok)
+		_, ok, err = s.Verify(ctx, Prefix(legacy)+Generate()[PrefixLen:])
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
+	require.EqualValues(t, 2, scrypts.Load(), "fingerprint recorded: no more scrypt")
+	require.Zero(t, scryptsB.Load())
+	require.NoError(t, a.Delete(ctx, "legacy"))
+
+	// Strings no key can be are refused without asking the store.
+	for _, bad := range []string{"\x00" + p1, p1[:8] + "\xff\xfe"} {
+		_, ok, err = a.Verify(ctx, bad)
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
+
+	// A deletion by the other instance revokes the key at once.
 	require.NoError(t, b.Delete(ctx, k2.ID))
 	_, ok, err = a.Verify(ctx, p2)
 	require.NoError(t, err)
@@ -205,7 +234,7 @@ func testStores(t *testing.T, a, b Store) {
 	require.Equal(t, k1.ID, keys[0].ID)
 	require.ErrorIs(t, a.Delete(ctx, k2.ID), ErrNotFound)
 
-	// A key re-imported with another secret under the same id does not verify from the cache.
+	// A key re-imported with another secret under the same id loses its fingerprint with it.
 	_, ok, err = a.Verify(ctx, p1)
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -248,8 +277,9 @@ func TestJSONStore(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &entries))
 	require.Len(t, entries, 2)
 	last := entries[1]
-	require.ElementsMatch(t, []string{"keyName", "apiKey", "apiSecret", "createdAt", "id"}, keysOfMap(last))
+	require.ElementsMatch(t, []string{"keyName", "apiKey", "apiSecret", "keyFingerprint", "createdAt", "id"}, keysOfMap(last))
 	require.Equal(t, k.Prefix, last["apiKey"])
+	require.Equal(t, Fingerprint(plaintext), last["keyFingerprint"])
 	require.Equal(t, k.Secret, last["apiSecret"])
 	require.Equal(t, "persisted", last["keyName"])
 
@@ -288,21 +318,31 @@ func TestJSONStoreReadsFlowiseFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
 	require.Equal(t, Prefix(v.APIKey), keys[0].Prefix, "List never exposes the plaintext")
+	require.Empty(t, keys[0].Fingerprint, "only the secret vouches for a plaintext")
 	require.Equal(t, time.Date(2024, 1, 16, 0, 0, 0, 0, time.UTC), keys[0].CreatedAt)
+
+	// The first verification proves the key by scrypt and records its fingerprint, which
+	// also cuts Flowise's plaintext down to its prefix.
+	scrypts := countScrypt(s)
 	got, ok, err := s.Verify(ctx, v.APIKey)
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, "DefaultKey", got.Name)
-
-	// The first write cuts Flowise's plaintext down to its prefix; the key still verifies.
-	_, _, err = s.Create(ctx, "new")
-	require.NoError(t, err)
+	require.EqualValues(t, 1, scrypts.Load())
 	raw, err := os.ReadFile(filepath.Join(dir, FileName))
 	require.NoError(t, err)
 	require.NotContains(t, string(raw), v.APIKey)
-	_, ok, err = NewJSONStore(dir).Verify(ctx, v.APIKey)
+	require.Contains(t, string(raw), Fingerprint(v.APIKey))
+
+	fresh := NewJSONStore(dir)
+	freshScrypts := countScrypt(fresh)
+	_, ok, err = fresh.Verify(ctx, v.APIKey)
 	require.NoError(t, err)
 	require.True(t, ok)
+	_, ok, err = fresh.Verify(ctx, Prefix(v.APIKey)+Generate()[PrefixLen:])
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Zero(t, freshScrypts.Load())
 }
 
 func closeDB(db *gorm.DB) {
@@ -429,6 +469,9 @@ func TestImportFlowiseFile(t *testing.T) {
 			require.Equal(t, Prefix(v.APIKey), keys[0].Prefix)
 			require.Equal(t, v.APISecret, keys[0].Secret)
 
+			// The secret proved the plaintext at import: its fingerprint finds it, no scrypt.
+			require.Equal(t, Fingerprint(v.APIKey), keys[0].Fingerprint)
+			scrypts := countScrypt(s)
 			got, ok, err := s.Verify(ctx, v.APIKey)
 			require.NoError(t, err)
 			require.True(t, ok)
@@ -436,6 +479,7 @@ func TestImportFlowiseFile(t *testing.T) {
 			_, ok, err = s.Verify(ctx, Prefix(v.APIKey)+Generate()[8:])
 			require.NoError(t, err)
 			require.False(t, ok)
+			require.Zero(t, scrypts.Load())
 
 			stored := dump()
 			require.Contains(t, stored, v.APISecret)
@@ -443,6 +487,22 @@ func TestImportFlowiseFile(t *testing.T) {
 			require.NotContains(t, stored, v.APIKey[:PrefixLen+1])
 		})
 	}
+
+	// An apiKey its secret does not prove gives no fingerprint: the key stays unproven.
+	other := Generate()
+	mismatched := filepath.Join(t.TempDir(), FileName)
+	require.NoError(t, os.WriteFile(mismatched, []byte(`[{"keyName":"k","apiKey":"`+other+`","apiSecret":"`+v.APISecret+`","id":"m"}]`), 0o600))
+	s := NewJSONStore(t.TempDir())
+	n, err := ImportFlowiseFile(ctx, mismatched, s)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	keys, err := s.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	require.Empty(t, keys[0].Fingerprint)
+	_, ok, err := s.Verify(ctx, other)
+	require.NoError(t, err)
+	require.False(t, ok)
 
 	// Bad files import nothing.
 	dir := t.TempDir()
@@ -461,7 +521,48 @@ func TestImportFlowiseFile(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, keys)
 	}
-	n, err := ImportFlowiseFile(ctx, filepath.Join(dir, "missing.json"), NewJSONStore(t.TempDir()))
+	n, err = ImportFlowiseFile(ctx, filepath.Join(dir, "missing.json"), NewJSONStore(t.TempDir()))
 	require.ErrorIs(t, err, os.ErrNotExist)
 	require.Zero(t, n)
+}
+
+// TestDBStoreKeysFromBeforeFingerprints: a database whose keys were stored before the
+// fingerprint column existed migrates, and each of its keys keeps working: proven by scrypt
+// once, then found by fingerprint.
+func TestDBStoreKeysFromBeforeFingerprints(t *testing.T) {
+	ctx := context.Background()
+	for name, open := range testDBs(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open()
+			// Take the database back to before migration 9, with a key stored then.
+			m := db.Migrator()
+			require.NoError(t, m.DropIndex(&models.APIKey{}, "Fingerprint"))
+			require.NoError(t, m.DropColumn(&models.APIKey{}, "Fingerprint"))
+			require.NoError(t, db.Exec("DELETE FROM flowgate_schema_migrations WHERE version = 9").Error)
+			plaintext := Generate()
+			secret, err := Hash(plaintext)
+			require.NoError(t, err)
+			now := time.Now().UTC()
+			require.NoError(t, db.Exec(`INSERT INTO apikey (id, "keyName", "keyPrefix", "apiSecret", "createdDate", "updatedDate") VALUES (?, ?, ?, ?, ?, ?)`,
+				"old", "old", Prefix(plaintext), secret, now, now).Error)
+
+			require.NoError(t, models.Migrate(db))
+			require.True(t, m.HasColumn(&models.APIKey{}, "Fingerprint"))
+			require.True(t, m.HasIndex(&models.APIKey{}, "Fingerprint"))
+
+			s := NewDBStore(db)
+			scrypts := countScrypt(s)
+			for range 3 {
+				got, ok, err := s.Verify(ctx, plaintext)
+				require.NoError(t, err)
+				require.True(t, ok)
+				require.Equal(t, "old", got.ID)
+			}
+			require.EqualValues(t, 1, scrypts.Load(), "scrypt once, then the recorded fingerprint")
+			var row models.APIKey
+			require.NoError(t, db.First(&row, "id = ?", "old").Error)
+			require.NotNil(t, row.Fingerprint)
+			require.Equal(t, Fingerprint(plaintext), *row.Fingerprint)
+		})
+	}
 }

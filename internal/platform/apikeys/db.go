@@ -16,22 +16,30 @@ import (
 // database share keys; Verify reads the key's row every time, so a deletion by any instance
 // revokes the key everywhere at once.
 type dbStore struct {
-	db    *gorm.DB
-	cache *verifyCache
-	now   func() time.Time
+	db       *gorm.DB
+	verifier verifier
+	now      func() time.Time
 }
 
 // NewDBStore returns a store on the apikey table of db (models.APIKey; migrated by models.Open).
 func NewDBStore(db *gorm.DB) Store {
-	return &dbStore{db: db, cache: newVerifyCache(), now: time.Now}
+	return &dbStore{db: db, verifier: newVerifier(), now: time.Now}
 }
 
 func keyOf(m models.APIKey) Key {
-	return Key{ID: m.ID, Name: m.KeyName, Prefix: m.Prefix, Secret: m.APISecret, CreatedAt: m.CreatedDate}
+	k := Key{ID: m.ID, Name: m.KeyName, Prefix: m.Prefix, Secret: m.APISecret, CreatedAt: m.CreatedDate}
+	if m.Fingerprint != nil {
+		k.Fingerprint = *m.Fingerprint
+	}
+	return k
 }
 
 func rowOf(k Key, updated time.Time) models.APIKey {
-	return models.APIKey{ID: k.ID, KeyName: k.Name, Prefix: k.Prefix, APISecret: k.Secret, CreatedDate: k.CreatedAt.UTC(), UpdatedDate: updated.UTC()}
+	row := models.APIKey{ID: k.ID, KeyName: k.Name, Prefix: k.Prefix, APISecret: k.Secret, CreatedDate: k.CreatedAt.UTC(), UpdatedDate: updated.UTC()}
+	if k.Fingerprint != "" {
+		row.Fingerprint = &k.Fingerprint
+	}
+	return row
 }
 
 func keysOf(rows []models.APIKey) []Key {
@@ -80,7 +88,6 @@ func (s *dbStore) Delete(ctx context.Context, id string) error {
 	if res.Error != nil {
 		return fmt.Errorf("delete api key: %w", res.Error)
 	}
-	s.cache.forget(id)
 	if res.RowsAffected == 0 {
 		return ErrNotFound
 	}
@@ -88,15 +95,36 @@ func (s *dbStore) Delete(ctx context.Context, id string) error {
 }
 
 func (s *dbStore) Verify(ctx context.Context, plaintext string) (Key, bool, error) {
-	if plaintext == "" {
-		return Key{}, false, nil
-	}
+	return s.verifier.verify(ctx, s, plaintext)
+}
+
+func (s *dbStore) lookup(ctx context.Context, fp, prefix string) (Key, bool, []Key, error) {
 	var rows []models.APIKey
-	if err := s.db.WithContext(ctx).Where(`"keyPrefix" = ?`, Prefix(plaintext)).Find(&rows).Error; err != nil {
-		return Key{}, false, fmt.Errorf("look up api key: %w", err)
+	err := s.db.WithContext(ctx).
+		Where(`"keyFingerprint" = ? OR ("keyFingerprint" IS NULL AND "keyPrefix" = ?)`, fp, prefix).
+		Find(&rows).Error
+	if err != nil {
+		return Key{}, false, nil, fmt.Errorf("look up api key: %w", err)
 	}
-	k, ok := s.cache.verify(plaintext, keysOf(rows))
-	return k, ok, nil
+	var legacy []Key
+	for _, r := range rows {
+		k := keyOf(r)
+		if k.Fingerprint == fp {
+			return k, true, nil, nil
+		}
+		legacy = append(legacy, k)
+	}
+	return Key{}, false, legacy, nil
+}
+
+func (s *dbStore) setFingerprint(ctx context.Context, id, secret, fp string) error {
+	err := s.db.WithContext(ctx).Model(&models.APIKey{}).
+		Where(`id = ? AND "apiSecret" = ? AND "keyFingerprint" IS NULL`, id, secret).
+		Update("keyFingerprint", fp).Error
+	if err != nil {
+		return fmt.Errorf("record api key %s fingerprint: %w", id, err)
+	}
+	return nil
 }
 
 func (s *dbStore) Import(ctx context.Context, k Key) error {
@@ -105,11 +133,11 @@ func (s *dbStore) Import(ctx context.Context, k Key) error {
 		return err
 	}
 	row := rowOf(k, now)
+	// A replaced key takes the new fingerprint, or none: the old one proves the old key.
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"keyName", "keyPrefix", "apiSecret", "createdDate", "updatedDate"}),
+		DoUpdates: clause.AssignmentColumns([]string{"keyName", "keyPrefix", "keyFingerprint", "apiSecret", "createdDate", "updatedDate"}),
 	}).Create(&row).Error
-	s.cache.forget(k.ID)
 	if err != nil {
 		return fmt.Errorf("import api key: %w", err)
 	}

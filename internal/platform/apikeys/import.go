@@ -7,9 +7,10 @@ import (
 )
 
 // ImportFlowiseFile reads a Flowise api.json and imports each key into the store, keeping its
-// id, name, creation date and scrypt secret, and only the prefix of its plaintext apiKey: the
-// plaintext itself is not stored. It checks every entry before importing any, and imports by id,
-// so running it twice changes nothing. It returns how many keys it imported.
+// id, name, creation date and scrypt secret, and of its plaintext apiKey only the prefix and, when
+// the secret proves it, the fingerprint: the plaintext itself is not stored. It checks every
+// entry before importing any, and imports by id, so running it twice changes nothing. It
+// returns how many keys it imported.
 func ImportFlowiseFile(ctx context.Context, path string, into Store) (int, error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("import api keys: %w", err)
@@ -27,6 +28,12 @@ func ImportFlowiseFile(ctx context.Context, path string, into Store) (int, error
 			return 0, fmt.Errorf("%s: entry %d (%q): %w", path, i, e.KeyName, errMalformedSecret)
 		}
 		keys[i] = e.key()
+		// Flowise's file holds the plaintext, which gives the fingerprint, so the key never
+		// needs scrypt again; but only the secret vouches for it. (A file this package wrote
+		// holds a prefix, and its own keyFingerprint.)
+		if len(e.APIKey) > PrefixLen && Verify(e.APIKey, e.APISecret) {
+			keys[i].Fingerprint = Fingerprint(e.APIKey)
+		}
 	}
 	for i, k := range keys {
 		if err := into.Import(ctx, k); err != nil {

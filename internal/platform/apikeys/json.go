@@ -14,19 +14,23 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 // FileName is the file a JSON store keeps its keys in, inside APIKEY_PATH, as in Flowise.
 const FileName = "api.json"
 
 // flowiseEntry is one element of Flowise's api.json. In files Flowise wrote, APIKey is the
-// plaintext key; in files this package writes, it is only the key's prefix.
+// plaintext key; in files this package writes, it is only the key's prefix, and KeyFingerprint,
+// a field of Flowgate's that Flowise ignores, finds the key.
 type flowiseEntry struct {
-	KeyName   string `json:"keyName"`
-	APIKey    string `json:"apiKey"`
-	APISecret string `json:"apiSecret"`
-	CreatedAt string `json:"createdAt"`
-	ID        string `json:"id"`
+	KeyName        string `json:"keyName"`
+	APIKey         string `json:"apiKey"`
+	APISecret      string `json:"apiSecret"`
+	KeyFingerprint string `json:"keyFingerprint,omitempty"`
+	CreatedAt      string `json:"createdAt"`
+	ID             string `json:"id"`
 }
 
 // flowiseDate is the createdAt layout Flowise writes (moment's "DD-MMM-YY").
@@ -41,12 +45,16 @@ func parseCreatedAt(s string) time.Time {
 	return time.Time{}
 }
 
+// key is the entry's record. A plaintext apiKey (Flowise's) is not taken as proof: only the
+// secret is, so the key gets its fingerprint when it first verifies, or when imported.
 func (e flowiseEntry) key() Key {
-	return Key{ID: e.ID, Name: e.KeyName, Prefix: Prefix(e.APIKey), Secret: e.APISecret, CreatedAt: parseCreatedAt(e.CreatedAt)}
+	return Key{ID: e.ID, Name: e.KeyName, Prefix: Prefix(e.APIKey), Fingerprint: e.KeyFingerprint, Secret: e.APISecret,
+		CreatedAt: parseCreatedAt(e.CreatedAt)}
 }
 
 func entryOf(k Key) flowiseEntry {
-	return flowiseEntry{KeyName: k.Name, APIKey: Prefix(k.Prefix), APISecret: k.Secret, CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339Nano), ID: k.ID}
+	return flowiseEntry{KeyName: k.Name, APIKey: Prefix(k.Prefix), APISecret: k.Secret, KeyFingerprint: k.Fingerprint,
+		CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339Nano), ID: k.ID}
 }
 
 // readFlowiseFile reads an api.json; a missing or empty file holds no keys.
@@ -74,18 +82,18 @@ func readFlowiseFile(path string) ([]flowiseEntry, error) {
 // there is no lock between processes, so concurrent writers in different processes can lose an
 // update (last rename wins), as with Flowise. Use the db store for several instances.
 type jsonStore struct {
-	mu    sync.Mutex
-	path  string
-	cache *verifyCache
-	now   func() time.Time
+	mu       sync.Mutex
+	path     string
+	verifier verifier
+	now      func() time.Time
 }
 
 // NewJSONStore returns a store on dir/api.json, Flowise's layout. Keys it creates keep only
 // their prefix in the apiKey field; a Flowise file holding plaintext keys is read as is (the
 // prefix of apiKey finds the key), and the plaintexts are cut to prefixes the first time the
-// store writes the file.
+// store writes the file, at the latest when one of them first verifies.
 func NewJSONStore(dir string) Store {
-	return &jsonStore{path: filepath.Join(dir, FileName), cache: newVerifyCache(), now: time.Now}
+	return &jsonStore{path: filepath.Join(dir, FileName), verifier: newVerifier(), now: time.Now}
 }
 
 func (s *jsonStore) load() ([]Key, error) {
@@ -110,7 +118,7 @@ func (s *jsonStore) save(keys []Key) error {
 		return err
 	}
 	dir := filepath.Dir(s.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fsperm.MkdirAll(dir); err != nil {
 		return fmt.Errorf("create api key directory: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+FileName+".*.tmp")
@@ -179,7 +187,7 @@ func (s *jsonStore) Rename(ctx context.Context, id, name string) error {
 }
 
 func (s *jsonStore) Delete(ctx context.Context, id string) error {
-	err := s.update(func(keys []Key) ([]Key, error) {
+	return s.update(func(keys []Key) ([]Key, error) {
 		n := len(keys)
 		keys = slices.DeleteFunc(keys, func(k Key) bool { return k.ID == id })
 		if len(keys) == n {
@@ -187,39 +195,49 @@ func (s *jsonStore) Delete(ctx context.Context, id string) error {
 		}
 		return keys, nil
 	})
-	if err == nil {
-		s.cache.forget(id)
-	}
-	return err
 }
 
 func (s *jsonStore) Verify(ctx context.Context, plaintext string) (Key, bool, error) {
-	if plaintext == "" {
-		return Key{}, false, nil
-	}
+	return s.verifier.verify(ctx, s, plaintext)
+}
+
+func (s *jsonStore) lookup(ctx context.Context, fp, prefix string) (Key, bool, []Key, error) {
 	keys, err := s.List(ctx)
 	if err != nil {
-		return Key{}, false, err
+		return Key{}, false, nil, err
 	}
-	p := Prefix(plaintext)
-	candidates := slices.DeleteFunc(keys, func(k Key) bool { return k.Prefix != p })
-	k, ok := s.cache.verify(plaintext, candidates)
-	return k, ok, nil
+	var legacy []Key
+	for _, k := range keys {
+		switch {
+		case k.Fingerprint == fp:
+			return k, true, nil, nil
+		case k.Fingerprint == "" && k.Prefix == prefix:
+			legacy = append(legacy, k)
+		}
+	}
+	return Key{}, false, legacy, nil
+}
+
+func (s *jsonStore) setFingerprint(_ context.Context, id, secret, fp string) error {
+	return s.update(func(keys []Key) ([]Key, error) {
+		for i, k := range keys {
+			if k.ID == id && k.Secret == secret && k.Fingerprint == "" {
+				keys[i].Fingerprint = fp
+			}
+		}
+		return keys, nil
+	})
 }
 
 func (s *jsonStore) Import(ctx context.Context, k Key) error {
 	if err := checkImport(&k, s.now().UTC(), uuid.NewString); err != nil {
 		return err
 	}
-	err := s.update(func(keys []Key) ([]Key, error) {
+	return s.update(func(keys []Key) ([]Key, error) {
 		if i := slices.IndexFunc(keys, func(e Key) bool { return e.ID == k.ID }); i >= 0 {
 			keys[i] = k
 			return keys, nil
 		}
 		return append(keys, k), nil
 	})
-	if err == nil {
-		s.cache.forget(k.ID)
-	}
-	return err
 }

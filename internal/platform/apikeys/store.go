@@ -2,22 +2,25 @@ package apikeys
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"sync"
+	"fmt"
 	"time"
 )
 
 // ErrNotFound is returned by Rename and Delete for an unknown id.
 var ErrNotFound = errors.New("api key not found")
 
-// Key is a stored API key. It never holds the plaintext: Prefix finds it, Secret proves it.
+// Key is a stored API key. It never holds the plaintext: Fingerprint finds it (Prefix does for
+// a key stored without one), Secret proves it.
 type Key struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"keyName"`
-	Prefix    string    `json:"keyPrefix"`
-	Secret    string    `json:"-"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID     string `json:"id"`
+	Name   string `json:"keyName"`
+	Prefix string `json:"keyPrefix"`
+	// Fingerprint is Fingerprint(key), or "" for a key stored before fingerprints until it
+	// first verifies. It proves the key as the secret does, so it never leaves the store.
+	Fingerprint string    `json:"-"`
+	Secret      string    `json:"-"`
+	CreatedAt   time.Time `json:"createdAt"`
 }
 
 // Store keeps API keys.
@@ -31,111 +34,69 @@ type Store interface {
 	Rename(ctx context.Context, id, name string) error
 	// Delete revokes a key; ErrNotFound if there is no such key.
 	Delete(ctx context.Context, id string) error
-	// Verify finds the key plaintext belongs to: the records sharing its prefix, then scrypt.
-	// ok is false for an unknown or wrong key; err is reserved for storage failures.
+	// Verify finds the key plaintext belongs to by its fingerprint, or, among the keys without
+	// one, by prefix and scrypt (see the package doc). ok is false for an unknown or wrong key;
+	// err is reserved for storage failures.
 	Verify(ctx context.Context, plaintext string) (k Key, ok bool, err error)
 	// Import adds or replaces (by ID) a key made elsewhere, such as one read from a Flowise
-	// api.json. k.Prefix and a well-formed k.Secret are required; an empty ID gets a new one and
-	// a zero CreatedAt becomes now.
+	// api.json. k.Prefix and a well-formed k.Secret are required, and k.Fingerprint, when set,
+	// must be the key's (the caller proved it against the secret); an empty ID gets a new one
+	// and a zero CreatedAt becomes now.
 	Import(ctx context.Context, k Key) error
 }
 
-// CacheTTL is how long a successful verification is remembered. Within it, a repeated Verify of
-// the same key skips scrypt (50-100 ms) but still looks the key's record up, and the cached
-// result counts only if a record with the same id and the same secret is still there. Deleting
-// a key therefore revokes it at once, in this process and in every other process using the same
-// database or file; the TTL only bounds how long a key's digest stays in memory.
-const CacheTTL = time.Minute
-
-// cacheMax bounds the cache; when it is full, expired entries go, and if none has expired the
-// cache is emptied.
-const cacheMax = 4096
-
-// verifyCache remembers successful verifications, keyed by sha256 of the plaintext.
-type verifyCache struct {
-	mu     sync.Mutex
-	ttl    time.Duration
-	now    func() time.Time
-	check  func(plaintext, secret string) bool // Verify; replaceable in tests
-	byHash map[[sha256.Size]byte]cacheEntry
+// keyIndex is how a store's keys are found for verification.
+type keyIndex interface {
+	// lookup returns the key whose fingerprint is fp (found is false when there is none) and
+	// the keys that have no fingerprint and whose prefix is prefix.
+	lookup(ctx context.Context, fp, prefix string) (match Key, found bool, legacy []Key, err error)
+	// setFingerprint records fp for key id, if it still has secret and no fingerprint.
+	setFingerprint(ctx context.Context, id, secret, fp string) error
 }
 
-type cacheEntry struct {
-	id, secret string
-	expires    time.Time
+// verifier proves keys for a store.
+type verifier struct {
+	// scrypt checks a key against a secret: Verify, counted in tests.
+	scrypt func(plaintext, secret string) bool
 }
 
-func newVerifyCache() *verifyCache {
-	return &verifyCache{ttl: CacheTTL, now: time.Now, check: Verify, byHash: map[[sha256.Size]byte]cacheEntry{}}
-}
+func newVerifier() verifier { return verifier{scrypt: Verify} }
 
-// verify picks the candidate (records sharing the plaintext's prefix) that plaintext belongs
-// to, from the cache when a fresh entry names a candidate with an unchanged secret, else by
-// scrypt.
-func (c *verifyCache) verify(plaintext string, candidates []Key) (Key, bool) {
-	if plaintext == "" || len(candidates) == 0 {
-		return Key{}, false
+// verify finds the key plaintext belongs to in idx: by fingerprint, at the cost of one SHA-256
+// whatever the guess, or among the keys without a fingerprint by scrypt, recording the
+// fingerprint of the one it proves so that its next verification is a lookup too.
+func (v verifier) verify(ctx context.Context, idx keyIndex, plaintext string) (Key, bool, error) {
+	if !plausible(plaintext) {
+		return Key{}, false, nil
 	}
-	h := sha256.Sum256([]byte(plaintext))
-	c.mu.Lock()
-	e, hit := c.byHash[h]
-	if hit && !c.now().Before(e.expires) {
-		delete(c.byHash, h)
-		hit = false
+	fp := Fingerprint(plaintext)
+	match, found, legacy, err := idx.lookup(ctx, fp, Prefix(plaintext))
+	if err != nil || found {
+		return match, found, err
 	}
-	c.mu.Unlock()
-	if hit {
-		for _, k := range candidates {
-			if k.ID == e.id && k.Secret == e.secret {
-				return k, true
-			}
+	for _, k := range legacy {
+		if v.scrypt(plaintext, k.Secret) {
+			// Best effort: the key is proven either way, and if the write fails its next
+			// verification pays scrypt again and retries.
+			_ = idx.setFingerprint(ctx, k.ID, k.Secret, fp)
+			k.Fingerprint = fp
+			return k, true, nil
 		}
 	}
-	for _, k := range candidates {
-		if c.check(plaintext, k.Secret) {
-			c.put(h, k)
-			return k, true
-		}
-	}
-	return Key{}, false
-}
-
-func (c *verifyCache) put(h [sha256.Size]byte, k Key) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	if len(c.byHash) >= cacheMax {
-		for kh, e := range c.byHash {
-			if !now.Before(e.expires) {
-				delete(c.byHash, kh)
-			}
-		}
-		if len(c.byHash) >= cacheMax {
-			clear(c.byHash)
-		}
-	}
-	c.byHash[h] = cacheEntry{id: k.ID, secret: k.Secret, expires: now.Add(c.ttl)}
-}
-
-// forget drops the entries of a key (on Delete, and on Import, which may replace its secret).
-func (c *verifyCache) forget(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for h, e := range c.byHash {
-		if e.id == id {
-			delete(c.byHash, h)
-		}
-	}
+	return Key{}, false, nil
 }
 
 // checkImport validates a key for Import and fills its defaults.
 func checkImport(k *Key, now time.Time, newID func() string) error {
 	if k.Prefix == "" {
-		return errors.New("import api key: empty prefix")
+		return fmt.Errorf("import api key %s: empty prefix", k.ID)
 	}
 	k.Prefix = Prefix(k.Prefix)
 	if !ValidSecret(k.Secret) {
-		return errors.New("import api key " + k.ID + ": " + errMalformedSecret.Error())
+		return fmt.Errorf("import api key %s: %w", k.ID, errMalformedSecret)
+	}
+	if k.Fingerprint != "" && !validFingerprint(k.Fingerprint) {
+		return fmt.Errorf("import api key %s: malformed fingerprint", k.ID)
 	}
 	if k.ID == "" {
 		k.ID = newID()
@@ -153,5 +114,5 @@ func newKey(name string, id string, now time.Time) (Key, string, error) {
 	if err != nil {
 		return Key{}, "", err
 	}
-	return Key{ID: id, Name: name, Prefix: Prefix(plaintext), Secret: secret, CreatedAt: now}, plaintext, nil
+	return Key{ID: id, Name: name, Prefix: Prefix(plaintext), Fingerprint: Fingerprint(plaintext), Secret: secret, CreatedAt: now}, plaintext, nil
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/platform/apikeys"
+	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/sandbox/netguard"
 	"github.com/flowgate/flowgate/internal/storage"
@@ -62,6 +64,9 @@ type Config struct {
 	// Embedded server ports (FLOWGATE_TEMPORAL_PORT, FLOWGATE_TEMPORAL_UI_PORT); 0 picks a free one.
 	TemporalPort   int
 	TemporalUIPort int
+	// TemporalUIHosts are host names the embedded Web UI answers to besides its own address
+	// (FLOWGATE_TEMPORAL_UI_HOSTS, comma-separated), for a tunnel or proxy in front of it.
+	TemporalUIHosts []string
 	// SearchAttributes sets FlowiseChatflowId/FlowiseChatId on runs (FLOWGATE_SEARCH_ATTRIBUTES);
 	// always on with the embedded server, which registers them.
 	SearchAttributes bool
@@ -86,6 +91,9 @@ type Config struct {
 	// RateLimitFailOpen is FLOWGATE_RATE_LIMIT_FAIL_OPEN (default true): whether requests pass
 	// while the shared store is unreachable.
 	RateLimitFailOpen bool
+	// RateLimitIPv6Prefix is FLOWGATE_RATE_LIMIT_IPV6_PREFIX (default 64, 1 to 128): how many
+	// leading bits of an IPv6 address rate limits count as one client.
+	RateLimitIPv6Prefix int
 
 	// HumanInputTimeout bounds an agentflow run that waits for human input
 	// (FLOWGATE_HUMAN_INPUT_TIMEOUT, default 30 days).
@@ -187,6 +195,7 @@ func Load(getenv func(string) string) (Config, error) {
 		{"FLOWGATE_TEMPORAL_PORT", 7233, maxPort, &c.TemporalPort},
 		{"FLOWGATE_TEMPORAL_UI_PORT", 8233, maxPort, &c.TemporalUIPort},
 		{"FLOWGATE_LARGE_VALUE_BYTES", 256 << 10, 1 << 20, &c.LargeValueBytes},
+		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", ratelimit.DefaultIPv6Prefix, 128, &c.RateLimitIPv6Prefix},
 	}
 	for _, i := range ints {
 		v, err := strconv.Atoi(env(i.name, strconv.Itoa(i.def)))
@@ -197,6 +206,10 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s must be a whole number from 0 to %d, got %q", i.name, i.max, getenv(i.name))
 		}
 		*i.dst = v
+	}
+	if c.RateLimitIPv6Prefix == 0 {
+		// A /0 would count every IPv6 client as one, so one of them could lock out all.
+		return c, fmt.Errorf("FLOWGATE_RATE_LIMIT_IPV6_PREFIX must be from 1 to 128, got %q", getenv("FLOWGATE_RATE_LIMIT_IPV6_PREFIX"))
 	}
 	if c.FileSizeLimit, err = ParseSize(env("FLOWISE_FILE_SIZE_LIMIT", "50mb")); err != nil {
 		return c, fmt.Errorf("FLOWISE_FILE_SIZE_LIMIT: %w", err)
@@ -220,6 +233,11 @@ func Load(getenv func(string) string) (Config, error) {
 	if e := c.SecretKeyAWS.Endpoint; e != "" {
 		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, fmt.Errorf("SECRETKEY_AWS_ENDPOINT must be a URL such as http://localhost:4566, got %q", e)
+		}
+	}
+	for _, h := range strings.Split(getenv("FLOWGATE_TEMPORAL_UI_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.TemporalUIHosts = append(c.TemporalUIHosts, h)
 		}
 	}
 	c.SearchAttributes = env("FLOWGATE_SEARCH_ATTRIBUTES", "false") == "true"
@@ -263,6 +281,26 @@ func ParseSize(size string) (int64, error) {
 		return 0, fmt.Errorf("size must look like 50mb, got %q", size)
 	}
 	return int64(n * float64(mult)), nil
+}
+
+// PrivatePaths are the data on local disk that Flowgate makes private to its user at start
+// (see fsperm.Tighten): the data directory, the SQLite database's directory and files, the
+// encryption key file and the API key file. The storage and log directories and the embedded
+// Temporal server's databases are tightened by the code that opens them; what lies in those
+// directories is unreachable to others once they are 0700.
+func (c Config) PrivatePaths() []string {
+	paths := []string{c.DataDir}
+	if c.Database.Type == "sqlite" {
+		paths = append(paths, c.Database.Path)
+		paths = append(paths, models.SQLiteFiles(filepath.Join(c.Database.Path, "database.sqlite"))...)
+	}
+	if c.SecretKeyStorageType == secrets.StorageTypeLocal && c.SecretKeyOverwrite == "" {
+		paths = append(paths, filepath.Join(c.SecretKeyPath, secrets.KeyFileName))
+	}
+	if c.APIKeyStorageType == "json" {
+		paths = append(paths, filepath.Join(c.APIKeyPath, apikeys.FileName))
+	}
+	return paths
 }
 
 // Addr is the API's listen address.

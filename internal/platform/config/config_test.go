@@ -48,10 +48,12 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 200, c.WorkerConcurrency)
 	require.Equal(t, 7233, c.TemporalPort)
 	require.Equal(t, 8233, c.TemporalUIPort)
+	require.Empty(t, c.TemporalUIHosts)
 	require.False(t, c.SearchAttributes)
 	require.Equal(t, "info", c.LogLevel)
 	require.Equal(t, int64(50<<20), c.FileSizeLimit)
 	require.Equal(t, 5*time.Minute, c.PredictionTimeout)
+	require.Equal(t, 64, c.RateLimitIPv6Prefix)
 }
 
 func TestLoadDataDirDerivesPaths(t *testing.T) {
@@ -112,6 +114,7 @@ func TestLoadOverrides(t *testing.T) {
 		"TEMPORAL_NAMESPACE":          "flows",
 		"FLOWGATE_TEMPORAL_PORT":      "0",
 		"FLOWGATE_TEMPORAL_UI_PORT":   "0",
+		"FLOWGATE_TEMPORAL_UI_HOSTS":  " temporal.internal, ,ui.example:8233 ",
 		"FLOWGATE_SEARCH_ATTRIBUTES":  "true",
 		"FLOWISE_FILE_SIZE_LIMIT":     "1gb",
 		"FLOWGATE_PREDICTION_TIMEOUT": "90s",
@@ -136,6 +139,7 @@ func TestLoadOverrides(t *testing.T) {
 	require.Equal(t, "flows", c.TemporalNamespace)
 	require.Equal(t, 0, c.TemporalPort, "0 picks a free port")
 	require.Equal(t, 0, c.TemporalUIPort)
+	require.Equal(t, []string{"temporal.internal", "ui.example:8233"}, c.TemporalUIHosts)
 	require.True(t, c.SearchAttributes)
 	require.Equal(t, int64(1<<30), c.FileSizeLimit)
 	require.Equal(t, 90*time.Second, c.PredictionTimeout)
@@ -222,6 +226,9 @@ func TestLoadErrors(t *testing.T) {
 		{"SECRETKEY_AWS_ENDPOINT", "localhost:4566"},
 		{"SECRETKEY_AWS_ENDPOINT", "ftp://secrets.internal"},
 		{"SECRETKEY_AWS_ENDPOINT", "http://"},
+		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", "0"},
+		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", "129"},
+		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", "/64"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
@@ -236,8 +243,10 @@ func TestLoadErrors(t *testing.T) {
 func TestLoadAcceptsBoundaryValues(t *testing.T) {
 	c, err := config.Load(envOf(map[string]string{
 		"PORT": "65535", "WORKER_CONCURRENCY": "100000", "FLOWGATE_PREDICTION_TIMEOUT": "1ms",
+		"FLOWGATE_RATE_LIMIT_IPV6_PREFIX": "128",
 	}))
 	require.NoError(t, err)
+	require.Equal(t, 128, c.RateLimitIPv6Prefix)
 	require.Equal(t, 65535, c.Port)
 	require.Equal(t, 100000, c.WorkerConcurrency)
 	require.Equal(t, time.Millisecond, c.PredictionTimeout)
@@ -281,4 +290,22 @@ func TestParseSizeErrors(t *testing.T) {
 			require.Contains(t, err.Error(), `"`+in+`"`, "the error quotes the input as given")
 		})
 	}
+}
+
+func TestPrivatePaths(t *testing.T) {
+	c, err := config.Load(envOf(map[string]string{
+		"FLOWGATE_DATA_DIR": "/data", "DATABASE_PATH": "/db", "SECRETKEY_PATH": "/keys", "APIKEY_PATH": "/apikeys",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, []string{
+		"/data", "/db", "/db/database.sqlite", "/db/database.sqlite-wal", "/db/database.sqlite-shm",
+		"/keys/encryption.key", "/apikeys/api.json",
+	}, c.PrivatePaths())
+
+	// Files Flowgate does not use are none of its business.
+	c, err = config.Load(envOf(map[string]string{
+		"FLOWGATE_DATA_DIR": "/data", "DATABASE_TYPE": "postgres", "FLOWISE_SECRETKEY_OVERWRITE": "k", "APIKEY_STORAGE_TYPE": "db",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, []string{"/data"}, c.PrivatePaths())
 }

@@ -15,9 +15,6 @@ import (
 	"strings"
 	"time"
 
-	uiserver "github.com/temporalio/ui-server/v2/server"
-	uiconfig "github.com/temporalio/ui-server/v2/server/config"
-	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
@@ -29,6 +26,8 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 const clusterName = "active"
@@ -44,6 +43,10 @@ type Options struct {
 	// SearchAttributes are custom keyword attributes registered on the namespace so operators
 	// can filter runs in the UI.
 	SearchAttributes map[string]enumspb.IndexedValueType
+	// UIHosts are names besides its own address (localhost, 127.0.0.1, [::1], IP) that the Web
+	// UI answers to, for operators who reach it through a tunnel or proxy
+	// (FLOWGATE_TEMPORAL_UI_HOSTS). Requests naming any other host get 403.
+	UIHosts []string
 	// LogLevel of the server's own logs (debug, info, warn, error, fatal); default fatal,
 	// because the server logs routine events such as a worker's polls ending at shutdown as
 	// errors, which would drown Flowgate's own logs.
@@ -53,7 +56,7 @@ type Options struct {
 // Server is a running embedded Temporal server.
 type Server struct {
 	server       temporal.Server
-	ui           *uiserver.Server
+	ui           *uiServer
 	frontendAddr string
 	uiAddr       string
 }
@@ -176,24 +179,13 @@ func Start(opts Options) (*Server, error) {
 			}
 			uiPort = p[0]
 		}
-		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
-			Host:                opts.IP,
-			Port:                uiPort,
-			TemporalGRPCAddress: frontendAddr,
-			EnableUI:            true,
-			CORS:                uiconfig.CORS{CookieInsecure: true},
-			HideLogs:            true,
-			DisableNewsFetch:    true,
-			DefaultNamespace:    opts.Namespace,
-		}))
-		go func() {
-			// Start blocks until Stop; an error here (port taken) leaves the server usable,
-			// so it is reported rather than fatal.
-			if err := s.ui.Start(); err != nil {
-				fmt.Fprintf(os.Stderr, "flowgate: temporal web UI stopped: %v\n", err)
-			}
-		}()
-		s.uiAddr = "http://" + net.JoinHostPort(opts.IP, strconv.Itoa(uiPort))
+		ui, err := startUI(opts.IP, uiPort, frontendAddr, opts.Namespace, opts.UIHosts)
+		if err != nil {
+			srv.Stop()
+			return nil, err
+		}
+		s.ui = ui
+		s.uiAddr = "http://" + ui.addr
 	}
 	return s, nil
 }
@@ -201,7 +193,7 @@ func Start(opts Options) (*Server, error) {
 // Stop stops the UI and the server.
 func (s *Server) Stop() {
 	if s.ui != nil {
-		s.ui.Stop()
+		s.ui.stop()
 	}
 	s.server.Stop()
 }
@@ -247,12 +239,17 @@ func sqliteStore(file, name string) (*config.SQL, error) {
 	conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"}
 	conf.DatabaseName = file
 	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		if err := fsperm.MkdirAll(filepath.Dir(file)); err != nil {
 			return nil, fmt.Errorf("devserver: create data directory: %w", err)
 		}
 		if err := sqliteschema.SetupSchema(conf); err != nil {
 			return nil, fmt.Errorf("devserver: set up schema in %s: %w", file, err)
 		}
+	}
+	// SQLite creates the file readable by all (under the umask), as older versions left it;
+	// the -wal and -shm files the server makes copy the database file's mode.
+	if err := fsperm.Tighten(file, file+"-wal", file+"-shm"); err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	return conf, nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 // ErrClosed is returned by Sink methods after Close.
@@ -48,7 +50,7 @@ func newSink(o Options) (*Sink, error) {
 	s := &Sink{opts: o}
 	switch {
 	case o.Dir != "":
-		if err := os.MkdirAll(o.Dir, 0o750); err != nil {
+		if err := fsperm.MkdirAll(o.Dir); err != nil {
 			return nil, fmt.Errorf("logs: create log dir: %w", err)
 		}
 		s.dir = o.Dir
@@ -134,7 +136,7 @@ func (s *Sink) openLocked(now time.Time) error {
 			start = s.lastStart.Add(time.Millisecond)
 		}
 		path := filepath.Join(s.dir, segmentFileName(start))
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o640)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, fsperm.FileMode)
 		s.lastStart = start
 		if errors.Is(err, os.ErrExist) && attempt < 100 {
 			continue // left by an earlier run in the same millisecond

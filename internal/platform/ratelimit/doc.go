@@ -13,6 +13,9 @@
 // and cannot change its key. TRUST_PROXY=true, which in Express lets the client pick its
 // address, is treated as one proxy and reported by IPResolver.Warning.
 //
+// IPv6: a host picks its addresses freely inside its /64, so the API counts IPv6 clients
+// per network (CountedAddress, /64 by default) and IPv4-mapped IPv6 addresses as IPv4.
+//
 // Shared store: with Postgres (Config.Stores = (*Postgres).Store) every replica counts in
 // one table with a single atomic upsert judged by the database clock, so N replicas allow
 // exactly limitMax requests per window between them. MemoryStores counts per process.

@@ -373,7 +373,7 @@ func TestResolveKeyLocalStorageIgnoresAWS(t *testing.T) {
 
 		k, err := ResolveKey(t.Context(), cfg)
 		require.NoError(t, err)
-		require.Equal(t, "file "+filepath.Join(cfg.Path, keyFileName), k.Source)
+		require.Equal(t, "file "+filepath.Join(cfg.Path, KeyFileName), k.Source)
 	}
 }
 

@@ -13,15 +13,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 // OverwriteSource names the key taken from KeySourceConfig.Overwrite, after
 // the Flowise environment variable that normally supplies it.
 const OverwriteSource = "FLOWISE_SECRETKEY_OVERWRITE"
 
+// KeyFileName is the file Flowise keeps its passphrase in, inside SECRETKEY_PATH.
+const KeyFileName = "encryption.key"
+
 const (
-	// keyFileName is the file Flowise keeps its passphrase in, inside SECRETKEY_PATH.
-	keyFileName = "encryption.key"
 	// generatedKeyBytes matches Flowise, which creates a key from 24 random
 	// bytes; base64 turns them into a 32-character passphrase.
 	generatedKeyBytes = 24
@@ -157,7 +160,7 @@ func fileKey(cfg KeySourceConfig) (Key, bool, error) {
 		}
 		dir = filepath.Join(home, defaultKeyDir)
 	}
-	path := filepath.Join(dir, keyFileName)
+	path := filepath.Join(dir, KeyFileName)
 	passphrase, err := readOrCreateKeyFile(path)
 	if err != nil {
 		return Key{}, false, err
@@ -204,10 +207,10 @@ func readKeyFile(path string) (string, error) {
 // key, which a plain O_EXCL create-then-write would allow.
 func createKeyFile(path string) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fsperm.MkdirAll(dir); err != nil {
 		return fmt.Errorf("creating key directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+keyFileName+".tmp-*") // created with mode 0600
+	tmp, err := os.CreateTemp(dir, "."+KeyFileName+".tmp-*") // created with mode 0600 (fsperm.FileMode)
 	if err != nil {
 		return fmt.Errorf("creating key file: %w", err)
 	}

@@ -23,12 +23,12 @@ func requireOnlyKeyFile(t *testing.T, dir string) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	require.Equal(t, []string{keyFileName}, names)
+	require.Equal(t, []string{KeyFileName}, names)
 }
 
 func TestResolveKeyCreatesKeyFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state", "keys")
-	path := filepath.Join(dir, keyFileName)
+	path := filepath.Join(dir, KeyFileName)
 
 	k, err := ResolveKey(t.Context(), KeySourceConfig{Path: dir})
 	require.NoError(t, err)
@@ -67,7 +67,7 @@ func TestResolveKeyReadsExistingFile(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			require.NoError(t, os.WriteFile(filepath.Join(dir, keyFileName), []byte(tt.content), 0o600))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, KeyFileName), []byte(tt.content), 0o600))
 
 			k, err := ResolveKey(t.Context(), KeySourceConfig{Path: dir})
 			require.NoError(t, err)
@@ -79,7 +79,7 @@ func TestResolveKeyReadsExistingFile(t *testing.T) {
 func TestResolveKeyRejectsEmptyFile(t *testing.T) {
 	for _, content := range []string{"", "\n"} {
 		dir := t.TempDir()
-		path := filepath.Join(dir, keyFileName)
+		path := filepath.Join(dir, KeyFileName)
 		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 
 		_, err := ResolveKey(t.Context(), KeySourceConfig{Path: dir})
@@ -89,7 +89,7 @@ func TestResolveKeyRejectsEmptyFile(t *testing.T) {
 
 func TestResolveKeyOverwriteTakesPrecedence(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, keyFileName), []byte("from-file"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, KeyFileName), []byte("from-file"), 0o600))
 
 	k, err := ResolveKey(t.Context(), KeySourceConfig{Overwrite: " from-env ", Path: dir})
 	require.NoError(t, err)
@@ -111,7 +111,7 @@ func TestResolveKeyDefaultsToHomeDirectory(t *testing.T) {
 
 	k, err := ResolveKey(t.Context(), KeySourceConfig{})
 	require.NoError(t, err)
-	require.Equal(t, "file "+filepath.Join(home, defaultKeyDir, keyFileName), k.Source)
+	require.Equal(t, "file "+filepath.Join(home, defaultKeyDir, KeyFileName), k.Source)
 }
 
 func TestResolveKeyReportsUnusableDirectory(t *testing.T) {
@@ -179,7 +179,7 @@ func TestKeyNeverRevealsPassphrase(t *testing.T) {
 // appears after the read but before the link must win over ours.
 func TestCreateKeyFileKeepsExistingKey(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, keyFileName)
+	path := filepath.Join(dir, KeyFileName)
 	require.NoError(t, os.WriteFile(path, []byte("winner"), 0o600))
 
 	require.NoError(t, createKeyFile(path))

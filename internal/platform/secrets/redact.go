@@ -12,58 +12,60 @@ import (
 // leaves it alone; MergeUpdate then keeps the stored secret.
 const RedactedValue = "_FLOWISE_BLANK_07167752-1a71-43b1-bf8f-4f32252165db"
 
-// passwordFieldsByCredential maps a Flowise credential name to the inputs of
-// type "password" in its definition.
-var passwordFieldsByCredential = map[string][]string{
-	"openAIApi":             {"openAIApiKey"},
-	"azureOpenAIApi":        {"azureOpenAIApiKey"},
-	"anthropicApi":          {"anthropicApiKey"},
-	"ollamaApi":             {"ollamaApiKey"},
-	"googleGenerativeAI":    {"googleGenerativeAPIKey"},
-	"groqApi":               {"groqApiKey"},
-	"mistralAIApi":          {"mistralAIAPIKey"},
-	"serpApi":               {"serpApiKey"},
-	"googleCustomSearchApi": {"googleCustomSearchApiKey"},
+// credentialInputs maps a Flowise credential name to the inputs its definition
+// (packages/components/credentials/*.credential.ts) declares: true for an input of type
+// "password", a secret clients never see back, false for one shown as typed. Declaring the
+// plain inputs too matters where a name looks secret but is not: httpApiKey's "key" is the
+// header name, its secret is "value".
+var credentialInputs = map[string]map[string]bool{
+	"openAIApi":             {"openAIApiKey": true},
+	"azureOpenAIApi":        {"azureOpenAIApiKey": true, "azureOpenAIApiInstanceName": false, "azureOpenAIApiDeploymentName": false, "azureOpenAIApiVersion": false},
+	"anthropicApi":          {"anthropicApiKey": true},
+	"ollamaApi":             {"ollamaApiKey": true},
+	"googleGenerativeAI":    {"googleGenerativeAPIKey": true},
+	"groqApi":               {"groqApiKey": true},
+	"mistralAIApi":          {"mistralAIAPIKey": true},
+	"deepseekApi":           {"deepseekApiKey": true},
+	"serpApi":               {"serpApiKey": true},
+	"googleCustomSearchApi": {"googleCustomSearchApiKey": true, "googleCustomSearchApiId": false},
+	"httpApiKey":            {"key": false, "value": true},
+	"httpBasicAuth":         {"basicAuthUsername": false, "basicAuthPassword": true},
+	"httpBearerToken":       {"token": true},
+	"gmailOAuth2": {"authorizationUrl": false, "accessTokenUrl": false, "clientId": false, "clientSecret": true,
+		"additionalParameters": false, "scope": false},
 }
 
-// secretNameParts are the name fragments that mark a field as secret when the
-// credential's definition is unknown.
+// secretNameParts are the name fragments that mark a field as secret when the credential's
+// definition does not declare it.
 var secretNameParts = []string{"key", "secret", "password", "token"}
 
-// PasswordFields returns the names of the password fields of the Flowise
-// credential type credentialName, or nil if the type is unknown. Redact treats
-// nil as "unknown" and falls back to guessing from field names, so callers
-// can pass the result straight through.
-func PasswordFields(credentialName string) []string {
-	return slices.Clone(passwordFieldsByCredential[credentialName])
+// IsSecretField reports whether field of a credential of type credentialName holds a secret:
+// a password input of the type's Flowise definition. Fields the definition does not declare
+// (every field of an unknown type, and what Flowise stores beside the inputs, such as an
+// OAuth2 credential's access_token and refresh_token) are judged by name: one containing
+// "key", "secret", "password" or "token", in any case, is secret. Erring towards secrecy is
+// safe: a client echoing RedactedValue back leaves the stored value untouched (see
+// MergeUpdate), whereas a missed secret leaks.
+func IsSecretField(credentialName, field string) bool {
+	if secret, declared := credentialInputs[credentialName][field]; declared {
+		return secret
+	}
+	lower := strings.ToLower(field)
+	return slices.ContainsFunc(secretNameParts, func(part string) bool {
+		return strings.Contains(lower, part)
+	})
 }
 
-// Redact returns a copy of plain with every password field that is present
-// replaced by RedactedValue; fields not present are not added.
-//
-// An empty passwordFields means the credential type is unknown (see
-// PasswordFields). Then every field whose name contains "key", "secret",
-// "password" or "token", in any case, is treated as a password. Erring
-// towards redaction is safe: a client echoing RedactedValue back leaves the
-// stored value untouched (see MergeUpdate), whereas a missed secret leaks.
-func Redact(plain map[string]any, passwordFields []string) map[string]any {
+// Redact returns a copy of plain, the data of a credential of type credentialName, with every
+// secret field (IsSecretField) replaced by RedactedValue.
+func Redact(credentialName string, plain map[string]any) map[string]any {
 	redacted := maps.Clone(plain)
 	for name := range redacted {
-		if isPasswordField(name, passwordFields) {
+		if IsSecretField(credentialName, name) {
 			redacted[name] = RedactedValue
 		}
 	}
 	return redacted
-}
-
-func isPasswordField(name string, passwordFields []string) bool {
-	if len(passwordFields) > 0 {
-		return slices.Contains(passwordFields, name)
-	}
-	lower := strings.ToLower(name)
-	return slices.ContainsFunc(secretNameParts, func(part string) bool {
-		return strings.Contains(lower, part)
-	})
 }
 
 // MergeUpdate applies an update to stored credential data the way Flowise's

@@ -6,27 +6,47 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestPasswordFields(t *testing.T) {
-	tests := map[string][]string{
-		"openAIApi":             {"openAIApiKey"},
-		"azureOpenAIApi":        {"azureOpenAIApiKey"},
-		"anthropicApi":          {"anthropicApiKey"},
-		"ollamaApi":             {"ollamaApiKey"},
-		"googleGenerativeAI":    {"googleGenerativeAPIKey"},
-		"groqApi":               {"groqApiKey"},
-		"mistralAIApi":          {"mistralAIAPIKey"},
-		"serpApi":               {"serpApiKey"},
-		"googleCustomSearchApi": {"googleCustomSearchApiKey"},
-		"someUnknownApi":        nil,
+// TestIsSecretField follows Flowise's credential definitions: their password inputs are
+// secret, their other inputs are not, whatever their names look like.
+func TestIsSecretField(t *testing.T) {
+	tests := []struct {
+		credential, field string
+		secret            bool
+	}{
+		{"openAIApi", "openAIApiKey", true},
+		{"azureOpenAIApi", "azureOpenAIApiKey", true},
+		{"azureOpenAIApi", "azureOpenAIApiInstanceName", false},
+		{"anthropicApi", "anthropicApiKey", true},
+		{"ollamaApi", "ollamaApiKey", true},
+		{"googleGenerativeAI", "googleGenerativeAPIKey", true},
+		{"groqApi", "groqApiKey", true},
+		{"mistralAIApi", "mistralAIAPIKey", true},
+		{"deepseekApi", "deepseekApiKey", true},
+		{"serpApi", "serpApiKey", true},
+		{"googleCustomSearchApi", "googleCustomSearchApiKey", true},
+		{"googleCustomSearchApi", "googleCustomSearchApiId", false},
+		// The header name is shown, the header value is the secret.
+		{"httpApiKey", "key", false},
+		{"httpApiKey", "value", true},
+		{"httpBasicAuth", "basicAuthUsername", false},
+		{"httpBasicAuth", "basicAuthPassword", true},
+		{"httpBearerToken", "token", true},
+		{"gmailOAuth2", "clientSecret", true},
+		{"gmailOAuth2", "clientId", false},
+		{"gmailOAuth2", "accessTokenUrl", false}, // declared a plain input, though named "token"
+		// Stored beside the inputs by the OAuth2 flow: judged by name.
+		{"gmailOAuth2", "access_token", true},
+		{"gmailOAuth2", "refresh_token", true},
 	}
-	for name, want := range tests {
-		require.Equal(t, want, PasswordFields(name), name)
+	for _, tc := range tests {
+		require.Equal(t, tc.secret, IsSecretField(tc.credential, tc.field), "%s.%s", tc.credential, tc.field)
 	}
 }
 
-func TestPasswordFieldsReturnsACopy(t *testing.T) {
-	PasswordFields("openAIApi")[0] = "changed"
-	require.Equal(t, []string{"openAIApiKey"}, PasswordFields("openAIApi"))
+func TestRedactHTTPAPIKeyHidesTheValueNotTheHeaderName(t *testing.T) {
+	plain := map[string]any{"key": "X-Api-Key", "value": "s3cret"}
+	require.Equal(t, map[string]any{"key": "X-Api-Key", "value": RedactedValue}, Redact("httpApiKey", plain))
+	require.Equal(t, "s3cret", plain["value"], "the input must not be modified")
 }
 
 func TestRedactKnownCredential(t *testing.T) {
@@ -35,7 +55,7 @@ func TestRedactKnownCredential(t *testing.T) {
 		"azureOpenAIApiInstanceName": "instance",
 	}
 
-	redacted := Redact(plain, PasswordFields("azureOpenAIApi"))
+	redacted := Redact("azureOpenAIApi", plain)
 	require.Equal(t, map[string]any{
 		"azureOpenAIApiKey":          RedactedValue,
 		"azureOpenAIApiInstanceName": "instance",
@@ -44,8 +64,8 @@ func TestRedactKnownCredential(t *testing.T) {
 }
 
 func TestRedactDoesNotAddMissingFields(t *testing.T) {
-	require.Equal(t, map[string]any{"other": "x"}, Redact(map[string]any{"other": "x"}, []string{"apiKey"}))
-	require.Nil(t, Redact(nil, []string{"apiKey"}))
+	require.Equal(t, map[string]any{"other": "x"}, Redact("openAIApi", map[string]any{"other": "x"}))
+	require.Nil(t, Redact("openAIApi", nil))
 }
 
 func TestRedactUnknownCredentialGuessesFromFieldNames(t *testing.T) {
@@ -65,7 +85,7 @@ func TestRedactUnknownCredentialGuessesFromFieldNames(t *testing.T) {
 		"accessToken":  RedactedValue,
 		"username":     "kept",
 		"baseUrl":      "kept",
-	}, Redact(plain, PasswordFields("someUnknownApi")))
+	}, Redact("someUnknownApi", plain))
 }
 
 func TestMergeUpdate(t *testing.T) {
@@ -92,6 +112,6 @@ func TestMergeUpdate(t *testing.T) {
 
 func TestMergeUpdateOfRedactedRoundTrip(t *testing.T) {
 	stored := map[string]any{"openAIApiKey": "sk-real", "note": "n"}
-	require.Equal(t, stored, MergeUpdate(stored, Redact(stored, PasswordFields("openAIApi"))))
+	require.Equal(t, stored, MergeUpdate(stored, Redact("openAIApi", stored)))
 	require.Equal(t, map[string]any{}, MergeUpdate(nil, nil))
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -53,11 +54,82 @@ func (p Policy) Client(base *http.Transport, timeout time.Duration) *http.Client
 	}
 }
 
+// checkRedirect vets each redirect before it is followed. Besides the hop count and scheme it
+// keeps the caller's credentials with the host they were meant for: net/http copies every
+// header of the first request onto each redirect, and drops only Authorization and Cookie
+// (and only when the host name changes, whatever the port), so a credential's custom header
+// such as X-Api-Key would reach wherever a server redirects to. It also drops Referer, which
+// net/http fills with the previous URL: search tools put API keys in that URL's query.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > MaxRedirects {
 		return fmt.Errorf("netguard: stopped after %d redirects", MaxRedirects)
 	}
-	return checkScheme(req.URL.Scheme, req.URL.Hostname())
+	if err := checkScheme(req.URL.Scheme, req.URL.Hostname()); err != nil {
+		return err
+	}
+	req.Header.Del("Referer")
+	if leftFirstTarget(req, via) {
+		for name := range req.Header {
+			if !redirectSafeHeaders[name] {
+				req.Header.Del(name)
+			}
+		}
+	}
+	return nil
+}
+
+// redirectSafeHeaders may follow a redirect to another host: they describe the request, never
+// who sends it. Every other header the caller set (Authorization, Cookie, Proxy-Authorization,
+// a credential's own header) was meant for the first host only.
+var redirectSafeHeaders = map[string]bool{
+	"Accept":           true,
+	"Accept-Language":  true,
+	"Content-Language": true,
+	"Content-Type":     true,
+	"User-Agent":       true,
+}
+
+// leftFirstTarget reports whether the redirect chain ending in req has, at any hop, left the
+// target of the first request. It looks at every hop because net/http copies the first
+// request's headers again on each one: a host that redirects back to the first one must not
+// get to choose where the credentials go next.
+func leftFirstTarget(req *http.Request, via []*http.Request) bool {
+	first := via[0].URL
+	for _, hop := range via[1:] {
+		if !sameTarget(first, hop.URL) {
+			return true
+		}
+	}
+	return !sameTarget(first, req.URL)
+}
+
+// sameTarget reports whether to is the party from was addressed to: the same host and port,
+// or the same host moving from http to https on default ports. A move from https to http is
+// not: the headers would cross the network in clear.
+func sameTarget(from, to *url.URL) bool {
+	if !strings.EqualFold(from.Hostname(), to.Hostname()) {
+		return false
+	}
+	fromScheme, toScheme := strings.ToLower(from.Scheme), strings.ToLower(to.Scheme)
+	switch {
+	case fromScheme == toScheme:
+		return effectivePort(from) == effectivePort(to)
+	case fromScheme == "http" && toScheme == "https":
+		return from.Port() == "" && to.Port() == ""
+	default:
+		return false
+	}
+}
+
+// effectivePort is u's port, or its scheme's default.
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
 }
 
 func checkScheme(scheme, host string) error {

@@ -24,4 +24,9 @@
 // dial address meaningless. Non-canonical IPv4 spellings such as
 // "2130706433" or "0x7f.1" are refused outright: resolvers disagree on what
 // they mean, so no answer is safe.
+//
+// Redirects keep credentials with their host: once a redirect chain leaves the first
+// request's host and port (or moves from https to http), only descriptive headers (Accept,
+// Content-Type, User-Agent, ...) follow; Authorization, cookies and a credential's own header
+// do not. Referer is never sent, since the first URL's query may hold a key.
 package netguard
