@@ -69,12 +69,18 @@ func (c *cluster) startTemporal() {
 }
 
 func (c *cluster) api() *harness {
+	h, _ := c.apiProcess()
+	return h
+}
+
+// apiProcess starts an API replica and returns it with its process, to kill.
+func (c *cluster) apiProcess() (*harness, *flowgateProcess) {
 	p := runFlowgate(c.t, c.bin, "start", c.env, apiLine)
 	if p.key != "" {
 		c.key = p.key
 	}
 	require.NotEmpty(c.t, c.key, "the first API process shows the DefaultKey")
-	return &harness{t: c.t, base: "http://127.0.0.1:" + p.match[1], key: c.key}
+	return &harness{t: c.t, base: "http://127.0.0.1:" + p.match[1], key: c.key}, p
 }
 
 func (c *cluster) worker() *flowgateProcess {
