@@ -171,8 +171,8 @@ func quickActivity(ctx workflow.Context, name string, arg any, local bool) workf
 // HeartbeatTimeout is how long a running activity that calls out may stay silent before
 // Temporal deems its worker dead and retries it elsewhere. Activities heartbeat every second
 // (nodekit), and the worker sends them at most that far apart (MaxHeartbeatThrottleInterval),
-// so a live attempt misses it only after four lost heartbeats.
-const HeartbeatTimeout = 5 * time.Second
+// so a live attempt misses it only after three lost heartbeats.
+const HeartbeatTimeout = 4 * time.Second
 
 // Activity policies. Retries belong to Temporal (provider SDKs run with theirs off); errors
 // that another attempt cannot fix are non-retryable.

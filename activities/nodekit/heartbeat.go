@@ -8,7 +8,7 @@ import (
 )
 
 // HeartbeatInterval is how often a running activity that calls out tells Temporal it is alive;
-// workflows.HeartbeatTimeout is four of them.
+// workflows.HeartbeatTimeout is four of them: three may be lost.
 const HeartbeatInterval = time.Second
 
 // heartbeat keeps a long call visibly alive, so an abort (workflow cancellation) reaches it and

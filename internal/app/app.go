@@ -176,7 +176,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			// that worker is dead, the task waits this long before any worker may take it:
 			// short, so a crash costs seconds, yet far above the milliseconds a live worker
 			// takes to pick a task up.
-			StickyScheduleToStartTimeout: 2 * time.Second,
+			StickyScheduleToStartTimeout: time.Second,
 			// A worker that can no longer poll (say, its namespace is gone) must not linger
 			// as a healthy-looking process: end it so the orchestrator restarts it.
 			OnFatalError: func(err error) { a.fail(fmt.Errorf("worker stopped: %w", err)) },
