@@ -72,9 +72,15 @@ func (h *attachments) create(c *gin.Context) {
 		}
 	}
 	// Every file is read before any is stored, so one that cannot be read leaves nothing behind.
+	// However many files come, reading them costs at most extract.TurnBudget.
+	ctx, cancel := context.WithTimeoutCause(c.Request.Context(), extract.TurnBudget, extract.ErrBudget)
+	defer cancel()
 	out := make([]attachment, 0, len(files))
 	for _, fh := range files {
-		a, err := extractAttachment(c.Request.Context(), fh)
+		a, err := extractAttachment(ctx, fh)
+		if cause := context.Cause(ctx); err != nil && errors.Is(cause, extract.ErrBudget) {
+			err = cause
+		}
 		if err != nil {
 			failExtract(c, h.log, err)
 			return

@@ -4,17 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
+	"os"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
 
+	"github.com/flowgate/flowgate/internal/knowledge/extract"
 	"github.com/flowgate/flowgate/internal/testkit/hostile"
+	"github.com/flowgate/flowgate/models"
 )
 
 // TestAttachmentErrorsAreTheClients: a file that cannot be read is the client's problem, answered
@@ -60,4 +66,33 @@ func formFileHeader(t *testing.T, name, body string) *multipart.FileHeader {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = form.RemoveAll() })
 	return form.File["files"][0]
+}
+
+// TestAttachmentsReadWithinOneBudget: however many slow files a request brings, reading them
+// stops at the request's budget (extract.TurnBudget), and the answer says so.
+func TestAttachmentsReadWithinOneBudget(t *testing.T) {
+	defer func(b time.Duration) { extract.TurnBudget = b }(extract.TurnBudget)
+	extract.TurnBudget = 500 * time.Millisecond
+	slow, err := os.ReadFile("../internal/knowledge/extract/testdata/hostile/pdf-xref-prev-loop.pdf") // spins until killed
+	require.NoError(t, err)
+	a := newTestAPI(t, "sqlite")
+	cfg := `{"fullFileUpload":{"status":true,"allowedUploadFileTypes":"application/pdf"}}`
+	f := &models.ChatFlow{ID: "0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a", Name: "pdfs", FlowData: `{"nodes":[],"edges":[]}`, ChatbotConfig: &cfg}
+	require.NoError(t, a.store.CreateChatFlow(context.Background(), f))
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for i := range 5 {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="files"; filename="slow-%d.pdf"`, i))
+		h.Set("Content-Type", "application/pdf")
+		part, err := w.CreatePart(h)
+		require.NoError(t, err)
+		_, err = part.Write(slow)
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.Close())
+	start := time.Now()
+	status, answer := a.send("POST", "/api/v1/attachments/"+f.ID+"/c1", w.FormDataContentType(), &buf)
+	requireFlowiseError(t, status, answer, http.StatusUnprocessableEntity, "could not all be read in the time one request may take")
+	require.Less(t, time.Since(start), 10*time.Second, "five slow files cost one budget, not five deadlines")
 }

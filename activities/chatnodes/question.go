@@ -1,6 +1,7 @@
 package chatnodes
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,10 @@ import (
 // so the API that took the upload and the worker that reads it need not be the same machine.
 // Images and audio are not text; they stay in storage for the nodes that take them.
 func (n *Nodes) question(ctx context.Context, run node.Run) (string, error) {
+	// However many files a turn has, reading them costs at most extract.TurnBudget; a turn
+	// over it fails for good rather than be read again by each retry.
+	ctx, cancel := context.WithTimeoutCause(ctx, extract.TurnBudget, extract.ErrBudget)
+	defer cancel()
 	docs := run.FilesContent
 	for _, u := range run.Uploads {
 		if u.Type != node.UploadStored || strings.HasPrefix(u.Mime, "image/") || strings.HasPrefix(u.Mime, "audio/") {
@@ -57,10 +62,10 @@ func (n *Nodes) uploadText(ctx context.Context, run node.Run, u node.Upload) (st
 	switch {
 	case err == nil, errors.Is(err, extract.ErrUnsupported):
 		return text, err
-	case errors.Is(err, extract.ErrUnreadable), errors.Is(err, extract.ErrTooLarge):
+	case errors.Is(err, extract.ErrUnreadable), errors.Is(err, extract.ErrTooLarge), errors.Is(context.Cause(ctx), extract.ErrBudget):
 		// The file is at fault (its message names it and the limit): the caller's problem,
 		// and another attempt would only parse it again.
-		return "", nodekit.InvalidError("%v", err)
+		return "", nodekit.InvalidError("%v", cmp.Or(context.Cause(ctx), err))
 	default:
 		// Storage went away mid-read, or no extraction process could be started.
 		return "", fmt.Errorf("read uploaded file %q: %w", u.Name, err)

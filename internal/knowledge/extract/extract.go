@@ -30,7 +30,14 @@ const (
 	maxNesting = 256
 )
 
+// TurnBudget bounds the time all the files of one request (a prediction's uploads, an
+// attachments call) may take to read, however many there are; callers bound their context with
+// it and ErrBudget as the cause. A variable for tests.
+var TurnBudget = time.Minute
+
 var (
+	// ErrBudget is the cause of a context that ran out of TurnBudget.
+	ErrBudget = fmt.Errorf("%w: the files of this request could not all be read in the time one request may take", ErrUnreadable)
 	// ErrUnsupported is wrapped by errors for file types without a text
 	// extractor; the message names the detected MIME type.
 	ErrUnsupported = errors.New("extract: unsupported file type")
