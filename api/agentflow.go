@@ -156,12 +156,8 @@ func (a *agentflowAnswer) finish(status string) {
 // it has answered.
 func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, chatID, sessionID string) (workflows.AgentflowInput, bool) {
 	var in workflows.AgentflowInput
-	g, err := agentflow.Parse(f.FlowData)
+	g, err := p.graphs.get(c, f)
 	if err != nil {
-		fail(c, http.StatusInternalServerError, "%s", err.Error())
-		return in, false
-	}
-	if err := node.CheckAgentflow(g); err != nil {
 		fail(c, http.StatusInternalServerError, "%s", err.Error())
 		return in, false
 	}

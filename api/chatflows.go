@@ -18,7 +18,7 @@ import (
 type chatflows struct {
 	store *models.Store
 	// plans compiles flows for the streaming check; predictions share it.
-	plans *planCache
+	plans *compiledFlows[*chatflow.Plan]
 	// files are the flows' conversations' files, deleted with the flow.
 	files chatFiles
 	log   *slog.Logger
@@ -196,6 +196,6 @@ func (h *chatflows) streaming(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"isStreaming": true})
 		return
 	}
-	plan, err := h.plans.get(f)
+	plan, err := h.plans.get(c, f)
 	c.JSON(http.StatusOK, gin.H{"isStreaming": err == nil && plan.CanStream()})
 }

@@ -1,55 +1,101 @@
 package api
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
-// planCache keeps compiled plans by chatflow id and version, so a hot flow is not reparsed on
-// every prediction. An edited flow has a new updatedDate and so a new entry.
-type planCache struct {
-	mu    sync.Mutex
-	limit int
-	plans map[planKey]*chatflow.Plan
+// compiledFlows keeps what each saved flow compiles to, by chatflow id and version, so a hot
+// flow is not reparsed on every prediction. An edited flow has a new updatedDate and so a new
+// entry. A refusal is kept too: a broken flow, however large, costs one compile per version,
+// not one per anonymous request. Concurrent requests for a flow not yet compiled wait for the
+// one compile in progress.
+type compiledFlows[T any] struct {
+	compile func(flowData string) (T, error)
+	limit   int
+
+	mu      sync.Mutex
+	entries map[flowVersion]*compiledFlow[T]
 }
 
-type planKey struct {
+type flowVersion struct {
 	id      string
 	updated time.Time
 }
 
-func newPlanCache(limit int) *planCache {
-	return &planCache{limit: limit, plans: map[planKey]*chatflow.Plan{}}
+type compiledFlow[T any] struct {
+	done chan struct{} // closed when val and err are set
+	val  T
+	err  error
 }
 
-// get returns the compiled plan of f; plans are shared and must not be modified.
-func (pc *planCache) get(f *models.ChatFlow) (*chatflow.Plan, error) {
-	key := planKey{f.ID, f.UpdatedDate}
-	pc.mu.Lock()
-	p, ok := pc.plans[key]
-	pc.mu.Unlock()
-	if ok {
-		return p, nil
+func newCompiledFlows[T any](limit int, compile func(flowData string) (T, error)) *compiledFlows[T] {
+	return &compiledFlows[T]{compile: compile, limit: limit, entries: map[flowVersion]*compiledFlow[T]{}}
+}
+
+// get returns what f compiles to; the value is shared and must not be modified.
+func (cf *compiledFlows[T]) get(ctx context.Context, f *models.ChatFlow) (T, error) {
+	key := flowVersion{f.ID, f.UpdatedDate}
+	cf.mu.Lock()
+	e, ok := cf.entries[key]
+	if !ok {
+		if len(cf.entries) >= cf.limit {
+			// Flows rarely number in the hundreds; dropping everything is simpler than LRU
+			// bookkeeping and costs one recompile per flow.
+			clear(cf.entries)
+		}
+		e = &compiledFlow[T]{done: make(chan struct{})}
+		cf.entries[key] = e
+		cf.mu.Unlock()
+		cf.fill(e, f.FlowData)
+		return e.val, e.err
 	}
-	g, err := chatflow.Parse(f.FlowData)
+	cf.mu.Unlock()
+	select {
+	case <-e.done:
+		return e.val, e.err
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("waiting for the flow to compile: %w", ctx.Err())
+	}
+}
+
+func (cf *compiledFlows[T]) fill(e *compiledFlow[T], flowData string) {
+	defer close(e.done)
+	defer func() {
+		// The parsers are fuzzed never to panic; should one still, its waiters get an error
+		// instead of waiting for good.
+		if r := recover(); r != nil {
+			e.err = fmt.Errorf("compiling the flow: %v", r)
+		}
+	}()
+	e.val, e.err = cf.compile(flowData)
+}
+
+// compileChatflow turns a classic chatflow's flowData into its plan.
+func compileChatflow(flowData string) (*chatflow.Plan, error) {
+	g, err := chatflow.Parse(flowData)
 	if err != nil {
 		return nil, err
 	}
-	p, err = chatflow.Compile(g, node.InChatflow)
+	return chatflow.Compile(g, node.InChatflow)
+}
+
+// compileAgentflow reads an agentflow's flowData and checks that every node can run here.
+func compileAgentflow(flowData string) (*agentflow.Graph, error) {
+	g, err := agentflow.Parse(flowData)
 	if err != nil {
 		return nil, err
 	}
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if len(pc.plans) >= pc.limit {
-		// Flows rarely number in the hundreds; dropping everything is simpler than LRU
-		// bookkeeping and costs one recompile per flow.
-		clear(pc.plans)
+	if err := node.CheckAgentflow(g); err != nil {
+		return nil, err
 	}
-	pc.plans[key] = p
-	return p, nil
+	return g, nil
 }

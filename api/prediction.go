@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/models"
@@ -27,7 +28,8 @@ type predictions struct {
 	temporal client.Client
 	broker   stream.Broker
 	files    chatFiles
-	plans    *planCache
+	plans    *compiledFlows[*chatflow.Plan]
+	graphs   *compiledFlows[*agentflow.Graph]
 	auth     *auth
 	limits   *rateLimits
 	log      *slog.Logger
@@ -77,7 +79,7 @@ func (p *predictions) predict(c *gin.Context) {
 		p.predictAgentflow(c, f, body, files, ident)
 		return
 	}
-	in, streaming, err := p.predictionInput(f, body)
+	in, streaming, err := p.predictionInput(c, f, body)
 	if err != nil {
 		status := http.StatusInternalServerError // the saved flow cannot run
 		if errors.Is(err, errBodyLimit) {
@@ -107,8 +109,8 @@ func (p *predictions) predict(c *gin.Context) {
 }
 
 // predictionInput compiles the flow and resolves the request into the run's immutable input.
-func (p *predictions) predictionInput(f *models.ChatFlow, body predictionBody) (workflows.PredictionInput, bool, error) {
-	plan, err := p.plans.get(f)
+func (p *predictions) predictionInput(ctx context.Context, f *models.ChatFlow, body predictionBody) (workflows.PredictionInput, bool, error) {
+	plan, err := p.plans.get(ctx, f)
 	if err != nil {
 		return workflows.PredictionInput{}, false, err
 	}

@@ -95,7 +95,7 @@ func New(cfg Config, deps Deps) *Server {
 	log := deps.Log
 	auth := &auth{keys: deps.Keys, flows: deps.Store, log: log}
 	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log}
-	plans := newPlanCache(256)
+	plans := newCompiledFlows(256, compileChatflow)
 	files := chatFiles{store: deps.Files}
 	return &Server{cfg: cfg, log: log, auth: auth, resources: []resource{
 		&chatflows{store: deps.Store, plans: plans, files: files, log: log},
@@ -107,7 +107,7 @@ func New(cfg Config, deps Deps) *Server {
 		&messages{store: deps.Store, files: files, log: log},
 		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, log: log},
 		&predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, files: files,
-			plans: plans, auth: auth, limits: limits, log: log},
+			plans: plans, graphs: newCompiledFlows(256, compileAgentflow), auth: auth, limits: limits, log: log},
 		&attachments{auth: auth, limits: limits, files: files, log: log},
 	}}
 }

@@ -10,6 +10,9 @@ import (
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
+// maxExpression bounds the calculator's input.
+const maxExpression = 1000
+
 // Calculator evaluates an arithmetic expression. Only digits, operators, parentheses and
 // spaces reach the JavaScript sandbox, so the expression can be nothing but arithmetic.
 func (t *Tools) Calculator() Tool {
@@ -22,6 +25,11 @@ func (t *Tools) Calculator() Tool {
 				return "", err
 			}
 			expr, _ := a["input"].(string)
+			// The expression comes from the model, which anyone chatting steers: short and
+			// arithmetic only, so it cannot nest or chain deep enough to cost the compiler.
+			if len(expr) > maxExpression {
+				return "", nodekit.FlowError("calculator: the expression is %d characters long; at most %d are allowed", len(expr), maxExpression)
+			}
 			if strings.TrimSpace(expr) == "" || strings.Trim(expr, "0123456789.+-*/%() ") != "" {
 				return "", nodekit.FlowError("calculator: %q is not an arithmetic expression", expr)
 			}

@@ -2,6 +2,8 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,4 +43,24 @@ func TestRequestToolParameters(t *testing.T) {
 	got, err = withParams("http://api.example/events?x=1", map[string]any{"q": "jazz"}, nil)
 	require.NoError(t, err)
 	require.Equal(t, "http://api.example/events?q=jazz&x=1", got)
+}
+
+// The calculator's expression comes from the model, which anyone chatting can steer: it does
+// arithmetic, and an expression long enough to cost the compiler is the flow's error.
+func TestCalculator(t *testing.T) {
+	run := func(expr string) (string, error) {
+		args, err := json.Marshal(map[string]string{"input": expr})
+		require.NoError(t, err)
+		return (&Tools{}).Calculator().Run(context.Background(), node.ToolRequest{
+			Call: node.ToolCall{Name: "calculator", Tool: "calculator", Entry: -1, Arguments: string(args)}})
+	}
+	got, err := run("(2 + 3) * 4 / 8")
+	require.NoError(t, err)
+	require.Equal(t, "2.5", got)
+	for _, expr := range []string{"process.exit()", strings.Repeat("(", 500) + "1" + strings.Repeat(")", 500) + "+1"} {
+		_, err = run(expr)
+		var app *temporal.ApplicationError
+		require.ErrorAs(t, err, &app)
+		require.Equal(t, node.ErrFlow, app.Type())
+	}
 }

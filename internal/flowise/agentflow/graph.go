@@ -111,19 +111,23 @@ func Parse(flowData string) (*Graph, error) {
 	if err := json.Unmarshal([]byte(flowData), &raw); err != nil {
 		return nil, flowErr("flowData is not valid JSON: %v", err)
 	}
+	// Every check below is linear in nodes and edges, through these indexes: a saved flow can
+	// be large, and an anonymous caller can make us parse it.
 	g := &Graph{}
-	ids := map[string]bool{}
+	byID := map[string]int{}
+	sticky := map[string]bool{}
 	for _, rn := range raw.Nodes {
 		if rn.Data.Name == KindStickyNote {
+			sticky[rn.ID] = true
 			continue
 		}
 		if rn.ID == "" {
 			return nil, flowErr("a node has no id")
 		}
-		if ids[rn.ID] {
+		if _, dup := byID[rn.ID]; dup {
 			return nil, flowErr("node id %s is used twice", rn.ID)
 		}
-		ids[rn.ID] = true
+		byID[rn.ID] = len(g.Nodes)
 		cred := rn.Data.Credential
 		if cred == "" {
 			cred, _ = rn.Data.Inputs["credential"].(string)
@@ -132,27 +136,20 @@ func Parse(flowData string) (*Graph, error) {
 			Credential: cred, Inputs: rn.Data.Inputs})
 	}
 	for _, re := range raw.Edges {
-		if !ids[re.Source] || !ids[re.Target] {
-			if isStickyNote(raw, re.Source) || isStickyNote(raw, re.Target) {
+		_, source := byID[re.Source]
+		_, target := byID[re.Target]
+		if !source || !target {
+			if sticky[re.Source] || sticky[re.Target] {
 				continue
 			}
 			return nil, flowErr("an edge joins %s to %s, but the flow has no such node", re.Source, re.Target)
 		}
 		g.Edges = append(g.Edges, Edge{Source: re.Source, Target: re.Target, Branch: branchOf(re.Source, re.SourceHandle)})
 	}
-	if err := g.validate(); err != nil {
+	if err := g.validate(byID); err != nil {
 		return nil, err
 	}
 	return g, nil
-}
-
-func isStickyNote(raw rawFlow, id string) bool {
-	for _, n := range raw.Nodes {
-		if n.ID == id {
-			return n.Data.Name == KindStickyNote
-		}
-	}
-	return false
 }
 
 // branchOf reads the output index of a handle "<source>-output-<i>"; -1 when it has none.
@@ -164,7 +161,15 @@ func branchOf(source, handle string) int {
 	return i
 }
 
-func (g *Graph) validate() error {
+// validate checks the parsed graph; byID is the position of each node in g.Nodes.
+func (g *Graph) validate(byID map[string]int) error {
+	node := func(id string) (Node, bool) {
+		i, ok := byID[id]
+		if !ok {
+			return Node{}, false
+		}
+		return g.Nodes[i], true
+	}
 	for _, n := range g.Nodes {
 		if n.Kind == KindStart && n.Parent == "" {
 			if g.Start != "" {
@@ -173,17 +178,18 @@ func (g *Graph) validate() error {
 			g.Start = n.ID
 		}
 		if n.Parent != "" {
-			p, ok := g.Node(n.Parent)
+			p, ok := node(n.Parent)
 			if !ok || p.Kind != KindIteration {
 				return flowErr("node %s sits inside %s, which is not an Iteration node", n.ID, n.Parent)
 			}
 		}
 		if n.Kind == KindLoop {
-			target, err := g.LoopTarget(n)
-			if err != nil {
-				return err
+			target, ok := loopTarget(n)
+			t, exists := node(target)
+			if !ok || !exists {
+				return flowErr("loop %s jumps back to %q, which is not a node of the flow", n.ID, n.Input("loopBackToNode"))
 			}
-			if t, _ := g.Node(target); t.Parent != n.Parent {
+			if t.Parent != n.Parent {
 				return flowErr("loop %s jumps back to %s, outside its own iteration", n.ID, target)
 			}
 		}
@@ -191,49 +197,56 @@ func (g *Graph) validate() error {
 	if g.Start == "" {
 		return flowErr("the flow has no Start node")
 	}
+	targets := make(map[string][]string, len(g.Nodes))
 	for _, e := range g.Edges {
 		if e.Target == g.Start {
 			return flowErr("the Start node %s cannot have inputs", g.Start)
 		}
-		s, _ := g.Node(e.Source)
-		t, _ := g.Node(e.Target)
+		s, _ := node(e.Source)
+		t, _ := node(e.Target)
 		if s.Parent != t.Parent {
 			return flowErr("an edge joins %s to %s across an iteration's boundary", e.Source, e.Target)
 		}
+		targets[e.Source] = append(targets[e.Source], e.Target)
 	}
-	return g.acyclic()
+	return g.acyclic(targets)
 }
 
-// acyclic rejects cycles drawn with edges: repetition is what loop nodes are for.
-func (g *Graph) acyclic() error {
+// acyclic rejects cycles drawn with edges: repetition is what loop nodes are for. The search
+// keeps its own stack, so a long chain of nodes cannot exhaust the goroutine's.
+func (g *Graph) acyclic(targets map[string][]string) error {
 	const (
 		unseen = iota
 		open
 		closed
 	)
-	state := map[string]int{}
-	var visit func(id string) error
-	visit = func(id string) error {
-		switch state[id] {
-		case open:
-			return flowErr("the flow has a cycle through %s; use a Loop node to repeat steps", id)
-		case closed:
-			return nil
-		}
-		state[id] = open
-		for _, e := range g.Edges {
-			if e.Source == id {
-				if err := visit(e.Target); err != nil {
-					return err
-				}
-			}
-		}
-		state[id] = closed
-		return nil
+	type frame struct {
+		id   string
+		next int // index into targets[id] of the next edge to follow
 	}
+	state := make(map[string]int, len(g.Nodes))
 	for _, n := range g.Nodes {
-		if err := visit(n.ID); err != nil {
-			return err
+		if state[n.ID] != unseen {
+			continue
+		}
+		state[n.ID] = open
+		stack := []frame{{id: n.ID}}
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.next == len(targets[top.id]) {
+				state[top.id] = closed
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			t := targets[top.id][top.next]
+			top.next++
+			switch state[t] {
+			case open:
+				return flowErr("the flow has a cycle through %s; use a Loop node to repeat steps", t)
+			case unseen:
+				state[t] = open
+				stack = append(stack, frame{id: t})
+			}
 		}
 	}
 	return nil
@@ -249,15 +262,20 @@ func (g *Graph) Node(id string) (Node, bool) {
 	return Node{}, false
 }
 
-// LoopTarget is the node a loop node jumps back to. Flowise stores it as "<nodeId>-<label>";
-// node ids never contain "-", so the id is what comes before the first one.
+// LoopTarget is the node a loop node jumps back to.
 func (g *Graph) LoopTarget(loop Node) (string, error) {
-	ref := loop.Input("loopBackToNode")
-	id, _, _ := strings.Cut(ref, "-")
-	if _, ok := g.Node(id); !ok || id == "" {
-		return "", flowErr("loop %s jumps back to %q, which is not a node of the flow", loop.ID, ref)
+	id, ok := loopTarget(loop)
+	if _, exists := g.Node(id); !ok || !exists {
+		return "", flowErr("loop %s jumps back to %q, which is not a node of the flow", loop.ID, loop.Input("loopBackToNode"))
 	}
 	return id, nil
+}
+
+// loopTarget reads the id a loop node names. Flowise stores it as "<nodeId>-<label>"; node ids
+// never contain "-", so the id is what comes before the first one.
+func loopTarget(loop Node) (string, bool) {
+	id, _, _ := strings.Cut(loop.Input("loopBackToNode"), "-")
+	return id, id != ""
 }
 
 // MaxLoopCount is how many times a loop node jumps back before it gives up.

@@ -3,6 +3,7 @@ package agentflow_test
 import (
 	"encoding/json"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/flowgate/flowgate/internal/testkit/fixture"
@@ -213,3 +214,36 @@ func replaceInputs(t *testing.T, raw, id string, inputs map[string]any) string {
 }
 
 // A flow is refused up front, naming the node, when it needs what this version lacks.
+
+// Parsing is linear in nodes and edges, and the cycle check keeps its own stack: an anonymous
+// caller can make the server parse any saved agentflow, however large.
+func BenchmarkParseLargeAgentflow(b *testing.B) {
+	type node struct {
+		ID   string         `json:"id"`
+		Data map[string]any `json:"data"`
+	}
+	type edge struct {
+		Source string `json:"source"`
+		Target string `json:"target"`
+	}
+	var flow struct {
+		Nodes []node `json:"nodes"`
+		Edges []edge `json:"edges"`
+	}
+	const n = 20000
+	flow.Nodes = append(flow.Nodes, node{ID: "startAgentflow_0", Data: map[string]any{"name": agentflow.KindStart}})
+	prev := "startAgentflow_0"
+	for i := range n {
+		id := "llmAgentflow_" + strconv.Itoa(i)
+		flow.Nodes = append(flow.Nodes, node{ID: id, Data: map[string]any{"name": agentflow.KindLLM}})
+		flow.Edges = append(flow.Edges, edge{Source: prev, Target: id})
+		prev = id
+	}
+	raw, err := json.Marshal(flow)
+	require.NoError(b, err)
+	for b.Loop() {
+		g, err := agentflow.Parse(string(raw))
+		require.NoError(b, err)
+		require.Len(b, g.Nodes, n+1)
+	}
+}

@@ -1,6 +1,7 @@
 package chatflow
 
 import (
+	"container/heap"
 	"fmt"
 	"strings"
 )
@@ -42,9 +43,11 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 		index[n.ID] = i
 	}
 	// Sources of each node, in edge order with duplicates removed (two edges from the same
-	// node, e.g. into two inputs, are one dependency).
+	// node, e.g. into two inputs, are one dependency). Every step below is linear in nodes and
+	// edges: a saved flow can be large, and an anonymous caller can make us compile it.
 	sources := map[string][]string{}
 	hasOut := map[string]bool{}
+	seen := map[[2]string]bool{}
 	for _, e := range g.Edges {
 		if _, ok := index[e.Source]; !ok {
 			return nil, errorf("edge from unknown node %q", e.Source)
@@ -56,7 +59,8 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 			return nil, errorf("node %s is connected to itself, which makes a cycle", e.Source)
 		}
 		hasOut[e.Source] = true
-		if !contains(sources[e.Target], e.Source) {
+		if pair := [2]string{e.Source, e.Target}; !seen[pair] {
+			seen[pair] = true
 			sources[e.Target] = append(sources[e.Target], e.Source)
 		}
 	}
@@ -78,7 +82,7 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 		for i, n := range endings {
 			ids[i] = n.ID
 		}
-		return nil, errorf("flow has %d ending nodes (%s); exactly one is required", len(endings), strings.Join(ids, ", "))
+		return nil, errorf("flow has %d ending nodes (%s); exactly one is required", len(endings), listSome(ids))
 	}
 	ending := endings[0]
 	if !isEndingCategory(ending.Data.Category) && ending.Data.Outputs["output"] != "EndingNode" {
@@ -88,20 +92,19 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 
 	// Keep only the ending node's ancestors, as Flowise does: a node drawn but not wired in
 	// does not run.
-	needed := map[string]bool{}
-	var visit func(id string)
-	visit = func(id string) {
-		if needed[id] {
-			return
-		}
-		needed[id] = true
+	needed := map[string]bool{ending.ID: true}
+	for stack := []string{ending.ID}; len(stack) > 0; {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		for _, s := range sources[id] {
-			visit(s)
+			if !needed[s] {
+				needed[s] = true
+				stack = append(stack, s)
+			}
 		}
 	}
-	visit(ending.ID)
 
-	order, err := topoOrder(g, needed, sources)
+	order, err := topoOrder(g, index, needed, sources)
 	if err != nil {
 		return nil, err
 	}
@@ -121,45 +124,69 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 		return nil, errorf("Flowgate cannot run node %s: this kind of node is not supported", unknown[0])
 	}
 	// Every one at once, so a flow is fixed in one round rather than one node at a time.
-	return nil, errorf("Flowgate cannot run %d nodes of this flow, whose kinds are not supported: %s", len(unknown), strings.Join(unknown, ", "))
+	return nil, errorf("Flowgate cannot run %d nodes of this flow, whose kinds are not supported: %s", len(unknown), listSome(unknown))
+}
+
+// listSome joins ids for an error message, naming at most 20: a message naming thousands of
+// nodes helps nobody and would be stored and logged whole.
+func listSome(ids []string) string {
+	const most = 20
+	if len(ids) <= most {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:most], ", "), len(ids)-most)
 }
 
 // topoOrder is Kahn's algorithm over the needed nodes, always taking the ready node that comes
-// first in the file, so the same flow always runs in the same order.
-func topoOrder(g *Graph, needed map[string]bool, sources map[string][]string) ([]int, error) {
-	pending := map[string]int{}
+// first in the file, so the same flow always runs in the same order. A heap of ready positions
+// keeps it O((n+e) log n).
+func topoOrder(g *Graph, index map[string]int, needed map[string]bool, sources map[string][]string) ([]int, error) {
+	pending := make(map[string]int, len(needed))
+	targets := map[string][]string{}
+	ready := &positions{}
 	for id := range needed {
 		pending[id] = len(sources[id])
+		for _, s := range sources[id] {
+			targets[s] = append(targets[s], id)
+		}
+		if pending[id] == 0 {
+			heap.Push(ready, index[id])
+		}
 	}
-	done := map[string]bool{}
 	order := make([]int, 0, len(needed))
-	for len(order) < len(needed) {
-		next := -1
-		for i, n := range g.Nodes {
-			if needed[n.ID] && !done[n.ID] && pending[n.ID] == 0 {
-				next = i
-				break
-			}
-		}
-		if next < 0 {
-			var stuck []string
-			for _, n := range g.Nodes {
-				if needed[n.ID] && !done[n.ID] {
-					stuck = append(stuck, n.ID)
-				}
-			}
-			return nil, errorf("flow contains a cycle through %s", strings.Join(stuck, ", "))
-		}
-		id := g.Nodes[next].ID
-		done[id] = true
+	for ready.Len() > 0 {
+		next := heap.Pop(ready).(int)
 		order = append(order, next)
-		for _, n := range g.Nodes {
-			if contains(sources[n.ID], id) {
-				pending[n.ID]--
+		for _, t := range targets[g.Nodes[next].ID] {
+			if pending[t]--; pending[t] == 0 {
+				heap.Push(ready, index[t])
 			}
 		}
+	}
+	if len(order) < len(needed) {
+		var stuck []string
+		for _, n := range g.Nodes {
+			if needed[n.ID] && pending[n.ID] > 0 {
+				stuck = append(stuck, n.ID)
+			}
+		}
+		return nil, errorf("flow contains a cycle through %s", listSome(stuck))
 	}
 	return order, nil
+}
+
+// positions is a min-heap of node positions in the file.
+type positions []int
+
+func (p positions) Len() int           { return len(p) }
+func (p positions) Less(i, j int) bool { return p[i] < p[j] }
+func (p positions) Swap(i, j int)      { p[i], p[j] = p[j], p[i] }
+func (p *positions) Push(x any)        { *p = append(*p, x.(int)) }
+func (p *positions) Pop() any {
+	old := *p
+	x := old[len(old)-1]
+	*p = old[:len(old)-1]
+	return x
 }
 
 func isEndingCategory(c string) bool {

@@ -1,6 +1,7 @@
 package chatflow_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -385,4 +386,40 @@ func TestCanStream(t *testing.T) {
 
 func TestStepString(t *testing.T) {
 	require.Equal(t, "llmChain_0 (llmChain)", chatflow.Step{Node: chain("llmChain_0", nil)}.String())
+}
+
+// largeFlow is a saved flow of n nodes: a fan of prompts into a chain of chains, every node
+// of a kind that cannot run, so compiling it does all its work and then refuses.
+func largeFlow(n int) *chatflow.Graph {
+	g := &chatflow.Graph{}
+	for i := range n {
+		id := fmt.Sprintf("unknownChain_%d", i)
+		g.Nodes = append(g.Nodes, mkNode(id, "unknownChain", "Chains", nil))
+		if i > 0 {
+			g.Edges = append(g.Edges, mkEdge(fmt.Sprintf("unknownChain_%d", i-1), id))
+		}
+		if i > 1 {
+			g.Edges = append(g.Edges, mkEdge("unknownChain_0", id))
+		}
+	}
+	return g
+}
+
+// Compiling is linear in nodes and edges: a 20,000-node flow took 18-25 s when it was
+// quadratic, and an anonymous caller can make the server compile any saved flow.
+func BenchmarkCompileLargeFlow(b *testing.B) {
+	g := largeFlow(20000)
+	known := func(string) bool { return false }
+	for b.Loop() {
+		_, err := chatflow.Compile(g, known)
+		require.ErrorContains(b, err, "Flowgate cannot run 20000 nodes")
+	}
+}
+
+// A refusal that would name thousands of nodes names twenty and counts the rest.
+func TestCompileRefusalOfALargeFlowStaysShort(t *testing.T) {
+	_, err := chatflow.Compile(largeFlow(5000), func(string) bool { return false })
+	require.ErrorContains(t, err, "unknownChain_19 (unknownChain) and 4980 more")
+	require.Less(t, len(err.Error()), 2000)
+	require.True(t, chatflow.IsFlowError(err))
 }

@@ -42,10 +42,19 @@ const bootstrapSource = `(function (h) {
 	hide(globalThis, 'eval', h.noEval);
 	delete globalThis.GoError;
 
+	// BigInt arithmetic is one Go call that neither the deadline nor the memory watch can stop
+	// (2n ** 10n ** 9n, 1n << 2n ** 40n). Literals are refused at compile; without these, a
+	// script has no other way to make a BigInt.
+	delete globalThis.BigInt;
+	delete globalThis.BigInt64Array;
+	delete globalThis.BigUint64Array;
+	for (const m of ['getBigInt64', 'getBigUint64', 'setBigInt64', 'setBigUint64']) {
+		delete DataView.prototype[m];
+	}
+
 	// Buffers allocate their full size in one Go call: check it first.
 	const buffers = ['ArrayBuffer', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array',
-		'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array',
-		'BigInt64Array', 'BigUint64Array'];
+		'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array'];
 	for (const name of buffers) {
 		const C = globalThis[name];
 		if (typeof C !== 'function') continue;

@@ -59,7 +59,10 @@
 //     stopped, overshooting MaxMemory several times over (heap growth of
 //     7-24x MaxMemory observed);
 //     object spread of a huge string ({...s}) is one instruction too.
-//   - BigInt arithmetic is unbounded (2n ** 10n ** 9n is one instruction).
+//   - Code nested deeper than 256 levels or longer than 128 KiB is refused
+//     before parsing; BigInt is not available (its arithmetic is one
+//     uninterruptible instruction). Compiling runs under the deadline, but a
+//     pathological source keeps compiling on an abandoned goroutine after it.
 //   - Other built-ins may allocate a few times the data already in memory,
 //     and deep recursion inside built-ins is bounded only by that data.
 //   - It is all in-process. For hostile multi-tenant code, run the workers

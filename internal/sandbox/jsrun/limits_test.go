@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,4 +196,77 @@ func TestLegitimateWorkFitsTheLimits(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []any{float64(137779), float64(10001), float64(70000), float64(10000), float64(3),
 		"x----", float64(4), float64(5), "a<1>b<2>", "|x|$"}, got)
+}
+
+// BigInt arithmetic is one Go call that no deadline reaches, and goja folds constant
+// expressions while compiling, before the deadline is even armed: 3n ** 10n ** 8n ran 16 s past
+// a 10 s limit. Literals are refused and no built-in can make a BigInt.
+func TestBigIntIsNotAvailable(t *testing.T) {
+	for _, code := range []string{
+		`return 3n ** 10n ** 8n`,
+		"const f = () => { return `${0x10n}` }",
+		`return [1, 2, {a: 1n}]`,
+	} {
+		_, err := Run(context.Background(), code, Env{}, Limits{Timeout: time.Second})
+		var se *ScriptError
+		require.ErrorAs(t, err, &se, code)
+		require.Equal(t, "SyntaxError", se.Name, code)
+		require.Contains(t, se.Message, "BigInt is not available", code)
+		require.Contains(t, se.Message, ":1:", code, "the message says where")
+	}
+	for _, code := range []string{
+		`return BigInt(2) ** BigInt(1e9)`,
+		`return new BigInt64Array(1)[0]`,
+		`return new BigUint64Array(1)[0]`,
+		`return new DataView(new ArrayBuffer(8)).getBigInt64(0)`,
+		`return new DataView(new ArrayBuffer(8)).getBigUint64(0)`,
+	} {
+		_, err := Run(context.Background(), code, Env{}, Limits{Timeout: time.Second})
+		var se *ScriptError
+		require.ErrorAs(t, err, &se, code)
+		require.Contains(t, []string{"ReferenceError", "TypeError"}, se.Name, code)
+	}
+	// The word itself, in strings and names, is fine.
+	out, err := Run(context.Background(), `const BigIntish = "10n"; return BigIntish + typeof 10`, Env{}, Limits{Timeout: time.Second})
+	require.NoError(t, err)
+	require.Equal(t, "10nnumber", out)
+}
+
+// The parser and compiler recurse on the Go stack once per level of nesting, and a Go stack
+// past its limit ends the process: 65,000 nested parentheses took 224 MB of stack, as many
+// nested brackets minutes of CPU. Deep nesting and oversized code are refused before parsing.
+func TestDeepNestingIsRefusedBeforeParsing(t *testing.T) {
+	deep := func(open, close string, n int) string {
+		return "return " + strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
+	}
+	for _, code := range []string{
+		deep("(", ")", 65000),
+		deep("[", "]", 65000),
+		deep("{a:", "}", 20000),
+		deep("`${", "}`", 20000),
+		"return 1 //" + strings.Repeat("x", maxSource),
+	} {
+		_, err := Run(context.Background(), code, Env{}, Limits{Timeout: time.Second})
+		var se *ScriptError
+		require.ErrorAs(t, err, &se, code[:20])
+		require.Equal(t, "SyntaxError", se.Name)
+		require.Regexp(t, "nests more than 256 levels|at most 131072 are allowed", se.Message)
+	}
+	// Brackets in strings, comments and template text do not count; real nesting up to the
+	// bound runs.
+	noise := strings.Repeat("(", 1000)
+	out, err := Run(context.Background(), "// "+noise+"\n/* "+noise+" */ const s = '"+noise+"' + \""+noise+"\" + `"+noise+"${'('}`;\n"+
+		deep("(", ")", 200)+" + s.length", Env{}, Limits{Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	require.EqualValues(t, 3002, out)
+}
+
+// A constant chain compiles in time that grows faster than its length; compiling happens
+// under the run's deadline, so Run still answers by it.
+func TestCompilingIsUnderTheDeadline(t *testing.T) {
+	code := "return " + strings.Repeat("1+", 30000) + "1"
+	start := time.Now()
+	_, err := Run(context.Background(), code, Env{}, Limits{Timeout: 300 * time.Millisecond})
+	require.ErrorIs(t, err, ErrTimeout)
+	require.Less(t, time.Since(start), 300*time.Millisecond+slack)
 }
