@@ -18,6 +18,7 @@ func TestEveryChatModelNode(t *testing.T) {
 		"chatAnthropic":          h.createCredential("anthropicApi", map[string]any{"anthropicApiKey": "sk-ant"}),
 		"chatOllama":             h.createCredential("ollamaApi", map[string]any{"ollamaApiKey": "ollama-key"}),
 		"groqChat":               h.createCredential("groqApi", map[string]any{"groqApiKey": "gsk-groq"}),
+		"chatDeepseek":           h.createCredential("deepseekApi", map[string]any{"deepseekApiKey": "sk-deepseek"}),
 		"chatMistralAI":          h.createCredential("mistralAIApi", map[string]any{"mistralAIAPIKey": "mistral-key"}),
 		"chatGoogleGenerativeAI": h.createCredential("googleGenerativeAI", map[string]any{"googleGenerativeAPIKey": "AIza-test"}),
 		"azureChatOpenAI": h.createCredential("azureOpenAIApi", map[string]any{
@@ -33,6 +34,8 @@ func TestEveryChatModelNode(t *testing.T) {
 		{"chatAnthropic", "/v1/messages", "X-Api-Key", "sk-ant"},
 		{"chatOllama", "/api/chat", "Authorization", "Bearer ollama-key"},
 		{"groqChat", "/v1/chat/completions", "Authorization", "Bearer gsk-groq"},
+		// A provider through chatmodels.Compatible: one row in the kinds table, one file.
+		{"chatDeepseek", "/v1/chat/completions", "Authorization", "Bearer sk-deepseek"},
 		{"chatMistralAI", "/v1/chat/completions", "Authorization", "Bearer mistral-key"},
 		{"chatGoogleGenerativeAI", "/v1beta/models/gemini-2.0-flash:generateContent", "X-Goog-Api-Key", "AIza-test"},
 	}
@@ -63,6 +66,10 @@ func TestEveryChatModelNode(t *testing.T) {
 					delete(inputs, "basepath") // Groq's node has none
 					inputs["modelName"] = "llama-3.3-70b-versatile"
 					t.Setenv("GROQ_BASE_URL", h.mock.URL+"/v1")
+				case "chatDeepseek":
+					delete(inputs, "basepath")
+					inputs["modelName"] = "deepseek-chat"
+					t.Setenv("FLOWGATE_DEEPSEEK_BASE_URL", h.mock.URL+"/v1")
 				}
 			})
 			id := h.createFlow(c.kind, flowData, nil)

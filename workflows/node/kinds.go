@@ -70,6 +70,7 @@ var kinds = []Kind{
 	// Chat models.
 	{Name: "azureChatOpenAI", Family: ChatModel, Run: "AzureChatOpenAI", CallsTools: true},
 	{Name: "chatAnthropic", Family: ChatModel, Run: "ChatAnthropic", CallsTools: true},
+	{Name: "chatDeepseek", Family: ChatModel, Run: "ChatDeepseek", CallsTools: true},
 	{Name: "chatGoogleGenerativeAI", Family: ChatModel, Run: "ChatGoogleGenerativeAI", CallsTools: true},
 	{Name: "chatMistralAI", Family: ChatModel, Run: "ChatMistralAI", CallsTools: true},
 	{Name: "chatOllama", Family: ChatModel, Run: "ChatOllama", CallsTools: true},
