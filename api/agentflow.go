@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -202,32 +204,60 @@ func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body pr
 }
 
 // resumeTimeout bounds the wait for a stopped run to take its answer. The answer needs a
-// workflow task, which after a worker crash waits out the dead worker's sticky queue (5 s)
+// workflow task, which after a worker crash waits out the dead worker's sticky queue (1 s)
 // before another worker replays the run; a parked run is exactly what outlives workers.
 const resumeTimeout = 20 * time.Second
 
 // resumeAgentflow answers the chat's run that waits for human input, subscribed to the events
 // of the rest of the run. A run that is not waiting (finished, never stopped, already
 // answered) or an answer it refuses gets a clear error and changes nothing; on failure it has
-// answered. A resent answer (same identity) is the same update, which Temporal applies once.
+// answered.
+//
+// Each answer is a Temporal update whose id is the request's identity, the run, and how many
+// times the run took this same answer: a second, identical answer (reject twice on a loop) is
+// a new update, while a resend of an answer the run took, arriving when the run no longer
+// waits, is that update again, which Temporal does not apply twice: it attaches to the run.
 func (p *predictions) resumeAgentflow(c *gin.Context, chatflowID, chatID string, ident requestIdentity, answer workflows.HumanInput) (client.WorkflowRun, stream.Subscription, bool) {
-	answer.Topic = ident.requestID("")
-	sub := p.subscribe(answer.Topic)
 	ctx, cancel := context.WithTimeout(c.Request.Context(), resumeTimeout)
 	defer cancel()
 	id := node.WorkflowID(chatflowID, chatID)
+	var state workflows.HumanInputState
+	v, err := p.temporal.QueryWorkflow(ctx, id, "", node.HumanInputQuery)
+	if err == nil {
+		err = v.Get(&state)
+	}
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		fail(c, http.StatusConflict, "Chat %s is not waiting for human input", chatID)
+		return nil, nil, false
+	case err != nil:
+		p.unavailable(c, "answer human input", err)
+		return nil, nil, false
+	}
+	base := ident.requestID(state.RunID)
+	taken := 0
+	for _, a := range state.Answered {
+		if strings.HasPrefix(a, base+"/") {
+			taken++
+		}
+	}
+	if !state.Waiting && taken > 0 {
+		taken-- // a resend of the last such answer: the same update
+	}
+	answer.Topic = fmt.Sprintf("%s/%d", base, taken)
+	sub := p.subscribe(answer.Topic)
 	handle, err := p.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID: answer.Topic, WorkflowID: id, UpdateName: node.HumanInputUpdate, Args: []any{answer},
+		UpdateID: answer.Topic, WorkflowID: id, RunID: state.RunID, UpdateName: node.HumanInputUpdate, Args: []any{answer},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		err = handle.Get(ctx, nil)
 	}
-	var notFound *serviceerror.NotFound
 	var refused *temporal.ApplicationError
 	switch {
 	case err == nil:
-		return p.temporal.GetWorkflow(c.Request.Context(), id, ""), sub, true
+		return p.temporal.GetWorkflow(c.Request.Context(), id, state.RunID), sub, true
 	case errors.As(err, &notFound): // no run, or it has finished
 		fail(c, http.StatusConflict, "Chat %s is not waiting for human input", chatID)
 	case errors.As(err, &refused): // the run's validator said no; nothing changed

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -37,9 +35,8 @@ type chatRun struct{ chatflowID, chatID, sessionID string }
 
 // startRun begins the run of workflowType that answers a request, one at a time per
 // conversation, subscribed to its events before it starts; input makes the run's input for
-// the events' topic. A resent request (same identity) attaches to the run the first one
-// started instead (see resend.go). On failure it has answered; otherwise the caller closes
-// the subscription.
+// the events' topic. A resent request attaches to the run the first one started instead (see
+// resend.go). On failure it has answered; otherwise the caller closes the subscription.
 func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun, timeout time.Duration, ident requestIdentity,
 	input func(topic string) any) (client.WorkflowRun, stream.Subscription, bool) {
 	opts := client.StartWorkflowOptions{
@@ -52,7 +49,6 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 		// In one process the first workflow task goes straight to the local worker, one
 		// round trip through matching fewer; elsewhere the SDK starts normally.
 		EnableEagerStart: true,
-		Memo:             map[string]any{node.MemoChatflowID: chat.chatflowID, node.MemoChatID: chat.chatID, node.MemoSessionID: chat.sessionID},
 	}
 	if p.cfg.SearchAttributes {
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(
@@ -60,43 +56,56 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
 	defer cancel()
-	var sub stream.Subscription
-	start := func(salt string) (client.WorkflowRun, *startRequest, error) {
-		if sub != nil {
-			sub.Close()
+	// Twice at most: once more when the chat's previous run was just closing, or when another
+	// request started a run between our look and our start.
+	for attempt := 0; ; attempt++ {
+		last := attempt == 1
+		cur, err := p.current(ctx, opts.ID)
+		if err != nil {
+			p.unavailable(c, "start prediction", err)
+			return nil, nil, false
 		}
-		req := &startRequest{id: ident.requestID(salt)}
+		previous := ""
+		if cur != nil {
+			if cur.resentTo(ident, p.cfg.ResendWindow, time.Now()) {
+				return p.temporal.GetWorkflow(c.Request.Context(), opts.ID, cur.runID), p.subscribe(cur.topic), true
+			}
+			if cur.running() {
+				// The previous turn may have answered (the answer is sent when it is saved)
+				// and be only closing: then the conversation is free in a moment.
+				if !last && p.finishes(ctx, opts.ID) {
+					continue
+				}
+				fail(c, http.StatusConflict, "A prediction for chat %s is already running; wait for it or abort it", chat.chatID)
+				return nil, nil, false
+			}
+			previous = cur.runID
+		}
+		topic := ident.requestID(previous)
+		opts.Memo = map[string]any{node.MemoChatflowID: chat.chatflowID, node.MemoChatID: chat.chatID,
+			node.MemoSessionID: chat.sessionID, node.MemoRequest: ident.fingerprint, node.MemoTopic: topic}
 		// Subscribe before the run starts so the first event cannot be missed.
-		sub = p.subscribe(req.id)
-		run, err := p.temporal.ExecuteWorkflow(withStartRequest(ctx, req), opts, workflowType, input(req.id))
-		return run, req, err
+		sub := p.subscribe(topic)
+		run, err := p.temporal.ExecuteWorkflow(withStartRequest(ctx, topic), opts, workflowType, input(topic))
+		if err == nil {
+			// Started, or a copy of this request racing us started it: the same run either way.
+			return run, sub, true
+		}
+		sub.Close()
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		var invalid *serviceerror.InvalidArgument
+		switch {
+		case errors.As(err, &started) && !last:
+			continue // another request started a run since we looked: look again
+		case errors.As(err, &started):
+			fail(c, http.StatusConflict, "A prediction for chat %s is already running; wait for it or abort it", chat.chatID)
+		case errors.As(err, &invalid):
+			fail(c, http.StatusBadRequest, "The prediction was refused: %s", invalid.Message)
+		default:
+			p.unavailable(c, "start prediction", err)
+		}
+		return nil, nil, false
 	}
-	run, req, err := start("")
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) && p.finishes(ctx, opts.ID) {
-		// The previous turn had already answered (the answer is sent when it is saved) and
-		// was only closing: the conversation is free now.
-		run, req, err = start("")
-	}
-	if err == nil && !ident.explicit && req.status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING &&
-		req.status != enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED && p.stale(ctx, run.GetID(), run.GetRunID()) {
-		// The same question again, long after its run ended: a new turn, not a resend.
-		run, _, err = start(run.GetRunID())
-	}
-	if err == nil {
-		return run, sub, true
-	}
-	sub.Close()
-	var invalid *serviceerror.InvalidArgument
-	switch {
-	case errors.As(err, &started):
-		fail(c, http.StatusConflict, "A prediction for chat %s is already running; wait for it or abort it", chat.chatID)
-	case errors.As(err, &invalid):
-		fail(c, http.StatusBadRequest, "The prediction was refused: %s", invalid.Message)
-	default:
-		p.unavailable(c, "start prediction", err)
-	}
-	return nil, nil, false
 }
 
 // subscribe follows a run's events. A broker that keeps events replays them from the start,

@@ -71,6 +71,11 @@ func readPrediction(c *gin.Context) (predictionBody, *multipart.Form, bool) {
 		}
 		var v any = field(name)
 		if name == "vars" {
+			// Bounded before it is decoded, as overrideConfig is.
+			if len(field(name)) > maxObjectBytes {
+				fail(c, http.StatusBadRequest, "form field vars is longer than %d bytes", maxObjectBytes)
+				return body, nil, false
+			}
 			var vars map[string]any
 			if err := json.Unmarshal([]byte(field(name)), &vars); err != nil {
 				fail(c, http.StatusBadRequest, "invalid JSON in form field vars: %v", err)

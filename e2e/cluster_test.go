@@ -137,7 +137,7 @@ func TestClusterSurvivesAWorkerKilledMidCall(t *testing.T) {
 	case <-time.After(90 * time.Second):
 		t.Fatal("the prediction did not complete after its worker was killed")
 	}
-	// The dead worker's node is retried after the heartbeat timeout (5 s), not tens of seconds.
+	// The dead worker's node is retried after the heartbeat timeout (4 s), not tens of seconds.
 	recovered := time.Since(killed)
 	t.Logf("answered %v after the worker was killed", recovered.Round(time.Millisecond))
 	require.Less(t, recovered, 10*time.Second)

@@ -83,6 +83,11 @@ func Agentflow(ctx workflow.Context, in AgentflowInput) (AgentflowResult, error)
 	}); err != nil {
 		return AgentflowResult{}, fmt.Errorf("register query: %w", err)
 	}
+	if err := workflow.SetQueryHandler(ctx, node.HumanInputQuery, func() (HumanInputState, error) {
+		return HumanInputState{RunID: r.runID, Waiting: r.parked != nil, Answered: r.answered}, nil
+	}); err != nil {
+		return AgentflowResult{}, fmt.Errorf("register query: %w", err)
+	}
 	if err := r.runAll(ctx); err != nil {
 		return AgentflowResult{}, err
 	}
@@ -130,6 +135,17 @@ type agentRun struct {
 
 	parked *parkedAt   // the human input node the run waits at
 	answer *HumanInput // the answer it got
+	// answered are the update ids of the answers the run took, in order: a resent answer is
+	// told from a second, identical answer by them (see HumanInputState).
+	answered []string
+}
+
+// HumanInputState is what the API asks a run before it sends a human-input answer: whether it
+// waits for one now, and which answers it took.
+type HumanInputState struct {
+	RunID    string   `json:"runId"`
+	Waiting  bool     `json:"waiting"`
+	Answered []string `json:"answered,omitempty"`
 }
 
 type parkedAt struct {
@@ -142,8 +158,11 @@ type parkedAt struct {
 // malformed one, or one meant for another node.
 func (r *agentRun) handleHumanInput(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, node.HumanInputUpdate,
-		func(_ workflow.Context, in HumanInput) error {
+		func(ctx workflow.Context, in HumanInput) error {
 			r.answer, r.parked = &in, nil
+			// Only the run's memory changes (no command), so runs recorded before this line
+			// replay as they were.
+			r.answered = append(r.answered, workflow.GetCurrentUpdateInfo(ctx).ID)
 			return nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in HumanInput) error {

@@ -44,6 +44,7 @@ func ToolActivityName(kind string) string { return "tool." + kind }
 const (
 	HumanInputUpdate = "humanInput"            // answers a run stopped at a human input node
 	ExecutedQuery    = "agentFlowExecutedData" // the nodes a run has run so far
+	HumanInputQuery  = "humanInputState"       // whether a run waits, and the answers it took
 )
 
 // LocalQuickNodesChange is the workflow.GetVersion change id under which chatflow predictions
@@ -74,6 +75,11 @@ const (
 	MemoChatflowID      = "chatflowId"
 	MemoChatID          = "chatId"
 	MemoSessionID       = "sessionId"
+	// MemoRequest is the fingerprint of the request that started the run (a hash: never the
+	// request itself), and MemoTopic the topic of its events: a resent request finds the run
+	// by the first and follows it by the second.
+	MemoRequest = "flowgateRequest"
+	MemoTopic   = "flowgateTopic"
 )
 
 // WorkflowID names the run of a conversation: one run at a time per chat, found again by the

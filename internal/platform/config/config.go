@@ -217,7 +217,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.PredictionTimeout, err = time.ParseDuration(env("FLOWGATE_PREDICTION_TIMEOUT", "5m")); err != nil || c.PredictionTimeout <= 0 {
 		return c, fmt.Errorf("FLOWGATE_PREDICTION_TIMEOUT must be a positive duration such as 5m, got %q", getenv("FLOWGATE_PREDICTION_TIMEOUT"))
 	}
-	if c.ResendWindow, err = time.ParseDuration(env("FLOWGATE_RESEND_WINDOW", "1m")); err != nil || c.ResendWindow < 0 {
+	if c.ResendWindow, err = time.ParseDuration(env("FLOWGATE_RESEND_WINDOW", "10s")); err != nil || c.ResendWindow < 0 {
 		return c, fmt.Errorf("FLOWGATE_RESEND_WINDOW must be a duration such as 1m, got %q", getenv("FLOWGATE_RESEND_WINDOW"))
 	}
 	if c.WorkerStopTimeout, err = time.ParseDuration(env("FLOWGATE_WORKER_STOP_TIMEOUT", "20s")); err != nil || c.WorkerStopTimeout < 0 {

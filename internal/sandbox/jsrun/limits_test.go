@@ -245,6 +245,10 @@ func TestDeepNestingIsRefusedBeforeParsing(t *testing.T) {
 		deep("{a:", "}", 20000),
 		deep("`${", "}`", 20000),
 		"return 1 //" + strings.Repeat("x", maxSource),
+		// A comment ends at any line terminator, not only at a newline.
+		"//x\r" + deep("[", "]", 20000),
+		"//x\u2028" + deep("[", "]", 20000),
+		"//x\u2029" + deep("(", ")", 20000),
 	} {
 		_, err := Run(context.Background(), code, Env{}, Limits{Timeout: time.Second})
 		var se *ScriptError

@@ -59,11 +59,11 @@ func (s *nestingScan) scan(i int) error {
 		case '/':
 			switch {
 			case strings.HasPrefix(code[i:], "//"):
-				if end := strings.IndexByte(code[i:], '\n'); end >= 0 {
-					i += end
-				} else {
+				end := lineEnd(code[i:])
+				if end < 0 {
 					return nil
 				}
+				i += end
 			case strings.HasPrefix(code[i:], "/*"):
 				end := strings.Index(code[i+2:], "*/")
 				if end < 0 {
@@ -125,9 +125,15 @@ func skipQuoted(code string, i int, quote byte) int {
 		switch code[i] {
 		case '\\':
 			i++
-		case quote, '\n':
+		case quote, '\n', '\r':
 			return i
 		}
 	}
 	return i
+}
+
+// lineEnd is the index of the first line terminator in s, as JavaScript counts them (LF, CR,
+// U+2028, U+2029), or -1. A comment ends at any of them, and the scanner must not count past.
+func lineEnd(s string) int {
+	return strings.IndexFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' })
 }
