@@ -113,7 +113,13 @@ func Parse(flowData string) (*Graph, error) {
 	}
 	g := &Graph{}
 	ids := map[string]bool{}
+	// sticky tells, for each id, whether the first node with it is a sticky note: edges to
+	// and from those are dropped.
+	sticky := map[string]bool{}
 	for _, rn := range raw.Nodes {
+		if _, seen := sticky[rn.ID]; !seen {
+			sticky[rn.ID] = rn.Data.Name == KindStickyNote
+		}
 		if rn.Data.Name == KindStickyNote {
 			continue
 		}
@@ -133,7 +139,7 @@ func Parse(flowData string) (*Graph, error) {
 	}
 	for _, re := range raw.Edges {
 		if !ids[re.Source] || !ids[re.Target] {
-			if isStickyNote(raw, re.Source) || isStickyNote(raw, re.Target) {
+			if sticky[re.Source] || sticky[re.Target] {
 				continue
 			}
 			return nil, flowErr("an edge joins %s to %s, but the flow has no such node", re.Source, re.Target)
@@ -146,15 +152,6 @@ func Parse(flowData string) (*Graph, error) {
 	return g, nil
 }
 
-func isStickyNote(raw rawFlow, id string) bool {
-	for _, n := range raw.Nodes {
-		if n.ID == id {
-			return n.Data.Name == KindStickyNote
-		}
-	}
-	return false
-}
-
 // branchOf reads the output index of a handle "<source>-output-<i>"; -1 when it has none.
 func branchOf(source, handle string) int {
 	i, err := strconv.Atoi(strings.TrimPrefix(handle, source+"-output-"))
@@ -164,7 +161,13 @@ func branchOf(source, handle string) int {
 	return i
 }
 
+// validate runs in time linear in the flow: flowData comes from clients, and is parsed again
+// for every prediction.
 func (g *Graph) validate() error {
+	byID := make(map[string]Node, len(g.Nodes))
+	for _, n := range g.Nodes {
+		byID[n.ID] = n
+	}
 	for _, n := range g.Nodes {
 		if n.Kind == KindStart && n.Parent == "" {
 			if g.Start != "" {
@@ -173,17 +176,17 @@ func (g *Graph) validate() error {
 			g.Start = n.ID
 		}
 		if n.Parent != "" {
-			p, ok := g.Node(n.Parent)
+			p, ok := byID[n.Parent]
 			if !ok || p.Kind != KindIteration {
 				return flowErr("node %s sits inside %s, which is not an Iteration node", n.ID, n.Parent)
 			}
 		}
 		if n.Kind == KindLoop {
-			target, err := g.LoopTarget(n)
+			target, err := loopTarget(n, func(id string) bool { _, ok := byID[id]; return ok })
 			if err != nil {
 				return err
 			}
-			if t, _ := g.Node(target); t.Parent != n.Parent {
+			if byID[target].Parent != n.Parent {
 				return flowErr("loop %s jumps back to %s, outside its own iteration", n.ID, target)
 			}
 		}
@@ -195,45 +198,54 @@ func (g *Graph) validate() error {
 		if e.Target == g.Start {
 			return flowErr("the Start node %s cannot have inputs", g.Start)
 		}
-		s, _ := g.Node(e.Source)
-		t, _ := g.Node(e.Target)
-		if s.Parent != t.Parent {
+		if byID[e.Source].Parent != byID[e.Target].Parent {
 			return flowErr("an edge joins %s to %s across an iteration's boundary", e.Source, e.Target)
 		}
 	}
 	return g.acyclic()
 }
 
-// acyclic rejects cycles drawn with edges: repetition is what loop nodes are for.
+// acyclic rejects cycles drawn with edges: repetition is what loop nodes are for. It is a
+// depth-first search from each node in file order, following edges in file order, with its
+// own stack: a chain of a million nodes must not take a million nested calls.
 func (g *Graph) acyclic() error {
 	const (
 		unseen = iota
 		open
 		closed
 	)
-	state := map[string]int{}
-	var visit func(id string) error
-	visit = func(id string) error {
-		switch state[id] {
-		case open:
-			return flowErr("the flow has a cycle through %s; use a Loop node to repeat steps", id)
-		case closed:
-			return nil
-		}
-		state[id] = open
-		for _, e := range g.Edges {
-			if e.Source == id {
-				if err := visit(e.Target); err != nil {
-					return err
-				}
-			}
-		}
-		state[id] = closed
-		return nil
+	next := map[string][]string{}
+	for _, e := range g.Edges {
+		next[e.Source] = append(next[e.Source], e.Target)
 	}
+	state := map[string]int{}
+	type frame struct {
+		id   string
+		done int // edges out of id followed so far
+	}
+	var stack []frame
 	for _, n := range g.Nodes {
-		if err := visit(n.ID); err != nil {
-			return err
+		if state[n.ID] != unseen {
+			continue
+		}
+		state[n.ID] = open
+		stack = append(stack[:0], frame{id: n.ID})
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.done == len(next[top.id]) {
+				state[top.id] = closed
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			target := next[top.id][top.done]
+			top.done++
+			switch state[target] {
+			case open:
+				return flowErr("the flow has a cycle through %s; use a Loop node to repeat steps", target)
+			case unseen:
+				state[target] = open
+				stack = append(stack, frame{id: target})
+			}
 		}
 	}
 	return nil
@@ -252,9 +264,13 @@ func (g *Graph) Node(id string) (Node, bool) {
 // LoopTarget is the node a loop node jumps back to. Flowise stores it as "<nodeId>-<label>";
 // node ids never contain "-", so the id is what comes before the first one.
 func (g *Graph) LoopTarget(loop Node) (string, error) {
+	return loopTarget(loop, func(id string) bool { _, ok := g.Node(id); return ok })
+}
+
+func loopTarget(loop Node, exists func(id string) bool) (string, error) {
 	ref := loop.Input("loopBackToNode")
 	id, _, _ := strings.Cut(ref, "-")
-	if _, ok := g.Node(id); !ok || id == "" {
+	if id == "" || !exists(id) {
 		return "", flowErr("loop %s jumps back to %q, which is not a node of the flow", loop.ID, ref)
 	}
 	return id, nil
