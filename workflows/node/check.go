@@ -38,36 +38,53 @@ func (e UnsupportedError) Error() string {
 // Nil means the flow runs.
 func CheckAgentflow(g *agentflow.Graph) error {
 	var out UnsupportedError
-	refuse := func(n agentflow.Node, format string, args ...any) {
-		out = append(out, Unsupported{NodeID: n.ID, Kind: n.Kind, Reason: fmt.Sprintf(format, args...)})
+	// The error stays within a few times the size of the flow: what is supported instead is
+	// listed once, with the first node it explains, and a node's unsupported tools are named
+	// in one entry. (Repeating the lists for each of many nodes, or a node's id for each of
+	// its tools, made errors dozens of times the flow, or its square.)
+	listed := map[string]bool{}
+	refuse := func(n agentflow.Node, reason, supported string, names func() []string) {
+		if supported != "" && !listed[supported] {
+			listed[supported] = true
+			reason += " (" + supported + ": " + strings.Join(names(), ", ") + ")"
+		}
+		out = append(out, Unsupported{NodeID: n.ID, Kind: n.Kind, Reason: reason})
 	}
 	for _, n := range g.Nodes {
 		if !Is(n.Kind, AgentStep) {
-			refuse(n, "this kind of node is not supported (agentflow nodes: %s)", strings.Join(Names(AgentStep), ", "))
+			refuse(n, "this kind of node is not supported", "agentflow nodes", func() []string { return Names(AgentStep) })
 			continue
 		}
 		if n.Kind == agentflow.KindAgent {
 			// Knowledge from a vector store and embeddings picked in the node (not a document
 			// store), and the providers' own hosted tools (web search, code interpreter…).
 			if nonEmpty(n.Inputs["agentKnowledgeVSEmbeddings"]) {
-				refuse(n, "knowledge from a vector store picked in the node is not supported; use a document store")
+				refuse(n, "knowledge from a vector store picked in the node is not supported; use a document store", "", nil)
 			}
 			if usesBuiltInTools(n) {
-				refuse(n, "the provider's built-in tools are not supported")
+				refuse(n, "the provider's built-in tools are not supported", "", nil)
 			}
 		}
 		tools := agentflow.AgentTools(n)
+		var refused []string
 		for _, tool := range tools {
 			if !Is(tool, Tool, FlowTool) {
-				refuse(n, "tool %s is not supported (tools: %s)", tool, strings.Join(Names(Tool, FlowTool), ", "))
+				refused = append(refused, tool)
 			}
 		}
+		if len(refused) > 0 {
+			reason := "tool " + refused[0] + " is not supported"
+			if len(refused) > 1 {
+				reason = "tools " + strings.Join(refused, ", ") + " are not supported"
+			}
+			refuse(n, reason, "tools", func() []string { return Names(Tool, FlowTool) })
+		}
 		if model := n.Input("agentModel"); len(tools) > 0 && !lookupIs(model, func(k Kind) bool { return k.CallsTools }) {
-			refuse(n, "model %q cannot call tools here (tool-calling models: %s)", model, strings.Join(ToolModels(), ", "))
+			refuse(n, fmt.Sprintf("model %q cannot call tools here", model), "tool-calling models", ToolModels)
 		}
 		if n.Kind == agentflow.KindTool {
 			if tool := n.Input("toolAgentflowSelectedTool"); !lookupIs(tool, func(k Kind) bool { return k.ToolNode }) {
-				refuse(n, "a Tool node cannot run %q on its own (it can run: %s)", tool, strings.Join(ToolNodeTools(), ", "))
+				refuse(n, fmt.Sprintf("a Tool node cannot run %q on its own", tool), "it can run", ToolNodeTools)
 			}
 		}
 	}

@@ -2,6 +2,8 @@ package node_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -73,4 +75,37 @@ func TestToolsCallOut(t *testing.T) {
 			require.True(t, k.CallsOut, k.Name)
 		}
 	}
+}
+
+// The error names each node once for each thing it lacks, and lists what is supported once:
+// it used to repeat the lists for every node and the node for every tool, so a flow of many
+// unknown nodes, or an agent of many unknown tools, made an error dozens of times its size,
+// or the square of it.
+func TestCheckAgentflowErrorStaysSmall(t *testing.T) {
+	id := strings.Repeat("a", 1000)
+	g := &agentflow.Graph{Nodes: []agentflow.Node{{ID: "startAgentflow_0", Kind: agentflow.KindStart}}}
+	size := 0
+	for i := range 1000 {
+		g.Nodes = append(g.Nodes, agentflow.Node{ID: fmt.Sprint("x", i), Kind: "mysteryAgentflow"})
+		size += 40
+	}
+	var tools []any
+	for i := range 1000 {
+		tools = append(tools, map[string]any{"agentSelectedTool": fmt.Sprint("tool", i)})
+		size += 40
+	}
+	g.Nodes = append(g.Nodes, agentflow.Node{ID: id, Kind: agentflow.KindAgent, Inputs: map[string]any{"agentModel": "chatHuggingFace", "agentTools": tools}})
+	size += len(id)
+
+	err := node.CheckAgentflow(g)
+	var problems node.UnsupportedError
+	require.ErrorAs(t, err, &problems)
+	require.Len(t, problems, 1002, "each unknown node, then the agent's tools and its model")
+	msg := err.Error()
+	require.Less(t, len(msg), 3*size, "the error is a few times the flow, not dozens")
+	require.Equal(t, 1, strings.Count(msg, "(agentflow nodes: "))
+	require.Equal(t, 1, strings.Count(msg, "(tools: "))
+	require.Equal(t, 2, strings.Count(msg, id), "the agent is named for its tools and its model")
+	require.Contains(t, msg, "tools tool0, tool1, ")
+	require.Contains(t, msg, `model "chatHuggingFace" cannot call tools here (tool-calling models: `)
 }

@@ -17,23 +17,39 @@ import (
 // a browser would, block elements separated by blank lines, <br> as "  \n", **strong**, _em_,
 // `code`, [links](href), setext h1/h2 and "### " headings, "*   " and "1.  " list items, "> "
 // quotes and 4-space indented code blocks, with leading and trailing blank space trimmed.
+// HTML the parser refuses (nested over 512 deep), or nested so that converting it would copy
+// more than a bounded multiple of its length, is returned as written.
 func PlainText(htmlText string) string {
 	if htmlText == "" {
 		return ""
 	}
+	root, err := varsParseHTML(htmlText)
+	if err != nil {
+		return htmlText // nested too deep; keep the text rather than lose it
+	}
+	m := &varsMarkdown{budget: varsMarkdownBudget(len(htmlText))}
+	out := m.children(root)
+	if m.over() {
+		return htmlText // pathological nesting: see varsMarkdown
+	}
+	out = strings.TrimLeft(out, "\t\r\n")
+	return strings.TrimRightFunc(out, varsIsJSSpace)
+}
+
+// varsParseHTML parses editor HTML into a tree under an "x-root" element, with whitespace
+// collapsed as a browser shows it.
+func varsParseHTML(htmlText string) (*html.Node, error) {
 	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
 	nodes, err := html.ParseFragment(strings.NewReader(htmlText), body)
 	if err != nil {
-		return htmlText // unreachable for a strings.Reader; keep the text rather than lose it
+		return nil, err
 	}
 	root := &html.Node{Type: html.ElementNode, Data: "x-root"}
 	for _, n := range nodes {
 		root.AppendChild(n)
 	}
 	varsCollapseWhitespace(root)
-	out := varsConvertChildren(root)
-	out = strings.TrimLeft(out, "\t\r\n")
-	return strings.TrimRightFunc(out, varsIsJSSpace)
+	return root, nil
 }
 
 var (

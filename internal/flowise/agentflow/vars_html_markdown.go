@@ -1,6 +1,7 @@
 package agentflow
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 
@@ -13,44 +14,74 @@ import (
 // varsAttrBreaks matches line breaks in an attribute with the blank space that follows them.
 var varsAttrBreaks = regexp.MustCompile(`(\n+\s*)+`)
 
-// varsConvertChildren converts a node's children and joins them.
-func varsConvertChildren(parent *html.Node) string {
-	out := ""
-	for c := parent.FirstChild; c != nil; c = c.NextSibling {
+// varsMarkdown converts a tree with a budget. Each element's markdown is built from its
+// children's, so text nested n deep is copied n times, and each list or quote level indents
+// every line inside it once more: 650 KB of nested lists made 131 MB of markdown, and a
+// megabyte of text in 500 nested elements took minutes. The budget counts every byte copied
+// and every node visited; once it is spent the conversion stops (over) and PlainText keeps
+// the text as written.
+type varsMarkdown struct {
+	budget int
+}
+
+// varsMarkdownBudget is the budget for n bytes of HTML: far more than the editor's HTML,
+// nested a dozen levels deep, needs.
+func varsMarkdownBudget(n int) int { return 128*n + varsMarkdownSlack }
+
+// varsMarkdownSlack is the budget every text gets whatever its length.
+var varsMarkdownSlack = 1 << 20
+
+func (m *varsMarkdown) spend(n int) { m.budget -= n }
+
+func (m *varsMarkdown) over() bool { return m.budget < 0 }
+
+// children converts a node's children and joins them.
+func (m *varsMarkdown) children(parent *html.Node) string {
+	var out []byte
+	index := 0 // of the next element among the children, for list numbers
+	for c := parent.FirstChild; c != nil && !m.over(); c = c.NextSibling {
 		switch c.Type {
 		case html.TextNode:
+			m.spend(len(c.Data))
 			out = varsJoinBlocks(out, c.Data)
 		case html.ElementNode:
-			out = varsJoinBlocks(out, varsConvertElement(c))
+			out = varsJoinBlocks(out, m.element(c, index))
+			index++
 		}
 	}
-	return out
+	return string(out)
 }
 
 // varsJoinBlocks appends next to out, keeping at most two newlines between them: the larger of
-// the newlines out ends with and next starts with.
-func varsJoinBlocks(out, next string) string {
-	s1 := strings.TrimRight(out, "\n")
+// the newlines out ends with and next starts with. It appends in place, so that joining many
+// pieces costs their length, not its square.
+func varsJoinBlocks(out []byte, next string) []byte {
+	s1 := bytes.TrimRight(out, "\n")
 	s2 := strings.TrimLeft(next, "\n")
 	nls := min(max(len(out)-len(s1), len(next)-len(s2)), 2)
-	return s1 + "\n\n"[:nls] + s2
+	return append(append(s1, "\n\n"[:nls]...), s2...)
 }
 
-// varsConvertElement converts one element: whitespace at the edges of an inline element moves
-// outside its markup ("<b> x </b>" → " **x** ").
-func varsConvertElement(n *html.Node) string {
-	content := varsConvertChildren(n)
-	lead, trail := varsFlankingSpace(n)
+// element converts element n, the index-th element among its parent's children: whitespace at
+// the edges of an inline element moves outside its markup ("<b> x </b>" → " **x** ").
+func (m *varsMarkdown) element(n *html.Node, index int) string {
+	content := m.children(n)
+	if m.over() {
+		return ""
+	}
+	lead, trail := m.flankingSpace(n)
 	if lead != "" || trail != "" {
 		content = varsJSTrim(content)
 	}
-	return lead + varsElementMarkdown(n, content) + trail
+	md := lead + m.markdown(n, content, index) + trail
+	m.spend(len(md))
+	return md
 }
 
-// varsElementMarkdown is the markdown for element n whose converted content is content.
-func varsElementMarkdown(n *html.Node, content string) string {
+// markdown is the markdown for element n whose converted content is content.
+func (m *varsMarkdown) markdown(n *html.Node, content string, index int) string {
 	block := varsIsElem(n, varsBlockTags)
-	if varsIsBlank(n) {
+	if m.isBlank(n) {
 		if block {
 			return "\n\n"
 		}
@@ -78,10 +109,10 @@ func varsElementMarkdown(n *html.Node, content string) string {
 		}
 		return "\n\n" + content + "\n\n"
 	case "li":
-		return varsListItem(n, content)
+		return varsListItem(n, content, index)
 	case "pre":
 		if c := n.FirstChild; varsIsTag(c, "code") {
-			return "\n\n    " + strings.ReplaceAll(varsTextContent(c), "\n", "\n    ") + "\n\n"
+			return "\n\n    " + strings.ReplaceAll(m.textContent(c), "\n", "\n    ") + "\n\n"
 		}
 	case "hr":
 		return "\n\n* * *\n\n"
@@ -126,8 +157,9 @@ func varsElementMarkdown(n *html.Node, content string) string {
 	return content
 }
 
-// varsListItem renders "*   item" or "<n>.  item", with continuation lines indented 4 spaces.
-func varsListItem(n *html.Node, content string) string {
+// varsListItem renders "*   item" or "<n>.  item", with continuation lines indented 4 spaces;
+// index is the item's position among its parent's elements.
+func varsListItem(n *html.Node, content string, index int) string {
 	content = strings.TrimLeft(content, "\n")
 	if trimmed := strings.TrimRight(content, "\n"); trimmed != content {
 		content = trimmed + "\n"
@@ -135,12 +167,6 @@ func varsListItem(n *html.Node, content string) string {
 	content = strings.ReplaceAll(content, "\n", "\n    ")
 	prefix := "*   "
 	if p := n.Parent; varsIsTag(p, "ol") {
-		index := 0
-		for c := p.FirstChild; c != nil && c != n; c = c.NextSibling {
-			if c.Type == html.ElementNode {
-				index++
-			}
-		}
 		number := float64(index + 1)
 		if start := varsAttr(p, "start"); start != "" {
 			number = condToNumber(start) + float64(index) // "NaN.  " for a bad start, as in turndown
@@ -164,15 +190,15 @@ func varsInlineCode(content string) string {
 		(len(content) > 2 && content[0] == ' ' && content[len(content)-1] == ' ' && strings.Trim(content, " ") != "") {
 		extra = " "
 	}
-	delimiter := "`"
-	for varsHasBacktickRun(content, len(delimiter)) {
-		delimiter += "`"
-	}
+	delimiter := strings.Repeat("`", varsShortestMissingRun(content))
 	return delimiter + extra + content + extra + delimiter
 }
 
-// varsHasBacktickRun reports whether s holds a run of exactly n backticks.
-func varsHasBacktickRun(s string, n int) bool {
+// varsShortestMissingRun is the smallest n ≥ 1 such that s holds no run of exactly n
+// backticks, found in one pass (trying n = 1, 2, … each over s took the square of a text of
+// ever longer runs).
+func varsShortestMissingRun(s string) int {
+	runs := map[int]bool{}
 	for i := 0; i < len(s); {
 		if s[i] != '`' {
 			i++
@@ -182,46 +208,57 @@ func varsHasBacktickRun(s string, n int) bool {
 		for j < len(s) && s[j] == '`' {
 			j++
 		}
-		if j-i == n {
-			return true
-		}
+		runs[j-i] = true
 		i = j
 	}
-	return false
+	n := 1
+	for runs[n] {
+		n++
+	}
+	return n
 }
 
-// varsIsBlank reports an element with nothing to show: no text, no image or other void
+// isBlank reports an element with nothing to show: no text, no image or other void
 // element, nothing meaningful when empty (links, table cells).
-func varsIsBlank(n *html.Node) bool {
+func (m *varsMarkdown) isBlank(n *html.Node) bool {
 	if varsIsElem(n, varsVoidTags) || varsIsElem(n, varsMeaningfulBlankTags) {
 		return false
 	}
-	if strings.TrimFunc(varsTextContent(n), varsIsJSSpace) != "" {
+	if strings.TrimFunc(m.textContent(n), varsIsJSSpace) != "" {
 		return false
 	}
-	return !varsHasDescendant(n, func(d *html.Node) bool {
+	return !m.hasDescendant(n, func(d *html.Node) bool {
 		return varsIsElem(d, varsVoidTags) || varsIsElem(d, varsMeaningfulBlankTags)
 	})
 }
 
-func varsHasDescendant(n *html.Node, pred func(*html.Node) bool) bool {
+func (m *varsMarkdown) hasDescendant(n *html.Node, pred func(*html.Node) bool) bool {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if pred(c) || varsHasDescendant(c, pred) {
+		m.spend(1)
+		if pred(c) || m.hasDescendant(c, pred) {
 			return true
 		}
 	}
 	return false
 }
 
-func varsTextContent(n *html.Node) string {
-	if n.Type == html.TextNode {
-		return n.Data
-	}
+// textContent is the text of n and its descendants, built in one buffer.
+func (m *varsMarkdown) textContent(n *html.Node) string {
 	var b strings.Builder
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		b.WriteString(varsTextContent(c))
-	}
+	m.writeText(&b, n)
+	m.spend(b.Len())
 	return b.String()
+}
+
+func (m *varsMarkdown) writeText(b *strings.Builder, n *html.Node) {
+	m.spend(1)
+	if n.Type == html.TextNode {
+		b.WriteString(n.Data)
+		return
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		m.writeText(b, c)
+	}
 }
 
 func varsLastElementChild(n *html.Node) *html.Node {
@@ -247,32 +284,32 @@ func varsCleanAttr(s string) string {
 	return varsAttrBreaks.ReplaceAllString(s, "\n")
 }
 
-// varsFlankingSpace is the whitespace at the edges of an inline element's text that belongs
+// flankingSpace is the whitespace at the edges of an inline element's text that belongs
 // outside its markup. ASCII whitespace is dropped when the neighbour already supplies a space.
-func varsFlankingSpace(n *html.Node) (lead, trail string) {
+func (m *varsMarkdown) flankingSpace(n *html.Node) (lead, trail string) {
 	if varsIsElem(n, varsBlockTags) {
 		return "", ""
 	}
-	text := varsTextContent(n)
+	text := m.textContent(n)
 	isASCIISpace := func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }
 	body := strings.TrimLeftFunc(text, varsIsJSSpace)
 	lead = text[:len(text)-len(body)]
 	// All-whitespace text counts as leading only (body and trail stay empty), as in turndown.
 	leadASCII := lead[:len(lead)-len(strings.TrimLeftFunc(lead, isASCIISpace))]
-	if leadASCII != "" && varsFlankedBySpace(n.PrevSibling, true) {
+	if leadASCII != "" && m.flankedBySpace(n.PrevSibling, true) {
 		lead = lead[len(leadASCII):]
 	}
 	trail = body[len(strings.TrimRightFunc(body, varsIsJSSpace)):]
 	trailASCII := trail[len(strings.TrimRightFunc(trail, isASCIISpace)):]
-	if trailASCII != "" && varsFlankedBySpace(n.NextSibling, false) {
+	if trailASCII != "" && m.flankedBySpace(n.NextSibling, false) {
 		trail = trail[:len(trail)-len(trailASCII)]
 	}
 	return lead, trail
 }
 
-// varsFlankedBySpace reports whether an inline neighbour ends (left) or starts (right) with a
+// flankedBySpace reports whether an inline neighbour ends (left) or starts (right) with a
 // space.
-func varsFlankedBySpace(sibling *html.Node, left bool) bool {
+func (m *varsMarkdown) flankedBySpace(sibling *html.Node, left bool) bool {
 	var text string
 	switch {
 	case sibling == nil:
@@ -280,7 +317,7 @@ func varsFlankedBySpace(sibling *html.Node, left bool) bool {
 	case sibling.Type == html.TextNode:
 		text = sibling.Data
 	case sibling.Type == html.ElementNode && !varsIsElem(sibling, varsBlockTags):
-		text = varsTextContent(sibling)
+		text = m.textContent(sibling)
 	default:
 		return false
 	}

@@ -9,8 +9,11 @@ import (
 // of first appearance. "{{" and "}}" are escaped braces.
 func TemplateVariables(template string) []string {
 	var names []string
+	// A set, not a search of names: a template of many variables would cost its square.
+	seen := map[string]bool{}
 	_, _ = formatTemplate(template, func(name string) (string, bool) {
-		if !contains(names, name) {
+		if !seen[name] {
+			seen[name] = true
 			names = append(names, name)
 		}
 		return "", true

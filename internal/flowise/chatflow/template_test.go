@@ -1,8 +1,10 @@
 package chatflow_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -162,4 +164,18 @@ func TestPromptTemplateEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, "launch a product")
 	require.Contains(t, out, "1. research")
+}
+
+// TemplateVariables looked each name up among those before it: 50,000 variables took 2.7 s,
+// 100,000 four times that.
+func TestTemplateVariablesManyNames(t *testing.T) {
+	var b strings.Builder
+	for i := range 100000 {
+		fmt.Fprintf(&b, "{v%d} {v%d}", i, i)
+	}
+	start := time.Now()
+	names := chatflow.TemplateVariables(b.String())
+	require.Less(t, time.Since(start), 2*time.Second)
+	require.Len(t, names, 100000)
+	require.Equal(t, "v99999", names[99999])
 }

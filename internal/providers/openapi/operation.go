@@ -3,7 +3,6 @@ package openapi
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -139,6 +138,11 @@ func (r *resolver) operation(path, method string, raw, shared any) (Operation, e
 // an operation parameter replaces a path one of the same name and location.
 func (r *resolver) parameters(shared, own any) ([]map[string]any, error) {
 	var out []map[string]any
+	// at finds a parameter by name and location in linear time, whatever the length of the
+	// lists. Only a string location can match: "in" may be any JSON value, and comparing two
+	// objects with == would panic.
+	type key struct{ name, in string }
+	at := map[key]int{}
 	for _, list := range []any{shared, own} {
 		if list == nil {
 			continue
@@ -156,10 +160,15 @@ func (r *resolver) parameters(shared, own any) ([]map[string]any, error) {
 			if name == "" {
 				return nil, fmt.Errorf("parameter %d has no name", i)
 			}
-			j := slices.IndexFunc(out, func(q map[string]any) bool { return q["name"] == name && q["in"] == p["in"] })
-			if j >= 0 {
+			in, ok := p["in"].(string)
+			if !ok {
+				out = append(out, p)
+				continue
+			}
+			if j, ok := at[key{name, in}]; ok {
 				out[j] = p
 			} else {
+				at[key{name, in}] = len(out)
 				out = append(out, p)
 			}
 		}
@@ -259,7 +268,7 @@ var schemaKeywords = map[string]bool{
 // shared schema such as Event often has a server-assigned readOnly id.
 func cleanSchema(s map[string]any) map[string]any {
 	out := map[string]any{}
-	var readOnly []string
+	readOnly := map[string]bool{}
 	for k, v := range s {
 		switch k {
 		case "properties":
@@ -271,7 +280,7 @@ func cleanSchema(s map[string]any) map[string]any {
 					continue
 				}
 				if m["readOnly"] == true {
-					readOnly = append(readOnly, name)
+					readOnly[name] = true
 					continue
 				}
 				cp[name] = cleanSchema(m)
@@ -305,7 +314,7 @@ func cleanSchema(s map[string]any) map[string]any {
 	if list, ok := s["required"].([]any); ok {
 		var req []string
 		for _, e := range list {
-			if name, ok := e.(string); ok && !slices.Contains(readOnly, name) {
+			if name, ok := e.(string); ok && !readOnly[name] {
 				req = append(req, name)
 			}
 		}
@@ -317,14 +326,33 @@ func cleanSchema(s map[string]any) map[string]any {
 }
 
 // nameTools makes tool names unique by numbering repeats (name_2, ...),
-// in operation order so the result is stable.
+// in operation order so the result is stable: each repeat takes the lowest
+// free number.
 func nameTools(ops []Operation) {
 	used := map[string]bool{}
+	// A candidate is a stem (the name, cut to leave room for the suffix)
+	// and a suffix of some width. tried holds, per stem and width, one past
+	// the highest number tried: every number of that width below it gives a
+	// name already used, so a search jumps there rather than trying them
+	// again, and a thousand operations with one name cost linear time, not
+	// quadratic.
+	type stem struct {
+		text  string
+		width int
+	}
+	tried := map[stem]int{}
 	for i := range ops {
 		base, name := ops[i].Name, ops[i].Name
-		for n := 2; used[name]; n++ {
+		for n := 2; used[name]; {
 			suffix := "_" + strconv.Itoa(n)
-			name = base[:min(len(base), maxNameLen-len(suffix))] + suffix
+			k := stem{base[:min(len(base), maxNameLen-len(suffix))], len(suffix)}
+			if next := tried[k]; next > n {
+				n = next
+				continue
+			}
+			name = k.text + suffix
+			n++
+			tried[k] = n
 		}
 		used[name] = true
 		ops[i].Name = name

@@ -16,9 +16,26 @@ const (
 	// spec: acyclic refs can still fan out exponentially (A has ten fields
 	// of B, B ten of C, ...).
 	maxNodes = 250_000
+	// maxBytes bounds the text of those values (strings and object keys).
+	// Copies share a string's bytes, but what is built from them (the tools'
+	// JSON schemas) does not: without it, a 1 MB description reached through
+	// a thousand refs made 1 GB of tool parameters.
+	maxBytes = 8 * MaxSpecSize
+	// maxRefLen bounds a $ref's text. Each expansion looks its ref up again,
+	// so a long one would multiply its length by the number of expansions;
+	// real refs ("#/components/schemas/Event") are a few dozen bytes.
+	maxRefLen = 1024
 )
 
-var errTooLarge = fmt.Errorf("spec expands to more than %d values once its $refs are resolved", maxNodes)
+// budget is how much resolving may copy over a whole spec.
+type budget struct {
+	nodes int // values
+	bytes int // text of the string values and object keys
+}
+
+// specBudget is Parse's budget. FuzzParse gives parse a much smaller one, which small
+// inputs can exhaust.
+var specBudget = budget{nodes: maxNodes, bytes: maxBytes}
 
 // resolver inlines local $refs ("#/components/...") into copies of the
 // parts of the document the tools need. Flowise dereferences the whole
@@ -26,7 +43,27 @@ var errTooLarge = fmt.Errorf("spec expands to more than %d values once its $refs
 // bodies keeps the work proportional to what the model will see.
 type resolver struct {
 	doc   map[string]any
-	nodes int
+	limit budget
+	spent budget
+}
+
+// count charges one copied value, and the text of a string, to the budget.
+func (r *resolver) count(v any) error {
+	if r.spent.nodes++; r.spent.nodes > r.limit.nodes {
+		return fmt.Errorf("spec expands to more than %d values once its $refs are resolved", r.limit.nodes)
+	}
+	if s, ok := v.(string); ok {
+		return r.countText(s)
+	}
+	return nil
+}
+
+// countText charges text (a string value or an object key) to the budget.
+func (r *resolver) countText(s string) error {
+	if r.spent.bytes += len(s); r.spent.bytes > r.limit.bytes {
+		return fmt.Errorf("spec expands to more than %d bytes of text once its $refs are resolved", r.limit.bytes)
+	}
+	return nil
 }
 
 // resolve returns a deep copy of v with every $ref replaced by (a resolved
@@ -35,8 +72,8 @@ type resolver struct {
 // the model cannot be shown in full, so it becomes an unconstrained schema
 // that says what was left out.
 func (r *resolver) resolve(v any, stack []string) (any, error) {
-	if r.nodes++; r.nodes > maxNodes {
-		return nil, errTooLarge
+	if err := r.count(v); err != nil {
+		return nil, err
 	}
 	switch t := v.(type) {
 	case map[string]any:
@@ -67,6 +104,9 @@ func (r *resolver) resolve(v any, stack []string) (any, error) {
 
 // member resolves e, the value of key k of an object, into out[k].
 func (r *resolver) member(out map[string]any, k string, e any, stack []string) error {
+	if err := r.countText(k); err != nil {
+		return err
+	}
 	switch k {
 	case "example", "examples":
 		// Example values are data, not schema: a "$ref" key in them is no
@@ -75,11 +115,14 @@ func (r *resolver) member(out map[string]any, k string, e any, stack []string) e
 	case "properties", "patternProperties":
 		// Keys here are property names, which may well be "example".
 		if props, ok := e.(map[string]any); ok {
-			if r.nodes++; r.nodes > maxNodes {
-				return errTooLarge
+			if err := r.count(props); err != nil {
+				return err
 			}
 			cp := make(map[string]any, len(props))
 			for name, ps := range props {
+				if err := r.countText(name); err != nil {
+					return err
+				}
 				c, err := r.resolve(ps, stack)
 				if err != nil {
 					return err
@@ -132,6 +175,9 @@ func (r *resolver) resolveRef(ref string, holder map[string]any, stack []string)
 // lookup finds the target of a local JSON-pointer ref such as
 // "#/components/schemas/Event".
 func (r *resolver) lookup(ref string) (any, error) {
+	if len(ref) > maxRefLen {
+		return nil, fmt.Errorf("$ref %q... is longer than %d bytes", ref[:64], maxRefLen)
+	}
 	frag, ok := strings.CutPrefix(ref, "#")
 	if !ok {
 		return nil, fmt.Errorf("$ref %q points outside the document, which is not supported", ref)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -208,7 +207,9 @@ func (op Operation) query(vals map[string]any) (string, error) {
 			parts = append(parts, queryEscape(name)+"="+queryEscape(jsString(e)))
 		}
 	}
+	declared := make(map[string]bool, len(op.queryParams))
 	for _, p := range op.queryParams {
+		declared[p.name] = true
 		v, ok := vals[p.name]
 		if !ok || v == nil {
 			if p.required {
@@ -219,8 +220,7 @@ func (op Operation) query(vals map[string]any) (string, error) {
 		add(p.name, v, p.explode)
 	}
 	for _, name := range sortedKeys(vals) {
-		declared := slices.ContainsFunc(op.queryParams, func(p param) bool { return p.name == name })
-		if !declared && vals[name] != nil {
+		if !declared[name] && vals[name] != nil {
 			add(name, vals[name], true)
 		}
 	}

@@ -37,7 +37,10 @@ type Spec struct {
 // Operations are ordered by path, then by method in the order of the
 // methods list above (get, post, put, patch, delete). Flowise uses document
 // order; a sorted order is stable whatever the input format.
-func Parse(spec []byte) (*Spec, error) {
+func Parse(spec []byte) (*Spec, error) { return parse(spec, specBudget) }
+
+// parse is Parse with a resolving budget.
+func parse(spec []byte, limit budget) (*Spec, error) {
 	if len(spec) > MaxSpecSize {
 		return nil, fmt.Errorf("openapitool: spec is %d bytes, more than the %d allowed", len(spec), MaxSpecSize)
 	}
@@ -50,7 +53,7 @@ func Parse(spec []byte) (*Spec, error) {
 	}
 	s := &Spec{servers: serverURLs(doc)}
 
-	r := &resolver{doc: doc}
+	r := &resolver{doc: doc, limit: limit}
 	paths, ok := doc["paths"].(map[string]any)
 	if !ok && doc["paths"] != nil {
 		return nil, errors.New("openapitool: spec: paths is not an object")
@@ -161,16 +164,36 @@ func serverURLs(doc map[string]any) []string {
 			continue
 		}
 		vars, _ := m["variables"].(map[string]any)
-		u = serverVar.ReplaceAllStringFunc(u, func(ref string) string {
-			v, _ := vars[ref[1:len(ref)-1]].(map[string]any)
-			if d, ok := v["default"]; ok {
-				return fmt.Sprint(d)
-			}
-			return ref
-		})
-		urls = append(urls, u)
+		urls = append(urls, fillServerVars(u, vars))
 	}
 	return urls
+}
+
+// maxServerURLLen bounds a server URL with its variables filled in. A URL
+// that repeats a variable with a long default would otherwise grow as the
+// product of the two: a 2 MB URL of "{v}" and a 1 MB default make 700 GB.
+const maxServerURLLen = 8 << 10
+
+// fillServerVars replaces u's {variables} with their defaults; past
+// maxServerURLLen it gives up and returns u as written, as Flowise uses it.
+func fillServerVars(u string, vars map[string]any) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range serverVar.FindAllStringSubmatchIndex(u, -1) {
+		b.WriteString(u[last:loc[0]])
+		v, _ := vars[u[loc[2]:loc[3]]].(map[string]any)
+		if d, ok := v["default"]; ok {
+			b.WriteString(fmt.Sprint(d))
+		} else {
+			b.WriteString(u[loc[0]:loc[1]])
+		}
+		if b.Len() > maxServerURLLen {
+			return u
+		}
+		last = loc[1]
+	}
+	b.WriteString(u[last:])
+	return b.String()
 }
 
 // Servers lists the server URLs the spec declares, as Flowise's "Server"
