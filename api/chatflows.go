@@ -192,6 +192,9 @@ func (h *chatflows) streaming(c *gin.Context) {
 		failErr(c, h.log, "Chatflow", err)
 		return
 	}
+	if !allowOrigin(c, f, false) {
+		return
+	}
 	if f.Type == agentflowType { // agentflows always stream their events
 		c.JSON(http.StatusOK, gin.H{"isStreaming": true})
 		return
