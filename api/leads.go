@@ -43,20 +43,20 @@ func (h *leads) create(c *gin.Context) {
 	if !bindJSON(c, &b) {
 		return
 	}
-	msg := ""
-	switch {
-	case b.ChatflowID == "":
-		msg = "chatflowid is required"
-	case unstorableField(b) != "":
-		msg = unstorableField(b) + " must not contain NUL characters or invalid UTF-8"
-	default:
-		msg = conversationIDProblem("chatId", b.ChatID)
+	if !printable(b.ChatflowID) || b.ChatflowID == "" {
+		fail(c, http.StatusBadRequest, "chatflowid is required, without control characters or invalid UTF-8")
+		return
+	}
+	// The chatflow (and whether it takes the page's site) comes before the rest of the body.
+	if _, ok := h.auth.widgetFlow(c, b.ChatflowID); !ok {
+		return
+	}
+	msg := conversationIDProblem("chatId", b.ChatID)
+	if field := unstorableField(b); field != "" {
+		msg = field + " must not contain NUL characters or invalid UTF-8"
 	}
 	if msg != "" {
 		fail(c, http.StatusBadRequest, "%s", msg)
-		return
-	}
-	if _, ok := h.auth.widgetFlow(c, b.ChatflowID); !ok {
 		return
 	}
 	l := &models.Lead{ID: uuid.NewString(), ChatflowID: b.ChatflowID, ChatID: cmp.Or(b.ChatID, uuid.NewString()),

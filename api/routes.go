@@ -57,7 +57,8 @@ const (
 	metrics        = "Flowgate has no Prometheus endpoint; Temporal's UI and metrics show its runs"
 )
 
-// flowiseRoutes follows the order of Flowise's routes/index.js. A route Flowise declares with
+// flowiseRoutes follows the order of Flowise's routes/index.js, a resource's routes with the
+// same answer together. A route Flowise declares with
 // and without its id ('/' and '/:id') is listed once, with the id, when the form without only
 // answers "id not provided".
 var flowiseRoutes = []flowiseRoute{
@@ -79,15 +80,15 @@ var flowiseRoutes = []flowiseRoute{
 	{"POST", "/chatflows", byKey, ""},
 	{"GET", "/chatflows", byKey, ""},
 	{"GET", "/chatflows/:id", byKey, ""},
-	{"GET", "/chatflows/apikey/:apikey", open, ""},
 	{"PUT", "/chatflows/:id", byKey, ""},
 	{"DELETE", "/chatflows/:id", byKey, ""},
+	{"GET", "/chatflows/apikey/:apikey", open, ""},
 	{"GET", "/chatflows/has-changed/:id/:lastUpdatedDateTime", byKey, editorOnly},
 	{"GET", "/chatflows-streaming/:id", widget, ""},
-	{"POST", "/chatmessage/:id", byKey, internalChat},
 	{"GET", "/chatmessage/:id", byKey, ""},
-	{"PUT", "/chatmessage/abort/:id/:chatId", widget, ""},
 	{"DELETE", "/chatmessage/:id", byKey, ""},
+	{"PUT", "/chatmessage/abort/:id/:chatId", widget, ""},
+	{"POST", "/chatmessage/:id", byKey, internalChat},
 	{"GET", "/chatflows-uploads/:id", open, ""},
 	{"GET", "/components-credentials", byKey, editorOnly},
 	{"GET", "/components-credentials/:name", byKey, editorOnly},
@@ -114,13 +115,14 @@ var flowiseRoutes = []flowiseRoute{
 	{"DELETE", "/datasets/rows/:id", byKey, evaluations},
 	{"PATCH", "/datasets/rows", byKey, evaluations},
 	{"POST", "/datasets/reorder", byKey, evaluations},
-	{"POST", "/document-store/upsert/:id", byKey, ""},
-	{"POST", "/document-store/refresh/:id", byKey, docstoreSteps},
 	{"POST", "/document-store/store", byKey, ""},
 	{"GET", "/document-store/store", byKey, ""},
 	{"GET", "/document-store/store/:id", byKey, ""},
 	{"PUT", "/document-store/store/:id", byKey, ""},
 	{"DELETE", "/document-store/store/:id", byKey, ""},
+	{"POST", "/document-store/upsert/:id", byKey, ""},
+	{"POST", "/document-store/vectorstore/query", byKey, ""},
+	{"POST", "/document-store/refresh/:id", byKey, docstoreSteps},
 	{"GET", "/document-store/store-configs/:id/:loaderId", byKey, docstoreSteps},
 	{"GET", "/document-store/components/loaders", byKey, docstoreSteps},
 	{"DELETE", "/document-store/loader/:id/:loaderId", byKey, docstoreSteps},
@@ -133,7 +135,6 @@ var flowiseRoutes = []flowiseRoute{
 	{"POST", "/document-store/vectorstore/insert", byKey, docstoreSteps},
 	{"POST", "/document-store/vectorstore/save", byKey, docstoreSteps},
 	{"DELETE", "/document-store/vectorstore/:storeId", byKey, docstoreSteps},
-	{"POST", "/document-store/vectorstore/query", byKey, ""},
 	{"GET", "/document-store/components/embeddings", byKey, docstoreSteps},
 	{"GET", "/document-store/components/vectorstore", byKey, docstoreSteps},
 	{"GET", "/document-store/components/recordmanager", byKey, docstoreSteps},
@@ -157,8 +158,8 @@ var flowiseRoutes = []flowiseRoute{
 	{"POST", "/export-import/import", byKey, exportImport},
 	{"POST", "/feedback", widget, ""},
 	{"POST", "/feedback/:id", widget, ""},
-	{"GET", "/feedback/:id", byKey, ""},
 	{"PUT", "/feedback/:id", widget, ""},
+	{"GET", "/feedback/:id", byKey, ""},
 	{"GET", "/fetch-links", byKey, editorOnly},
 	{"GET", "/flow-config/:id", byKey, editorOnly},
 	{"GET", "/internal-chatmessage/:id", byKey, internalChat},
@@ -404,23 +405,18 @@ func readablePath(path string) string {
 	return apiPrefix + strings.Join(segs, "/")
 }
 
-// markdown is the README's table of every Flowise route: routes of one resource with the same
+// markdown is the README's table of every Flowise route; neighbouring routes with the same
 // answer share a row.
 func (rc *routeCatalogue) markdown() string {
 	var b strings.Builder
-	b.WriteString("| Flowise routes | Flowgate answers |\n|---|---|\n")
-	type group struct{ resource, answer string }
-	var order []group
-	routes := map[group][]string{}
-	for _, r := range rc.rows {
-		g := group{resource: strings.Split(r.path, "/")[1], answer: answerOf(r)}
-		if _, seen := routes[g]; !seen {
-			order = append(order, g)
+	b.WriteString("| Flowise routes (below `/api/v1`) | Flowgate answers |\n|---|---|\n")
+	var routes []string
+	for i, r := range rc.rows {
+		routes = append(routes, "`"+r.method+" "+strings.TrimPrefix(readablePath(r.path), apiPrefix)+"`")
+		if i+1 == len(rc.rows) || answerOf(rc.rows[i+1]) != answerOf(r) {
+			fmt.Fprintf(&b, "| %s | %s |\n", strings.Join(routes, ", "), answerOf(r))
+			routes = nil
 		}
-		routes[g] = append(routes[g], "`"+r.method+" "+strings.TrimPrefix(readablePath(r.path), apiPrefix)+"`")
-	}
-	for _, g := range order {
-		fmt.Fprintf(&b, "| %s | %s |\n", strings.Join(routes[g], ", "), g.answer)
 	}
 	return b.String()
 }
@@ -433,7 +429,7 @@ func answerOf(r flowiseRoute) string {
 	case r.access == byKey:
 		return "works; API key"
 	case r.access == widget:
-		return "works; open to any site unless the chatflow's `allowedOrigins` narrow it (the chatflow's own key, if bound)"
+		return "works; open to pages of any site unless the chatflow's `allowedOrigins` narrow them"
 	default:
 		return "works; open"
 	}
