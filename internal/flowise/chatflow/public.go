@@ -14,8 +14,8 @@ var secretParamTypes = map[string]bool{"password": true, "file": true, "folder":
 var secretHeaders = map[string]bool{"authorization": true, "x-api-key": true, "x-auth-token": true, "cookie": true}
 
 // PublicFlowData is flowData (of a chatflow or an agentflow) as the public routes show it to
-// anyone: each node without its credential, its password, file and folder inputs, and the
-// credential headers of its headers input. Everything else is kept, since the chat widget reads
+// anyone: each node without its credential (wherever its inputs name it), its password, file
+// and folder inputs, and the credential headers of its headers input. Everything else is kept, since the chat widget reads
 // the flow (an agentflow's start form). flowData that is not an object of nodes is shown as it
 // is when it has no nodes array, and as an empty flow when it is not JSON at all.
 func PublicFlowData(flowData string) string {
@@ -45,6 +45,7 @@ func PublicFlowData(flowData string) string {
 				delete(inputs, name)
 			}
 		}
+		dropCredentialIDs(inputs)
 		if h, ok := inputs["headers"]; ok && h != nil && h != "" {
 			if kept, ok := publicHeaders(h); ok {
 				inputs["headers"] = kept
@@ -60,6 +61,29 @@ func PublicFlowData(flowData string) string {
 		return `{"nodes":[],"edges":[]}`
 	}
 	return strings.TrimSuffix(out.String(), "\n")
+}
+
+// credentialKeys are where nodes keep the id of their credential besides data.credential: a
+// chat model's inputs, and an agentflow node's model settings (agentModelConfig, …).
+var credentialKeys = map[string]bool{"credential": true, "FLOWISE_CREDENTIAL_ID": true}
+
+// dropCredentialIDs removes credential ids at any depth of v. Flowise's public routes leave
+// these copies in; an id is no secret, but it names one to whoever may use credentials.
+func dropCredentialIDs(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, child := range t {
+			if credentialKeys[k] {
+				delete(t, k)
+				continue
+			}
+			dropCredentialIDs(child)
+		}
+	case []any:
+		for _, child := range t {
+			dropCredentialIDs(child)
+		}
+	}
 }
 
 // paramType is the declared type of a node's input, from its inputParams ("" when undeclared).
