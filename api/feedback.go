@@ -47,9 +47,9 @@ func readFeedback(c *gin.Context, creating bool) (feedbackBody, bool) {
 		return b, false
 	}
 	msg := ""
-	switch {
-	case unstorableField(b) != "":
-		msg = unstorableField(b) + " must not contain NUL characters or invalid UTF-8"
+	switch field := unstorableField(b); {
+	case field != "":
+		msg = field + " must not contain NUL characters or invalid UTF-8"
 	case creating && b.MessageID == "":
 		msg = "Message ID is required"
 	case (creating || b.Rating != "") && !slices.Contains(ratings, b.Rating):

@@ -21,17 +21,6 @@ func (a *testAPI) turn(flowID, chatID, answerID string, at time.Time) string {
 	return answerID
 }
 
-// feedbackView is a feedback as the API answers it.
-type feedbackView struct {
-	ID          string    `json:"id"`
-	ChatflowID  string    `json:"chatflowid"`
-	ChatID      string    `json:"chatId"`
-	MessageID   string    `json:"messageId"`
-	Rating      string    `json:"rating"`
-	Content     *string   `json:"content"`
-	CreatedDate time.Time `json:"createdDate"`
-}
-
 // TestFeedback: the widget rates an answer (with the chatflow in the path, as it posts, or in
 // the body), adds its reason, and changes its mind; a management key lists the ratings of a
 // chatflow, by chat, order and dates. Feedback goes with its messages.
@@ -44,11 +33,11 @@ func TestFeedback(t *testing.T) {
 			m1 := a.turn(flow, "chat-1", "00000000-0000-4000-8000-0000000000a1", day)
 			m2 := a.turn(flow, "chat-2", "00000000-0000-4000-8000-0000000000a2", day.AddDate(0, 0, 1))
 
-			var up feedbackView
+			var up models.ChatMessageFeedback
 			a.call("POST", "/api/v1/feedback/"+flow, fmt.Sprintf(`{"chatflowid":%q,"chatId":"chat-1","messageId":%q,"rating":"THUMBS_UP","content":""}`, flow, m1), http.StatusOK, &up)
 			require.NotEmpty(t, up.ID)
-			require.Equal(t, feedbackView{ID: up.ID, ChatflowID: flow, ChatID: "chat-1", MessageID: m1, Rating: "THUMBS_UP", Content: new(string), CreatedDate: up.CreatedDate}, up)
-			var down feedbackView
+			require.Equal(t, models.ChatMessageFeedback{ID: up.ID, ChatflowID: flow, ChatID: "chat-1", MessageID: m1, Rating: "THUMBS_UP", Content: new(string), CreatedDate: up.CreatedDate}, up)
+			var down models.ChatMessageFeedback
 			a.call("POST", "/api/v1/feedback", fmt.Sprintf(`{"messageId":%q,"rating":"THUMBS_DOWN"}`, m2), http.StatusOK, &down)
 			require.Equal(t, "chat-2", down.ChatID, "chat and chatflow come from the message")
 			require.Equal(t, flow, down.ChatflowID)
@@ -58,8 +47,8 @@ func TestFeedback(t *testing.T) {
 			require.Equal(t, map[string]string{"status": "OK"}, status)
 			a.call("PUT", "/api/v1/feedback/"+up.ID, `{"rating":"THUMBS_DOWN","chatId":"chat-1"}`, http.StatusOK, nil)
 
-			list := func(query string) []feedbackView {
-				var out []feedbackView
+			list := func(query string) []models.ChatMessageFeedback {
+				var out []models.ChatMessageFeedback
 				a.call("GET", "/api/v1/feedback/"+flow+query, "", http.StatusOK, &out)
 				return out
 			}
@@ -69,7 +58,7 @@ func TestFeedback(t *testing.T) {
 			require.Equal(t, "THUMBS_DOWN", all[0].Rating)
 			require.Equal(t, "too vague", *all[1].Content)
 			require.Equal(t, down.ID, list("?order=DESC")[0].ID)
-			require.Equal(t, []feedbackView{all[1]}, list("?chatId=chat-2"))
+			require.Equal(t, []models.ChatMessageFeedback{all[1]}, list("?chatId=chat-2"))
 			require.Empty(t, list("?chatId=chat-3"))
 			// Dates bound the feedback's own creation: all of it is from today.
 			today := time.Now().UTC().Format(time.DateOnly)
@@ -92,7 +81,7 @@ func TestFeedbackErrors(t *testing.T) {
 	flow := a.publicFlow()
 	other := a.saveFlow(&models.ChatFlow{ID: "1a2b3c4d-0000-4000-8000-000000000401", Name: "other", FlowData: "{}"}).ID
 	msg := a.turn(flow, "chat-1", "00000000-0000-4000-8000-0000000000b1", time.Now())
-	var fb feedbackView
+	var fb models.ChatMessageFeedback
 	a.call("POST", "/api/v1/feedback/"+flow, fmt.Sprintf(`{"messageId":%q,"rating":"THUMBS_UP"}`, msg), http.StatusOK, &fb)
 	unknown := "1a2b3c4d-0000-4000-8000-00000000dead"
 

@@ -86,26 +86,15 @@ type response struct {
 	body string
 }
 
-// raw sends body (none when empty, else JSON) to path with header name/value pairs and no key
-// unless they give one.
+// raw sends body (none when empty, else JSON) to path with header name/value pairs (an empty
+// value sends none) and no key unless they give one.
 func (a *testAPI) raw(method, path, body string, header ...string) response {
 	a.t.Helper()
-	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
-	require.NoError(a.t, err)
+	contentType := ""
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		contentType = "application/json"
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		if header[i+1] != "" {
-			req.Header.Set(header[i], header[i+1])
-		}
-	}
-	resp, err := a.srv.Client().Do(req)
-	require.NoError(a.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(a.t, err)
-	return response{Response: resp, body: string(raw)}
+	return a.request(method, path, contentType, strings.NewReader(body), header...)
 }
 
 // call sends body (a JSON string, or nothing when empty) with the key and decodes the answer
@@ -134,20 +123,29 @@ func (a *testAPI) requireError(method, path, body string, wantStatus int, wantIn
 // returns the status and body.
 func (a *testAPI) send(method, path, contentType string, body io.Reader, header ...string) (int, string) {
 	a.t.Helper()
+	resp := a.request(method, path, contentType, body, header...)
+	return resp.StatusCode, resp.body
+}
+
+// request makes one request; raw and send say how.
+func (a *testAPI) request(method, path, contentType string, body io.Reader, header ...string) response {
+	a.t.Helper()
 	req, err := http.NewRequest(method, a.srv.URL+path, body)
 	require.NoError(a.t, err)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		if header[i+1] != "" {
+			req.Header.Set(header[i], header[i+1])
+		}
 	}
 	resp, err := a.srv.Client().Do(req)
 	require.NoError(a.t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(a.t, err)
-	return resp.StatusCode, string(raw)
+	return response{Response: resp, body: string(raw)}
 }
 
 // publicFlow saves a chatflow that anyone may run and returns its id.
