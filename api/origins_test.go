@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
 )
 
@@ -169,4 +170,39 @@ func TestOriginRefusal(t *testing.T) {
 		require.Empty(t, originRefusal(&models.ChatFlow{ChatbotConfig: &none}, "https://any.example"), none)
 	}
 	require.Empty(t, originRefusal(&models.ChatFlow{}, "https://any.example"))
+}
+
+// TestGetUploadFileAsTheWidgetAsks: the widget shows a chat's uploaded image with an <img>
+// whose src is get-upload-file with the chatflow, the chat and the file's name (spaces and
+// all, as the browser escapes them); the answer is the file with its type, readable from the
+// page's site, and a site the chatflow refuses gets 403.
+func TestGetUploadFileAsTheWidgetAsks(t *testing.T) {
+	a := newTestAPI(t, "sqlite")
+	flow := a.publicFlow()
+	png := "\x89PNG\r\n\x1a\n fake image"
+	key, err := storage.Key(flow, "chat-1", "my cat.png")
+	require.NoError(t, err)
+	require.NoError(t, a.files.Put(context.Background(), key, strings.NewReader(png), int64(len(png)), "image/png"))
+
+	src := "/api/v1/get-upload-file?chatflowId=" + flow + "&chatId=chat-1&fileName=my%20cat.png"
+	resp := a.raw("GET", src, "", "Origin", "https://shop.example")
+	require.Equal(t, http.StatusOK, resp.StatusCode, resp.body)
+	require.Equal(t, png, resp.body)
+	require.Equal(t, "image/png", resp.Header.Get("Content-Type"))
+	require.Equal(t, "https://shop.example", resp.Header.Get("Access-Control-Allow-Origin"))
+	resp = a.raw("GET", src, "") // an <img> sends no Origin
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	resp = a.raw("GET", "/api/v1/get-upload-file?chatflowId="+flow+"&chatId=chat-1&fileName=other.png", "")
+	requireFlowiseError(t, resp.StatusCode, resp.body, http.StatusNotFound, "File other.png not found")
+	resp = a.raw("GET", "/api/v1/get-upload-file?chatflowId="+flow+"&chatId=chat-1&fileName=..%2Fx.png", "")
+	requireFlowiseError(t, resp.StatusCode, resp.body, http.StatusBadRequest, "is not allowed")
+
+	narrowed := `{"allowedOrigins":["https://shop.example"]}`
+	f, err := a.store.GetChatFlow(context.Background(), flow)
+	require.NoError(t, err)
+	f.ChatbotConfig = &narrowed
+	require.NoError(t, a.store.UpdateChatFlow(context.Background(), f))
+	resp = a.raw("GET", src, "", "Origin", "https://evil.example")
+	requireFlowiseError(t, resp.StatusCode, resp.body, http.StatusForbidden, unauthorizedOrigin)
 }

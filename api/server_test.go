@@ -31,6 +31,7 @@ type testAPI struct {
 	srv   *httptest.Server
 	key   string
 	store *models.Store
+	files storage.Store
 	logs  *recordedLogs
 }
 
@@ -69,7 +70,7 @@ func newTestAPIWith(t *testing.T, dbType string, cfg Config) *testAPI {
 	})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &testAPI{t: t, srv: srv, key: key, store: store, logs: logs}
+	return &testAPI{t: t, srv: srv, key: key, store: store, files: files, logs: logs}
 }
 
 // noRuns is a Temporal with no runs: nothing to abort. Anything else panics (a 500), as the
