@@ -84,7 +84,7 @@ func (p *corsPolicy) allows(origin string, route *flowiseRoute) bool {
 }
 
 // preflight answers a browser's OPTIONS before a cross-origin call: 204 with what it may send
-// when handle let the origin through, else 403. An OPTIONS that is no preflight learns the
+// when the origin may call the route, else 403. An OPTIONS that is no preflight learns the
 // methods of the path.
 func (p *corsPolicy) preflight(c *gin.Context) {
 	origin, method := c.GetHeader("Origin"), c.GetHeader("Access-Control-Request-Method")
@@ -93,7 +93,7 @@ func (p *corsPolicy) preflight(c *gin.Context) {
 		c.AbortWithStatus(http.StatusNoContent)
 		return
 	}
-	if c.Writer.Header().Get("Access-Control-Allow-Origin") == "" {
+	if !p.allows(origin, p.routes.find(method, c.FullPath())) {
 		fail(c, http.StatusForbidden, "Origin %s may not call %s %s; list it in CORS_ORIGINS", origin, method, c.Request.URL.Path)
 		return
 	}

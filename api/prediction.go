@@ -46,7 +46,9 @@ func (p *predictions) predict(c *gin.Context) {
 		return
 	}
 	if last := c.GetHeader("Last-Event-ID"); last != "" {
-		p.resumeStreaming(c, f.ID, last)
+		if allowOrigin(c, f, true) {
+			p.resumeStreaming(c, f.ID, last)
+		}
 		return
 	}
 	rule, ok := p.limits.rule(c, f)

@@ -108,11 +108,22 @@ type OverrideError struct{ Msg string }
 
 func (e *OverrideError) Error() string { return e.Msg }
 
-// checkInputType refuses a value for a number or boolean input that is not one. Other types
-// take what Flowise takes (text, objects), and an input without a declared type anything.
+// checkInputType refuses a value for a number or boolean input that is not one. An input's
+// type is the one its node declares, else that of the value drawn (a flow written without
+// inputParams). Other types take what Flowise takes (text, objects), and an input of no known
+// type anything.
 func checkInputType(n Node, input string, v any) error {
+	want := n.Data.InputTypes[input]
+	if want == "" {
+		switch n.Data.Inputs[input].(type) {
+		case float64, json.Number:
+			want = "number"
+		case bool:
+			want = "boolean"
+		}
+	}
 	var ok bool
-	switch want := n.Data.InputTypes[input]; want {
+	switch want {
 	case "number":
 		switch t := v.(type) {
 		case float64, json.Number:
@@ -131,7 +142,7 @@ func checkInputType(n Node, input string, v any) error {
 	}
 	raw, _ := json.Marshal(v)
 	return &OverrideError{Msg: fmt.Sprintf("overrideConfig.%s must be a %s for node %s (%s), got %s",
-		input, n.Data.InputTypes[input], n.ID, n.Data.Label, raw)}
+		input, want, n.ID, n.Data.Label, raw)}
 }
 
 func overrideValue(n Node, key string, v any, nodeIDs map[string]bool) (any, bool) {

@@ -356,6 +356,19 @@ func TestApplyOverridesChecksDeclaredTypes(t *testing.T) {
 		require.ErrorAs(t, err, &bad, override)
 		require.Equal(t, want, err.Error())
 	}
+	// Without inputParams, the value drawn tells the type.
+	drawn := overridePlan(t) // temperature 0.9, streaming true, no inputParams
+	policy = chatflow.OverridePolicy{Status: true, Nodes: map[string][]chatflow.OverrideInput{
+		"ChatOpenAI":      {{Name: "temperature", Enabled: true}, {Name: "streaming", Enabled: true}},
+		"Prompt Template": {{Name: "template", Enabled: true}},
+	}}
+	_, err = drawn.ApplyOverrides(policy, map[string]any{"temperature": "0.1", "streaming": "false", "template": 3})
+	require.NoError(t, err)
+	_, err = drawn.ApplyOverrides(policy, map[string]any{"temperature": "hot"})
+	require.EqualError(t, err, `overrideConfig.temperature must be a number for node chatOpenAI_0 (ChatOpenAI), got "hot"`)
+	_, err = drawn.ApplyOverrides(policy, map[string]any{"streaming": 1})
+	require.EqualError(t, err, `overrideConfig.streaming must be a boolean for node chatOpenAI_0 (ChatOpenAI), got 1`)
+
 	// Disabled inputs are not applied, so not checked either.
 	_, err = plan.ApplyOverrides(chatflow.OverridePolicy{Status: true}, map[string]any{"temperature": "hot"})
 	require.NoError(t, err)
