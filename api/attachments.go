@@ -43,7 +43,7 @@ type attachment struct {
 // create stores files for a chat and returns their text, for the chat to send back as
 // file:full uploads.
 func (h *attachments) create(c *gin.Context) {
-	f, ok := h.auth.authorizedFlow(c)
+	f, ok := h.auth.widgetFlow(c, c.Param("id"))
 	if !ok {
 		return
 	}
@@ -142,8 +142,7 @@ func (h *attachments) get(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "chatflowId, chatId and fileName are required")
 		return
 	}
-	c.Params = append(c.Params, gin.Param{Key: "id", Value: id})
-	if _, ok := h.auth.authorizedFlow(c); !ok {
+	if _, ok := h.auth.widgetFlow(c, id); !ok {
 		return
 	}
 	key, err := storage.Key(id, chatID, name)

@@ -32,7 +32,12 @@ func bearer(c *gin.Context) string {
 // verify checks the request's key; on failure it has answered 401 (or 503 when the key store
 // cannot be read).
 func (a *auth) verify(c *gin.Context) (apikeys.Key, bool) {
-	key, ok, err := a.keys.Verify(c, bearer(c))
+	return a.verifyKey(c, bearer(c))
+}
+
+// verifyKey checks the key plaintext; on failure it has answered as verify does.
+func (a *auth) verifyKey(c *gin.Context, plaintext string) (apikeys.Key, bool) {
+	key, ok, err := a.keys.Verify(c, plaintext)
 	if err != nil {
 		failErr(c, a.log, "API key", err)
 		return apikeys.Key{}, false
@@ -85,10 +90,24 @@ func (a *auth) authorizeFlow(c *gin.Context, f *models.ChatFlow) bool {
 // authorizedFlow loads the chatflow named by the id parameter and enforces its bound key; on
 // failure it has answered.
 func (a *auth) authorizedFlow(c *gin.Context) (*models.ChatFlow, bool) {
-	f, err := a.flows.GetChatFlow(c, c.Param("id"))
+	f, ok := a.flow(c, c.Param("id"))
+	return f, ok && a.authorizeFlow(c, f)
+}
+
+// flow loads the chatflow id; on failure it has answered (404 for an unknown one).
+func (a *auth) flow(c *gin.Context, id string) (*models.ChatFlow, bool) {
+	f, err := a.flows.GetChatFlow(c, id)
 	if err != nil {
-		failErr(c, a.log, "Chatflow", err)
+		failErrOf(c, a.log, "Chatflow", id, err)
 		return nil, false
 	}
-	return f, a.authorizeFlow(c, f)
+	return f, true
+}
+
+// widgetFlow loads the chatflow id for a route of the chat widget and lets the request on when
+// the chatflow takes the page's origin (else 403, as Flowise checks the origin first) and the
+// request carries the chatflow's bound key, if it has one. On failure it has answered.
+func (a *auth) widgetFlow(c *gin.Context, id string) (*models.ChatFlow, bool) {
+	f, ok := a.flow(c, id)
+	return f, ok && allowOrigin(c, f, false) && a.authorizeFlow(c, f)
 }

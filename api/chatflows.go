@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -71,6 +72,16 @@ func (b chatflowBody) apply(f *models.ChatFlow) (string, bool) {
 		// A limit that cannot be enforced would fail every prediction; refuse it now.
 		if _, err := ratelimit.ParseRule(*b.APIConfig); err != nil {
 			return err.Error(), false
+		}
+	}
+	if b.ChatbotConfig != nil && *b.ChatbotConfig != "" {
+		// The widget's routes read it for every visitor: a setting they cannot read would
+		// quietly turn off what it says (allowedOrigins among them).
+		var cfg struct {
+			AllowedOrigins []string `json:"allowedOrigins"`
+		}
+		if err := json.Unmarshal([]byte(*b.ChatbotConfig), &cfg); err != nil || !strings.HasPrefix(strings.TrimSpace(*b.ChatbotConfig), "{") {
+			return "Invalid chatbotConfig: it must be a JSON object, with allowedOrigins a list of URLs", false
 		}
 	}
 	if b.Type != nil {
@@ -190,6 +201,9 @@ func (h *chatflows) streaming(c *gin.Context) {
 	f, err := h.store.GetChatFlow(c, c.Param("id"))
 	if err != nil {
 		failErr(c, h.log, "Chatflow", err)
+		return
+	}
+	if !allowOrigin(c, f, false) {
 		return
 	}
 	if f.Type == agentflowType { // agentflows always stream their events

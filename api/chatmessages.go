@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -44,20 +45,28 @@ func messageFilter(c *gin.Context) (models.MessageFilter, string, bool) {
 			f.ChatTypes = []string{ct}
 		}
 	}
-	for name, dst := range map[string]**time.Time{"startDate": &f.Start, "endDate": &f.End} {
-		if v := c.Query(name); v != "" {
-			t, err := parseDate(v, name == "endDate")
-			if err != nil {
-				return f, name + " must be an ISO 8601 date", false
-			}
-			*dst = &t
-		}
-	}
 	var err error
+	if f.Start, f.End, err = dateRange(c); err != nil {
+		return f, err.Error(), false
+	}
 	if f.Page, f.Limit, err = pageParams(c); err != nil {
 		return f, err.Error(), false
 	}
 	return f, "", true
+}
+
+// dateRange reads the startDate and endDate query parameters (nil when absent).
+func dateRange(c *gin.Context) (start, end *time.Time, err error) {
+	for name, dst := range map[string]**time.Time{"startDate": &start, "endDate": &end} {
+		if v := c.Query(name); v != "" {
+			t, perr := parseDate(v, name == "endDate")
+			if perr != nil {
+				return nil, nil, errors.New(name + " must be an ISO 8601 date")
+			}
+			*dst = &t
+		}
+	}
+	return start, end, nil
 }
 
 // parseDate reads an ISO 8601 timestamp, or a bare date meaning the whole day (an end date

@@ -11,11 +11,13 @@ import (
 	"github.com/flowgate/flowgate/models"
 )
 
-// errorBody is Flowise's error shape.
+// errorBody is Flowise's error shape. Flowise fills stack only in development; it is always
+// empty here, kept so clients that read it find it.
 type errorBody struct {
-	StatusCode int    `json:"statusCode"`
-	Success    bool   `json:"success"`
-	Message    string `json:"message"`
+	StatusCode int      `json:"statusCode"`
+	Success    bool     `json:"success"`
+	Message    string   `json:"message"`
+	Stack      struct{} `json:"stack"`
 }
 
 // fail answers with Flowise's error shape and stops the chain. Every 503 carries Retry-After,
@@ -31,8 +33,13 @@ func fail(c *gin.Context, status int, format string, args ...any) {
 // name) is 409; a database that cannot be reached is 503 with Retry-After, so clients back off
 // and come back once it recovers; anything else is logged and 500 without internals.
 func failErr(c *gin.Context, log *slog.Logger, what string, err error) {
+	failErrOf(c, log, what, c.Param("id"), err)
+}
+
+// failErrOf is failErr for an entity whose id is not the path's id parameter.
+func failErrOf(c *gin.Context, log *slog.Logger, what, id string, err error) {
 	if errors.Is(err, models.ErrNotFound) {
-		fail(c, http.StatusNotFound, "%s %s not found", what, c.Param("id"))
+		fail(c, http.StatusNotFound, "%s %s not found", what, id)
 		return
 	}
 	var conflict *models.ConflictError

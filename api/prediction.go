@@ -46,7 +46,9 @@ func (p *predictions) predict(c *gin.Context) {
 		return
 	}
 	if last := c.GetHeader("Last-Event-ID"); last != "" {
-		p.resumeStreaming(c, f.ID, last)
+		if allowOrigin(c, f, true) {
+			p.resumeStreaming(c, f.ID, last)
+		}
 		return
 	}
 	rule, ok := p.limits.rule(c, f)
@@ -65,6 +67,12 @@ func (p *predictions) predict(c *gin.Context) {
 		defer form.RemoveAll()
 		files = form.File["files"]
 	}
+	// Checked once the body is read: Flowise answers a refused streaming request in text,
+	// which its widget shows. The bound key was checked first, so a caller without it never
+	// has its body read.
+	if !allowOrigin(c, f, bool(body.Streaming)) {
+		return
+	}
 	// Refused before anything runs: a run with an unusable id or text fails only after its
 	// model call (see storable), and a session limit needs a valid session to count.
 	if msg := body.problem(); msg != "" {
@@ -82,7 +90,8 @@ func (p *predictions) predict(c *gin.Context) {
 	in, streaming, err := p.predictionInput(c, f, body)
 	if err != nil {
 		status := http.StatusInternalServerError // the saved flow cannot run
-		if errors.Is(err, errBodyLimit) {
+		var bad *chatflow.OverrideError          // an override the flow cannot take
+		if errors.Is(err, errBodyLimit) || errors.As(err, &bad) {
 			status = http.StatusBadRequest
 		}
 		fail(c, status, "%s", err.Error())
@@ -125,7 +134,9 @@ func (p *predictions) predictionInput(ctx context.Context, f *models.ChatFlow, b
 		if err != nil {
 			return workflows.PredictionInput{}, false, fmt.Errorf("%w: overrideConfig: %w", errBodyLimit, err)
 		}
-		plan = plan.ApplyOverrides(apiConfig.OverrideConfig, override)
+		if plan, err = plan.ApplyOverrides(apiConfig.OverrideConfig, override); err != nil {
+			return workflows.PredictionInput{}, false, err
+		}
 	}
 	in := workflows.PredictionInput{
 		Plan: *plan,
@@ -153,9 +164,7 @@ func answer(in workflows.PredictionInput, res workflows.PredictionResult) gin.H 
 		"chatMessageId": res.ChatMessageID,
 		"question":      in.Run.Question,
 		"isStreamValid": false,
-	}
-	if res.SessionID != "" {
-		out["sessionId"] = in.Run.SessionID
+		"sessionId":     in.Run.SessionID,
 	}
 	if res.MemoryType != "" {
 		out["memoryType"] = res.MemoryType
@@ -190,7 +199,7 @@ func (a *jsonAnswer) idle() error { return nil }
 
 // abort cancels the chat's running prediction.
 func (p *predictions) abort(c *gin.Context) {
-	if _, ok := p.auth.authorizedFlow(c); !ok {
+	if _, ok := p.auth.widgetFlow(c, c.Param("id")); !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)

@@ -49,6 +49,14 @@ type Config struct {
 	// RateLimitIPv6Prefix is how many leading bits of an IPv6 client address name one client
 	// for rate limits; 0 means ratelimit.DefaultIPv6Prefix (a /64).
 	RateLimitIPv6Prefix int
+	// CORSOrigins (CORS_ORIGINS) are the origins whose pages may call every route; "*" is any.
+	// The chat widget's routes take any origin regardless (see origins.go).
+	CORSOrigins []string
+	// CORSAllowCredentials (CORS_ALLOW_CREDENTIALS) lets those pages send cookies too.
+	CORSAllowCredentials bool
+	// FrameAncestors (IFRAME_ORIGINS) are the origins that may frame Flowgate's answers; empty
+	// or "*" sends no policy.
+	FrameAncestors []string
 }
 
 // Deps are the services the API works with.
@@ -76,6 +84,7 @@ type Server struct {
 	log       *slog.Logger
 	auth      *auth
 	resources []resource
+	routes    *routeCatalogue
 }
 
 // New builds a server from its settings and dependencies.
@@ -97,8 +106,11 @@ func New(cfg Config, deps Deps) *Server {
 	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log}
 	plans := newCompiledFlows(256, compileChatflow)
 	files := chatFiles{store: deps.Files}
-	return &Server{cfg: cfg, log: log, auth: auth, resources: []resource{
+	return &Server{cfg: cfg, log: log, auth: auth, routes: newRouteCatalogue(flowiseRoutes), resources: []resource{
 		&chatflows{store: deps.Store, plans: plans, files: files, log: log},
+		&publicFlows{store: deps.Store, auth: auth, log: log},
+		&feedback{store: deps.Store, auth: auth, log: log},
+		&leads{store: deps.Store, auth: auth, log: log},
 		&credentials{store: deps.Store, cipher: deps.Cipher, log: log},
 		&variables{store: deps.Store, log: log},
 		&tools{store: deps.Store, log: log},
@@ -118,7 +130,9 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	// Handlers pass c as a context: let it carry the request's cancellation and deadline.
 	r.ContextWithFallback = true
-	r.Use(recoverer(s.log), logRequests(s.log, s.cfg.ClientIP), limitBody(s.cfg.BodyLimit), refuseUnprintableIDs)
+	// CORS comes before the checks that may refuse a request, so a page can read why.
+	cors := newCORSPolicy(s.cfg, s.routes)
+	r.Use(recoverer(s.log), logRequests(s.log, s.cfg.ClientIP), cors.handle, limitBody(s.cfg.BodyLimit), refuseUnprintableIDs)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)
 	})
@@ -135,5 +149,6 @@ func (s *Server) Handler() http.Handler {
 	for _, res := range s.resources {
 		res.routes(open, v1)
 	}
+	s.routes.register(r, cors.preflight)
 	return r
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
@@ -29,6 +31,7 @@ type testAPI struct {
 	srv   *httptest.Server
 	key   string
 	store *models.Store
+	files storage.Store
 	logs  *recordedLogs
 }
 
@@ -36,12 +39,18 @@ type testAPI struct {
 // holds the API keys.
 func newTestAPI(t *testing.T, dbType string) *testAPI {
 	t.Helper()
+	return newTestAPIWith(t, dbType, Config{})
+}
+
+// newTestAPIWith is newTestAPI with settings of the test's own.
+func newTestAPIWith(t *testing.T, dbType string, cfg Config) *testAPI {
+	t.Helper()
 	ctx := context.Background()
-	cfg := models.DBConfig{Type: "sqlite", Path: t.TempDir()}
+	dbCfg := models.DBConfig{Type: "sqlite", Path: t.TempDir()}
 	if dbType == "postgres" {
-		cfg = models.DBConfig{Type: "postgres", Host: pgtest.Host, Port: pgtest.Port, Name: pgtest.NewDatabase(t), User: pgtest.User}
+		dbCfg = models.DBConfig{Type: "postgres", Host: pgtest.Host, Port: pgtest.Port, Name: pgtest.NewDatabase(t), User: pgtest.User}
 	}
-	db, err := models.Open(ctx, cfg)
+	db, err := models.Open(ctx, dbCfg)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		if sqlDB, err := db.DB(); err == nil {
@@ -55,13 +64,38 @@ func newTestAPI(t *testing.T, dbType string) *testAPI {
 	require.NoError(t, err)
 	logs := &recordedLogs{}
 	store := models.NewStore(db)
-	s := New(Config{}, Deps{
-		Store: store, Broker: stream.NewLocal(), Keys: keys, Files: files, Log: slog.New(logs),
+	s := New(cfg, Deps{
+		Store: store, Temporal: noRuns{}, Broker: stream.NewLocal(), Keys: keys, Files: files, Log: slog.New(logs),
 		Cipher: secrets.NewCipher(secrets.NewKey("test passphrase", "test")),
 	})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &testAPI{t: t, srv: srv, key: key, store: store, logs: logs}
+	return &testAPI{t: t, srv: srv, key: key, store: store, files: files, logs: logs}
+}
+
+// noRuns is a Temporal with no runs: nothing to abort. Anything else panics (a 500), as the
+// absent Temporal did before.
+type noRuns struct{ client.Client }
+
+func (noRuns) CancelWorkflow(context.Context, string, string) error {
+	return serviceerror.NewNotFound("no such run")
+}
+
+// response is an answer with its body read.
+type response struct {
+	*http.Response
+	body string
+}
+
+// raw sends body (none when empty, else JSON) to path with header name/value pairs (an empty
+// value sends none) and no key unless they give one.
+func (a *testAPI) raw(method, path, body string, header ...string) response {
+	a.t.Helper()
+	contentType := ""
+	if body != "" {
+		contentType = "application/json"
+	}
+	return a.request(method, path, contentType, strings.NewReader(body), header...)
 }
 
 // call sends body (a JSON string, or nothing when empty) with the key and decodes the answer
@@ -90,20 +124,29 @@ func (a *testAPI) requireError(method, path, body string, wantStatus int, wantIn
 // returns the status and body.
 func (a *testAPI) send(method, path, contentType string, body io.Reader, header ...string) (int, string) {
 	a.t.Helper()
+	resp := a.request(method, path, contentType, body, header...)
+	return resp.StatusCode, resp.body
+}
+
+// request makes one request; raw and send say how.
+func (a *testAPI) request(method, path, contentType string, body io.Reader, header ...string) response {
+	a.t.Helper()
 	req, err := http.NewRequest(method, a.srv.URL+path, body)
 	require.NoError(a.t, err)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		if header[i+1] != "" {
+			req.Header.Set(header[i], header[i+1])
+		}
 	}
 	resp, err := a.srv.Client().Do(req)
 	require.NoError(a.t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(a.t, err)
-	return resp.StatusCode, string(raw)
+	return response{Response: resp, body: string(raw)}
 }
 
 // publicFlow saves a chatflow that anyone may run and returns its id.

@@ -108,6 +108,42 @@ func policyOf(f *models.ChatFlow) uploadPolicy {
 	return p
 }
 
+// uploadsConfig is Flowise's account of what a chatflow's chat may upload, which its widget
+// reads to offer its upload buttons (public-chatbotConfig's uploads, chatflows-uploads).
+// Whole-file uploads are not in it: the widget reads chatbotConfig's fullFileUpload for those.
+type uploadsConfig struct {
+	IsSpeechToTextEnabled  bool           `json:"isSpeechToTextEnabled"`
+	IsImageUploadAllowed   bool           `json:"isImageUploadAllowed"`
+	IsRAGFileUploadAllowed bool           `json:"isRAGFileUploadAllowed"`
+	ImgUploadSizeAndTypes  []sizeAndTypes `json:"imgUploadSizeAndTypes"`
+	FileUploadSizeAndTypes []sizeAndTypes `json:"fileUploadSizeAndTypes"`
+}
+
+// sizeAndTypes are the types one kind of upload takes, and its size limit in MB.
+type sizeAndTypes struct {
+	FileTypes     []string `json:"fileTypes"`
+	MaxUploadSize int      `json:"maxUploadSize"`
+}
+
+// ragMaxMB is the size limit Flowise announces for files sent to a vector store; the body
+// limit (FLOWISE_FILE_SIZE_LIMIT) binds first.
+const ragMaxMB = 500
+
+// offer is what the policy lets a chat upload, told as Flowise tells it, so what the widget
+// offers is what check takes. Speech to text is never on: Flowgate has none.
+func (p uploadPolicy) offer() uploadsConfig {
+	u := uploadsConfig{ImgUploadSizeAndTypes: []sizeAndTypes{}, FileUploadSizeAndTypes: []sizeAndTypes{}}
+	if p.images {
+		u.IsImageUploadAllowed = true
+		u.ImgUploadSizeAndTypes = append(u.ImgUploadSizeAndTypes, sizeAndTypes{FileTypes: imageTypes, MaxUploadSize: imageMaxBytes >> 20})
+	}
+	if len(p.ragTypes) > 0 {
+		u.IsRAGFileUploadAllowed = true
+		u.FileUploadSizeAndTypes = append(u.FileUploadSizeAndTypes, sizeAndTypes{FileTypes: p.ragTypes, MaxUploadSize: ragMaxMB})
+	}
+	return u
+}
+
 // check refuses an upload the chatflow does not take. kind is the upload's type ("file",
 // "file:rag", "file:full", "url", "audio", or "form" for a multipart file).
 func (p uploadPolicy) check(kind, name, mimeType string, size int) error {

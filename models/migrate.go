@@ -58,6 +58,9 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{10, "chat message feedback and leads", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&ChatMessageFeedback{}, &Lead{})
+	}},
 }
 
 // credentialV1 is the credential table as step 1 created it.

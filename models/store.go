@@ -124,6 +124,22 @@ func (s *Store) ListChatFlows(ctx context.Context, typ string) ([]ChatFlow, erro
 	return flows, nil
 }
 
+// ListChatFlowsForKey returns, by name, the flows bound to the API key keyID and, unless
+// keyOnly, the flows bound to no key: those the key may run.
+func (s *Store) ListChatFlowsForKey(ctx context.Context, keyID string, keyOnly bool) ([]ChatFlow, error) {
+	db, done := s.with(ctx)
+	defer done()
+	q := db.Where("apikeyid = ?", keyID)
+	if !keyOnly {
+		q = q.Or("apikeyid IS NULL").Or("apikeyid = ''")
+	}
+	flows := []ChatFlow{}
+	if err := q.Order("name ASC").Find(&flows).Error; err != nil {
+		return nil, fmt.Errorf("list chatflows of API key %s: %w", keyID, err)
+	}
+	return flows, nil
+}
+
 // GetChatFlow loads one flow.
 func (s *Store) GetChatFlow(ctx context.Context, id string) (*ChatFlow, error) {
 	return getByID[ChatFlow](ctx, s, id, "chatflow")
@@ -171,6 +187,10 @@ func (s *Store) DeleteChatFlow(ctx context.Context, id string) error {
 		}
 		if err := tx.Delete(&ChatMessage{}, "chatflowid = ?", id).Error; err != nil {
 			return fmt.Errorf("delete messages of chatflow %s: %w", id, err)
+		}
+		// As in Flowise, the flow's feedback goes with it; its leads stay.
+		if err := tx.Delete(&ChatMessageFeedback{}, "chatflowid = ?", id).Error; err != nil {
+			return fmt.Errorf("delete feedback of chatflow %s: %w", id, err)
 		}
 		return nil
 	})
@@ -367,13 +387,7 @@ func (f MessageFilter) apply(q *gorm.DB) *gorm.DB {
 	if len(f.ChatTypes) > 0 {
 		q = q.Where(`"chatType" IN ?`, f.ChatTypes)
 	}
-	if f.Start != nil {
-		q = q.Where(`"createdDate" >= ?`, *f.Start)
-	}
-	if f.End != nil {
-		q = q.Where(`"createdDate" <= ?`, *f.End)
-	}
-	return q
+	return createdBetween(q, f.Start, f.End)
 }
 
 // ListMessages returns the messages matching f, oldest first unless f.Descending.
@@ -395,15 +409,25 @@ func (s *Store) ListMessages(ctx context.Context, f MessageFilter) ([]ChatMessag
 	return msgs, nil
 }
 
-// DeleteMessages removes the messages matching f and returns how many went.
+// DeleteMessages removes the messages matching f, and their feedback, and returns how many
+// messages went.
 func (s *Store) DeleteMessages(ctx context.Context, f MessageFilter) (int64, error) {
 	db, done := s.with(ctx)
 	defer done()
-	res := f.apply(db).Delete(&ChatMessage{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("delete chat messages: %w", res.Error)
+	var n int64
+	err := db.Transaction(func(tx *gorm.DB) error {
+		ids := f.apply(tx.Model(&ChatMessage{})).Select("id")
+		if err := tx.Where(`"messageId" IN (?)`, ids).Delete(&ChatMessageFeedback{}).Error; err != nil {
+			return fmt.Errorf("delete their feedback: %w", err)
+		}
+		res := f.apply(tx).Delete(&ChatMessage{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete chat messages: %w", err)
 	}
-	return res.RowsAffected, nil
+	return n, nil
 }
 
 // MessageChatIDs returns the distinct chat ids of the messages f selects.

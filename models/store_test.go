@@ -212,3 +212,48 @@ func TestSaveVariableNameConflict(t *testing.T) {
 		})
 	}
 }
+
+// TestFeedbackAndLeads: a message has one feedback (a second is a ConflictError), feedback
+// goes with its messages and its chatflow, and leads list by chatflow, oldest first.
+func TestFeedbackAndLeads(t *testing.T) {
+	for name, s := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			flow := &ChatFlow{ID: uuid.NewString(), Name: "f", FlowData: "{}"}
+			require.NoError(t, s.CreateChatFlow(ctx, flow))
+			msgs := []ChatMessage{
+				{ID: uuid.NewString(), Role: RoleAPI, ChatflowID: flow.ID, ChatID: "c1", Content: "a", CreatedDate: time.Now()},
+				{ID: uuid.NewString(), Role: RoleAPI, ChatflowID: flow.ID, ChatID: "c2", Content: "b", CreatedDate: time.Now()},
+			}
+			require.NoError(t, s.SaveMessages(ctx, msgs...))
+			for _, m := range msgs {
+				require.NoError(t, s.CreateFeedback(ctx, &ChatMessageFeedback{ID: uuid.NewString(), ChatflowID: flow.ID, ChatID: m.ChatID, MessageID: m.ID, Rating: RatingThumbsUp}))
+			}
+			err := s.CreateFeedback(ctx, &ChatMessageFeedback{ID: uuid.NewString(), ChatflowID: flow.ID, ChatID: "c1", MessageID: msgs[0].ID, Rating: RatingThumbsDown})
+			require.ErrorIs(t, err, ErrConflict)
+
+			_, err = s.DeleteMessages(ctx, MessageFilter{ChatflowID: flow.ID, ChatID: "c1"})
+			require.NoError(t, err)
+			left, err := s.ListFeedback(ctx, FeedbackFilter{ChatflowID: flow.ID})
+			require.NoError(t, err)
+			require.Len(t, left, 1)
+			require.Equal(t, msgs[1].ID, left[0].MessageID)
+
+			for _, name := range []string{"first", "second"} {
+				require.NoError(t, s.CreateLead(ctx, &Lead{ID: uuid.NewString(), ChatflowID: flow.ID, ChatID: "c1", Name: &name}))
+			}
+			leads, err := s.ListLeads(ctx, flow.ID)
+			require.NoError(t, err)
+			require.Equal(t, "first", *leads[0].Name)
+			require.Len(t, leads, 2)
+
+			require.NoError(t, s.DeleteChatFlow(ctx, flow.ID))
+			left, err = s.ListFeedback(ctx, FeedbackFilter{ChatflowID: flow.ID})
+			require.NoError(t, err)
+			require.Empty(t, left)
+			leads, err = s.ListLeads(ctx, flow.ID)
+			require.NoError(t, err)
+			require.Len(t, leads, 2, "leads outlive their chatflow, as in Flowise")
+		})
+	}
+}

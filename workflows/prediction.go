@@ -6,6 +6,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -61,9 +62,11 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		return PredictionResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("ending node %s produced no answer", in.Plan.Ending), node.ErrFlow, nil)
 	}
-	res := PredictionResult{Text: *answer.Text}
+	// A flow without memory still records its turns under the run's session (its chatId
+	// unless the caller named one), as Flowise does.
+	res := PredictionResult{Text: *answer.Text, SessionID: in.Run.SessionID}
 	if mem := memoryOf(in.Plan, results); mem != nil {
-		res.SessionID, res.MemoryType = mem.SessionID, mem.Label
+		res.SessionID, res.MemoryType = cmp.Or(mem.SessionID, in.Run.SessionID), mem.Label
 	}
 
 	ids, err := messageIDs(ctx, version >= 2)

@@ -222,17 +222,20 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			return nil, err
 		}
 		srv := api.New(api.Config{
-			Version:             Version,
-			TaskQueue:           cfg.QueueName,
-			PredictionTimeout:   cfg.PredictionTimeout,
-			ResendWindow:        cfg.ResendWindow,
-			HumanInputTimeout:   cfg.HumanInputTimeout,
-			BodyLimit:           cfg.FileSizeLimit,
-			SearchAttributes:    cfg.SearchAttributes,
-			Ready:               ready,
-			ClientIP:            ip,
-			Limiter:             limiter,
-			RateLimitIPv6Prefix: cfg.RateLimitIPv6Prefix,
+			Version:              Version,
+			TaskQueue:            cfg.QueueName,
+			PredictionTimeout:    cfg.PredictionTimeout,
+			ResendWindow:         cfg.ResendWindow,
+			HumanInputTimeout:    cfg.HumanInputTimeout,
+			BodyLimit:            cfg.FileSizeLimit,
+			SearchAttributes:     cfg.SearchAttributes,
+			Ready:                ready,
+			ClientIP:             ip,
+			Limiter:              limiter,
+			RateLimitIPv6Prefix:  cfg.RateLimitIPv6Prefix,
+			CORSOrigins:          cfg.CORSOrigins,
+			CORSAllowCredentials: cfg.CORSAllowCredentials,
+			FrameAncestors:       cfg.IframeOrigins,
 		}, api.Deps{Store: store, Temporal: a.temporal, Broker: broker, Cipher: cipher, Keys: keys, Files: files, Log: log})
 		err = a.serve(cfg.Addr(), srv.Handler())
 	case opts.Worker:

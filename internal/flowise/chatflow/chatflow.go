@@ -46,6 +46,10 @@ type NodeData struct {
 	Credential string            `json:"credential,omitempty"`
 	Inputs     map[string]any    `json:"inputs,omitempty"`
 	Outputs    map[string]string `json:"outputs,omitempty"`
+	// InputTypes are the declared types of the inputs ("number", "boolean", …), from the
+	// node's inputParams; what overrides are checked against. They stay out of the plan that
+	// runs (and of workflow histories): a run only needs the values.
+	InputTypes map[string]string `json:"-"`
 }
 
 // Edge connects an output handle of Source to an input handle of Target.
@@ -78,7 +82,11 @@ func Parse(flowData string) (*Graph, error) {
 			Type string `json:"type"`
 			Data struct {
 				NodeData
-				Outputs map[string]any `json:"outputs"`
+				Outputs     map[string]any `json:"outputs"`
+				InputParams []struct {
+					Name string `json:"name"`
+					Type string `json:"type"`
+				} `json:"inputParams"`
 			} `json:"data"`
 		} `json:"nodes"`
 		Edges []Edge `json:"edges"`
@@ -91,6 +99,12 @@ func Parse(flowData string) (*Graph, error) {
 		n := Node{ID: rn.ID, Type: rn.Type, Data: rn.Data.NodeData}
 		if n.Data.ID == "" {
 			n.Data.ID = n.ID
+		}
+		for _, p := range rn.Data.InputParams {
+			if n.Data.InputTypes == nil {
+				n.Data.InputTypes = map[string]string{}
+			}
+			n.Data.InputTypes[p.Name] = p.Type
 		}
 		n.Data.Outputs = map[string]string{}
 		for k, v := range rn.Data.Outputs {

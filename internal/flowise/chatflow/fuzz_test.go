@@ -104,6 +104,6 @@ func FuzzCompile(f *testing.F) {
 		for _, s := range p.Steps {
 			policy.Nodes[s.Node.Data.Label] = []chatflow.OverrideInput{{Name: "promptValues", Enabled: true}}
 		}
-		_ = p.ApplyOverrides(policy, map[string]any{"promptValues": map[string]any{"x": "y"}})
+		_, _ = p.ApplyOverrides(policy, map[string]any{"promptValues": map[string]any{"x": "y"}})
 	})
 }

@@ -2,7 +2,9 @@ package chatflow
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 )
 
@@ -70,8 +72,9 @@ var reservedOverrideKeys = map[string]bool{"sessionId": true, "vars": true}
 // Flowise's rules: only inputs the policy enables for that node's label; a scalar replaces
 // ("true"/"false" become booleans); an object keyed by node id targets that node; any other
 // object merges shallowly over an object input (decoded or a JSON string, as exports store
-// promptValues); null leaves the input unchanged.
-func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) *Plan {
+// promptValues); null leaves the input unchanged. A value that is not of the input's declared
+// type (a number, a boolean) is an *OverrideError: it would only fail when the node runs.
+func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) (*Plan, error) {
 	out := &Plan{Ending: p.Ending, Steps: make([]Step, len(p.Steps))}
 	ids := make(map[string]bool, len(p.Steps))
 	for _, s := range p.Steps {
@@ -88,12 +91,58 @@ func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) *P
 				continue
 			}
 			if v, ok := overrideValue(n, key, override[key], ids); ok {
+				if err := checkInputType(n, key, v); err != nil {
+					return nil, err
+				}
 				n.Data.Inputs[key] = v
 			}
 		}
 		out.Steps[i] = Step{Node: n, Needs: s.Needs}
 	}
-	return out
+	return out, nil
+}
+
+// OverrideError is an override value a node cannot take; the message names the input, the
+// node and the type it needs.
+type OverrideError struct{ Msg string }
+
+func (e *OverrideError) Error() string { return e.Msg }
+
+// checkInputType refuses a value for a number or boolean input that is not one. An input's
+// type is the one its node declares, else that of the value drawn (a flow written without
+// inputParams). Other types take what Flowise takes (text, objects), and an input of no known
+// type anything.
+func checkInputType(n Node, input string, v any) error {
+	want := n.Data.InputTypes[input]
+	if want == "" {
+		switch n.Data.Inputs[input].(type) {
+		case float64, json.Number:
+			want = "number"
+		case bool:
+			want = "boolean"
+		}
+	}
+	var ok bool
+	switch want {
+	case "number":
+		switch t := v.(type) {
+		case float64, json.Number:
+			ok = true
+		case string: // numbers often arrive as text; empty text sets nothing
+			_, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+			ok = err == nil || strings.TrimSpace(t) == ""
+		}
+	case "boolean":
+		_, ok = v.(bool)
+	default:
+		return nil
+	}
+	if ok {
+		return nil
+	}
+	raw, _ := json.Marshal(v)
+	return &OverrideError{Msg: fmt.Sprintf("overrideConfig.%s must be a %s for node %s (%s), got %s",
+		input, want, n.ID, n.Data.Label, raw)}
 }
 
 func overrideValue(n Node, key string, v any, nodeIDs map[string]bool) (any, bool) {

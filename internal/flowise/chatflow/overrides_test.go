@@ -1,6 +1,7 @@
 package chatflow_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,6 +43,14 @@ func overridePlan(t *testing.T) *chatflow.Plan {
 	p, err := chatflow.Compile(g, allKnown)
 	require.NoError(t, err)
 	return p
+}
+
+// apply applies overrides that must be accepted.
+func apply(t *testing.T, p *chatflow.Plan, policy chatflow.OverridePolicy, override map[string]any) *chatflow.Plan {
+	t.Helper()
+	got, err := p.ApplyOverrides(policy, override)
+	require.NoError(t, err)
+	return got
 }
 
 func inputsOf(p *chatflow.Plan, id string) map[string]any {
@@ -207,7 +216,7 @@ func TestApplyOverrides(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			orig := overridePlan(t)
-			got := orig.ApplyOverrides(tc.policy, tc.override)
+			got := apply(t, orig, tc.policy, tc.override)
 
 			want := overridePlan(t)
 			if tc.edit != nil {
@@ -225,7 +234,7 @@ func TestApplyOverridesKeepsPlanImmutable(t *testing.T) {
 		"ChatOpenAI":      {{Name: "modelName", Enabled: true}},
 	}}
 	orig := overridePlan(t)
-	got := orig.ApplyOverrides(policy, map[string]any{
+	got := apply(t, orig, policy, map[string]any{
 		"modelName":    "gpt-4o",
 		"promptValues": map[string]any{"objective": "x"},
 	})
@@ -240,7 +249,7 @@ func TestApplyOverridesKeepsPlanImmutable(t *testing.T) {
 
 	// A cached plan is reused for every request: overrides of one request never leak into the
 	// next.
-	next := orig.ApplyOverrides(policy, map[string]any{"modelName": "gpt-4.1"})
+	next := apply(t, orig, policy, map[string]any{"modelName": "gpt-4.1"})
 	require.Equal(t, "gpt-4.1", inputsOf(next, "chatOpenAI_0")["modelName"])
 	require.Equal(t, `{"objective":"{{question}}","tone":"friendly"}`, inputsOf(next, "promptTemplate_0")["promptValues"])
 }
@@ -248,7 +257,7 @@ func TestApplyOverridesKeepsPlanImmutable(t *testing.T) {
 func TestApplyOverridesNilInputs(t *testing.T) {
 	n := chatflow.Node{ID: "llmChain_0", Data: chatflow.NodeData{ID: "llmChain_0", Name: "llmChain", Label: "LLM Chain", Category: chatflow.CategoryChains}}
 	p := &chatflow.Plan{Ending: "llmChain_0", Steps: []chatflow.Step{{Node: n}}}
-	got := p.ApplyOverrides(chatflow.OverridePolicy{Status: true, Nodes: map[string][]chatflow.OverrideInput{
+	got := apply(t, p, chatflow.OverridePolicy{Status: true, Nodes: map[string][]chatflow.OverrideInput{
 		"LLM Chain": {{Name: "chainName", Enabled: true}},
 	}}, map[string]any{"chainName": "mine"})
 	require.Equal(t, map[string]any{"chainName": "mine"}, got.Steps[0].Node.Data.Inputs)
@@ -311,6 +320,56 @@ func TestApplyOverridesKeysThatLookLikeNodeIDs(t *testing.T) {
 	policy := chatflow.OverridePolicy{Status: true, Nodes: map[string][]chatflow.OverrideInput{
 		"Prompt Template": {{Name: "promptValues", Enabled: true}},
 	}}
-	got := overridePlan(t).ApplyOverrides(policy, map[string]any{"promptValues": map[string]any{"item_2": "x"}})
+	got := apply(t, overridePlan(t), policy, map[string]any{"promptValues": map[string]any{"item_2": "x"}})
 	require.Equal(t, "x", inputsOf(got, "promptTemplate_0")["promptValues"].(map[string]any)["item_2"])
+}
+
+// TestApplyOverridesChecksDeclaredTypes: a value a number or boolean input cannot take is
+// refused with a message naming the input, the node and the type, and nothing else is checked:
+// numbers may come as text, and inputs without a declared type take anything. The flow is read
+// from its export, whose inputParams declare the types.
+func TestApplyOverridesChecksDeclaredTypes(t *testing.T) {
+	g, err := chatflow.Parse(readFlow(t, "llm-chain.json"))
+	require.NoError(t, err)
+	plan, err := chatflow.Compile(g, allKnown)
+	require.NoError(t, err)
+	policy := chatflow.OverridePolicy{Status: true, Nodes: map[string][]chatflow.OverrideInput{
+		"OpenAI": {{Name: "temperature", Enabled: true}, {Name: "streaming", Enabled: true}, {Name: "modelName", Enabled: true}},
+	}}
+	for _, ok := range []map[string]any{
+		{"temperature": 0.2}, {"temperature": "0.7"}, {"temperature": ""}, {"temperature": map[string]any{"chatOpenAI_0": 1.0}},
+		{"streaming": "false"}, {"streaming": true}, {"modelName": 4}, {"temperature": nil},
+	} {
+		_, err := plan.ApplyOverrides(policy, ok)
+		require.NoError(t, err, "%v", ok)
+	}
+	for override, want := range map[string]string{
+		`{"temperature":"hot"}`:                  `overrideConfig.temperature must be a number for node chatOpenAI_0 (OpenAI), got "hot"`,
+		`{"temperature":{"chatOpenAI_0":"hot"}}`: `overrideConfig.temperature must be a number for node chatOpenAI_0 (OpenAI), got "hot"`,
+		`{"temperature":[1]}`:                    `overrideConfig.temperature must be a number for node chatOpenAI_0 (OpenAI), got [1]`,
+		`{"streaming":"maybe"}`:                  `overrideConfig.streaming must be a boolean for node chatOpenAI_0 (OpenAI), got "maybe"`,
+	} {
+		var o map[string]any
+		require.NoError(t, json.Unmarshal([]byte(override), &o))
+		_, err := plan.ApplyOverrides(policy, o)
+		var bad *chatflow.OverrideError
+		require.ErrorAs(t, err, &bad, override)
+		require.Equal(t, want, err.Error())
+	}
+	// Without inputParams, the value drawn tells the type.
+	drawn := overridePlan(t) // temperature 0.9, streaming true, no inputParams
+	policy = chatflow.OverridePolicy{Status: true, Nodes: map[string][]chatflow.OverrideInput{
+		"ChatOpenAI":      {{Name: "temperature", Enabled: true}, {Name: "streaming", Enabled: true}},
+		"Prompt Template": {{Name: "template", Enabled: true}},
+	}}
+	_, err = drawn.ApplyOverrides(policy, map[string]any{"temperature": "0.1", "streaming": "false", "template": 3})
+	require.NoError(t, err)
+	_, err = drawn.ApplyOverrides(policy, map[string]any{"temperature": "hot"})
+	require.EqualError(t, err, `overrideConfig.temperature must be a number for node chatOpenAI_0 (ChatOpenAI), got "hot"`)
+	_, err = drawn.ApplyOverrides(policy, map[string]any{"streaming": 1})
+	require.EqualError(t, err, `overrideConfig.streaming must be a boolean for node chatOpenAI_0 (ChatOpenAI), got 1`)
+
+	// Disabled inputs are not applied, so not checked either.
+	_, err = plan.ApplyOverrides(chatflow.OverridePolicy{Status: true}, map[string]any{"temperature": "hot"})
+	require.NoError(t, err)
 }

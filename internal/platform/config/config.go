@@ -95,6 +95,16 @@ type Config struct {
 	// leading bits of an IPv6 address rate limits count as one client.
 	RateLimitIPv6Prefix int
 
+	// CORSOrigins is CORS_ORIGINS: the origins (scheme://host[:port], lower case) whose pages
+	// may call every route; ["*"] is any, none (the default, as in Flowise) only the chat
+	// widget's routes, which take any origin unless a chatflow narrows them.
+	CORSOrigins []string
+	// CORSAllowCredentials is CORS_ALLOW_CREDENTIALS: those pages may send cookies too.
+	CORSAllowCredentials bool
+	// IframeOrigins is IFRAME_ORIGINS: the sources a frame-ancestors policy lets frame the
+	// answers; ["*"] (the default, as in Flowise) sends no policy.
+	IframeOrigins []string
+
 	// HumanInputTimeout bounds an agentflow run that waits for human input
 	// (FLOWGATE_HUMAN_INPUT_TIMEOUT, default 30 days).
 	HumanInputTimeout time.Duration
@@ -240,6 +250,13 @@ func Load(getenv func(string) string) (Config, error) {
 			c.TemporalUIHosts = append(c.TemporalUIHosts, h)
 		}
 	}
+	if c.CORSOrigins, err = originList("CORS_ORIGINS", getenv("CORS_ORIGINS")); err != nil {
+		return c, err
+	}
+	c.CORSAllowCredentials = env("CORS_ALLOW_CREDENTIALS", "false") == "true"
+	if c.IframeOrigins, err = originList("IFRAME_ORIGINS", env("IFRAME_ORIGINS", "*")); err != nil {
+		return c, err
+	}
 	c.SearchAttributes = env("FLOWGATE_SEARCH_ATTRIBUTES", "false") == "true"
 	defaultStore := "memory"
 	if c.Database.Type == "postgres" {
@@ -260,6 +277,21 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// originList reads a comma-separated list of origins (or CSP sources such as 'self'), lower
+// case. An entry with a semicolon, a quote out of place or a control character is refused: the
+// list ends up in response headers, where it could otherwise add a policy of its own.
+func originList(name, raw string) ([]string, error) {
+	var out []string
+	for _, o := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		o = strings.ToLower(o)
+		if strings.ContainsAny(o, ";\"") || strings.ContainsFunc(o, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+			return nil, fmt.Errorf("%s must be a comma-separated list of origins such as https://example.com, got %q", name, raw)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // ParseSize reads sizes the way Flowise's body limit does: "50mb", "512kb", "1gb" or bytes.

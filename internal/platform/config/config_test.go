@@ -54,6 +54,9 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, int64(50<<20), c.FileSizeLimit)
 	require.Equal(t, 5*time.Minute, c.PredictionTimeout)
 	require.Equal(t, 64, c.RateLimitIPv6Prefix)
+	require.Empty(t, c.CORSOrigins, "as in Flowise: only the chat widget's routes answer other origins")
+	require.False(t, c.CORSAllowCredentials)
+	require.Equal(t, []string{"*"}, c.IframeOrigins, "as in Flowise: any site may frame")
 }
 
 func TestLoadDataDirDerivesPaths(t *testing.T) {
@@ -128,8 +131,14 @@ func TestLoadOverrides(t *testing.T) {
 		"DATABASE_PASSWORD":           " p@ss ",
 		"DATABASE_SSL":                "true",
 		"FLOWGATE_DATA_DIR":           "/data",
+		"CORS_ORIGINS":                " https://App.example.com, http://localhost:5173 ,",
+		"CORS_ALLOW_CREDENTIALS":      "true",
+		"IFRAME_ORIGINS":              "'self', https://portal.example.com",
 	}))
 	require.NoError(t, err)
+	require.Equal(t, []string{"https://app.example.com", "http://localhost:5173"}, c.CORSOrigins)
+	require.True(t, c.CORSAllowCredentials)
+	require.Equal(t, []string{"'self'", "https://portal.example.com"}, c.IframeOrigins)
 	require.Equal(t, 8080, c.Port)
 	require.Equal(t, "127.0.0.1:8080", c.Addr())
 	require.Equal(t, config.ModeQueue, c.Mode)
@@ -229,6 +238,9 @@ func TestLoadErrors(t *testing.T) {
 		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", "0"},
 		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", "129"},
 		{"FLOWGATE_RATE_LIMIT_IPV6_PREFIX", "/64"},
+		{"CORS_ORIGINS", "https://a.example; script-src *"},
+		{"IFRAME_ORIGINS", "https://a.example;default-src"},
+		{"IFRAME_ORIGINS", "'none';"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {

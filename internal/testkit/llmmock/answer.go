@@ -29,6 +29,35 @@ func answerFor(msgs []Message) string {
 	return Answer("")
 }
 
+// AnswerRecalling is the reply of a mock started with Recall to a conversation whose user
+// turns were userTurns, oldest first: Answer to the last one, followed by the first one when
+// the model was sent earlier turns, which only memory can have supplied.
+func AnswerRecalling(userTurns ...string) string {
+	if len(userTurns) < 2 {
+		last := ""
+		if len(userTurns) == 1 {
+			last = userTurns[0]
+		}
+		return Answer(last) + " (no earlier messages)"
+	}
+	return Answer(userTurns[len(userTurns)-1]) + " (you first said [" + userTurns[0] + "])"
+}
+
+// answer is the reply to msgs: answerFor's, or with Recall, AnswerRecalling's. A tool result
+// is answered as ever, since the tool loop's tests compare it exactly.
+func (s *Server) answer(msgs []Message) string {
+	if !s.opts.Recall || len(msgs) > 0 && msgs[len(msgs)-1].Role == "tool" {
+		return answerFor(msgs)
+	}
+	var turns []string
+	for _, m := range msgs {
+		if m.Role == "user" {
+			turns = append(turns, m.Content)
+		}
+	}
+	return AnswerRecalling(turns...)
+}
+
 func promptTokens(msgs []Message) int {
 	n := 0
 	for _, m := range msgs {

@@ -69,7 +69,7 @@ func (s *Server) serve(d dialect) http.Handler {
 		s.enter()
 		defer s.leave()
 		c.id = s.nextID("mock")
-		c.answer = answerFor(c.Messages)
+		c.answer = s.answer(c.Messages)
 		if len(c.schema) == 0 {
 			c.schema = instructedSchema(c.Messages)
 		}

@@ -32,6 +32,10 @@ type Options struct {
 	// MaxRecorded caps how many requests Requests can return (the newest are
 	// kept); 0 means 10,000 and a negative value disables recording.
 	MaxRecorded int
+	// Recall makes answers quote the conversation's first user message as well (see
+	// AnswerRecalling), so a test that sees only the answers, as a browser user does, can
+	// tell whether the model was sent the chat's history.
+	Recall bool
 }
 
 // Server is a running mock. Its methods are safe for concurrent use.

@@ -88,3 +88,27 @@ func TestRejectsEmptyMessages(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.Zero(t, s.Calls(), "malformed requests are not completion calls")
 }
+
+func TestRecallQuotesTheFirstUserTurn(t *testing.T) {
+	s := NewTestServer(t, Options{Recall: true})
+	answer := func(body string) string {
+		t.Helper()
+		resp := post(t, s.URL+"/v1/chat/completions", body)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var out struct {
+			Choices []struct{ Message struct{ Content string } }
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		require.Len(t, out.Choices, 1)
+		return out.Choices[0].Message.Content
+	}
+
+	first := answer(`{"model":"gpt","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"my name is Ada"}]}`)
+	require.Equal(t, AnswerRecalling("my name is Ada"), first)
+	require.Equal(t, Answer("my name is Ada")+" (no earlier messages)", first)
+
+	second := answer(`{"model":"gpt","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"my name is Ada"},` +
+		`{"role":"assistant","content":"hello"},{"role":"user","content":"what is my name?"}]}`)
+	require.Equal(t, AnswerRecalling("my name is Ada", "what is my name?"), second)
+	require.Equal(t, Answer("what is my name?")+" (you first said [my name is Ada])", second)
+}
