@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime/multipart"
@@ -69,18 +68,29 @@ func (p *predictions) predictAgentflow(c *gin.Context, f *models.ChatFlow, body 
 // agentflowAnswer answers an agentflow turn with Flowise's fields: as JSON, or as a stream of
 // the run's tokens and node events closed by the same fields.
 type agentflowAnswer struct {
-	p     *predictions
-	c     *gin.Context
-	sse   *sseWriter // nil: a JSON answer
-	run   client.WorkflowRun
-	reply gin.H
+	p      *predictions
+	c      *gin.Context
+	sse    *sseWriter // nil: a JSON answer
+	run    client.WorkflowRun
+	reply  gin.H
+	tokens tokenDedup
 }
 
 func (a *agentflowAnswer) event(ev stream.Event) error {
-	if a.sse == nil || (ev.Name != node.TokenEvent && ev.Name != node.NextAgentFlowEvent) {
+	if a.sse == nil {
 		return nil
 	}
-	return a.sse.event(ev.Name, ev.Data, 0)
+	switch ev.Name {
+	case node.TokenEvent:
+		tok, ok := a.tokens.add(ev)
+		if !ok {
+			return nil
+		}
+		return a.sse.event(ev.Name, tok, 0)
+	case node.NextAgentFlowEvent:
+		return a.sse.event(ev.Name, ev.Data, 0)
+	}
+	return nil
 }
 
 // saved answers a turn saved with an action: the run has stopped for human input, and is
@@ -139,6 +149,14 @@ func (a *agentflowAnswer) finish(status string) {
 		return
 	}
 	reply := a.reply
+	// The nodes send their answers as tokens, as Flowise's do; what did not arrive so (a
+	// broker that dropped some; an answer the workflow itself made: a loop's fallback, an
+	// Execute Flow's, a tool's returned directly, a tool approval's question; a node kind
+	// Flowise does not stream, such as HTTP) is sent now, so that the tokens add up to the text.
+	text, _ := reply["text"].(string)
+	if rest, ok := a.tokens.rest(text); ok {
+		_ = a.sse.event(node.TokenEvent, rest, 0)
+	}
 	_ = a.sse.event("agentFlowExecutedData", reply["agentFlowExecutedData"], 0)
 	for _, k := range answerExtras {
 		if v, ok := reply[k]; ok {
@@ -178,13 +196,12 @@ func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body pr
 	}
 	question := body.Question
 	if question == "" && len(form) > 0 {
-		// A Start node with form input: the form is the turn's question, as JSON.
-		raw, err := json.Marshal(form)
-		if err != nil {
+		// A Start node with form input: the form is the turn's question, in Flowise's
+		// "key: value" lines, read from the body as sent (the map has lost the fields' order).
+		if question, err = agentflow.FormQuestion(body.Form); err != nil {
 			fail(c, http.StatusBadRequest, "form is not a JSON object: %v", err)
 			return in, false
 		}
-		question = string(raw)
 	}
 	in = workflows.AgentflowInput{
 		Graph: *g,

@@ -188,7 +188,7 @@ func (a *streamAnswer) ended(res workflows.PredictionResult, err error) {
 	} else {
 		// Whatever did not arrive as tokens (a broker that dropped some, or a model that
 		// answered at once) is sent now, so the tokens always add up to the text.
-		if rest, ok := strings.CutPrefix(res.Text, a.tokens.sent.String()); ok && rest != "" {
+		if rest, ok := a.tokens.rest(res.Text); ok {
 			_ = a.w.event(node.TokenEvent, rest, 0)
 		}
 		_ = a.w.event("metadata", metadata(a.info, res), 0)
@@ -214,6 +214,13 @@ type tokenDedup struct {
 	sent    strings.Builder // what the client has received
 	attempt int32
 	current strings.Builder // what the current attempt has produced
+}
+
+// rest is what of text the client has not received as tokens, when there is some and the
+// tokens sent are its beginning (a run whose tokens say something else is left as it is).
+func (d *tokenDedup) rest(text string) (string, bool) {
+	rest, ok := strings.CutPrefix(text, d.sent.String())
+	return rest, ok && rest != ""
 }
 
 // add takes a token event and returns the text to send, if any.

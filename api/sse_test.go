@@ -43,3 +43,23 @@ func TestTokenDedupStopsWhenARetryDiverges(t *testing.T) {
 	require.False(t, ok, "nothing contradicting what the client saw is streamed")
 	require.Equal(t, "Yes", d.sent.String())
 }
+
+// rest is what the closing of a stream still owes the client, so that its tokens add up to
+// the answer: nothing when they already do, nothing when they say something else.
+func TestTokenDedupRest(t *testing.T) {
+	var d tokenDedup
+	rest, ok := d.rest("Hello")
+	require.True(t, ok)
+	require.Equal(t, "Hello", rest, "an answer that sent no tokens is sent whole")
+	_, _ = d.add(token(1, "Hel"))
+	rest, ok = d.rest("Hello")
+	require.True(t, ok)
+	require.Equal(t, "lo", rest)
+	_, _ = d.add(token(1, "lo"))
+	_, ok = d.rest("Hello")
+	require.False(t, ok, "all sent")
+	_, ok = d.rest("Goodbye")
+	require.False(t, ok, "tokens of another answer are not contradicted")
+	_, ok = (&tokenDedup{}).rest("")
+	require.False(t, ok)
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,37 @@ type agentAnswer struct {
 			Output map[string]any `json:"output"`
 		} `json:"data"`
 	} `json:"agentFlowExecutedData"`
+}
+
+// requireStreamsText asks a turn again as a streaming client and requires its token events
+// to add up to text, the JSON answer of the same turn (asked in another chat: the mock
+// answers alike), as Flowise's do; and the stream to close as Flowise's does.
+func (h *harness) requireStreamsText(flowID string, body map[string]any, text string) []sseEvent {
+	h.t.Helper()
+	_, events := h.stream(flowID, body)
+	names := eventNames(events)
+	require.NotContains(h.t, names, "error")
+	require.Equal(h.t, "end", names[len(names)-1])
+	require.Equal(h.t, text, tokens(h.t, events), "the tokens add up to the JSON answer's text")
+	return events
+}
+
+// requireTokensFromTheNode requires the tokens to have come while the answering node ran
+// (before the last node's FINISHED event), as a Flowise node sends them, rather than from
+// the API completing the stream.
+func requireTokensFromTheNode(t *testing.T, events []sseEvent) {
+	t.Helper()
+	lastToken, lastNode := -1, -1
+	for i, ev := range events {
+		switch ev.Event {
+		case "token":
+			lastToken = i
+		case "nextAgentFlow":
+			lastNode = i
+		}
+	}
+	require.GreaterOrEqual(t, lastToken, 0, "tokens were sent")
+	require.Less(t, lastToken, lastNode, "the answering node sent its tokens")
 }
 
 func (a agentAnswer) ran() []string {
@@ -229,7 +261,7 @@ func TestAgentflowHumanInput(t *testing.T) {
 	var first stoppedAnswer
 	predict(map[string]any{"question": "the customer wants a refund", "chatId": "hitl"}, &first)
 	draft := llmmock.Answer("Draft a reply to: the customer wants a refund")
-	require.Equal(t, "Send this? "+draft, first.Text)
+	require.Equal(t, draft+"\n\nSend this? "+draft, first.Text, "the draft above the question, as Flowise shows it")
 	require.NotEmpty(t, first.Action.ID)
 	require.Equal(t, map[string]string{"approve": "Proceed", "reject": "Reject"}, first.Action.Mapping)
 	require.Equal(t, "humanInputAgentflow_0", first.Action.Data["nodeId"])
@@ -258,7 +290,7 @@ func TestAgentflowHumanInput(t *testing.T) {
 	predict(map[string]any{"chatId": "hitl", "humanInput": map[string]any{"type": "proceed", "startNodeId": "humanInputAgentflow_0"}}, &done)
 	// The redraft saw the feedback as the turn's question.
 	redraft := llmmock.Answer("Draft a reply to: be kinder")
-	require.Equal(t, "Send this? "+redraft, second.Text)
+	require.Equal(t, redraft+"\n\nSend this? "+redraft, second.Text)
 	require.Equal(t, "Sent: "+redraft, done.Text)
 	require.Len(t, h.mock.Requests(), 2, "proceeding runs no model call again")
 	require.Equal(t, []string{
@@ -447,6 +479,9 @@ func TestAgentflowTranslatorTemplate(t *testing.T) {
 	require.Contains(t, msgs[0].Content, "translates English to Japanese")
 	require.Equal(t, "English:\n\ngood morning\n\nJapanese:", msgs[1].Content, "the editor's rich text as plain text, the question in it")
 	require.Equal(t, llmmock.Answer(msgs[1].Content), ans.Text)
+
+	// Ending with an LLM node whose model streams: its tokens as they come.
+	requireTokensFromTheNode(t, h.requireStreamsText(flowID, map[string]any{"question": "good morning"}, ans.Text))
 }
 
 // TestAgentflowSupervisorWorkerTemplate runs Flowise's "Supervisor Worker" template: the
@@ -469,6 +504,9 @@ func TestAgentflowSupervisorWorkerTemplate(t *testing.T) {
 	require.Equal(t, "/v1/chat/completions", reqs[0].Path)
 	require.Contains(t, reqs[1].Path, ":generateContent", "the FINISH worker runs on Gemini")
 	require.Equal(t, llmmock.Answer(reqs[1].Messages[len(reqs[1].Messages)-1].Content), ans.Text)
+
+	// Ending with an Agent without tools, after a structured LLM that does not end the run.
+	requireTokensFromTheNode(t, h.requireStreamsText(flowID, map[string]any{"question": "build me a todo app"}, ans.Text))
 }
 
 // TestAgentflowConditionAgentPicksAScenario: the condition agent's model answers with one of
@@ -538,6 +576,18 @@ func TestAgentflowExecutesAnotherFlow(t *testing.T) {
 	h.doJSON("GET", "/api/v1/chatmessage/"+childID, nil, 200, &msgs)
 	require.Len(t, msgs, 2, "the chain kept its own conversation")
 	require.Equal(t, "hello (relayed)", msgs[0].Content)
+
+	// Ending with the Execute Flow node: the answer is the other flow's, which the workflow
+	// gets, and a streaming client gets it as a token all the same.
+	raw, err = json.Marshal(map[string]any{"nodes": []any{
+		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
+		afNode("executeFlowAgentflow_0", "executeFlowAgentflow", "Ask the chain", map[string]any{"executeFlowSelectedFlow": childID}),
+	}, "edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "executeFlowAgentflow_0")}})
+	require.NoError(t, err)
+	ending := h.createFlow("relay at the end", string(raw), map[string]any{"type": "AGENTFLOW"})
+	h.doJSON("POST", "/api/v1/prediction/"+ending, map[string]any{"question": "hello", "chatId": "relay-end"}, 200, &ans)
+	require.Equal(t, llmmock.Answer("You are a benchmark bot. Reply to: hello"), ans.Text)
+	h.requireStreamsText(ending, map[string]any{"question": "hello", "chatId": "relay-end-sse"}, ans.Text)
 }
 
 // agentWithTools is Start → an Agent offering the calculator and requestsGet.
@@ -637,11 +687,25 @@ func TestAgentflowStreams(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"INPROGRESS", "STOPPED"}, statuses)
+	draft := llmmock.Answer("Draft a reply to: refund please")
+	require.Equal(t, draft+"\n\nSend this? "+draft, tokens(t, events), "the stop streams the draft and the question")
+	requireTokensFromTheNode(t, events)
 
 	_, events = h.stream(flowID, map[string]any{"chatId": "sse", "humanInput": map[string]any{"type": "proceed"}})
-	draft := llmmock.Answer("Draft a reply to: refund please")
 	require.Equal(t, "Sent: "+draft, tokens(t, events), "the last node's reply arrives as tokens")
 	require.Equal(t, "end", eventNames(events)[len(events)-1])
+
+	// Rejected until the loop is out of turns: the run ends with the loop's fallback message,
+	// which the workflow writes, and which the stream sends as a token all the same. (Each
+	// rejection says something else: two identical answers in one chat would be taken for a
+	// resend of one.)
+	_, events = h.stream(flowID, map[string]any{"question": "refund please", "chatId": "sse-giveup"})
+	for turns := 0; slices.Contains(eventNames(events), "action"); turns++ {
+		require.Less(t, turns, 3, "the loop goes back at most twice")
+		_, events = h.stream(flowID, map[string]any{"chatId": "sse-giveup",
+			"humanInput": map[string]any{"type": "reject", "feedback": fmt.Sprintf("no, take %d", turns+2)}})
+	}
+	require.Equal(t, "Giving up.", tokens(t, events))
 }
 
 // TestAgentflowIterationsTemplate runs Flowise's "Iterations" template: each item of the
@@ -667,6 +731,9 @@ func TestAgentflowIterationsTemplate(t *testing.T) {
 		"/v1/chat/completions",
 	}, paths)
 	require.NotEmpty(t, ans.Text)
+
+	// The nodes inside the iteration never stream; the agent after it does.
+	requireTokensFromTheNode(t, h.requireStreamsText(flowID, map[string]any{"question": "go", "chatId": "iterations-sse"}, ans.Text))
 }
 
 // TestAgentflowStructuredOutputTemplate runs Flowise's "Structured Output" template on
@@ -692,6 +759,12 @@ func TestAgentflowStructuredOutputTemplate(t *testing.T) {
 	require.Len(t, reqs, 1)
 	require.Equal(t, "/v1/messages", reqs[0].Path)
 	require.True(t, strings.HasPrefix(reqs[0].Messages[0].Content, llmmock.SchemaInstruction))
+
+	// Ending with an LLM with structured output: asked without streaming, its answer sent whole.
+	events := h.requireStreamsText(flowID, map[string]any{"question": "is the sky blue?"}, ans.Text)
+	requireTokensFromTheNode(t, events)
+	require.Len(t, h.mock.Requests(), 2)
+	require.False(t, h.mock.Requests()[1].Stream)
 }
 
 // toStructs re-decodes a structured output field for comparison.
@@ -774,9 +847,10 @@ func requireNotInHistory(t *testing.T, h *harness, workflowID, secret string) {
 }
 
 // TestAgentflowHumanInTheLoopTemplate runs Flowise's "Human In The Loop" template with its
-// form input: the agent drafts, the run stops for approval, a rejection sends it back to the
-// agent, an approval lets the LLM write the email (structured subject and body) and the Gmail
-// tool send it to the form's sender, through a stand-in of the Gmail API.
+// form input: the agent drafts, the run stops for approval showing the draft above the
+// question, a rejection sends the reviewer's feedback back to the agent, an approval lets the
+// LLM write the email (structured subject and body) and the Gmail tool send it to the form's
+// sender, through a stand-in of the Gmail API. Each turn streams what its JSON answer says.
 func TestAgentflowHumanInTheLoopTemplate(t *testing.T) {
 	var sent []string
 	gmail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -804,22 +878,62 @@ func TestAgentflowHumanInTheLoopTemplate(t *testing.T) {
 		}
 	})
 	flowID := h.createFlow("Human In The Loop", flowData, map[string]any{"type": "AGENTFLOW"})
-	form := map[string]any{"subject": "Order 42", "body": "Where is my order?", "from": "alice@example.com"}
+	// Each turn is asked as JSON in one chat and streamed in another, whose tokens add up to
+	// the JSON answer's text: the stops' draft and question, then the Tool node's result.
+	turn := func(body map[string]any) stoppedAnswer {
+		t.Helper()
+		h.mock.Reset()
+		var ans stoppedAnswer
+		body["chatId"] = "inbox"
+		h.doJSON("POST", "/api/v1/prediction/"+flowID, body, 200, &ans)
+		body["chatId"] = "inbox-sse"
+		requireTokensFromTheNode(t, h.requireStreamsText(flowID, body, ans.Text))
+		return ans
+	}
+	// lastMessages are the last n messages the model got in the JSON chat's turn.
+	lastMessages := func(n int) []llmmock.Message {
+		t.Helper()
+		reqs := h.mock.Requests()
+		require.Len(t, reqs, 2, "one model call in each chat")
+		msgs := reqs[0].Messages
+		require.GreaterOrEqual(t, len(msgs), n)
+		return msgs[len(msgs)-n:]
+	}
+	const ask = "\n\nAre you sure you want to proceed?"
 
-	var first stoppedAnswer
-	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"form": form, "chatId": "inbox"}, 200, &first)
+	// The form as the widget sends it, its fields in the form's order; the model gets Flowise's
+	// "key: value" lines.
+	first := turn(map[string]any{"form": json.RawMessage(`{"subject":"Order 42","body":"Where is my order?","from":"alice@example.com"}`)})
+	formQuestion := "subject: Order 42\nbody: Where is my order?\nfrom: alice@example.com"
+	require.Equal(t, []llmmock.Message{{Role: "user", Content: formQuestion}}, lastMessages(1))
 	require.Equal(t, []string{"startAgentflow_0", "agentAgentflow_0", "humanInputAgentflow_0"}, first.ran())
 	require.NotEmpty(t, first.Action.ID)
+	require.Equal(t, llmmock.Answer(formQuestion)+ask, first.Text, "the agent's draft above the question")
+	require.Equal(t, true, first.Action.Data["input"].(map[string]any)["humanInputEnableFeedback"], "the widget offers a feedback box")
 
-	var second stoppedAnswer
-	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "inbox", "humanInput": map[string]any{"type": "reject", "feedback": "more polite"}}, 200, &second)
+	// The reviewer's feedback reaches the agent after the loop, as the user's words after the
+	// stopped turn (the session's saved messages).
+	second := turn(map[string]any{"humanInput": map[string]any{"type": "reject", "feedback": "more polite"}})
+	require.Equal(t, []llmmock.Message{
+		{Role: "user", Content: formQuestion},
+		{Role: "assistant", Content: first.Text},
+		{Role: "user", Content: "more polite"},
+	}, lastMessages(3))
 	require.NotEmpty(t, second.Action.ID)
+	require.Equal(t, llmmock.Answer("more polite")+ask, second.Text)
 	require.Empty(t, sent, "nothing is sent before approval")
 
-	var done agentAnswer
-	h.doJSON("POST", "/api/v1/prediction/"+flowID, map[string]any{"chatId": "inbox", "humanInput": map[string]any{"type": "proceed"}}, 200, &done)
+	// Proceeding without feedback: the LLM gets the session so far and the widget's "Proceed".
+	done := turn(map[string]any{"humanInput": map[string]any{"type": "proceed"}})
+	require.Equal(t, []llmmock.Message{
+		{Role: "user", Content: formQuestion},
+		{Role: "assistant", Content: first.Text},
+		{Role: "user", Content: "more polite"},
+		{Role: "assistant", Content: second.Text},
+		{Role: "user", Content: "Proceed"},
+	}, lastMessages(5))
 	require.Equal(t, "Email sent to alice@example.com (message msg-1)", done.Text)
-	require.Len(t, sent, 1, "approved once, sent once")
+	require.Len(t, sent, 2, "approved once in each chat, sent once in each")
 	require.Contains(t, sent[0], "To: alice@example.com")
 	require.Contains(t, sent[0], "Subject: mock subject")
 	require.Equal(t, []string{

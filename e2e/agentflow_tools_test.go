@@ -117,6 +117,10 @@ func TestAgentflowInteractingWithAPITemplate(t *testing.T) {
 	require.Equal(t, llmmock.Message{Role: "user", Content: question}, msgs[len(msgs)-2])
 	require.Equal(t, llmmock.Message{Role: "user", Content: first}, msgs[len(msgs)-1])
 	require.Contains(t, h.activityTypes(node.WorkflowID(flowID, "done")), "tool.openAPIToolkit")
+
+	// Ending with an HTTP node, which Flowise does not stream: the API sends its answer as the
+	// stream closes, so that the tokens still add up to the text.
+	h.requireStreamsText(flowID, map[string]any{"question": question, "chatId": "done-sse"}, ans.Text)
 }
 
 // TestAgentflowAgentsHandoffTemplate runs Flowise's "Agents Handoff" template: the condition
@@ -162,8 +166,10 @@ func TestAgentflowAgentsHandoffTemplate(t *testing.T) {
 			require.Equal(t, c.path, r.Path, "%s answers on its own provider", c.agent)
 		}
 		require.NotEmpty(t, ans.Text)
+		// An agent without tools streams; the one that searched sends its answer whole.
+		requireTokensFromTheNode(t, h.requireStreamsText(flowID, map[string]any{"question": c.question}, ans.Text))
 	}
-	require.Equal(t, []string{"red shoes"}, queries, "only the sales agent searched")
+	require.Equal(t, []string{"red shoes", "red shoes"}, queries, "only the sales agent searched (asked as JSON, then streamed)")
 }
 
 // customToolFlow is Start → an Agent offering a custom tool that needs a person's approval,
@@ -343,6 +349,8 @@ func TestAgentflowSimpleRAGTemplate(t *testing.T) {
 	}
 	require.Equal(t, llmmock.ToolAnswer(strings.Join(passages, "\n\n")), ans.Text,
 		"the model read the passages (not the documents' JSON) and answered from them")
+	// The agent answered after a tool call, which never streams: its answer is sent whole.
+	requireTokensFromTheNode(t, h.requireStreamsText(flowID, map[string]any{"question": `call ai-paper with {"input":"what does AIGC mean"}`}, ans.Text))
 
 	raw, err := json.Marshal(map[string]any{"nodes": []any{
 		afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
@@ -361,6 +369,7 @@ func TestAgentflowSimpleRAGTemplate(t *testing.T) {
 	for _, r := range h.mock.Requests() {
 		require.NotEqual(t, "/v1/chat/completions", r.Path, "no chat model was asked")
 	}
+	requireTokensFromTheNode(t, h.requireStreamsText(retriever, map[string]any{"question": "how do diffusion models generate images"}, found.Text))
 }
 
 // TestAgentflowHTTPNodeAuthAndResponseType: an HTTP node sends its credential as Flowise does

@@ -75,4 +75,11 @@ func TestRecordHistories(t *testing.T) {
 		map[string]any{"question": `call add_numbers with {"a":2,"b":3}`, "chatId": "record"},
 		map[string]any{"chatId": "record", "humanInput": map[string]any{"type": "proceed"}})
 	record(clerk, "agentflow-flow-tool.history.json", map[string]any{"question": `call ask_desk with {"input":"hello"}`, "chatId": "record-desk"})
+
+	// A human input node that stops the run twice: rejected with feedback (back to the draft
+	// through the loop), then approved.
+	record(approvalFlow(t, h, cred), "agentflow-human-input.history.json",
+		map[string]any{"question": "refund please", "chatId": "record-hitl"},
+		map[string]any{"chatId": "record-hitl", "humanInput": map[string]any{"type": "reject", "feedback": "be kinder"}},
+		map[string]any{"chatId": "record-hitl", "humanInput": map[string]any{"type": "proceed"}})
 }

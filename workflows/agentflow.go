@@ -248,21 +248,28 @@ func (r *agentRun) finish(id string, item node.ExecutedNode, res node.StepResult
 // to proceed, 1 to reject.
 func (r *agentRun) askHuman(ctx workflow.Context, n agentflow.Node, item *node.ExecutedNode, res *node.StepResult) (int, error) {
 	description := res.Content()
-	answer, err := r.waitForHuman(ctx, n, *item, description, res.Output)
+	answer, err := r.waitForHuman(ctx, n, *item, description, res.Input, res.Output)
 	if err != nil {
 		return 0, err
 	}
 	res.Output = map[string]any{"content": description, "humanInput": map[string]any{"type": answer.Type, "feedback": answer.Feedback}}
+	// In Flowise the answer is a new request, whose run has a chat history of its own: the
+	// stopped turn is in the session's saved messages now, and the human input node adds the
+	// reviewer's feedback, which the nodes after it (with memory) read as the user's words.
+	r.chatHistory = nil
+	if answer.Feedback != "" {
+		res.ChatHistory = []node.Message{{Role: "user", Content: answer.Feedback}}
+	}
 	if answer.Type == "reject" {
 		return 1, nil
 	}
 	return 0, nil
 }
 
-// waitForHuman saves the turn so far with an action asking to proceed or reject, and waits
-// (for as long as it takes, at no cost) for the answer. The answer starts a new turn, its
-// feedback the next question.
-func (r *agentRun) waitForHuman(ctx workflow.Context, n agentflow.Node, item node.ExecutedNode, description string, output map[string]any) (HumanInput, error) {
+// waitForHuman saves the turn so far with an action asking to proceed or reject (input is
+// the action's, what the node worked from), and waits (for as long as it takes, at no cost)
+// for the answer. The answer starts a new turn, its feedback the next question.
+func (r *agentRun) waitForHuman(ctx workflow.Context, n agentflow.Node, item node.ExecutedNode, description string, input any, output map[string]any) (HumanInput, error) {
 	if r.in.Depth > 0 {
 		// Nobody can answer: the person talks to the flow that runs this one.
 		return HumanInput{}, temporal.NewNonRetryableApplicationError(
@@ -275,7 +282,7 @@ func (r *agentRun) waitForHuman(ctx workflow.Context, n agentflow.Node, item nod
 			{"type": "agentflowv2-approve-button", "label": "Proceed"},
 			{"type": "agentflowv2-reject-button", "label": "Reject"},
 		},
-		Data: map[string]any{"nodeId": n.ID, "nodeLabel": n.Label, "input": description},
+		Data: map[string]any{"nodeId": n.ID, "nodeLabel": n.Label, "input": input},
 	}
 	stopped := item
 	stopped.Status = node.StatusStopped
@@ -589,7 +596,7 @@ func (r *agentRun) approveTool(ctx workflow.Context, n agentflow.Node, item node
 		details = []byte(call.Arguments)
 	}
 	description := res.Content() + "\nAttempting to use tool:\n```json\n" + string(details) + "\n```"
-	answer, err := r.waitForHuman(ctx, n, item, description, map[string]any{"content": description})
+	answer, err := r.waitForHuman(ctx, n, item, description, description, map[string]any{"content": description})
 	if err != nil {
 		return approval{}, err
 	}

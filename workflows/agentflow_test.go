@@ -36,19 +36,27 @@ func approvalGraph(t *testing.T) agentflow.Graph {
 	return *g
 }
 
-// fakeSteps stands in for the agentflow activities and records which nodes ran.
+// fakeSteps stands in for the agentflow activities and records which nodes ran, with the
+// chat history each one got. A node of results answers with its result there.
 type fakeSteps struct {
-	mu    sync.Mutex
-	ran   []string
-	saves []node.SaveMessagesRequest
+	mu        sync.Mutex
+	ran       []string
+	histories map[string][]node.Message
+	saves     []node.SaveMessagesRequest
+	results   map[string]node.StepResult
 }
 
 func (f *fakeSteps) register(env *testsuite.TestWorkflowEnvironment) {
+	f.histories = map[string][]node.Message{}
 	for _, kind := range []string{agentflow.KindStart, agentflow.KindHumanInput, agentflow.KindDirectReply} {
 		env.RegisterActivityWithOptions(func(_ context.Context, req node.StepRequest) (node.StepResult, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.ran = append(f.ran, req.Node.ID)
+			f.histories[req.Node.ID] = req.ChatHistory
+			if res, ok := f.results[req.Node.ID]; ok {
+				return res, nil
+			}
 			return node.StepResult{Output: map[string]any{"content": "out of " + req.Node.ID}}, nil
 		}, activity.RegisterOptions{Name: node.ActivityName(kind)})
 	}
@@ -104,4 +112,48 @@ func TestAgentflowParkedForDaysResumes(t *testing.T) {
 	require.NotEmpty(t, f.saves[0].Action)
 	require.Equal(t, "go", f.saves[1].Question)
 	require.NotEqual(t, f.saves[0].APIMessageID, f.saves[1].APIMessageID)
+}
+
+// TestAgentflowFeedbackReachesTheNodesAfterHumanInput: as in Flowise, where the answer is a
+// new request with a chat history of its own, the nodes after a human input see the
+// reviewer's feedback as the user's words, and not again the messages before the stop (the
+// session's saved messages hold those now). The action carries the node's input, which
+// tells the widget whether to offer a feedback box.
+func TestAgentflowFeedbackReachesTheNodesAfterHumanInput(t *testing.T) {
+	for name, feedback := range map[string]string{"with feedback": "make it shorter", "without": ""} {
+		t.Run(name, func(t *testing.T) {
+			var suite testsuite.WorkflowTestSuite
+			env := suite.NewTestWorkflowEnvironment()
+			f := &fakeSteps{results: map[string]node.StepResult{
+				"startAgentflow_0": {Output: map[string]any{"content": "send it?"},
+					ChatHistory: []node.Message{{Role: "user", Content: "send it?"}, {Role: "user", Content: "the draft"}}},
+				"humanInputAgentflow_0": {Output: map[string]any{"content": "the draft\n\nSend it?"},
+					Input: map[string]any{"humanInputEnableFeedback": true}},
+			}}
+			f.register(env)
+			env.RegisterDelayedCallback(func() {
+				env.UpdateWorkflow(node.HumanInputUpdate, "answer", &testsuite.TestUpdateCallback{
+					OnReject: func(err error) { require.NoError(t, err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+				}, workflows.HumanInput{Type: "proceed", Feedback: feedback})
+			}, time.Minute)
+
+			env.ExecuteWorkflow(workflows.Agentflow, workflows.AgentflowInput{
+				Graph: approvalGraph(t),
+				Run:   node.AgentflowRun{ChatflowID: "flow", ChatID: "chat", SessionID: "chat", Question: "send it?"},
+			})
+
+			require.NoError(t, env.GetWorkflowError())
+			require.Len(t, f.histories["humanInputAgentflow_0"], 2, "the human input node sees the draft")
+			var want []node.Message
+			if feedback != "" {
+				want = []node.Message{{Role: "user", Content: feedback}}
+			}
+			require.Equal(t, want, f.histories["directReplyAgentflow_0"])
+			require.Len(t, f.saves, 2)
+			require.Equal(t, "the draft\n\nSend it?", f.saves[0].Answer)
+			var action workflows.Action
+			require.NoError(t, json.Unmarshal(f.saves[0].Action, &action))
+			require.Equal(t, map[string]any{"humanInputEnableFeedback": true}, action.Data["input"])
+		})
+	}
 }

@@ -43,6 +43,8 @@ func (s *Steps) Agent(ctx context.Context, req node.StepRequest) (node.StepResul
 		return node.StepResult{Conversation: nodekit.FromLLM(append(msgs, turn)), ToolCalls: tools.ResolveCalls(resp.ToolCalls, byName, req.Rejected),
 			Output: map[string]any{"content": resp.Text}}, nil
 	}
+	// A model with tools at hand is asked without streaming: its answer goes whole.
+	s.sendWhole(ctx, req, resp.Text)
 	out := map[string]any{"content": resp.Text}
 	state, err := withState(req, sc, "agentUpdateState", out)
 	if err != nil {

@@ -20,6 +20,7 @@ func (s *Steps) CustomFunction(ctx context.Context, req node.StepRequest) (node.
 	if err != nil {
 		return node.StepResult{}, nodekit.FlowError("%s: %v", n, err)
 	}
+	s.sendWhole(ctx, req, result)
 	out := map[string]any{"content": result}
 	state, err := withState(req, sc, "customFunctionUpdateState", out)
 	if err != nil {

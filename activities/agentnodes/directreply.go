@@ -9,8 +9,6 @@ import (
 // DirectReply answers with its message, streamed whole when it answers a streaming request.
 func (s *Steps) DirectReply(ctx context.Context, req node.StepRequest) (node.StepResult, error) {
 	reply := text(req, scope(req), "directReplyMessage")
-	if topic := streamTo(req); topic != "" {
-		s.PublishAnswer(ctx, topic, reply)
-	}
+	s.sendWhole(ctx, req, reply)
 	return node.StepResult{Output: map[string]any{"content": reply}}, nil
 }

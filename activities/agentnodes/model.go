@@ -30,15 +30,12 @@ func (s *Steps) modelStep(ctx context.Context, req node.StepRequest, prefix stri
 	if err != nil {
 		return node.StepResult{}, nodekit.FlowError("%s: %v", n, err)
 	}
-	call := nodekit.Chat{NodeID: n.ID, Messages: msgs, StreamTo: streamTo(req)}
 	if schema != nil {
 		if model, err = nodekit.WithSchema(model, schema); err != nil {
 			return node.StepResult{}, err
 		}
-		call.StreamTo = "" // a JSON object is not streamed token by token
 	}
-	call.Model = model
-	answer, err := s.Chat(ctx, call)
+	answer, err := s.chatAnswer(ctx, nodekit.Chat{NodeID: n.ID, Model: model, Messages: msgs, StreamTo: streamTo(req)})
 	if err != nil {
 		return node.StepResult{}, err
 	}
@@ -135,9 +132,6 @@ func answered(req node.StepRequest, sc agentflow.VarsScope, prefix, answer strin
 // with the rest (conversationSummaryBuffer, 2000 by default). The node's own model writes
 // summaries.
 func (s *Steps) pastMessages(ctx context.Context, req node.StepRequest, prefix string, model *node.Model) ([]llm.Message, error) {
-	if req.Run.EphemeralMemory {
-		return nil, nil
-	}
 	memoryType := req.Node.Input(prefix + "MemoryType")
 	limit := 0
 	if memoryType == "windowSize" {
@@ -146,13 +140,9 @@ func (s *Steps) pastMessages(ctx context.Context, req node.StepRequest, prefix s
 			limit = 2 * size
 		}
 	}
-	history, err := s.Store.History(ctx, req.Run.ChatflowID, req.Run.SessionID, limit)
+	past, err := s.sessionMessages(ctx, req.Run, limit)
 	if err != nil {
 		return nil, err
-	}
-	past := make([]llm.Message, len(history))
-	for i, m := range history {
-		past[i] = llm.Message{Role: nodekit.StoredRole(m.Role), Content: m.Content}
 	}
 	switch memoryType {
 	case "conversationSummary":
@@ -176,6 +166,23 @@ func (s *Steps) pastMessages(ctx context.Context, req node.StepRequest, prefix s
 			}
 			return append([]llm.Message{{Role: llm.RoleUser, Content: "Previous conversation summary: " + summary}}, recent...), nil
 		}
+	}
+	return past, nil
+}
+
+// sessionMessages are the session's earlier messages (the last limit of them, all for 0),
+// none with Start's startEphemeralMemory.
+func (s *Steps) sessionMessages(ctx context.Context, run node.AgentflowRun, limit int) ([]llm.Message, error) {
+	if run.EphemeralMemory {
+		return nil, nil
+	}
+	history, err := s.Store.History(ctx, run.ChatflowID, run.SessionID, limit)
+	if err != nil {
+		return nil, err
+	}
+	past := make([]llm.Message, len(history))
+	for i, m := range history {
+		past[i] = llm.Message{Role: nodekit.StoredRole(m.Role), Content: m.Content}
 	}
 	return past, nil
 }

@@ -34,6 +34,7 @@ func (s *Steps) Retriever(ctx context.Context, req node.StepRequest) (node.StepR
 	if err != nil {
 		return node.StepResult{}, nodekit.FlowError("%s: %v", n, err)
 	}
+	s.sendWhole(ctx, req, content)
 	out := map[string]any{"content": content}
 	state, err := withState(req, sc, "retrieverUpdateState", out)
 	if err != nil {

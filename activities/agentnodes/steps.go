@@ -122,3 +122,22 @@ func outputsAny(in map[string]map[string]any) map[string]any {
 func streamTo(req node.StepRequest) string {
 	return nodekit.StreamTo(req.Ending, req.Run.Stream, req.Run.Topic)
 }
+
+// sendWhole sends the answer of a node that ends a streaming run as one token. Flowise's
+// agentflow nodes (Tool, Retriever, Custom Function, Direct Reply, and LLM or Agent when their
+// answer did not stream) do so, so that a streaming client gets the same text as a JSON one.
+func (s *Steps) sendWhole(ctx context.Context, req node.StepRequest, text string) {
+	if topic := streamTo(req); topic != "" {
+		s.PublishAnswer(ctx, topic, text)
+	}
+}
+
+// chatAnswer asks a node's model for its answer and, with call.StreamTo set, sends it there:
+// token by token when the model streams, else whole once it has arrived.
+func (s *Steps) chatAnswer(ctx context.Context, call nodekit.Chat) (string, error) {
+	answer, err := s.Chat(ctx, call)
+	if err == nil && call.StreamTo != "" && !call.Streams() {
+		s.PublishAnswer(ctx, call.StreamTo, answer)
+	}
+	return answer, err
+}

@@ -27,6 +27,7 @@ func (s *Steps) Tool(ctx context.Context, req node.StepRequest) (node.StepResult
 	if err != nil {
 		return node.StepResult{}, nodekit.Annotate(err, "%s", n)
 	}
+	s.sendWhole(ctx, req, result)
 	out := map[string]any{"content": result}
 	state, err := withState(req, sc, "toolUpdateState", out)
 	if err != nil {

@@ -32,15 +32,18 @@ type Chat struct {
 	StreamTo string
 }
 
-// Chat decrypts the model's credential and calls the provider. With StreamTo set, the model
-// streams and every token is published; the returned text is exactly their concatenation.
+// Streams reports whether the call's answer goes to StreamTo token by token.
+func (c Chat) Streams() bool { return c.StreamTo != "" && c.Model != nil && c.Model.Streaming }
+
+// Chat decrypts the model's credential and calls the provider. When the call Streams, every
+// token is published; the returned text is exactly their concatenation.
 func (d *Deps) Chat(ctx context.Context, c Chat) (string, error) {
 	cfg, secret, err := d.prepare(ctx, c.NodeID, c.Model)
 	if err != nil {
 		return "", err
 	}
 	var onToken func(string)
-	if c.StreamTo != "" && c.Model.Streaming {
+	if c.Streams() {
 		onToken = d.tokenPublisher(ctx, c.StreamTo)
 	}
 	resp, err := llm.Chat(ctx, cfg, secret, c.Messages, onToken)
@@ -90,10 +93,7 @@ func callError(ctx context.Context, err error) error {
 // clean prefix (the API sends the rest of the answer once it is saved) and the model is not
 // slowed by a publish per token that each waits out its timeout.
 func (d *Deps) tokenPublisher(ctx context.Context, topic string) func(string) {
-	attempt := int32(1)
-	if activity.IsActivity(ctx) {
-		attempt = activity.GetInfo(ctx).Attempt
-	}
+	attempt := attemptOf(ctx)
 	broken := false
 	return func(tok string) {
 		if broken {
@@ -106,10 +106,19 @@ func (d *Deps) tokenPublisher(ctx context.Context, topic string) func(string) {
 	}
 }
 
+// attemptOf is the activity attempt tokens are published under: the API sends the client
+// each token once by telling a retry's repeat of the answer from new text.
+func attemptOf(ctx context.Context) int32 {
+	if activity.IsActivity(ctx) {
+		return activity.GetInfo(ctx).Attempt
+	}
+	return 1
+}
+
 // PublishAnswer sends a whole answer as one token of a streaming request; a broker failure
 // only costs the stream, which the API completes from the saved answer.
 func (d *Deps) PublishAnswer(ctx context.Context, topic, text string) {
-	if err := d.Stream.Publish(ctx, topic, 1, node.TokenEvent, text); err != nil {
+	if err := d.Stream.Publish(ctx, topic, attemptOf(ctx), node.TokenEvent, text); err != nil {
 		d.warn("could not stream the reply", "topic", topic, "error", err)
 	}
 }
@@ -127,7 +136,8 @@ func (d *Deps) warn(msg string, args ...any) {
 	}
 }
 
-// WithSchema asks the model for a JSON answer matching schema.
+// WithSchema asks the model for a JSON answer matching schema. Such an answer is not
+// streamed token by token (as in Flowise): it is a whole only once it parses.
 func WithSchema(m *node.Model, schema json.RawMessage) (*node.Model, error) {
 	var cfg llm.Config
 	if err := json.Unmarshal(m.Config, &cfg); err != nil {
@@ -139,7 +149,7 @@ func WithSchema(m *node.Model, schema json.RawMessage) (*node.Model, error) {
 		return nil, err
 	}
 	out := *m
-	out.Config = raw
+	out.Config, out.Streaming = raw, false
 	return &out, nil
 }
 
