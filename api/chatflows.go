@@ -13,6 +13,7 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // chatflows serves the chatflows: their management, and whether they can stream.
@@ -100,6 +101,29 @@ func (b chatflowBody) apply(f *models.ChatFlow) (string, bool) {
 	return "", true
 }
 
+// savedFlow is the answer to saving a flow: the flow, as Flowise answers, and (a Flowgate
+// extension) every node this version cannot run and their kinds. Saving succeeds either way, as
+// in Flowise, so an editor can keep working on a flow; the lists say at once what a
+// prediction would refuse, instead of at the first prediction.
+type savedFlow struct {
+	*models.ChatFlow
+	UnsupportedNodes []node.Surveyed `json:"unsupportedNodes,omitempty"`
+	UnsupportedKinds []string        `json:"unsupportedKinds,omitempty"`
+}
+
+func surveyed(f *models.ChatFlow) savedFlow {
+	out := savedFlow{ChatFlow: f}
+	if f.Type != models.TypeChatflow && f.Type != models.TypeAgentflow {
+		return out
+	}
+	// A flow that does not parse was refused before saving; an agentflow that is not yet
+	// valid (the editor saves work in progress) has nothing to report until it is.
+	if s, err := node.SurveyFlow(f.FlowData, f.Type == models.TypeAgentflow); err == nil {
+		out.UnsupportedNodes, out.UnsupportedKinds = s.Unsupported(), s.UnsupportedKinds()
+	}
+	return out
+}
+
 func pick[T any](incoming, current *T) *T {
 	if incoming != nil {
 		return incoming
@@ -132,7 +156,7 @@ func (h *chatflows) create(c *gin.Context) {
 		failErr(c, h.log, "Chatflow", err)
 		return
 	}
-	c.JSON(http.StatusOK, f)
+	c.JSON(http.StatusOK, surveyed(f))
 }
 
 func (h *chatflows) list(c *gin.Context) {
@@ -176,7 +200,7 @@ func (h *chatflows) update(c *gin.Context) {
 		failErr(c, h.log, "Chatflow", err)
 		return
 	}
-	c.JSON(http.StatusOK, f)
+	c.JSON(http.StatusOK, surveyed(f))
 }
 
 func (h *chatflows) delete(c *gin.Context) {

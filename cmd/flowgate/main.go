@@ -6,6 +6,7 @@
 //	flowgate temporal only the embedded Temporal dev server and its Web UI, for trying
 //	                  queue mode on one machine
 //	flowgate bench    load-test a server, or start one and measure the benchmark matrix
+//	flowgate check    which nodes of exported flows this version runs
 //	flowgate version  print the version
 package main
 
@@ -45,6 +46,9 @@ commands:
   worker    run the worker tier against TEMPORAL_ADDRESS (health on WORKER_PORT)
   apikey import <api.json>
             import a Flowise api.json into the key store (APIKEY_STORAGE_TYPE)
+  check <exported flow.json>...
+            print, before any import, which nodes of each flow Flowgate runs and which it does
+            not (exit status 1 when some do not)
   secrets rotate
             re-encrypt every credential under the current key (set FLOWGATE_SECRETKEY_PREVIOUS
             to the old key on every process first)
@@ -62,8 +66,11 @@ func run(args []string) error {
 		fmt.Fprintln(os.Stderr, usage)
 		return errors.New("no command given")
 	}
-	if args[0] == "bench" {
+	switch args[0] {
+	case "bench":
 		return bench(args[1:])
+	case "check":
+		return check(args[1:], os.Stdout)
 	}
 	commands := map[string]func(context.Context, config.Config, *slog.Logger) error{
 		"start": start, "worker": worker, "temporal": temporalOnly,
