@@ -102,6 +102,8 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		ChatType:      in.ChatType,
 		LeadEmail:     in.LeadEmail,
 		FileUploads:   in.FileUploads,
+		JSON:          res.JSON,
+		FlowVariables: res.FlowVariables,
 		Topic:         in.Run.Topic,
 	}
 	// The save is the commit point: once it is scheduled it runs to the end even if the run is

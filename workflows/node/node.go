@@ -187,6 +187,9 @@ type SaveMessagesRequest struct {
 	Action json.RawMessage `json:"action,omitempty"`
 	// Execution is the agentflow run's execution record, saved with the turn.
 	Execution *ExecutionRecord `json:"execution,omitempty"`
+	// JSON and FlowVariables go into the answer (ResultEvent) as the Result's.
+	JSON          json.RawMessage            `json:"json,omitempty"`
+	FlowVariables map[string]json.RawMessage `json:"flowVariables,omitempty"`
 	// Topic receives ResultEvent once the messages are stored: the answer is committed then,
 	// and the API can reply without waiting for the workflow to close.
 	Topic string `json:"topic,omitempty"`
