@@ -274,9 +274,9 @@ func TestRedisBackedChatMemory(t *testing.T) {
 		h.activityTypes(node.WorkflowID(id, chatID)))
 }
 
-func TestIfElseFunctionRunsOneBranch(t *testing.T) {
-	h := newHarness(t)
-	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-ifelse"})
+// ifElseFlow is an If Else node choosing between two chains by whether the question says
+// "please".
+func ifElseFlow(h *harness, cred string) string {
 	prompt := func(id, text string) fnode {
 		return fnode{id: id, name: "promptTemplate", category: "Prompts", inputs: map[string]any{
 			"template": text + " {branch}", "promptValues": map[string]any{"branch": ref("ifElseFunction_0")}}}
@@ -284,7 +284,7 @@ func TestIfElseFunctionRunsOneBranch(t *testing.T) {
 	chain := func(id, prompt string) fnode {
 		return fnode{id: id, name: "llmChain", category: "Chains", output: "llmChain", inputs: map[string]any{"model": ref("chatOpenAI_0"), "prompt": ref(prompt)}}
 	}
-	id := h.createFlow("if else", h.drawFlow(cred, []fnode{
+	return h.drawFlow(cred, []fnode{
 		openAINode,
 		{id: "ifElseFunction_0", name: "ifElseFunction", category: "Utilities", inputs: map[string]any{
 			"functionInputVariables": map[string]any{"word": "please"},
@@ -297,7 +297,13 @@ func TestIfElseFunctionRunsOneBranch(t *testing.T) {
 		{"ifElseFunction_0", "promptTemplate_no", "promptValues", "returnFalse"},
 		{"promptTemplate_yes", "llmChain_yes", "prompt", ""}, {"promptTemplate_no", "llmChain_no", "prompt", ""},
 		{"chatOpenAI_0", "llmChain_yes", "model", ""}, {"chatOpenAI_0", "llmChain_no", "model", ""},
-	}), nil)
+	})
+}
+
+func TestIfElseFunctionRunsOneBranch(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-ifelse"})
+	id := h.createFlow("if else", ifElseFlow(h, cred), nil)
 
 	for _, tc := range []struct{ question, prompt string }{
 		{"tea please", "Yes branch: asked nicely: tea please"},
