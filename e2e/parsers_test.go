@@ -170,6 +170,19 @@ func TestOutputParsers(t *testing.T) {
 		require.Contains(t, prompt, `{"type":"object","properties":{"answer":{"type":"string","description":"answer to the user's question"},"confident":{"type":"boolean","description":"whether you are sure"}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`)
 	})
 
+	t.Run("autofix asks again, then fails", func(t *testing.T) {
+		h.mock.Reset()
+		id := h.createFlow("autofix", chainWith(fnode{id: "advancedStructuredOutputParser_0", name: "advancedStructuredOutputParser", category: "Output Parsers",
+			inputs: map[string]any{"autofixParser": true, "exampleJson": "z.object({ tags: z.array(z.string()).min(2) })"}}, "Tag this: {question}"), nil)
+		status, body := h.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "a cat"})
+		require.Equal(t, 500, status)
+		require.Contains(t, string(body), "tags: must contain at least 2 element(s)")
+		reqs := h.mock.Requests()
+		require.Len(t, reqs, 2, "the answer that did not parse went back to the model once")
+		require.True(t, strings.HasPrefix(reqs[1].Messages[0].Content, "Instructions:\n--------------\nYou must format your output"), reqs[1].Messages[0].Content)
+		require.Contains(t, reqs[1].Messages[0].Content, "Above, the Completion did not satisfy the constraints given in the Instructions.")
+	})
+
 	t.Run("csvOutputParser", func(t *testing.T) {
 		h.mock.Reset()
 		id := h.createFlow("csv", chainWith(fnode{id: "csvOutputParser_0", name: "csvOutputParser", category: "Output Parsers", inputs: map[string]any{}},
