@@ -415,3 +415,22 @@ func TestSQLDatabaseChain(t *testing.T) {
 		})
 	}
 }
+
+// A conversation chain with a window memory sees only the last k exchanges.
+func TestConversationChainWindowMemory(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-window"})
+	id := h.createFlow("window", h.drawFlow(cred, []fnode{
+		openAINode,
+		{id: "bufferWindowMemory_0", name: "bufferWindowMemory", category: "Memory", inputs: map[string]any{"k": "1", "memoryKey": "chat_history"}},
+		{id: "conversationChain_0", name: "conversationChain", category: "Chains", inputs: map[string]any{
+			"model": ref("chatOpenAI_0"), "memory": ref("bufferWindowMemory_0"), "systemMessagePrompt": "Hi."}},
+	}, []fedge{{"chatOpenAI_0", "conversationChain_0", "model", ""}, {"bufferWindowMemory_0", "conversationChain_0", "memory", ""}}), nil)
+	for _, q := range []string{"one", "two", "three"} {
+		h.predict(id, map[string]any{"question": q, "chatId": "window"})
+	}
+	msgs := h.mock.Requests()[2].Messages
+	require.Len(t, msgs, 4, "system, the last exchange, the question")
+	require.Equal(t, llmmock.Message{Role: "user", Content: "two"}, msgs[1])
+	require.Equal(t, llmmock.Message{Role: "user", Content: "three"}, msgs[3])
+}
