@@ -181,7 +181,6 @@ func tableInfo(ctx context.Context, db *sql.DB, dialect string, include, ignore 
 		return "", err
 	}
 	defer rows.Close()
-	type column struct{ name, typ string }
 	var order []string
 	tables := map[string][]string{}
 	for rows.Next() {
