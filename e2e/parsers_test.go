@@ -360,6 +360,13 @@ func TestCustomFunctionAndFlowVariables(t *testing.T) {
 	require.Equal(t, map[string]any{"shout": "fn:HELLO:tester:2:true"}, ans["flowVariables"])
 	require.Equal(t, []string{"node.chatOpenAI", "node.customFunction", "node.setVariable", "node.getVariable", "node.promptTemplate", "node.llmChain", "chat.saveMessages"},
 		h.activityTypes(node.WorkflowID(id, ans["chatId"].(string))))
+
+	// The stream's metadata carries them too.
+	_, events := h.stream(id, map[string]any{"question": "hello"})
+	require.Equal(t, ans["text"], tokens(t, events))
+	var meta map[string]any
+	require.NoError(t, json.Unmarshal(events[len(events)-2].Data, &meta))
+	require.Equal(t, map[string]any{"shout": "fn:HELLO:tester:2:true"}, meta["flowVariables"])
 }
 
 func TestSQLDatabaseChain(t *testing.T) {
