@@ -41,7 +41,8 @@ func (s store) SaveMessages(ctx context.Context, r node.SaveMessagesRequest) err
 	if r.Topic != "" {
 		// The answer is committed: tell the waiting API now rather than after the workflow
 		// closes. If this is lost, the API still has the workflow's own result.
-		res := node.Result{Text: r.Answer, ChatMessageID: r.APIMessageID, SessionID: r.SessionID, MemoryType: r.MemoryType, Action: r.Action}
+		res := node.Result{Text: r.Answer, ChatMessageID: r.APIMessageID, SessionID: r.SessionID, MemoryType: r.MemoryType, Action: r.Action,
+			JSON: r.JSON, FlowVariables: r.FlowVariables}
 		s.Publish(ctx, r.Topic, node.ResultEvent, res)
 	}
 	return nil

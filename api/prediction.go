@@ -169,6 +169,14 @@ func answer(in workflows.PredictionInput, res workflows.PredictionResult) gin.H 
 	if res.MemoryType != "" {
 		out["memoryType"] = res.MemoryType
 	}
+	if res.JSON != nil {
+		// An output parser's answer: Flowise answers {"json": …} and no text.
+		delete(out, "text")
+		out["json"] = res.JSON
+	}
+	if res.FlowVariables != nil {
+		out["flowVariables"] = res.FlowVariables
+	}
 	return out
 }
 

@@ -204,6 +204,9 @@ func metadata(info runInfo, res workflows.PredictionResult) gin.H {
 	if res.MemoryType != "" {
 		out["memoryType"] = res.MemoryType
 	}
+	if res.FlowVariables != nil {
+		out["flowVariables"] = res.FlowVariables
+	}
 	return out
 }
 

@@ -64,6 +64,8 @@ func TestRecordHistories(t *testing.T) {
 		record(h.createFlow(f.file, h.loadFlow(f.file, cred), nil), f.out, map[string]any{"question": "record me", "chatId": "record"})
 	}
 	record(weatherFlow(t, h, cred, api.URL), "agentflow-weather.history.json", map[string]any{"question": "weather?", "chatId": "record"})
+	// A chatflow whose If Else node skips the other branch's nodes.
+	record(h.createFlow("if else", ifElseFlow(h, cred), nil), "chatflow-if-else.history.json", map[string]any{"question": "tea please", "chatId": "record-ifelse"})
 
 	// An agent whose tool needs approval, then another agentflow as a tool (a child workflow).
 	var tool struct{ ID string }

@@ -7,6 +7,7 @@ package workflows
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -42,8 +43,15 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	version := workflow.GetVersion(ctx, node.LocalQuickNodesChange, workflow.DefaultVersion, 2)
 	local := version >= 1
 	results := make(map[string]node.Value, len(in.Plan.Steps))
+	// decisions are the branches ifElseFunction nodes took: the nodes of the others do not
+	// run (plans without such nodes have no step to skip).
+	decisions := map[string]string{}
+	ending := in.Plan.Ending
 	for _, step := range in.Plan.Steps {
-		req := node.Request{Node: step.Node, Run: in.Run, Ending: step.Node.ID == in.Plan.Ending}
+		if step.Skipped(decisions) {
+			continue
+		}
+		req := node.Request{Node: step.Node, Run: in.Run, Ending: in.Plan.IsEnding(step.Node.ID)}
 		if len(step.Needs) > 0 {
 			req.Upstream = make(map[string]node.Value, len(step.Needs))
 			for _, id := range step.Needs {
@@ -55,16 +63,23 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 			return PredictionResult{}, nodeFailed(step, err)
 		}
 		results[step.Node.ID] = out
+		if out.Branch != "" {
+			decisions[step.Node.ID] = out.Branch
+		}
+		if req.Ending {
+			ending = step.Node.ID // of several (one per branch), the last that runs answers
+		}
 	}
 
-	answer := results[in.Plan.Ending]
+	answer := results[ending]
 	if answer.Text == nil {
 		return PredictionResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("ending node %s produced no answer", in.Plan.Ending), node.ErrFlow, nil)
+			fmt.Sprintf("ending node %s produced no answer", ending), node.ErrFlow, nil)
 	}
 	// A flow without memory still records its turns under the run's session (its chatId
 	// unless the caller named one), as Flowise does.
-	res := PredictionResult{Text: *answer.Text, SessionID: in.Run.SessionID}
+	res := PredictionResult{Text: *answer.Text, SessionID: in.Run.SessionID, JSON: answer.JSON,
+		FlowVariables: flowVariables(in.Plan, results)}
 	if mem := memoryOf(in.Plan, results); mem != nil {
 		res.SessionID, res.MemoryType = cmp.Or(mem.SessionID, in.Run.SessionID), mem.Label
 	}
@@ -87,6 +102,8 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		ChatType:      in.ChatType,
 		LeadEmail:     in.LeadEmail,
 		FileUploads:   in.FileUploads,
+		JSON:          res.JSON,
+		FlowVariables: res.FlowVariables,
 		Topic:         in.Run.Topic,
 	}
 	// The save is the commit point: once it is scheduled it runs to the end even if the run is
@@ -103,6 +120,21 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	}
 	res.ChatMessageID = ids[1]
 	return res, nil
+}
+
+// flowVariables are the values of the setVariable nodes that ran with showOutput, which the
+// answer lists as Flowise's does.
+func flowVariables(plan chatflow.Plan, results map[string]node.Value) map[string]json.RawMessage {
+	var out map[string]json.RawMessage
+	for _, s := range plan.Steps {
+		if v := results[s.Node.ID].FlowVar; v != nil && v.Show {
+			if out == nil {
+				out = map[string]json.RawMessage{}
+			}
+			out[v.Name] = v.Value
+		}
+	}
+	return out
 }
 
 // memoryOf returns the memory the plan's memory node loaded, if there is one.

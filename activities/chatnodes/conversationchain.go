@@ -22,6 +22,9 @@ func (n *Nodes) ConversationChain(ctx context.Context, req node.Request) (node.V
 	if err != nil {
 		return node.Value{}, err
 	}
+	if refusal, refused, err := n.moderate(ctx, req, question); err != nil || refused {
+		return node.TextValue(nd.Data.Name, refusal), err
+	}
 	system := nd.Input("systemMessagePrompt")
 	human := "{input}"
 	values := map[string]string{}
@@ -45,7 +48,8 @@ func (n *Nodes) ConversationChain(ctx context.Context, req node.Request) (node.V
 		}
 		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: s})
 	}
-	if mem := upstreamMemory(req); mem != nil {
+	mem := upstreamMemory(req)
+	if mem != nil {
 		for _, m := range mem.Messages {
 			msgs = append(msgs, llm.Message{Role: nodekit.StoredRole(m.Role), Content: m.Content})
 		}
@@ -59,6 +63,9 @@ func (n *Nodes) ConversationChain(ctx context.Context, req node.Request) (node.V
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: h})
 	text, err := n.Chat(ctx, nodekit.Chat{NodeID: nd.ID, Model: model, Messages: msgs, StreamTo: streamTo(req)})
 	if err != nil {
+		return node.Value{}, err
+	}
+	if err := n.remember(ctx, mem, question, text); err != nil {
 		return node.Value{}, err
 	}
 	return node.TextValue(nd.Data.Name, text), nil

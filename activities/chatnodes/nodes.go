@@ -119,6 +119,18 @@ func upstreamPrompt(req node.Request, input string) (*node.Prompt, error) {
 	return v.Prompt, nil
 }
 
+// upstreamParser is the output parser wired into the chain, if any.
+func upstreamParser(req node.Request) (*node.Parser, error) {
+	if _, wired := chatflow.InstanceRef(req.Node.Data.Inputs["outputParser"]); !wired {
+		return nil, nil
+	}
+	v, id, ok := upstream(req, "outputParser")
+	if !ok || v.Parser == nil {
+		return nil, nodekit.FlowError("%s: input %q must be connected to an output parser (got %q)", req.Node.ID, "outputParser", id)
+	}
+	return v.Parser, nil
+}
+
 func upstreamMemory(req node.Request) *node.Memory {
 	v, _, ok := upstream(req, "memory")
 	if !ok {

@@ -84,6 +84,20 @@ var kinds = []Kind{
 	{Name: "conversationChain", Family: ChatNode, Run: "ConversationChain", CallsOut: true},
 	{Name: "llmChain", Family: ChatNode, Run: "LLMChain", CallsOut: true},
 	{Name: "promptTemplate", Family: ChatNode, Run: "PromptTemplate"},
+	// Output parsers, moderation, Redis memory, utilities and the SQL chain (issue #14).
+	// Parsers and moderations only hand on settings: the chain applies them.
+	{Name: "RedisBackedChatMemory", Family: ChatNode, Run: "RedisBackedChatMemory", CallsOut: true},
+	{Name: "advancedStructuredOutputParser", Family: ChatNode, Run: "AdvancedStructuredOutputParser"},
+	{Name: "csvOutputParser", Family: ChatNode, Run: "CSVOutputParser"},
+	{Name: "customFunction", Family: ChatNode, Run: "CustomFunction", CallsOut: true},
+	{Name: "customListOutputParser", Family: ChatNode, Run: "CustomListOutputParser"},
+	{Name: "getVariable", Family: ChatNode, Run: "GetVariable"},
+	{Name: "ifElseFunction", Family: ChatNode, Run: "IfElseFunction", CallsOut: true},
+	{Name: "inputModerationOpenAI", Family: ChatNode, Run: "InputModerationOpenAI"},
+	{Name: "inputModerationSimple", Family: ChatNode, Run: "InputModerationSimple"},
+	{Name: "setVariable", Family: ChatNode, Run: "SetVariable"},
+	{Name: "sqlDatabaseChain", Family: ChatNode, Run: "SQLDatabaseChain", CallsOut: true},
+	{Name: "structuredOutputParser", Family: ChatNode, Run: "StructuredOutputParser"},
 
 	// Agentflow (v2) nodes.
 	{Name: "agentAgentflow", Family: AgentStep, Run: "Agent", CallsOut: true},

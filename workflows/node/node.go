@@ -71,7 +71,58 @@ type Value struct {
 	Memory *Memory `json:"memory,omitempty"`
 	// Text is a chain's answer.
 	Text *string `json:"text,omitempty"`
+
+	// Output parsers, moderation and utility nodes (issue #14).
+	//
+	// Parser is an output parser's settings, for the chain that applies it.
+	Parser *Parser `json:"parser,omitempty"`
+	// Moderation is an input moderation's settings, for the chain that checks its input.
+	Moderation *Moderation `json:"moderation,omitempty"`
+	// JSON is a chain's answer as its output parser parsed it: Flowise answers it as
+	// {"json": …} instead of text.
+	JSON json.RawMessage `json:"json,omitempty"`
+	// Branch is the output an ifElseFunction chose (BranchTrue or BranchFalse); the
+	// workflow skips the nodes of the other one.
+	Branch string `json:"branch,omitempty"`
+	// FlowVar is the run-scoped variable a setVariable node set.
+	FlowVar *FlowVar `json:"flowVar,omitempty"`
 }
+
+// Parser is an output parser node's settings (Kind names which one).
+type Parser struct {
+	Kind    string `json:"kind"`
+	AutoFix bool   `json:"autoFix,omitempty"`
+	// Schema is the JSON Schema a structured parser's answer must match.
+	Schema json.RawMessage `json:"schema,omitempty"`
+	// Separator and Length configure a list parser (customListOutputParser).
+	Separator string `json:"separator,omitempty"`
+	Length    int    `json:"length,omitempty"`
+}
+
+// Moderation is an input moderation node's settings: a deny list, with the model that judges
+// similarity to it (inputModerationSimple), or the OpenAI moderation endpoint's credential.
+type Moderation struct {
+	Kind         string   `json:"kind"`
+	DenyList     []string `json:"denyList,omitempty"`
+	Model        *Model   `json:"model,omitempty"`
+	CredentialID string   `json:"credentialId,omitempty"`
+	BaseURL      string   `json:"baseUrl,omitempty"`
+	ErrorMessage string   `json:"errorMessage"`
+}
+
+// FlowVar is a run-scoped variable: Flowise's setVariable / getVariable.
+type FlowVar struct {
+	Name  string          `json:"name"`
+	Value json.RawMessage `json:"value"`
+	// Show puts it in the answer's flowVariables (showOutput).
+	Show bool `json:"show,omitempty"`
+}
+
+// Branches of an ifElseFunction node: the names of its two output anchors.
+const (
+	BranchTrue  = chatflow.BranchTrue
+	BranchFalse = chatflow.BranchFalse
+)
 
 // Model is a configured chat model: provider settings and the id of the credential to decrypt
 // when it is called.
@@ -98,6 +149,18 @@ type Memory struct {
 	SessionID string    `json:"sessionId"`
 	MemoryKey string    `json:"memoryKey,omitempty"`
 	Messages  []Message `json:"messages,omitempty"`
+	// Redis is where a Redis-backed memory keeps the session, for the chain to append the
+	// turn to once it has answered.
+	Redis *RedisMemory `json:"redis,omitempty"`
+}
+
+// RedisMemory is a RedisBackedChatMemory's settings: the credential holding the address, or
+// the address itself when the node has one, and the session's time to live in seconds.
+type RedisMemory struct {
+	CredentialID string `json:"credentialId,omitempty"`
+	URL          string `json:"url,omitempty"`
+	Key          string `json:"key"`
+	TTL          int    `json:"ttl,omitempty"`
 }
 
 // TextValue wraps a chain's answer.
@@ -124,6 +187,9 @@ type SaveMessagesRequest struct {
 	Action json.RawMessage `json:"action,omitempty"`
 	// Execution is the agentflow run's execution record, saved with the turn.
 	Execution *ExecutionRecord `json:"execution,omitempty"`
+	// JSON and FlowVariables go into the answer (ResultEvent) as the Result's.
+	JSON          json.RawMessage            `json:"json,omitempty"`
+	FlowVariables map[string]json.RawMessage `json:"flowVariables,omitempty"`
 	// Topic receives ResultEvent once the messages are stored: the answer is committed then,
 	// and the API can reply without waiting for the workflow to close.
 	Topic string `json:"topic,omitempty"`
@@ -146,4 +212,9 @@ type Result struct {
 	SessionID     string          `json:"sessionId,omitempty"`
 	MemoryType    string          `json:"memoryType,omitempty"`
 	Action        json.RawMessage `json:"action,omitempty"`
+	// JSON is an output parser's answer (Flowise's "json" field); Text then holds the
+	// message saved for it.
+	JSON json.RawMessage `json:"json,omitempty"`
+	// FlowVariables are the setVariable values shown in the answer.
+	FlowVariables map[string]json.RawMessage `json:"flowVariables,omitempty"`
 }

@@ -42,6 +42,8 @@ func FuzzCompile(f *testing.F) {
 		`{"nodes":[{"id":"a","data":{"category":"Chains"}},{"id":"b"}],"edges":[{"source":"a","target":"b"},{"source":"b","target":"a"}]}`,
 		`{"nodes":[{"id":"a"},{"id":"a"}],"edges":[]}`,
 		`{"nodes":[{"id":"c","data":{"category":"Agents","outputs":{"output":1}}},{"id":"b"},{"id":"a"}],"edges":[{"source":"a","target":"b"},{"source":"b","target":"c"},{"source":"a","target":"c"}]}`,
+		`{"nodes":[{"id":"i","data":{"name":"ifElseFunction"}},{"id":"a","data":{"name":"llmChain","category":"Chains"}},{"id":"b","data":{"name":"llmChain","category":"Chains"}}],"edges":[{"source":"i","sourceHandle":"i-output-returnTrue-string","target":"a"},{"source":"i","sourceHandle":"i-output-returnFalse-string","target":"b"}]}`,
+		`{"nodes":[{"id":"g","data":{"name":"getVariable","inputs":{"variableName":"x"}}},{"id":"s","data":{"name":"setVariable","inputs":{"variableName":"x"}}},{"id":"a","data":{"name":"llmChain","category":"Chains"}}],"edges":[{"source":"g","target":"a"}]}`,
 		`not json`,
 	} {
 		f.Add(s)
@@ -69,9 +71,16 @@ func FuzzCompile(f *testing.F) {
 		if len(p.Steps) < 2 {
 			t.Fatalf("plan has %d steps; the ending node always has a source", len(p.Steps))
 		}
-		last := p.Steps[len(p.Steps)-1].Node
-		if last.ID != p.Ending {
-			t.Fatalf("ending node %q is not last (last is %q)", p.Ending, last.ID)
+		last, lastEnding := p.Steps[len(p.Steps)-1].Node, p.Ending
+		if len(p.Endings) > 0 {
+			// One ending per branch of an If Else node: the first is Ending, the last is last.
+			if p.Endings[0] != p.Ending || len(p.Endings) < 2 {
+				t.Fatalf("endings %v do not start with the ending node %q", p.Endings, p.Ending)
+			}
+			lastEnding = p.Endings[len(p.Endings)-1]
+		}
+		if last.ID != lastEnding {
+			t.Fatalf("ending node %q is not last (last is %q)", lastEnding, last.ID)
 		}
 		if p.EndingNode().ID != p.Ending {
 			t.Fatalf("EndingNode() = %q, want %q", p.EndingNode().ID, p.Ending)

@@ -11,12 +11,54 @@ import (
 type Plan struct {
 	Steps  []Step `json:"steps"`
 	Ending string `json:"ending"` // id of the node that answers
+	// Endings are the ending nodes an ifElseFunction chooses between, in plan order, when
+	// there are several: the last of them that runs answers (Ending is the first). Empty
+	// otherwise.
+	Endings []string `json:"endings,omitempty"`
 }
 
 // Step is one node to run and the ids of the nodes whose results it consumes.
 type Step struct {
 	Node  Node     `json:"node"`
 	Needs []string `json:"needs,omitempty"`
+	// SkipWhen lists the decisions that leave the node out: it is on a branch of an
+	// ifElseFunction, and does not run when that node takes the other branch.
+	SkipWhen []Decision `json:"skipWhen,omitempty"`
+}
+
+// Decision is an ifElseFunction node taking one of its branches.
+type Decision struct {
+	Node   string `json:"node"`
+	Branch string `json:"branch"` // BranchTrue or BranchFalse
+}
+
+// Names of the nodes whose results shape the plan, and of an ifElseFunction's branches (its
+// output anchors, which edges name in their sourceHandle).
+const (
+	ifElseKind   = "ifElseFunction"
+	setVariable  = "setVariable"
+	getVariable  = "getVariable"
+	BranchTrue   = "returnTrue"
+	BranchFalse  = "returnFalse"
+	branchPrefix = "-output-"
+)
+
+// Skipped reports whether the step is left out given the decisions taken so far.
+func (s Step) Skipped(decisions map[string]string) bool {
+	for _, d := range s.SkipWhen {
+		if decisions[d.Node] == d.Branch {
+			return true
+		}
+	}
+	return false
+}
+
+// IsEnding reports whether node id is one of the plan's ending nodes.
+func (p *Plan) IsEnding(id string) bool {
+	if len(p.Endings) > 0 {
+		return contains(p.Endings, id)
+	}
+	return id == p.Ending
 }
 
 // EndingNode returns the step of the answering node.
@@ -64,6 +106,30 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 			sources[e.Target] = append(sources[e.Target], e.Source)
 		}
 	}
+	// A getVariable reads what the setVariable nodes of its name set during the run: it
+	// depends on them as if they were wired to it.
+	setters := map[string][]string{}
+	branching := false
+	for _, n := range g.Nodes {
+		switch n.Data.Name {
+		case setVariable:
+			setters[n.Input("variableName")] = append(setters[n.Input("variableName")], n.ID)
+		case ifElseKind:
+			branching = true
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.Data.Name != getVariable {
+			continue
+		}
+		for _, s := range setters[n.Input("variableName")] {
+			if pair := [2]string{s, n.ID}; !seen[pair] && s != n.ID {
+				seen[pair] = true
+				hasOut[s] = true
+				sources[n.ID] = append(sources[n.ID], s)
+			}
+		}
+	}
 
 	var endings []Node
 	for _, n := range g.Nodes {
@@ -77,23 +143,29 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 		}
 		return nil, errorf("Ending node not found: connect the nodes so that one Chain, Agent or Engine node ends the flow")
 	}
-	if len(endings) > 1 {
-		ids := make([]string, len(endings))
-		for i, n := range endings {
-			ids[i] = n.ID
-		}
-		return nil, errorf("flow has %d ending nodes (%s); exactly one is required", len(endings), listSome(ids))
+	endingIDs := make([]string, len(endings))
+	for i, n := range endings {
+		endingIDs[i] = n.ID
 	}
-	ending := endings[0]
-	if !isEndingCategory(ending.Data.Category) && ending.Data.Outputs["output"] != "EndingNode" {
-		return nil, errorf("Ending node must be either a Chain or Agent or Engine: %s (%s) is a %s node",
-			ending.ID, ending.Data.Name, ending.Data.Category)
+	if len(endings) > 1 && !branching {
+		return nil, errorf("flow has %d ending nodes (%s); exactly one is required", len(endings), listSome(endingIDs))
+	}
+	for _, ending := range endings {
+		if !isEndingCategory(ending.Data.Category) && ending.Data.Outputs["output"] != "EndingNode" {
+			return nil, errorf("Ending node must be either a Chain or Agent or Engine: %s (%s) is a %s node",
+				ending.ID, ending.Data.Name, ending.Data.Category)
+		}
 	}
 
-	// Keep only the ending node's ancestors, as Flowise does: a node drawn but not wired in
+	// Keep only the ending nodes' ancestors, as Flowise does: a node drawn but not wired in
 	// does not run.
-	needed := map[string]bool{ending.ID: true}
-	for stack := []string{ending.ID}; len(stack) > 0; {
+	needed := map[string]bool{}
+	stack := []string{}
+	for _, id := range endingIDs {
+		needed[id] = true
+		stack = append(stack, id)
+	}
+	for len(stack) > 0 {
 		id := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		for _, s := range sources[id] {
@@ -108,14 +180,32 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Ending: ending.ID, Steps: make([]Step, 0, len(order))}
+	skip := map[string][]Decision{}
+	if branching {
+		skip = branches(g, needed, sources)
+	}
+	plan := &Plan{Steps: make([]Step, 0, len(order))}
 	var unknown []string
 	for _, i := range order {
 		n := g.Nodes[i]
 		if !known(n.Data.Name) {
 			unknown = append(unknown, fmt.Sprintf("%s (%s)", n.ID, n.Data.Name))
 		}
-		plan.Steps = append(plan.Steps, Step{Node: n, Needs: sources[n.ID]})
+		plan.Steps = append(plan.Steps, Step{Node: n, Needs: sources[n.ID], SkipWhen: skip[n.ID]})
+		if contains(endingIDs, n.ID) {
+			plan.Endings = append(plan.Endings, n.ID)
+		}
+	}
+	plan.Ending = plan.Endings[0]
+	if len(plan.Endings) == 1 {
+		plan.Endings = nil
+	} else {
+		for _, id := range plan.Endings {
+			if len(skip[id]) == 0 {
+				return nil, errorf("flow has %d ending nodes (%s); exactly one is required, or one on each branch of an If Else node",
+					len(endings), listSome(endingIDs))
+			}
+		}
 	}
 	switch len(unknown) {
 	case 0:
@@ -125,6 +215,72 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 	}
 	// Every one at once, so a flow is fixed in one round rather than one node at a time.
 	return nil, errorf("Flowgate cannot run %d nodes of this flow, whose kinds are not supported: %s", len(unknown), listSome(unknown))
+}
+
+// branches finds, for every ifElseFunction, the nodes on only one of its branches: those its
+// True output leads to (through any number of edges) and its False output does not, and the
+// other way round. Each is skipped when the other branch is taken. (Flowise ignores every node
+// connected to the untaken branch's first node, ignoring edge directions; that can reach
+// nodes of the taken branch through a shared model, which this does not.)
+func branches(g *Graph, needed map[string]bool, sources map[string][]string) map[string][]Decision {
+	targets := map[string][]string{}
+	for id := range needed {
+		for _, s := range sources[id] {
+			targets[s] = append(targets[s], id)
+		}
+	}
+	reach := func(from []string) map[string]bool {
+		seen := map[string]bool{}
+		for stack := from; len(stack) > 0; {
+			id := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[id] || !needed[id] {
+				continue
+			}
+			seen[id] = true
+			stack = append(stack, targets[id]...)
+		}
+		return seen
+	}
+	skip := map[string][]Decision{}
+	for _, n := range g.Nodes {
+		if n.Data.Name != ifElseKind || !needed[n.ID] {
+			continue
+		}
+		var onTrue, onFalse []string
+		for _, e := range g.Edges {
+			if e.Source != n.ID {
+				continue
+			}
+			switch branchOf(n.ID, e.SourceHandle) {
+			case BranchTrue:
+				onTrue = append(onTrue, e.Target)
+			case BranchFalse:
+				onFalse = append(onFalse, e.Target)
+			}
+		}
+		t, f := reach(onTrue), reach(onFalse)
+		for _, m := range g.Nodes { // file order, so plans are the same every time
+			switch {
+			case t[m.ID] && !f[m.ID]:
+				skip[m.ID] = append(skip[m.ID], Decision{Node: n.ID, Branch: BranchFalse})
+			case f[m.ID] && !t[m.ID]:
+				skip[m.ID] = append(skip[m.ID], Decision{Node: n.ID, Branch: BranchTrue})
+			}
+		}
+	}
+	return skip
+}
+
+// branchOf reads the branch an edge leaves an ifElseFunction by, from its sourceHandle
+// ("<id>-output-returnTrue-string|number|…").
+func branchOf(nodeID, handle string) string {
+	rest, ok := strings.CutPrefix(handle, nodeID+branchPrefix)
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "-")
+	return name
 }
 
 // listSome joins ids for an error message, naming at most 20: a message naming thousands of

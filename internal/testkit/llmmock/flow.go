@@ -26,6 +26,15 @@ func PointFlow(export []byte, baseURL, credentialID string) (string, int, error)
 			continue
 		}
 		models += pointAgentModels(data, base, credentialID)
+		if data["name"] == "inputModerationOpenAI" {
+			// Flowise's node always calls api.openai.com; Flowgate's also reads a basepath.
+			data["credential"] = credentialID
+			if inputs, _ := data["inputs"].(map[string]any); inputs != nil {
+				inputs["basepath"] = base + "/v1"
+			} else {
+				data["inputs"] = map[string]any{"basepath": base + "/v1"}
+			}
+		}
 		if data["category"] != "Chat Models" {
 			continue
 		}

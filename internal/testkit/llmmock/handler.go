@@ -49,6 +49,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/embeddings", s.embeddings(false))
 	mux.Handle("POST /embeddings", s.embeddings(false))
 	mux.Handle("POST /api/embed", s.embeddings(true))
+	mux.Handle("POST /v1/moderations", s.moderations())
+	mux.Handle("POST /moderations", s.moderations())
 	return mux
 }
 
@@ -70,6 +72,9 @@ func (s *Server) serve(d dialect) http.Handler {
 		defer s.leave()
 		c.id = s.nextID("mock")
 		c.answer = s.answer(c.Messages)
+		if canned, ok := cannedAnswer(c.Messages); ok {
+			c.answer = canned
+		}
 		if len(c.schema) == 0 {
 			c.schema = instructedSchema(c.Messages)
 		}
