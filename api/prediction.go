@@ -169,6 +169,9 @@ func answer(in workflows.PredictionInput, res workflows.PredictionResult) gin.H 
 	if res.MemoryType != "" {
 		out["memoryType"] = res.MemoryType
 	}
+	if len(res.SourceDocuments) > 0 {
+		out["sourceDocuments"] = res.SourceDocuments
+	}
 	return out
 }
 

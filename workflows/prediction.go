@@ -7,6 +7,7 @@ package workflows
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -41,20 +42,9 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	// those of the first local version with message ids drawn by a SideEffect.
 	version := workflow.GetVersion(ctx, node.LocalQuickNodesChange, workflow.DefaultVersion, 2)
 	local := version >= 1
-	results := make(map[string]node.Value, len(in.Plan.Steps))
-	for _, step := range in.Plan.Steps {
-		req := node.Request{Node: step.Node, Run: in.Run, Ending: step.Node.ID == in.Plan.Ending}
-		if len(step.Needs) > 0 {
-			req.Upstream = make(map[string]node.Value, len(step.Needs))
-			for _, id := range step.Needs {
-				req.Upstream[id] = results[id]
-			}
-		}
-		var out node.Value
-		if err := runNode(ctx, step.Node, req, local).Get(ctx, &out); err != nil {
-			return PredictionResult{}, nodeFailed(step, err)
-		}
-		results[step.Node.ID] = out
+	results, err := runSteps(ctx, in.Plan, in.Run, local, false)
+	if err != nil {
+		return PredictionResult{}, err
 	}
 
 	answer := results[in.Plan.Ending]
@@ -65,6 +55,12 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	// A flow without memory still records its turns under the run's session (its chatId
 	// unless the caller named one), as Flowise does.
 	res := PredictionResult{Text: *answer.Text, SessionID: in.Run.SessionID}
+	if len(answer.SourceDocuments) > 0 {
+		res.SourceDocuments, err = json.Marshal(answer.SourceDocuments)
+		if err != nil {
+			return PredictionResult{}, fmt.Errorf("encode source documents: %w", err)
+		}
+	}
 	if mem := memoryOf(in.Plan, results); mem != nil {
 		res.SessionID, res.MemoryType = cmp.Or(mem.SessionID, in.Run.SessionID), mem.Label
 	}
@@ -88,6 +84,8 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		LeadEmail:     in.LeadEmail,
 		FileUploads:   in.FileUploads,
 		Topic:         in.Run.Topic,
+
+		SourceDocuments: res.SourceDocuments,
 	}
 	// The save is the commit point: once it is scheduled it runs to the end even if the run is
 	// aborted meanwhile, so a caller told "aborted" never finds the turn half saved.
@@ -103,6 +101,28 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	}
 	res.ChatMessageID = ids[1]
 	return res, nil
+}
+
+// runSteps runs a plan's nodes in order, one activity each, and returns their results by node
+// id. With upsert, the ending node (a vector store) adds the documents wired into it.
+func runSteps(ctx workflow.Context, plan chatflow.Plan, run node.Run, local, upsert bool) (map[string]node.Value, error) {
+	results := make(map[string]node.Value, len(plan.Steps))
+	for _, step := range plan.Steps {
+		ending := step.Node.ID == plan.Ending
+		req := node.Request{Node: step.Node, Run: run, Ending: ending, Upsert: upsert && ending}
+		if len(step.Needs) > 0 {
+			req.Upstream = make(map[string]node.Value, len(step.Needs))
+			for _, id := range step.Needs {
+				req.Upstream[id] = results[id]
+			}
+		}
+		var out node.Value
+		if err := runNode(ctx, step.Node, req, local).Get(ctx, &out); err != nil {
+			return nil, nodeFailed(step, err)
+		}
+		results[step.Node.ID] = out
+	}
+	return results, nil
 }
 
 // memoryOf returns the memory the plan's memory node loaded, if there is one.

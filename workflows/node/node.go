@@ -19,6 +19,9 @@ type Request struct {
 	Run      Run              `json:"run"`
 	// Ending is true for the node whose result answers the prediction.
 	Ending bool `json:"ending,omitempty"`
+	// Upsert is set on the vector store node a vector upsert run ends at: it adds the
+	// documents wired into it instead of only describing itself.
+	Upsert bool `json:"upsert,omitempty"`
 }
 
 // Run is what every node of one prediction shares.
@@ -71,6 +74,16 @@ type Value struct {
 	Memory *Memory `json:"memory,omitempty"`
 	// Text is a chain's answer.
 	Text *string `json:"text,omitempty"`
+
+	// Retrieval (loaders, splitters, embeddings, vector stores, retrievers); see retrieval.go.
+	// A loader's documents may be large: the payload codec moves them out of history.
+	Documents  []Document   `json:"documents,omitempty"`
+	Splitter   *Component   `json:"splitter,omitempty"`
+	Embeddings *Component   `json:"embeddings,omitempty"`
+	Retriever  *Retriever   `json:"retriever,omitempty"`
+	Upserted   *VectorAdded `json:"upserted,omitempty"`
+	// SourceDocuments are the documents a retrieval chain answered from, when it returns them.
+	SourceDocuments []Document `json:"sourceDocuments,omitempty"`
 }
 
 // Model is a configured chat model: provider settings and the id of the credential to decrypt
@@ -124,6 +137,8 @@ type SaveMessagesRequest struct {
 	Action json.RawMessage `json:"action,omitempty"`
 	// Execution is the agentflow run's execution record, saved with the turn.
 	Execution *ExecutionRecord `json:"execution,omitempty"`
+	// SourceDocuments is the assistant message's sourceDocuments column (JSON).
+	SourceDocuments json.RawMessage `json:"sourceDocuments,omitempty"`
 	// Topic receives ResultEvent once the messages are stored: the answer is committed then,
 	// and the API can reply without waiting for the workflow to close.
 	Topic string `json:"topic,omitempty"`
@@ -146,4 +161,6 @@ type Result struct {
 	SessionID     string          `json:"sessionId,omitempty"`
 	MemoryType    string          `json:"memoryType,omitempty"`
 	Action        json.RawMessage `json:"action,omitempty"`
+	// SourceDocuments are the documents a retrieval chain answered from (JSON array).
+	SourceDocuments json.RawMessage `json:"sourceDocuments,omitempty"`
 }
