@@ -30,6 +30,9 @@ var labels = map[string]string{
 	LoaderPlainText:         "Plain Text",
 	LoaderTextFile:          "Text File",
 	textsplit.RecursiveName: "Recursive Character Text Splitter",
+	textsplit.CharacterName: "Character Text Splitter",
+	textsplit.MarkdownName:  "Markdown Text Splitter",
+	textsplit.TokenName:     "Token Text Splitter",
 }
 
 // File is an uploaded document.
@@ -159,10 +162,7 @@ func (s *Service) Upsert(ctx context.Context, storeID string, req UpsertRequest)
 		return nil, err
 	}
 	if splitterID != "" {
-		if splitterID != textsplit.RecursiveName {
-			return nil, fmt.Errorf("%w: text splitter %q is not supported (supported: %s)", ErrInvalid, splitterID, textsplit.RecursiveName)
-		}
-		sp, err := textsplit.FromConfig(splitterConfig)
+		sp, err := textsplit.FromNode(splitterID, splitterConfig)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
