@@ -57,7 +57,7 @@ var byExt = map[string]string{
 	".html": mimeHTML, ".htm": mimeHTML, ".xhtml": mimeHTML,
 	".xml":  mimeXML,
 	".yaml": mimeYAML, ".yml": mimeYAML,
-	".pdf": mimePDF,
+	".pdf": mimePDF, ".docx": mimeDOCX,
 	// Source and config files are text; treating them as such is what a user
 	// attaching one to a chat expects.
 	".js": mimeText, ".mjs": mimeText, ".ts": mimeText, ".tsx": mimeText, ".jsx": mimeText,
