@@ -37,13 +37,6 @@ func EmbeddingName(c *node.Component) string {
 	return c.Kind + " " + model
 }
 
-// Searcher searches an external vector store a retriever names (postgres): set by the
-// package that speaks its protocol.
-type Searcher func(ctx context.Context, d *Deps, r *node.Retriever, query []float32, k int) ([]node.Document, error)
-
-// PostgresSearch searches a postgres vector store; nil until the chatnodes package sets it.
-var PostgresSearch Searcher
-
 // Retrieve returns the documents of the vector store r describes most similar to query, best
 // first: what a retriever hands a chain, and what the retriever tool hands a model.
 func (d *Deps) Retrieve(ctx context.Context, r *node.Retriever, query string) ([]node.Document, error) {
@@ -69,10 +62,7 @@ func (d *Deps) Retrieve(ctx context.Context, r *node.Retriever, query string) ([
 		if err != nil {
 			return nil, err
 		}
-		if PostgresSearch == nil {
-			return nil, FlowError("the postgres vector store is not available in this build")
-		}
-		return PostgresSearch(ctx, d, r, q, k)
+		return d.pgSearch(ctx, r, q, k)
 	}
 	ix, err := vectorindex.Load(ctx, d.Files, r.IndexKey)
 	if errors.Is(err, vectorindex.ErrNoIndex) {
