@@ -188,7 +188,7 @@ func TestMemoryVectorStoreConversation(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-mem"})
 	flowData := flowOf(t,
-		flowNode("splitter_0", "recursiveCharacterTextSplitter", "Text Splitters", map[string]any{"chunkSize": 80, "chunkOverlap": 0}, nil),
+		flowNode("splitter_0", "recursiveCharacterTextSplitter", "Text Splitters", map[string]any{"chunkSize": 80, "chunkOverlap": "0"}, nil),
 		flowNode("textFile_0", "textFile", "Document Loaders", map[string]any{"txtFile": fileInput("text/plain", "handbook.txt", handbook),
 			"textSplitter": ref("splitter_0"), "metadata": `{"book":"handbook"}`}, map[string]any{"output": "document"}),
 		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
@@ -254,7 +254,7 @@ func TestRetrievalQAChainWithFilteredRetriever(t *testing.T) {
 		flowNode("memory_0", "memoryVectorStore", "Vector Stores", map[string]any{"document": []any{ref("red_0"), ref("blue_0")},
 			"embeddings": ref("embeddings_0"), "metadataFilter": `{"team":"red"}`}, map[string]any{"output": "vectorStore"}),
 		flowNode("retriever_0", "vectorStoreRetriever", "Retrievers", map[string]any{"vectorStore": ref("memory_0"), "name": "teams", "description": "team meetings"}, nil),
-		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
+		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
 		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("retriever_0")}, nil),
 	)
 	id := h.createFlow("qa", flowData, nil)
@@ -272,7 +272,7 @@ func TestRetrievalQAChainWithFilteredRetriever(t *testing.T) {
 		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
 		flowNode("faiss_0", "faiss", "Vector Stores", map[string]any{"document": []any{ref("textFile_0")}, "embeddings": ref("embeddings_0")},
 			map[string]any{"output": "retriever"}),
-		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
+		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
 		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("faiss_0")}, nil),
 	)
 	fid := h.createFlow("faiss", faissFlow, nil)
@@ -309,7 +309,7 @@ func TestPostgresVectorStoreWithoutPgvector(t *testing.T) {
 		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
 		flowNode("postgres_0", "postgres", "Vector Stores", map[string]any{"credential": pg, "host": pgtest.Host, "port": float64(pgtest.Port),
 			"database": db, "document": []any{ref("text_0")}, "embeddings": ref("embeddings_0")}, map[string]any{"output": "retriever"}),
-		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
+		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
 		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("postgres_0")}, nil),
 	)
 	id := h.createFlow("pg", flowData, nil)
