@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/flowgate/flowgate/internal/app"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 	"github.com/flowgate/flowgate/internal/testkit/pgtest"
 	"github.com/flowgate/flowgate/workflows/node"
@@ -318,4 +319,41 @@ func TestPostgresVectorStoreWithoutPgvector(t *testing.T) {
 	status, body = h.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "hi"})
 	requireFlowiseError(t, status, body, 500, "postgres_0 (postgres): postgres vector store: the database "+db)
 	require.Empty(t, h.mock.Requests(), "nothing is embedded for a store that cannot hold it")
+}
+
+// TestQueueModeVectorUpsertRunsOnWorkers: in queue mode the API tier has no worker, so a
+// vector upsert completes only as a workflow on the worker tier; the file the API took goes
+// through the storage both share, and so does the Faiss index a later prediction searches.
+func TestQueueModeVectorUpsertRunsOnWorkers(t *testing.T) {
+	cfg := postgresConfig(t)
+	startTier(t, cfg, app.Options{Worker: true})
+	h := &harness{t: t, base: "http://" + startTier(t, cfg, app.Options{API: true}).Addr(), mock: llmmock.NewTestServer(t, llmmock.Options{}), key: testKey}
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-queue-vec"})
+	flowData := flowOf(t,
+		flowNode("textFile_0", "textFile", "Document Loaders", map[string]any{"txtFile": ""}, map[string]any{"output": "document"}),
+		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
+		flowNode("faiss_0", "faiss", "Vector Stores", map[string]any{"document": []any{ref("textFile_0")}, "embeddings": ref("embeddings_0"),
+			"basePath": "/var/flowise/faiss"}, map[string]any{"output": "retriever"}),
+		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
+		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("faiss_0")}, nil),
+	)
+	id := h.createFlow("queue faiss", flowData, nil)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, err := mw.CreateFormFile("files", "parking.txt")
+	require.NoError(t, err)
+	_, _ = fw.Write([]byte("Parking: the garage opens at seven in the morning."))
+	require.NoError(t, mw.WriteField("chatId", "upsert-1"))
+	require.NoError(t, mw.Close())
+	req, err := http.NewRequest("POST", h.base+"/api/v1/vector/upsert/"+id, &buf)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	status, body := h.send(req)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Contains(t, string(body), `"numAdded":1`)
+
+	h.mock.Reset()
+	ans := h.predict(id, map[string]any{"question": "when does the garage open"})
+	require.Equal(t, llmmock.Answer("when does the garage open"), ans.Text)
+	require.Contains(t, h.mock.Requests()[1].Messages[0].Content, "the garage opens at seven")
 }
