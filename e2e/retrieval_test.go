@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -356,4 +357,40 @@ func TestQueueModeVectorUpsertRunsOnWorkers(t *testing.T) {
 	ans := h.predict(id, map[string]any{"question": "when does the garage open"})
 	require.Equal(t, llmmock.Answer("when does the garage open"), ans.Text)
 	require.Contains(t, h.mock.Requests()[1].Messages[0].Content, "the garage opens at seven")
+}
+
+// TestCheerioWebScraperThroughTheNetworkGuard: the scraper loads a page the policy allows and
+// keeps the text of the elements its selector picks; with the default policy a loopback page
+// is refused, as for every node that calls out.
+func TestCheerioWebScraperThroughTheNetworkGuard(t *testing.T) {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(`<html><body><nav>menu noise</nav><div class="faq main">Parking: the garage opens at seven.</div>` +
+			`<script>var x = "script noise"</script><div>footer noise</div></body></html>`))
+	}))
+	t.Cleanup(site.Close)
+	flow := func(h *harness, cred string) string {
+		return flowOf(t,
+			flowNode("cheerio_0", "cheerioWebScraper", "Document Loaders", map[string]any{"url": site.URL + "/faq", "selector": "div.faq"},
+				map[string]any{"output": "document"}),
+			flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
+			flowNode("memory_0", "memoryVectorStore", "Vector Stores", map[string]any{"document": []any{ref("cheerio_0")}, "embeddings": ref("embeddings_0")},
+				map[string]any{"output": "retriever"}),
+			flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
+			flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("memory_0")}, nil),
+		)
+	}
+	h := newHarness(t, allowLoopbackHTTP(t))
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-web"})
+	id := h.createFlow("web", flow(h, cred), nil)
+	h.predict(id, map[string]any{"question": "when does the garage open"})
+	reqs := h.mock.Requests()
+	require.Equal(t, []string{"Parking: the garage opens at seven."}, reqs[0].Input, "only the selected element's text")
+	require.Contains(t, reqs[len(reqs)-1].Messages[0].Content, "Parking: the garage opens at seven.")
+
+	guarded := newHarness(t)
+	cred = guarded.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-web"})
+	id = guarded.createFlow("web", flow(guarded, cred), nil)
+	status, body := guarded.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "hi"})
+	requireFlowiseError(t, status, body, 500, "cheerio_0 (cheerioWebScraper): request to 127.0.0.1 refused")
 }
