@@ -171,7 +171,7 @@ func flowOf(t *testing.T, nodes ...map[string]any) string {
 				if src, ok := strings.CutPrefix(s, "{{"); ok && strings.HasSuffix(src, ".data.instance}}") {
 					src = strings.TrimSuffix(src, ".data.instance}}")
 					edges = append(edges, map[string]any{"id": src + "-" + n["id"].(string) + "-" + input, "source": src, "target": n["id"],
-						"sourceHandle": src, "targetHandle": n["id"].(string) + "-input-" + input})
+						"sourceHandle": src, "targetHandle": n["id"].(string) + "-input-" + input + "-" + strings.ToUpper(input[:1]) + input[1:]})
 				}
 			}
 		}
@@ -393,4 +393,29 @@ func TestCheerioWebScraperThroughTheNetworkGuard(t *testing.T) {
 	id = guarded.createFlow("web", flow(guarded, cred), nil)
 	status, body := guarded.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "hi"})
 	requireFlowiseError(t, status, body, 500, "cheerio_0 (cheerioWebScraper): request to 127.0.0.1 refused")
+}
+
+// TestLoaderReadsTheTurnsUploads: a text file loader with no file of its own reads the files
+// sent with the prediction for its vector store, and the in-memory store answers from them.
+func TestLoaderReadsTheTurnsUploads(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-up"})
+	// The vector store takes uploads (fileUpload) of the types its loader's file input names.
+	loaderNode := flowNode("textFile_0", "textFile", "Document Loaders", map[string]any{"txtFile": ""}, map[string]any{"output": "document"})
+	loaderNode["data"].(map[string]any)["inputParams"] = []any{map[string]any{"name": "txtFile", "type": "file", "fileType": ".txt"}}
+	id := h.createFlow("uploads", flowOf(t,
+		loaderNode,
+		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
+		flowNode("memory_0", "memoryVectorStore", "Vector Stores", map[string]any{"document": []any{ref("textFile_0")}, "embeddings": ref("embeddings_0"),
+			"fileUpload": true}, map[string]any{"output": "retriever"}),
+		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
+		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("memory_0")}, nil),
+	), nil)
+	// Flowise's chat sends a vector store's files as "file:rag" uploads.
+	h.predict(id, map[string]any{"question": "what is on the menu", "uploads": []any{map[string]any{
+		"type": "file:rag", "name": "menu.txt", "mime": "text/plain", "data": dataURI("text/plain", []byte("The menu today is lentil soup.")),
+	}}})
+	reqs := h.mock.Requests()
+	require.Equal(t, []string{"The menu today is lentil soup."}, reqs[0].Input, "the upload is the store's document")
+	require.Contains(t, reqs[len(reqs)-1].Messages[0].Content, "lentil soup")
 }

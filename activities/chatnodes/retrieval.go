@@ -109,13 +109,23 @@ func loaded(req node.Request, docs []textsplit.Document) (node.Value, error) {
 }
 
 // fileLoader is every file loader: the files of its file input (inline data URIs, or
-// FILE-STORAGE:: names of files the API stored under this run's chat), read as kind reads them.
+// FILE-STORAGE:: names of files the API stored under this run's chat) or, when it has none,
+// the turn's uploads of its type, read as kind reads them.
 func (n *Nodes) fileLoader(ctx context.Context, req node.Request) (node.Value, error) {
 	nd := req.Node
 	input := loader.FileInputs[nd.Data.Name]
 	raw := nd.Input(input)
+	names, stored := loader.StoredNames(raw)
+	if raw == "" {
+		// No file in the node: the turn's uploads its file input takes (a prediction's files).
+		for _, u := range req.Run.Uploads {
+			if u.Type == node.UploadStored && loader.InputForFile(u.Name, u.Mime) == input {
+				names, stored = append(names, u.Name), true
+			}
+		}
+	}
 	var files []loader.File
-	if names, ok := loader.StoredNames(raw); ok {
+	if stored {
 		for _, name := range names {
 			f, err := n.storedFile(ctx, req.Run, name)
 			if err != nil {
