@@ -1,7 +1,6 @@
 package embedding
 
 import (
-	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -50,7 +49,7 @@ func FromFlowise(name string, inputs map[string]any, credential map[string]strin
 	case OpenAI, Azure:
 		cfg.BaseURL = str(inputs["basepath"])
 		cfg.Instance = credential["azureOpenAIApiInstanceName"]
-		cfg.Deployment = cmp.Or(credential["azureOpenAIApiEmbeddingsDeploymentName"], credential["azureOpenAIApiDeploymentName"])
+		cfg.Deployment = credential["azureOpenAIApiDeploymentName"]
 		cfg.APIVersion = credential["azureOpenAIApiVersion"]
 	case Ollama, Google:
 		cfg.BaseURL = str(inputs["baseUrl"])
