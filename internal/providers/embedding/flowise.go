@@ -79,7 +79,9 @@ func FromFlowise(name string, inputs map[string]any, credential map[string]strin
 	case bool:
 		cfg.StripNewLines = v
 	case string:
-		cfg.StripNewLines = v == "true"
+		if v != "" { // empty keeps the node's default
+			cfg.StripNewLines = v == "true"
+		}
 	}
 	return cfg, nil
 }
