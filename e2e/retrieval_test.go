@@ -419,3 +419,49 @@ func TestLoaderReadsTheTurnsUploads(t *testing.T) {
 	require.Equal(t, []string{"The menu today is lentil soup."}, reqs[0].Input, "the upload is the store's document")
 	require.Contains(t, reqs[len(reqs)-1].Messages[0].Content, "lentil soup")
 }
+
+// TestDocumentStoreAsVectorStore: a Flowgate document store, upserted through its own API, is
+// the vector store of a chatflow (documentStoreVS) and the documents of another's loader
+// (documentStore).
+func TestDocumentStoreAsVectorStore(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-ds"})
+	var created map[string]any
+	h.doJSON("POST", "/api/v1/document-store/store", map[string]any{"name": "Handbook"}, 200, &created)
+	storeID := created["id"].(string)
+	h.doJSON("POST", "/api/v1/document-store/upsert/"+storeID, map[string]any{
+		"loader":    map[string]any{"name": "plainText", "config": map[string]any{"text": handbook}},
+		"splitter":  map[string]any{"name": "characterTextSplitter", "config": map[string]any{"chunkSize": 80, "chunkOverlap": "0"}},
+		"embedding": map[string]any{"name": "openAIEmbeddings", "config": map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}},
+	}, 200, nil)
+
+	chat := flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil)
+	id := h.createFlow("docstore vs", flowOf(t,
+		flowNode("store_0", "documentStoreVS", "Vector Stores", map[string]any{"selectedStore": storeID}, map[string]any{"output": "retriever"}),
+		chat,
+		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("store_0")}, nil),
+	), nil)
+	h.mock.Reset()
+	h.predict(id, map[string]any{"question": "how many vacation days"})
+	reqs := h.mock.Requests()
+	system := reqs[len(reqs)-1].Messages[0].Content
+	require.Contains(t, system, "Holidays: every employee gets twenty five vacation days per year.")
+	require.Contains(t, system, "Security:", "the store's topK (4) keeps all three chunks")
+
+	// The same store's chunks as a loader's documents, indexed by an in-memory store.
+	id = h.createFlow("docstore loader", flowOf(t,
+		flowNode("loader_0", "documentStore", "Document Loaders", map[string]any{"selectedStore": storeID}, map[string]any{"output": "document"}),
+		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
+		flowNode("memory_0", "memoryVectorStore", "Vector Stores", map[string]any{"document": []any{ref("loader_0")}, "embeddings": ref("embeddings_0"), "topK": 1},
+			map[string]any{"output": "retriever"}),
+		chat,
+		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("memory_0")}, nil),
+	), nil)
+	h.mock.Reset()
+	h.predict(id, map[string]any{"question": "lock the laptop screen"})
+	reqs = h.mock.Requests()
+	require.Len(t, reqs[0].Input, 3, "the store's three chunks")
+	system = reqs[len(reqs)-1].Messages[0].Content
+	require.Contains(t, system, "Security: lock your laptop screen")
+	require.NotContains(t, system, "Holidays")
+}

@@ -22,5 +22,6 @@ func (n *Nodes) DocumentStoreVS(_ context.Context, req node.Request) (node.Value
 	if err != nil {
 		return node.Value{}, err
 	}
-	return node.Value{Kind: nd.Data.Name, Retriever: &node.Retriever{Store: nd.Data.Name, StoreID: id, Filter: filter, TopK: topK(nd)}}, nil
+	// The store's vector store config holds its topK.
+	return node.Value{Kind: nd.Data.Name, Retriever: &node.Retriever{Store: nd.Data.Name, StoreID: id, Filter: filter}}, nil
 }

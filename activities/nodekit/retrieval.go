@@ -46,13 +46,14 @@ func (d *Deps) Retrieve(ctx context.Context, r *node.Retriever, query string) ([
 	}
 	switch r.Store {
 	case "documentStoreVS":
+		// The store's own topK decides how many it finds; the node's filter keeps some.
 		docs, err := d.Lookup(ctx, r.StoreID, query)
 		if err != nil {
 			return nil, err
 		}
 		var out []node.Document
 		for _, doc := range docs {
-			if len(out) < k && vectorindex.Matches(doc.Metadata, r.Filter) {
+			if (r.TopK <= 0 || len(out) < r.TopK) && vectorindex.Matches(doc.Metadata, r.Filter) {
 				out = append(out, node.Document{PageContent: doc.PageContent, Metadata: doc.Metadata})
 			}
 		}
