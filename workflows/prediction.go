@@ -116,8 +116,15 @@ func runSteps(ctx workflow.Context, plan chatflow.Plan, run node.Run, local, ups
 				req.Upstream[id] = results[id]
 			}
 		}
+		var fut workflow.Future
+		if req.Upsert {
+			// Embedding a large upload takes minutes, as a document store upsert does.
+			fut = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, upsertOptions), node.ActivityName(step.Node.Data.Name), req)
+		} else {
+			fut = runNode(ctx, step.Node, req, local)
+		}
 		var out node.Value
-		if err := runNode(ctx, step.Node, req, local).Get(ctx, &out); err != nil {
+		if err := fut.Get(ctx, &out); err != nil {
 			return nil, nodeFailed(step, err)
 		}
 		results[step.Node.ID] = out
