@@ -121,6 +121,9 @@ func TestMarketplaceConversationalRetrievalQAChain(t *testing.T) {
 	require.Contains(t, first.SourceDocuments[0].PageContent, "vacation days")
 	require.Equal(t, []string{"node.openAIEmbeddings", "node.faiss", "node.chatMistralAI", "node.conversationalRetrievalQAChain", "chat.saveMessages"},
 		h.activityTypes(node.WorkflowID(id, "c1")), "the loaders feed Faiss, whose index the upsert wrote: a prediction skips them")
+	history := h.historyJSON(node.WorkflowID(id, "c1"))
+	require.NotContains(t, history, "sk-embed-secret")
+	require.NotContains(t, history, "ms-chat-secret")
 
 	// Turn two, streamed: the history makes the model rephrase the question first.
 	h.mock.Reset()
