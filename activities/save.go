@@ -34,6 +34,7 @@ func (s store) SaveMessages(ctx context.Context, r node.SaveMessagesRequest) err
 		ID: r.APIMessageID, Role: models.RoleAPI, ChatflowID: r.ChatflowID, ChatID: r.ChatID,
 		Content: r.Answer, ChatType: chatType, SessionID: opt(r.SessionID), MemoryType: opt(r.MemoryType),
 		CreatedDate: millis(r.APIAt), Action: opt(string(r.Action)),
+		SourceDocuments: opt(string(r.SourceDocuments)),
 	}
 	if err := s.Store.SaveTurn(ctx, executionRow(r), user, api); err != nil {
 		return err
@@ -42,7 +43,7 @@ func (s store) SaveMessages(ctx context.Context, r node.SaveMessagesRequest) err
 		// The answer is committed: tell the waiting API now rather than after the workflow
 		// closes. If this is lost, the API still has the workflow's own result.
 		res := node.Result{Text: r.Answer, ChatMessageID: r.APIMessageID, SessionID: r.SessionID, MemoryType: r.MemoryType, Action: r.Action,
-			JSON: r.JSON, FlowVariables: r.FlowVariables}
+			JSON: r.JSON, FlowVariables: r.FlowVariables, SourceDocuments: r.SourceDocuments}
 		s.Publish(ctx, r.Topic, node.ResultEvent, res)
 	}
 	return nil

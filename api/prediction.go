@@ -177,6 +177,9 @@ func answer(in workflows.PredictionInput, res workflows.PredictionResult) gin.H 
 	if res.FlowVariables != nil {
 		out["flowVariables"] = res.FlowVariables
 	}
+	if len(res.SourceDocuments) > 0 {
+		out["sourceDocuments"] = res.SourceDocuments
+	}
 	return out
 }
 

@@ -49,7 +49,7 @@ const (
 	nim            = "NVIDIA NIM containers are not managed by Flowgate"
 	oauth2         = "OAuth 2 credentials are not supported"
 	realtime       = "OpenAI Realtime agent tools are not supported"
-	vectorUpsert   = "chatflows with vector store nodes do not run in Flowgate, so none is upserted; documents go into a document store (POST /api/v1/document-store/upsert/{id})"
+	upsertHistory  = "upserts are Temporal runs (workflow type vectorUpsert), listed in Temporal's UI; Flowgate keeps no upsert history"
 	docstoreSteps  = "documents go into a store in one call (POST /api/v1/document-store/upsert/{id}); the editor's step-by-step loader, chunk and vector store routes are not offered"
 	executionEdits = "executions record Temporal runs; they are listed and read, not edited, deleted or shared"
 	exportImport   = "Flowise's workspace export and import is not offered; chatflows, tools and variables move through their own routes"
@@ -211,12 +211,12 @@ var flowiseRoutes = []flowiseRoute{
 	{"GET", "/variables", byKey, ""},
 	{"PUT", "/variables/:id", byKey, ""},
 	{"DELETE", "/variables/:id", byKey, ""},
-	{"POST", "/vector/upsert/:id", byKey, vectorUpsert},
-	{"POST", "/vector/internal-upsert/:id", byKey, vectorUpsert},
+	{"POST", "/vector/upsert/:id", byKey, ""},
+	{"POST", "/vector/internal-upsert/:id", byKey, ""},
 	{"GET", "/verify/apikey/:key", open, ""},
 	{"GET", "/version", open, ""},
-	{"GET", "/upsert-history/:id", byKey, vectorUpsert},
-	{"PATCH", "/upsert-history", byKey, vectorUpsert},
+	{"GET", "/upsert-history/:id", byKey, upsertHistory},
+	{"PATCH", "/upsert-history", byKey, upsertHistory},
 	{"GET", "/settings", open, editorOnly},
 	{"GET", "/pricing", open, enterprise},
 	{"GET", "/nvidia-nim/preload", byKey, nim},

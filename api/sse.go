@@ -191,6 +191,10 @@ func (a *streamAnswer) ended(res workflows.PredictionResult, err error) {
 		if rest, ok := a.tokens.rest(res.Text); ok {
 			_ = a.w.event(node.TokenEvent, rest, 0)
 		}
+		// A retrieval chain's documents, as Flowise sends them after the tokens.
+		if len(res.SourceDocuments) > 0 {
+			_ = a.w.event("sourceDocuments", res.SourceDocuments, 0)
+		}
 		_ = a.w.event("metadata", metadata(a.info, res), 0)
 	}
 	_ = a.w.event("end", "[DONE]", 0)

@@ -42,33 +42,9 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	// those of the first local version with message ids drawn by a SideEffect.
 	version := workflow.GetVersion(ctx, node.LocalQuickNodesChange, workflow.DefaultVersion, 2)
 	local := version >= 1
-	results := make(map[string]node.Value, len(in.Plan.Steps))
-	// decisions are the branches ifElseFunction nodes took: the nodes of the others do not
-	// run (plans without such nodes have no step to skip).
-	decisions := map[string]string{}
-	ending := in.Plan.Ending
-	for _, step := range in.Plan.Steps {
-		if step.Skipped(decisions) {
-			continue
-		}
-		req := node.Request{Node: step.Node, Run: in.Run, Ending: in.Plan.IsEnding(step.Node.ID)}
-		if len(step.Needs) > 0 {
-			req.Upstream = make(map[string]node.Value, len(step.Needs))
-			for _, id := range step.Needs {
-				req.Upstream[id] = results[id]
-			}
-		}
-		var out node.Value
-		if err := runNode(ctx, step.Node, req, local).Get(ctx, &out); err != nil {
-			return PredictionResult{}, nodeFailed(step, err)
-		}
-		results[step.Node.ID] = out
-		if out.Branch != "" {
-			decisions[step.Node.ID] = out.Branch
-		}
-		if req.Ending {
-			ending = step.Node.ID // of several (one per branch), the last that runs answers
-		}
+	results, ending, err := runSteps(ctx, in.Plan, in.Run, local, false)
+	if err != nil {
+		return PredictionResult{}, err
 	}
 
 	answer := results[ending]
@@ -80,6 +56,12 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	// unless the caller named one), as Flowise does.
 	res := PredictionResult{Text: *answer.Text, SessionID: in.Run.SessionID, JSON: answer.JSON,
 		FlowVariables: flowVariables(in.Plan, results)}
+	if len(answer.SourceDocuments) > 0 {
+		res.SourceDocuments, err = json.Marshal(answer.SourceDocuments)
+		if err != nil {
+			return PredictionResult{}, fmt.Errorf("encode source documents: %w", err)
+		}
+	}
 	if mem := memoryOf(in.Plan, results); mem != nil {
 		res.SessionID, res.MemoryType = cmp.Or(mem.SessionID, in.Run.SessionID), mem.Label
 	}
@@ -105,6 +87,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		JSON:          res.JSON,
 		FlowVariables: res.FlowVariables,
 		Topic:         in.Run.Topic,
+		SourceDocuments: res.SourceDocuments,
 	}
 	// The save is the commit point: once it is scheduled it runs to the end even if the run is
 	// aborted meanwhile, so a caller told "aborted" never finds the turn half saved.
@@ -135,6 +118,49 @@ func flowVariables(plan chatflow.Plan, results map[string]node.Value) map[string
 		}
 	}
 	return out
+}
+
+// runSteps runs a plan's nodes in order, one activity each, and returns their results by node
+// id and the ending node that answered. With upsert, the ending node (a vector store) adds the
+// documents wired into it.
+func runSteps(ctx workflow.Context, plan chatflow.Plan, run node.Run, local, upsert bool) (map[string]node.Value, string, error) {
+	results := make(map[string]node.Value, len(plan.Steps))
+	// decisions are the branches ifElseFunction nodes took: the nodes of the others do not
+	// run (plans without such nodes have no step to skip).
+	decisions := map[string]string{}
+	ending := plan.Ending
+	for _, step := range plan.Steps {
+		if step.Skipped(decisions) {
+			continue
+		}
+		isEnding := plan.IsEnding(step.Node.ID)
+		req := node.Request{Node: step.Node, Run: run, Ending: isEnding, Upsert: upsert && isEnding}
+		if len(step.Needs) > 0 {
+			req.Upstream = make(map[string]node.Value, len(step.Needs))
+			for _, id := range step.Needs {
+				req.Upstream[id] = results[id]
+			}
+		}
+		var fut workflow.Future
+		if req.Upsert {
+			// Embedding a large upload takes minutes, as a document store upsert does.
+			fut = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, upsertOptions), node.ActivityName(step.Node.Data.Name), req)
+		} else {
+			fut = runNode(ctx, step.Node, req, local)
+		}
+		var out node.Value
+		if err := fut.Get(ctx, &out); err != nil {
+			return nil, "", nodeFailed(step, err)
+		}
+		results[step.Node.ID] = out
+		if out.Branch != "" {
+			decisions[step.Node.ID] = out.Branch
+		}
+		if isEnding {
+			ending = step.Node.ID // of several (one per branch), the last that runs answers
+		}
+	}
+	return results, ending, nil
 }
 
 // memoryOf returns the memory the plan's memory node loaded, if there is one.

@@ -14,4 +14,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Iteration, workflow.RegisterOptions{Name: node.IterationWorkflow})
 	r.RegisterWorkflowWithOptions(DocumentStoreUpsert, workflow.RegisterOptions{Name: node.UpsertWorkflow})
 	r.RegisterWorkflowWithOptions(DocumentStoreQuery, workflow.RegisterOptions{Name: node.QueryWorkflow})
+	r.RegisterWorkflowWithOptions(VectorUpsert, workflow.RegisterOptions{Name: node.VectorUpsertWorkflow})
 }

@@ -99,6 +99,35 @@ var kinds = []Kind{
 	{Name: "sqlDatabaseChain", Family: ChatNode, Run: "SQLDatabaseChain", CallsOut: true},
 	{Name: "structuredOutputParser", Family: ChatNode, Run: "StructuredOutputParser"},
 
+	// Retrieval in classic chatflows: loaders, text splitters, embeddings, vector stores,
+	// retrievers and retrieval chains. Vector stores call out: they embed (at upsert, and the
+	// in-memory one at prediction) or connect to their database.
+	{Name: "cheerioWebScraper", Family: ChatNode, Run: "CheerioWebScraper", CallsOut: true},
+	{Name: "csvFile", Family: ChatNode, Run: "CsvFile"},
+	{Name: "documentStore", Family: ChatNode, Run: "DocumentStore"},
+	{Name: "docxFile", Family: ChatNode, Run: "DocxFile"},
+	{Name: "jsonFile", Family: ChatNode, Run: "JsonFile"},
+	{Name: "pdfFile", Family: ChatNode, Run: "PdfFile", CallsOut: true}, // parsed in a child process, up to 30 s
+	{Name: "plainText", Family: ChatNode, Run: "PlainText"},
+	{Name: "textFile", Family: ChatNode, Run: "TextFile"},
+	{Name: "characterTextSplitter", Family: ChatNode, Run: "CharacterTextSplitter"},
+	{Name: "markdownTextSplitter", Family: ChatNode, Run: "MarkdownTextSplitter"},
+	{Name: "recursiveCharacterTextSplitter", Family: ChatNode, Run: "RecursiveCharacterTextSplitter"},
+	{Name: "tokenTextSplitter", Family: ChatNode, Run: "TokenTextSplitter"},
+	{Name: "azureOpenAIEmbeddings", Family: ChatNode, Run: "AzureOpenAIEmbeddings"},
+	{Name: "googleGenerativeAiEmbeddings", Family: ChatNode, Run: "GoogleGenerativeAiEmbeddings"},
+	{Name: "localAIEmbeddings", Family: ChatNode, Run: "LocalAIEmbeddings"},
+	{Name: "mistralAIEmbeddings", Family: ChatNode, Run: "MistralAIEmbeddings"},
+	{Name: "ollamaEmbedding", Family: ChatNode, Run: "OllamaEmbedding"},
+	{Name: "openAIEmbeddings", Family: ChatNode, Run: "OpenAIEmbeddings"},
+	{Name: "documentStoreVS", Family: ChatNode, Run: "DocumentStoreVS"},
+	{Name: "faiss", Family: ChatNode, Run: "Faiss", CallsOut: true},
+	{Name: "memoryVectorStore", Family: ChatNode, Run: "MemoryVectorStore", CallsOut: true},
+	{Name: "postgres", Family: ChatNode, Run: "Postgres", CallsOut: true},
+	{Name: "vectorStoreRetriever", Family: ChatNode, Run: "VectorStoreRetriever"},
+	{Name: "conversationalRetrievalQAChain", Family: ChatNode, Run: "ConversationalRetrievalQAChain", CallsOut: true},
+	{Name: "retrievalQAChain", Family: ChatNode, Run: "RetrievalQAChain", CallsOut: true},
+
 	// Agentflow (v2) nodes.
 	{Name: "agentAgentflow", Family: AgentStep, Run: "Agent", CallsOut: true},
 	{Name: "conditionAgentAgentflow", Family: AgentStep, Run: "ConditionAgent", CallsOut: true},

@@ -16,11 +16,12 @@ import (
 
 // Workflow types.
 const (
-	PredictionWorkflow = "prediction"          // a CHATFLOW prediction
-	AgentflowWorkflow  = "agentflow"           // an AGENTFLOW prediction
-	IterationWorkflow  = "agentflowIteration"  // one item of an agentflow iteration node
-	UpsertWorkflow     = "documentStoreUpsert" // a document-store or vector upsert
-	QueryWorkflow      = "documentStoreQuery"  // a document-store search from the API
+	PredictionWorkflow   = "prediction"          // a CHATFLOW prediction
+	AgentflowWorkflow    = "agentflow"           // an AGENTFLOW prediction
+	IterationWorkflow    = "agentflowIteration"  // one item of an agentflow iteration node
+	UpsertWorkflow       = "documentStoreUpsert" // a document-store or vector upsert
+	QueryWorkflow        = "documentStoreQuery"  // a document-store search from the API
+	VectorUpsertWorkflow = "vectorUpsert"        // a chatflow's vector upsert
 )
 
 // Activity names.
@@ -92,6 +93,11 @@ func WorkflowID(chatflowID, chatID string) string {
 // "upsert:<storeId>:<requestId>", "query:<storeId>:<requestId>".
 func UpsertWorkflowID(storeID, requestID string) string { return "upsert:" + storeID + ":" + requestID }
 func QueryWorkflowID(storeID, requestID string) string  { return "query:" + storeID + ":" + requestID }
+
+// VectorUpsertWorkflowID names a chatflow's vector upsert run: "vector:<chatflowId>:<requestId>".
+func VectorUpsertWorkflowID(chatflowID, requestID string) string {
+	return "vector:" + chatflowID + ":" + requestID
+}
 
 // ChildWorkflowID names a workflow a run starts under its own id: an iteration's item
 // ("<parent>/<nodeId>/<i>"), an Execute Flow node's flow ("<parent>/<nodeId>/<n>") or a flow

@@ -19,6 +19,9 @@ type Request struct {
 	Run      Run              `json:"run"`
 	// Ending is true for the node whose result answers the prediction.
 	Ending bool `json:"ending,omitempty"`
+	// Upsert is set on the vector store node a vector upsert run ends at: it adds the
+	// documents wired into it instead of only describing itself.
+	Upsert bool `json:"upsert,omitempty"`
 }
 
 // Run is what every node of one prediction shares.
@@ -86,6 +89,15 @@ type Value struct {
 	Branch string `json:"branch,omitempty"`
 	// FlowVar is the run-scoped variable a setVariable node set.
 	FlowVar *FlowVar `json:"flowVar,omitempty"`
+	// Retrieval (loaders, splitters, embeddings, vector stores, retrievers); see retrieval.go.
+	// A loader's documents may be large: the payload codec moves them out of history.
+	Documents  []Document   `json:"documents,omitempty"`
+	Splitter   *Component   `json:"splitter,omitempty"`
+	Embeddings *Component   `json:"embeddings,omitempty"`
+	Retriever  *Retriever   `json:"retriever,omitempty"`
+	Upserted   *VectorAdded `json:"upserted,omitempty"`
+	// SourceDocuments are the documents a retrieval chain answered from, when it returns them.
+	SourceDocuments []Document `json:"sourceDocuments,omitempty"`
 }
 
 // Parser is an output parser node's settings (Kind names which one).
@@ -190,6 +202,8 @@ type SaveMessagesRequest struct {
 	// JSON and FlowVariables go into the answer (ResultEvent) as the Result's.
 	JSON          json.RawMessage            `json:"json,omitempty"`
 	FlowVariables map[string]json.RawMessage `json:"flowVariables,omitempty"`
+	// SourceDocuments is the assistant message's sourceDocuments column (JSON).
+	SourceDocuments json.RawMessage `json:"sourceDocuments,omitempty"`
 	// Topic receives ResultEvent once the messages are stored: the answer is committed then,
 	// and the API can reply without waiting for the workflow to close.
 	Topic string `json:"topic,omitempty"`
@@ -217,4 +231,6 @@ type Result struct {
 	JSON json.RawMessage `json:"json,omitempty"`
 	// FlowVariables are the setVariable values shown in the answer.
 	FlowVariables map[string]json.RawMessage `json:"flowVariables,omitempty"`
+	// SourceDocuments are the documents a retrieval chain answered from (JSON array).
+	SourceDocuments json.RawMessage `json:"sourceDocuments,omitempty"`
 }

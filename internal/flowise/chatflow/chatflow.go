@@ -21,6 +21,8 @@ const (
 	CategoryChatModels = "Chat Models"
 	CategoryLLMs       = "LLMs"
 	CategoryMemory     = "Memory"
+	CategoryLoaders    = "Document Loaders"
+	CategoryVectors    = "Vector Stores"
 )
 
 // Graph is flowData as Flowise exports it: nodes, edges and the editor's viewport (ignored).

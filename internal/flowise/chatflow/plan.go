@@ -207,14 +207,23 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 			}
 		}
 	}
+	if err := unknownKinds(unknown); err != nil {
+		return nil, err
+	}
+	plan.dropIgnoredLoaders()
+	return plan, nil
+}
+
+// unknownKinds is the error naming the nodes whose kinds cannot run, nil when there are none.
+func unknownKinds(unknown []string) error {
 	switch len(unknown) {
 	case 0:
-		return plan, nil
+		return nil
 	case 1:
-		return nil, errorf("Flowgate cannot run node %s: this kind of node is not supported", unknown[0])
+		return errorf("Flowgate cannot run node %s: this kind of node is not supported", unknown[0])
 	}
 	// Every one at once, so a flow is fixed in one round rather than one node at a time.
-	return nil, errorf("Flowgate cannot run %d nodes of this flow, whose kinds are not supported: %s", len(unknown), listSome(unknown))
+	return errorf("Flowgate cannot run %d nodes of this flow, whose kinds are not supported: %s", len(unknown), listSome(unknown))
 }
 
 // branches finds, for every ifElseFunction, the nodes on only one of its branches: those its
@@ -392,3 +401,136 @@ func contains(list []string, s string) bool {
 
 // String names the step for logs and errors.
 func (s Step) String() string { return fmt.Sprintf("%s (%s)", s.Node.ID, s.Node.Data.Name) }
+
+// dropIgnoredLoaders leaves out of a prediction the document loaders whose documents only
+// feed vector stores that keep their own index (every one but memoryVectorStore): those are
+// read at upsert time, and a prediction only searches the index. Flowise skips them too
+// (checkIfDocLoaderShouldBeIgnored); so are the nodes that only fed them.
+func (p *Plan) dropIgnoredLoaders() {
+	byID := map[string]Node{}
+	targets := map[string][]string{}
+	for _, s := range p.Steps {
+		byID[s.Node.ID] = s.Node
+		for _, id := range s.Needs {
+			targets[id] = append(targets[id], s.Node.ID)
+		}
+	}
+	ignored := func(n Node) bool {
+		if n.Data.Category != CategoryLoaders || len(targets[n.ID]) == 0 {
+			return false
+		}
+		for _, t := range targets[n.ID] {
+			if tn := byID[t]; tn.Data.Category != CategoryVectors || tn.Data.Name == "memoryVectorStore" {
+				return false
+			}
+		}
+		return true
+	}
+	dropped := map[string]bool{}
+	for _, s := range p.Steps {
+		if ignored(s.Node) {
+			dropped[s.Node.ID] = true
+		}
+	}
+	// Then what only fed them (their text splitters), back to the start.
+	for i := len(p.Steps) - 1; i >= 0; i-- {
+		n := p.Steps[i].Node
+		if dropped[n.ID] || n.ID == p.Ending || len(targets[n.ID]) == 0 {
+			continue
+		}
+		all := true
+		for _, t := range targets[n.ID] {
+			all = all && dropped[t]
+		}
+		dropped[n.ID] = all
+	}
+	if len(dropped) == 0 {
+		return
+	}
+	kept := p.Steps[:0]
+	for _, s := range p.Steps {
+		if dropped[s.Node.ID] {
+			continue
+		}
+		var needs []string
+		for _, id := range s.Needs {
+			if !dropped[id] {
+				needs = append(needs, id)
+			}
+		}
+		s.Needs = needs
+		kept = append(kept, s)
+	}
+	p.Steps = kept
+}
+
+// UpsertPlan is a chatflow's vector upsert: the vector store node stopNodeID (or the flow's
+// only vector store when it is empty) and the nodes wired into it, in order; the plan's
+// ending is the vector store. Errors follow Flowise's upsertVector.
+func UpsertPlan(g *Graph, known func(kind string) bool, stopNodeID string) (*Plan, error) {
+	index := map[string]int{}
+	var stores []string
+	for i, n := range g.Nodes {
+		index[n.ID] = i
+		if n.Data.Category == CategoryVectors {
+			stores = append(stores, n.ID)
+		}
+	}
+	switch {
+	case stopNodeID != "":
+		i, ok := index[stopNodeID]
+		if !ok {
+			return nil, errorf("node %s not found", stopNodeID)
+		}
+		if g.Nodes[i].Data.Category != CategoryVectors {
+			return nil, errorf("node %s (%s) is not a vector store", stopNodeID, g.Nodes[i].Data.Name)
+		}
+	case len(stores) == 0:
+		return nil, errorf("No vector node found")
+	case len(stores) > 1:
+		return nil, errorf("There are multiple vector nodes, please provide stopNodeId in body request")
+	default:
+		stopNodeID = stores[0]
+	}
+	sources := map[string][]string{}
+	seen := map[[2]string]bool{}
+	for _, e := range g.Edges {
+		_, okS := index[e.Source]
+		_, okT := index[e.Target]
+		if !okS || !okT || e.Source == e.Target {
+			continue
+		}
+		if pair := [2]string{e.Source, e.Target}; !seen[pair] {
+			seen[pair] = true
+			sources[e.Target] = append(sources[e.Target], e.Source)
+		}
+	}
+	needed := map[string]bool{stopNodeID: true}
+	for stack := []string{stopNodeID}; len(stack) > 0; {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, s := range sources[id] {
+			if !needed[s] {
+				needed[s] = true
+				stack = append(stack, s)
+			}
+		}
+	}
+	order, err := topoOrder(g, index, needed, sources)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Ending: stopNodeID}
+	var unknown []string
+	for _, i := range order {
+		n := g.Nodes[i]
+		if !known(n.Data.Name) {
+			unknown = append(unknown, fmt.Sprintf("%s (%s)", n.ID, n.Data.Name))
+		}
+		plan.Steps = append(plan.Steps, Step{Node: n, Needs: sources[n.ID]})
+	}
+	if err := unknownKinds(unknown); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}

@@ -3,7 +3,6 @@ package docstore
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	loaders "github.com/flowgate/flowgate/internal/knowledge/loader"
 	"github.com/flowgate/flowgate/internal/knowledge/textsplit"
 	"github.com/flowgate/flowgate/models"
 )
@@ -30,6 +30,9 @@ var labels = map[string]string{
 	LoaderPlainText:         "Plain Text",
 	LoaderTextFile:          "Text File",
 	textsplit.RecursiveName: "Recursive Character Text Splitter",
+	textsplit.CharacterName: "Character Text Splitter",
+	textsplit.MarkdownName:  "Markdown Text Splitter",
+	textsplit.TokenName:     "Token Text Splitter",
 }
 
 // File is an uploaded document.
@@ -159,10 +162,7 @@ func (s *Service) Upsert(ctx context.Context, storeID string, req UpsertRequest)
 		return nil, err
 	}
 	if splitterID != "" {
-		if splitterID != textsplit.RecursiveName {
-			return nil, fmt.Errorf("%w: text splitter %q is not supported (supported: %s)", ErrInvalid, splitterID, textsplit.RecursiveName)
-		}
-		sp, err := textsplit.FromConfig(splitterConfig)
+		sp, err := textsplit.FromNode(splitterID, splitterConfig)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
@@ -331,59 +331,25 @@ func load(loaderID string, cfg map[string]any, uploads []File) ([]textsplit.Docu
 	return nil, nil, fmt.Errorf("%w: document loader %q is not supported (supported: %s, %s)", ErrInvalid, loaderID, LoaderPlainText, LoaderTextFile)
 }
 
-// dataURIs reads Flowise's inline files: one "data:<mime>;base64,<data>,filename:<name>" or a
-// JSON array of them.
+// dataURIs reads Flowise's inline files (loader.DataURIs).
 func dataURIs(raw string) ([]File, error) {
-	items := []string{raw}
-	if strings.HasPrefix(raw, "[") {
-		if err := json.Unmarshal([]byte(raw), &items); err != nil {
-			return nil, fmt.Errorf("%w: txtFile is not a JSON array of data URIs: %v", ErrInvalid, err)
-		}
+	files, err := loaders.DataURIs(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: txtFile: %w", ErrInvalid, err)
 	}
-	var out []File
-	for _, item := range items {
-		rest, ok := strings.CutPrefix(item, "data:")
-		if !ok {
-			return nil, fmt.Errorf("%w: txtFile entry is not a data URI", ErrInvalid)
-		}
-		mime, rest, _ := strings.Cut(rest, ";base64,")
-		data, name, _ := strings.Cut(rest, ",filename:")
-		b, err := base64.StdEncoding.DecodeString(data)
-		if err != nil {
-			return nil, fmt.Errorf("%w: txtFile entry %q is not base64: %v", ErrInvalid, name, err)
-		}
-		out = append(out, File{Name: name, MIME: mime, Data: b})
+	out := make([]File, len(files))
+	for i, f := range files {
+		out[i] = File(f)
 	}
 	return out, nil
 }
 
-// applyMetadata is the loader nodes' metadata and omitMetadataKeys inputs: metadata merged
-// over each chunk's, then the named keys dropped ("*" keeps only the given metadata).
+// applyMetadata is the loader nodes' metadata and omitMetadataKeys inputs.
 func applyMetadata(docs []textsplit.Document, cfg map[string]any) ([]textsplit.Document, error) {
-	var extra map[string]any
-	switch v := cfg["metadata"].(type) {
-	case map[string]any:
-		extra = v
-	case string:
-		if strings.TrimSpace(v) != "" {
-			if err := json.Unmarshal([]byte(v), &extra); err != nil {
-				return nil, fmt.Errorf("%w: Invalid metadata: %v", ErrInvalid, err)
-			}
-		}
-	}
 	omit, _ := cfg["omitMetadataKeys"].(string)
-	for i := range docs {
-		md := map[string]any{}
-		if omit != "*" {
-			mergeInto(md, docs[i].Metadata)
-		}
-		mergeInto(md, extra)
-		if omit != "*" && omit != "" {
-			for _, k := range strings.Split(omit, ",") {
-				delete(md, strings.TrimSpace(k))
-			}
-		}
-		docs[i].Metadata = md
+	docs, err := loaders.ApplyMetadata(docs, cfg["metadata"], omit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return docs, nil
 }

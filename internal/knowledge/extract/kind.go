@@ -17,6 +17,7 @@ const (
 	kindHTML
 	kindXML
 	kindPDF
+	kindDOCX
 )
 
 // kindOf maps a canonical MIME type to its extraction strategy.
@@ -34,6 +35,8 @@ func kindOf(t string) kind {
 		return kindXML
 	case mimePDF:
 		return kindPDF
+	case mimeDOCX:
+		return kindDOCX
 	}
 	// RTF is text/rtf but markup-heavy; better refused than shown raw.
 	if isTextual(t) && t != "text/rtf" && !strings.HasPrefix(t, "text/vnd.") {
@@ -58,7 +61,7 @@ const smallInput = 256 << 10
 // here.
 func (k kind) inProcess(n int) bool {
 	switch k {
-	case kindPlain, kindJSON:
+	case kindPlain, kindJSON, kindDOCX:
 		return true
 	case kindCSV, kindTSV, kindHTML, kindXML:
 		return n <= smallInput
@@ -88,6 +91,8 @@ func (k kind) extract(ctx context.Context, data []byte, charset string, out *tex
 		return extractXML(ctx, data, out)
 	case kindPDF:
 		return extractPDF(ctx, data, out)
+	case kindDOCX:
+		return extractDOCX(ctx, data, out)
 	}
 	return ErrUnsupported
 }

@@ -57,7 +57,7 @@ var byExt = map[string]string{
 	".html": mimeHTML, ".htm": mimeHTML, ".xhtml": mimeHTML,
 	".xml":  mimeXML,
 	".yaml": mimeYAML, ".yml": mimeYAML,
-	".pdf": mimePDF,
+	".pdf": mimePDF, ".docx": mimeDOCX,
 	// Source and config files are text; treating them as such is what a user
 	// attaching one to a chat expects.
 	".js": mimeText, ".mjs": mimeText, ".ts": mimeText, ".tsx": mimeText, ".jsx": mimeText,
@@ -69,7 +69,6 @@ var byExt = map[string]string{
 	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
 	".webp": "image/webp", ".zip": "application/zip",
 	".doc": "application/msword", ".xls": "application/vnd.ms-excel",
-	".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 	".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }

@@ -30,6 +30,8 @@ type Recursive struct {
 	// KeepSeparator leaves each separator at the start of the piece that follows it (LangChain's
 	// default for this splitter) instead of dropping it.
 	KeepSeparator bool
+	// custom replaces the recursive split (the character and token splitters).
+	custom func(text string) []string
 }
 
 // Flowise's defaults.
@@ -69,6 +71,9 @@ func (r *Recursive) validate() error {
 
 // SplitText cuts text into chunks of at most ChunkSize where separators allow.
 func (r *Recursive) SplitText(text string) []string {
+	if r.custom != nil {
+		return r.custom(text)
+	}
 	seps := r.Separators
 	if len(seps) == 0 {
 		seps = DefaultSeparators

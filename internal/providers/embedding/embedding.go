@@ -16,14 +16,25 @@ import (
 
 // Flowise node names of the supported embedding providers.
 const (
-	OpenAI = "openAIEmbeddings"
-	Ollama = "ollamaEmbedding"
+	OpenAI  = "openAIEmbeddings"
+	Ollama  = "ollamaEmbedding"
+	Azure   = "azureOpenAIEmbeddings"
+	LocalAI = "localAIEmbeddings"
+	Mistral = "mistralAIEmbeddings"
+	Google  = "googleGenerativeAiEmbeddings"
 )
+
+// Providers lists the embedding nodes this package runs.
+var Providers = []string{OpenAI, Azure, Ollama, LocalAI, Mistral, Google}
 
 // Flowise's defaults for the nodes' inputs.
 const (
 	DefaultOpenAIModel   = "text-embedding-ada-002"
 	DefaultOllamaBaseURL = "http://localhost:11434"
+	DefaultMistralModel  = "mistral-embed"
+	DefaultMistralURL    = "https://api.mistral.ai/v1"
+	DefaultGoogleModel   = "gemini-embedding-001"
+	DefaultGoogleURL     = "https://generativelanguage.googleapis.com"
 	// DefaultBatchSize is LangChain's OpenAIEmbeddings batchSize: texts per request.
 	DefaultBatchSize = 512
 	// DefaultTimeout bounds one request when Config.Timeout is zero.
@@ -43,6 +54,10 @@ type Config struct {
 	StripNewLines bool
 	// Timeout bounds each request to the provider.
 	Timeout time.Duration
+	// Azure's deployment and API version (the key's instance names the default base URL).
+	Instance, Deployment, APIVersion string
+	// TaskType is Gemini's taskType.
+	TaskType string
 }
 
 // ErrConfig marks settings no request can succeed with, so they are not retried.
@@ -95,8 +110,35 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 		if strings.TrimSpace(cfg.Model) == "" {
 			return nil, fmt.Errorf("%w: %s needs a model name", ErrConfig, Ollama)
 		}
+	case Azure:
+		if cfg.APIKey == "" || cfg.Deployment == "" || cfg.APIVersion == "" {
+			return nil, fmt.Errorf("%w: %s needs an Azure OpenAI credential with azureOpenAIApiKey, azureOpenAIApiDeploymentName and azureOpenAIApiVersion", ErrConfig, Azure)
+		}
+		if cfg.BaseURL == "" {
+			if cfg.Instance == "" {
+				return nil, fmt.Errorf("%w: %s needs azureOpenAIApiInstanceName or a base path", ErrConfig, Azure)
+			}
+			cfg.BaseURL = "https://" + cfg.Instance + ".openai.azure.com/openai/deployments"
+		}
+		cfg.Model = cfg.Deployment
+	case LocalAI:
+		if cfg.BaseURL == "" || strings.TrimSpace(cfg.Model) == "" {
+			return nil, fmt.Errorf("%w: %s needs a base path and a model name", ErrConfig, LocalAI)
+		}
+	case Mistral:
+		cfg.Model = cmp.Or(strings.TrimSpace(cfg.Model), DefaultMistralModel)
+		cfg.BaseURL = cmp.Or(strings.TrimSpace(cfg.BaseURL), DefaultMistralURL)
+		if cfg.APIKey == "" {
+			return nil, fmt.Errorf("%w: %s needs a Mistral API key (credential field mistralAIAPIKey)", ErrConfig, Mistral)
+		}
+	case Google:
+		cfg.Model = strings.TrimPrefix(cmp.Or(strings.TrimSpace(cfg.Model), DefaultGoogleModel), "models/")
+		cfg.BaseURL = cmp.Or(strings.TrimSpace(cfg.BaseURL), DefaultGoogleURL)
+		if cfg.APIKey == "" {
+			return nil, fmt.Errorf("%w: %s needs a Google API key (credential field googleGenerativeAPIKey)", ErrConfig, Google)
+		}
 	default:
-		return nil, fmt.Errorf("%w: embeddings %q are not supported (supported: %s, %s)", ErrConfig, cfg.Provider, OpenAI, Ollama)
+		return nil, fmt.Errorf("%w: embeddings %q are not supported (supported: %s)", ErrConfig, cfg.Provider, strings.Join(Providers, ", "))
 	}
 	if cfg.BaseURL != "" {
 		u, err := url.Parse(cfg.BaseURL)
@@ -156,9 +198,11 @@ func (c *Client) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	switch c.cfg.Provider {
-	case OpenAI:
-		return c.openAI(ctx, texts)
-	default:
+	case Ollama:
 		return c.ollama(ctx, texts)
+	case Google:
+		return c.google(ctx, texts)
+	default: // OpenAI's API: OpenAI, Azure, LocalAI, Mistral
+		return c.openAI(ctx, texts)
 	}
 }

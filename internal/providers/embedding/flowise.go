@@ -25,22 +25,42 @@ func KeyField(provider string) string {
 		return "openAIApiKey"
 	case Ollama:
 		return "ollamaApiKey"
+	case Azure:
+		return "azureOpenAIApiKey"
+	case LocalAI:
+		return "localAIApiKey"
+	case Mistral:
+		return "mistralAIAPIKey"
+	case Google:
+		return "googleGenerativeAPIKey"
 	}
 	return ""
 }
 
 // FromFlowise builds a Config from a Flowise embedding node name and its inputs
 // (openAIEmbeddings: modelName, basepath, dimensions, batchSize, stripNewLines, timeout in ms;
-// ollamaEmbedding: baseUrl, modelName), with the decrypted credential's fields.
+// azureOpenAIEmbeddings: basepath, batchSize, timeout; ollamaEmbedding: baseUrl, modelName;
+// localAIEmbeddings: basePath, modelName; mistralAIEmbeddings: modelName, batchSize,
+// stripNewLines, overrideEndpoint; googleGenerativeAiEmbeddings: modelName, tasktype, and
+// Flowgate's baseUrl), with the decrypted credential's fields.
 func FromFlowise(name string, inputs map[string]any, credential map[string]string) (Config, error) {
 	cfg := Config{Provider: name, Model: str(inputs["modelName"])}
 	switch name {
-	case OpenAI:
+	case OpenAI, Azure:
 		cfg.BaseURL = str(inputs["basepath"])
-	case Ollama:
+		cfg.Instance = credential["azureOpenAIApiInstanceName"]
+		cfg.Deployment = credential["azureOpenAIApiDeploymentName"]
+		cfg.APIVersion = credential["azureOpenAIApiVersion"]
+	case Ollama, Google:
 		cfg.BaseURL = str(inputs["baseUrl"])
+		cfg.TaskType = str(inputs["tasktype"])
+	case LocalAI:
+		cfg.BaseURL = str(inputs["basePath"])
+	case Mistral:
+		cfg.BaseURL = str(inputs["overrideEndpoint"])
+		cfg.StripNewLines = true // the node's default
 	default:
-		return Config{}, fmt.Errorf("%w: embeddings %q are not supported (supported: %s, %s)", ErrConfig, name, OpenAI, Ollama)
+		return Config{}, fmt.Errorf("%w: embeddings %q are not supported (supported: %s)", ErrConfig, name, strings.Join(Providers, ", "))
 	}
 	cfg.APIKey = credential[KeyField(name)]
 	var err error
@@ -59,7 +79,9 @@ func FromFlowise(name string, inputs map[string]any, credential map[string]strin
 	case bool:
 		cfg.StripNewLines = v
 	case string:
-		cfg.StripNewLines = v == "true"
+		if v != "" { // empty keeps the node's default
+			cfg.StripNewLines = v == "true"
+		}
 	}
 	return cfg, nil
 }

@@ -16,14 +16,20 @@ func (c *Client) openAI(ctx context.Context, texts []string) ([][]float32, error
 		option.WithMaxRetries(0), // the caller retries
 		option.WithAPIKey(c.cfg.APIKey),
 	}
-	if c.cfg.BaseURL != "" {
+	switch {
+	case c.cfg.Provider == Azure:
+		opts = append(opts, option.WithBaseURL(strings.TrimRight(c.cfg.BaseURL, "/")+"/"+c.cfg.Deployment+"/"),
+			option.WithQuery("api-version", c.cfg.APIVersion), option.WithHeader("api-key", c.cfg.APIKey))
+	case c.cfg.BaseURL != "":
 		opts = append(opts, option.WithBaseURL(c.cfg.BaseURL))
 	}
 	client := openai.NewClient(opts...)
 	params := openai.EmbeddingNewParams{
-		Input:          openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: texts},
-		Model:          openai.EmbeddingModel(c.cfg.Model),
-		EncodingFormat: openai.EmbeddingNewParamsEncodingFormatFloat,
+		Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: texts},
+		Model: openai.EmbeddingModel(c.cfg.Model),
+	}
+	if c.cfg.Provider != Mistral { // Mistral refuses fields it does not know
+		params.EncodingFormat = openai.EmbeddingNewParamsEncodingFormatFloat
 	}
 	if c.cfg.Dimensions > 0 {
 		params.Dimensions = openai.Int(int64(c.cfg.Dimensions))
@@ -32,20 +38,20 @@ func (c *Client) openAI(ctx context.Context, texts []string) ([][]float32, error
 	if err != nil {
 		var apiErr *openai.Error
 		if errors.As(err, &apiErr) {
-			return nil, providerError(OpenAI, apiErr.StatusCode, fmt.Errorf("status %d: %s", apiErr.StatusCode, c.redact(apiErr.Message)))
+			return nil, providerError(c.cfg.Provider, apiErr.StatusCode, fmt.Errorf("status %d: %s", apiErr.StatusCode, c.redact(apiErr.Message)))
 		}
-		return nil, providerError(OpenAI, 0, c.redactErr(err))
+		return nil, providerError(c.cfg.Provider, 0, c.redactErr(err))
 	}
 	out := make([][]float32, len(texts))
 	for _, d := range resp.Data {
 		if d.Index < 0 || int(d.Index) >= len(out) {
-			return nil, providerError(OpenAI, 0, fmt.Errorf("embedding index %d out of range", d.Index))
+			return nil, providerError(c.cfg.Provider, 0, fmt.Errorf("embedding index %d out of range", d.Index))
 		}
 		out[d.Index] = toFloat32(d.Embedding)
 	}
 	for i, v := range out {
 		if v == nil {
-			return nil, providerError(OpenAI, 0, fmt.Errorf("no embedding for input %d", i))
+			return nil, providerError(c.cfg.Provider, 0, fmt.Errorf("no embedding for input %d", i))
 		}
 	}
 	return out, nil

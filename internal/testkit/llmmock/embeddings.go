@@ -114,3 +114,53 @@ func (s *Server) embeddings(ollama bool) http.Handler {
 		})
 	})
 }
+
+// geminiEmbeddings serves Gemini's POST /v1beta/models/{model}:batchEmbedContents.
+func (s *Server) geminiEmbeddings() http.Handler {
+	writeError := geminiDialect{}.writeError
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Requests []struct {
+				Model   string `json:"model"`
+				Content struct {
+					Parts []struct {
+						Text string `json:"text"`
+					} `json:"parts"`
+				} `json:"content"`
+				OutputDimensionality int `json:"outputDimensionality"`
+			} `json:"requests"`
+		}
+		if err := decodeBody(r, &body); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if len(body.Requests) == 0 {
+			writeError(w, http.StatusBadRequest, "requests must not be empty")
+			return
+		}
+		var inputs []string
+		for _, q := range body.Requests {
+			var b strings.Builder
+			for _, p := range q.Content.Parts {
+				b.WriteString(p.Text)
+			}
+			inputs = append(inputs, b.String())
+		}
+		model, _ := strings.CutSuffix(r.PathValue("call"), ":batchEmbedContents")
+		req := Request{Path: r.URL.Path, Query: r.URL.Query(), Headers: r.Header.Clone(), Model: model, Input: inputs}
+		if status := s.admit(req); status != 0 {
+			writeError(w, status, fmt.Sprintf("mock failure (status %d)", status))
+			return
+		}
+		s.enter()
+		defer s.leave()
+		if !s.wait(r.Context()) {
+			return
+		}
+		out := make([]map[string]any, len(inputs))
+		for i, text := range inputs {
+			out[i] = map[string]any{"values": Embedding(text, body.Requests[i].OutputDimensionality)}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"embeddings": out})
+	})
+}

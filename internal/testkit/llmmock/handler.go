@@ -45,7 +45,15 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /openai/deployments/{deployment}/chat/completions", openAI)
 	mux.Handle("POST /v1/messages", s.serve(anthropicDialect{}))
 	mux.Handle("POST /api/chat", s.serve(ollamaDialect{}))
-	mux.Handle("POST /v1beta/models/{call}", s.serve(geminiDialect{}))
+	gemini, geminiEmbed := s.serve(geminiDialect{}), s.geminiEmbeddings()
+	mux.Handle("POST /v1beta/models/{call}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.PathValue("call"), ":batchEmbedContents") {
+			geminiEmbed.ServeHTTP(w, r)
+			return
+		}
+		gemini.ServeHTTP(w, r)
+	}))
+	mux.Handle("POST /openai/deployments/{deployment}/embeddings", s.embeddings(false))
 	mux.Handle("POST /v1/embeddings", s.embeddings(false))
 	mux.Handle("POST /embeddings", s.embeddings(false))
 	mux.Handle("POST /api/embed", s.embeddings(true))

@@ -1,0 +1,60 @@
+package tools
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowgate/flowgate/activities/nodekit"
+	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/knowledge/vectorindex"
+	"github.com/flowgate/flowgate/internal/storage"
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
+	"github.com/flowgate/flowgate/workflows/node"
+)
+
+// In a chatflow, the retriever tool searches the vector store retriever wired into it, as the
+// agent loop passes it in the tool's settings, narrowed by the tool's own metadata filter.
+func TestRetrieverToolSearchesAChatflowRetriever(t *testing.T) {
+	mock := llmmock.NewTestServer(t, llmmock.Options{})
+	files, err := storage.NewLocal(t.TempDir())
+	require.NoError(t, err)
+	ctx := context.Background()
+	key, err := vectorindex.Key("flow", "faiss_0", "")
+	require.NoError(t, err)
+	emb := &node.Component{Kind: "ollamaEmbedding", Inputs: map[string]any{"baseUrl": mock.URL, "modelName": "nomic"}}
+	ix := &vectorindex.Index{Embedding: nodekit.EmbeddingName(emb)}
+	for _, d := range []struct{ text, team string }{
+		{"the red team meets on mondays", "red"}, {"the blue team meets on mondays", "blue"}, {"lunch is at noon", "red"},
+	} {
+		ix.Entries = append(ix.Entries, vectorindex.Entry{PageContent: d.text, Metadata: map[string]any{"team": d.team},
+			Vector: llmmock.Embedding(d.text, 0)})
+	}
+	require.NoError(t, vectorindex.Save(ctx, files, key, ix))
+
+	cfg := map[string]any{
+		"name": "Team Meetings", "description": "when teams meet", "returnSourceDocuments": true,
+		ChatflowRetriever:             &node.Retriever{Store: "faiss", IndexKey: key, Embeddings: emb, TopK: 1},
+		"retrieverToolMetadataFilter": `{"team":"blue"}`,
+	}
+	offered, err := offerKnowledge(ctx, agentflow.ToolEntry{Config: cfg})
+	require.NoError(t, err)
+	require.Equal(t, "team_meetings", offered[0].Name)
+	require.Equal(t, "when teams meet", offered[0].Description)
+
+	tools := &Tools{Deps: &nodekit.Deps{Files: files}}
+	out, err := tools.RetrieverTool().Run(ctx, node.ToolRequest{
+		Node: agentflow.Node{ID: "agent", Inputs: map[string]any{"toolAgentflowSelectedToolConfig": cfg}},
+		Call: node.ToolCall{Name: "team_meetings", Tool: "retrieverTool", Entry: -1, Arguments: `{"input":"when does the team meet on mondays"}`},
+	})
+	require.NoError(t, err)
+	text, sources, _ := strings.Cut(out, agentflow.SourceDocumentsPrefix)
+	require.Equal(t, "the blue team meets on mondays", text)
+	require.Contains(t, sources, `"team":"blue"`)
+
+	cfg[ChatflowRetriever] = "{{faiss_0.data.instance}}"
+	_, err = offerKnowledge(ctx, agentflow.ToolEntry{Config: cfg})
+	require.ErrorContains(t, err, "was not passed on")
+}
