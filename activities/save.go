@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/flowgate/flowgate/activities/nodekit"
@@ -35,13 +36,29 @@ func (s store) SaveMessages(ctx context.Context, r node.SaveMessagesRequest) err
 		Content: r.Answer, ChatType: chatType, SessionID: opt(r.SessionID), MemoryType: opt(r.MemoryType),
 		CreatedDate: millis(r.APIAt), Action: opt(string(r.Action)),
 	}
+	// An agent's tools and documents are kept with its answer, as Flowise keeps them.
+	if len(r.UsedTools) > 0 {
+		raw, err := json.Marshal(r.UsedTools)
+		if err != nil {
+			return err
+		}
+		api.UsedTools = opt(string(raw))
+	}
+	if len(r.SourceDocuments) > 0 {
+		raw, err := json.Marshal(r.SourceDocuments)
+		if err != nil {
+			return err
+		}
+		api.SourceDocuments = opt(string(raw))
+	}
 	if err := s.Store.SaveTurn(ctx, executionRow(r), user, api); err != nil {
 		return err
 	}
 	if r.Topic != "" {
 		// The answer is committed: tell the waiting API now rather than after the workflow
 		// closes. If this is lost, the API still has the workflow's own result.
-		res := node.Result{Text: r.Answer, ChatMessageID: r.APIMessageID, SessionID: r.SessionID, MemoryType: r.MemoryType, Action: r.Action}
+		res := node.Result{Text: r.Answer, ChatMessageID: r.APIMessageID, SessionID: r.SessionID, MemoryType: r.MemoryType, Action: r.Action,
+			UsedTools: r.UsedTools, SourceDocuments: r.SourceDocuments}
 		s.Publish(ctx, r.Topic, node.ResultEvent, res)
 	}
 	return nil

@@ -169,6 +169,13 @@ func answer(in workflows.PredictionInput, res workflows.PredictionResult) gin.H 
 	if res.MemoryType != "" {
 		out["memoryType"] = res.MemoryType
 	}
+	// An agent's documents and tools, as Flowise's agents return them.
+	if len(res.SourceDocuments) > 0 {
+		out["sourceDocuments"] = res.SourceDocuments
+	}
+	if len(res.UsedTools) > 0 {
+		out["usedTools"] = res.UsedTools
+	}
 	return out
 }
 

@@ -191,6 +191,13 @@ func (a *streamAnswer) ended(res workflows.PredictionResult, err error) {
 		if rest, ok := a.tokens.rest(res.Text); ok {
 			_ = a.w.event(node.TokenEvent, rest, 0)
 		}
+		// An agent's documents and tools, as Flowise's agents stream them once they answered.
+		if len(res.SourceDocuments) > 0 {
+			_ = a.w.event("sourceDocuments", res.SourceDocuments, 0)
+		}
+		if len(res.UsedTools) > 0 {
+			_ = a.w.event("usedTools", res.UsedTools, 0)
+		}
 		_ = a.w.event("metadata", metadata(a.info, res), 0)
 	}
 	_ = a.w.event("end", "[DONE]", 0)

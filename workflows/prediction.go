@@ -28,6 +28,9 @@ type PredictionInput struct {
 	LeadEmail string        `json:"leadEmail,omitempty"`
 	// FileUploads is the user message's fileUploads record (JSON), when the turn had files.
 	FileUploads string `json:"fileUploads,omitempty"`
+	// Depth counts the flows that run this one (flow tools, Execute Flow nodes); 0 for a
+	// prediction's own run.
+	Depth int `json:"depth,omitempty"`
 }
 
 // PredictionResult is what the API turns into Flowise's JSON answer.
@@ -42,6 +45,8 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	version := workflow.GetVersion(ctx, node.LocalQuickNodesChange, workflow.DefaultVersion, 2)
 	local := version >= 1
 	results := make(map[string]node.Value, len(in.Plan.Steps))
+	c := &chatRun{in: &in, results: results, local: local, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	var agent agentAnswer
 	for _, step := range in.Plan.Steps {
 		req := node.Request{Node: step.Node, Run: in.Run, Ending: step.Node.ID == in.Plan.Ending}
 		if len(step.Needs) > 0 {
@@ -49,6 +54,28 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 			for _, id := range step.Needs {
 				req.Upstream[id] = results[id]
 			}
+		}
+		kind := step.Node.Data.Name
+		switch {
+		case node.Is(kind, node.Tool, node.FlowTool):
+			// A tool node runs nothing now: the agent it is wired into offers it, and each
+			// call of it is an activity of its own.
+			results[step.Node.ID] = toolNodeValue(step.Node, req.Upstream)
+			continue
+		case step.Deferred:
+			// A chain wired into a chain tool runs when the agent calls the tool.
+			results[step.Node.ID] = node.Value{Kind: kind, Deferred: &node.Request{Node: step.Node, Upstream: req.Upstream}}
+			continue
+		case node.IsAgent(kind):
+			answer, err := c.runAgent(ctx, step, req)
+			if err != nil {
+				return PredictionResult{}, nodeFailed(step, err)
+			}
+			if step.Node.ID == in.Plan.Ending {
+				agent = answer
+			}
+			results[step.Node.ID] = node.TextValue(kind, answer.text)
+			continue
 		}
 		var out node.Value
 		if err := runNode(ctx, step.Node, req, local).Get(ctx, &out); err != nil {
@@ -64,7 +91,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	}
 	// A flow without memory still records its turns under the run's session (its chatId
 	// unless the caller named one), as Flowise does.
-	res := PredictionResult{Text: *answer.Text, SessionID: in.Run.SessionID}
+	res := PredictionResult{Text: *answer.Text, SessionID: in.Run.SessionID, UsedTools: agent.used, SourceDocuments: agent.sources}
 	if mem := memoryOf(in.Plan, results); mem != nil {
 		res.SessionID, res.MemoryType = cmp.Or(mem.SessionID, in.Run.SessionID), mem.Label
 	}
@@ -89,6 +116,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		FileUploads:   in.FileUploads,
 		Topic:         in.Run.Topic,
 	}
+	save.UsedTools, save.SourceDocuments = res.UsedTools, res.SourceDocuments
 	// The save is the commit point: once it is scheduled it runs to the end even if the run is
 	// aborted meanwhile, so a caller told "aborted" never finds the turn half saved.
 	if ctx.Err() != nil { // aborted after the last node: nothing is saved

@@ -17,7 +17,14 @@ type Plan struct {
 type Step struct {
 	Node  Node     `json:"node"`
 	Needs []string `json:"needs,omitempty"`
+	// Deferred is a chain wired only into chain tools (KindChainTool): it does not run when
+	// the prediction starts, but each time an agent calls one of those tools.
+	Deferred bool `json:"deferred,omitempty"`
 }
+
+// KindChainTool is Flowise's Chain Tool, which offers the chain wired into its baseChain
+// input to an agent as a tool.
+const KindChainTool = "chainTool"
 
 // EndingNode returns the step of the answering node.
 func (p *Plan) EndingNode() Node {
@@ -108,6 +115,13 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A node whose every consumer is a chain tool runs only when the tool is called.
+	consumers := map[string][]string{}
+	for _, i := range order {
+		for _, s := range sources[g.Nodes[i].ID] {
+			consumers[s] = append(consumers[s], g.Nodes[i].Data.Name)
+		}
+	}
 	plan := &Plan{Ending: ending.ID, Steps: make([]Step, 0, len(order))}
 	var unknown []string
 	for _, i := range order {
@@ -115,7 +129,11 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 		if !known(n.Data.Name) {
 			unknown = append(unknown, fmt.Sprintf("%s (%s)", n.ID, n.Data.Name))
 		}
-		plan.Steps = append(plan.Steps, Step{Node: n, Needs: sources[n.ID]})
+		deferred := len(consumers[n.ID]) > 0
+		for _, c := range consumers[n.ID] {
+			deferred = deferred && c == KindChainTool
+		}
+		plan.Steps = append(plan.Steps, Step{Node: n, Needs: sources[n.ID], Deferred: deferred})
 	}
 	switch len(unknown) {
 	case 0:
