@@ -1,0 +1,175 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowgate/flowgate/internal/testkit/llmmock"
+	"github.com/flowgate/flowgate/workflows/node"
+)
+
+// Classic chatflow agents: the model's turns and the tools' calls each run as their own
+// activity, and the answer carries usedTools as Flowise's does.
+
+// cfNode is a classic chatflow node as Flowise exports it.
+func cfNode(id, kind, category string, inputs map[string]any) map[string]any {
+	return map[string]any{"id": id, "type": "customNode", "data": map[string]any{
+		"id": id, "name": kind, "label": kind, "category": category, "inputs": inputs, "outputs": map[string]any{}}}
+}
+
+// withCredential sets a chatflow node's credential, where Flowise keeps it.
+func withCredential(n map[string]any, cred string) map[string]any {
+	n["data"].(map[string]any)["credential"] = cred
+	return n
+}
+
+// cfEdge wires source's output into target's input.
+func cfEdge(source, target, input string) map[string]any {
+	return map[string]any{"source": source, "sourceHandle": source + "-output-" + source, "target": target, "targetHandle": target + "-input-" + input}
+}
+
+func instance(id string) string { return "{{" + id + ".data.instance}}" }
+
+func flowJSON(t *testing.T, nodes, edges []any) string {
+	t.Helper()
+	raw, err := json.Marshal(map[string]any{"nodes": nodes, "edges": edges})
+	require.NoError(t, err)
+	return string(raw)
+}
+
+// pointNode sets a credential on one node of flowData: the edit a Flowise user makes to a
+// tool that needs one.
+func pointNode(t *testing.T, flowData, nodeID, cred string) string {
+	t.Helper()
+	var g map[string]any
+	require.NoError(t, json.Unmarshal([]byte(flowData), &g))
+	for _, n := range g["nodes"].([]any) {
+		if n := n.(map[string]any); n["id"] == nodeID {
+			n["data"].(map[string]any)["credential"] = cred
+		}
+	}
+	raw, err := json.Marshal(g)
+	require.NoError(t, err)
+	return string(raw)
+}
+
+// agentReply is a chatflow answer with an agent's extras.
+type agentReply struct {
+	predictionAnswer
+	UsedTools []struct {
+		Tool       string         `json:"tool"`
+		ToolInput  map[string]any `json:"toolInput"`
+		ToolOutput string         `json:"toolOutput"`
+	} `json:"usedTools"`
+}
+
+func (h *harness) predictAgent(flowID string, body map[string]any) agentReply {
+	h.t.Helper()
+	var out agentReply
+	h.doJSON("POST", "/api/v1/prediction/"+flowID, body, 200, &out)
+	return out
+}
+
+// serpStandIn answers SerpAPI's search with an answer box, recording the queries and keys.
+type serpStandIn struct {
+	mu      sync.Mutex
+	queries []string
+	keys    []string
+}
+
+func newSerpStandIn(t *testing.T, answer string) *serpStandIn {
+	s := &serpStandIn{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.queries, s.keys = append(s.queries, r.URL.Query().Get("q")), append(s.keys, r.URL.Query().Get("api_key"))
+		s.mu.Unlock()
+		_, _ = w.Write([]byte(`{"answer_box":{"answer":"` + answer + `"}}`))
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("SERPAPI_BASE_URL", srv.URL)
+	return s
+}
+
+// TestMarketplaceToolAgent runs Flowise's "Tool Agent" template (buffer memory, calculator,
+// SerpAPI, ChatOpenAI, Tool Agent), changed only in its credentials and addresses: the model
+// asks for the calculator, then for a search; each model turn and each tool call is its own
+// activity; the answer reports the tools in JSON and in the stream, and the next turn sees
+// the first in memory.
+func TestMarketplaceToolAgent(t *testing.T) {
+	serp := newSerpStandIn(t, "Maxim and Samar")
+	h := newHarness(t, allowLoopbackHTTP(t))
+	openAI := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-tool-agent"})
+	serpCred := h.createCredential("serpApi", map[string]any{"serpApiKey": "serp-secret"})
+	flowData := pointNode(t, h.loadFlow("marketplace/chatflows/Tool Agent.json", openAI), "serpAPI_0", serpCred)
+	id := h.createFlow("tool agent", flowData, nil)
+
+	question := `call calculator with {"input":"6*7"} then call search with {"input":"temporal founders"}`
+	ans := h.predictAgent(id, map[string]any{"question": question, "chatId": "c1"})
+	require.Equal(t, llmmock.ToolAnswer("Maxim and Samar"), ans.Text)
+	require.Equal(t, "Buffer Memory", ans.MemoryType)
+
+	// Three model turns: the first two asked for a tool each, the third answered.
+	reqs := h.mock.Requests()
+	require.Len(t, reqs, 3)
+	require.Equal(t, []string{"calculator", "search"}, reqs[0].Tools)
+	require.Equal(t, "Bearer sk-tool-agent", reqs[0].Headers.Get("Authorization"))
+	require.Equal(t, []llmmock.Message{{Role: "system", Content: "You are a helpful AI assistant."}, {Role: "user", Content: question}}, reqs[0].Messages)
+	last := reqs[1].Messages[len(reqs[1].Messages)-1]
+	require.Equal(t, "tool", last.Role)
+	require.Equal(t, "42", last.Content, "the calculator's result")
+	last = reqs[2].Messages[len(reqs[2].Messages)-1]
+	require.Equal(t, "Maxim and Samar", last.Content, "the search's result")
+	require.Equal(t, []string{"temporal founders"}, serp.queries)
+	require.Equal(t, []string{"serp-secret"}, serp.keys)
+
+	require.Len(t, ans.UsedTools, 2)
+	require.Equal(t, "calculator", ans.UsedTools[0].Tool)
+	require.Equal(t, map[string]any{"input": "6*7"}, ans.UsedTools[0].ToolInput)
+	require.Equal(t, "42", ans.UsedTools[0].ToolOutput)
+	require.Equal(t, "search", ans.UsedTools[1].Tool)
+	require.Equal(t, map[string]any{"input": "temporal founders"}, ans.UsedTools[1].ToolInput)
+	require.Equal(t, "Maxim and Samar", ans.UsedTools[1].ToolOutput)
+
+	require.Equal(t, []string{
+		"node.bufferMemory", "node.chatOpenAI",
+		"node.toolAgent", "tool.calculator", "node.toolAgent", "tool.serpAPI", "node.toolAgent",
+		"chat.saveMessages",
+	}, h.activityTypes(node.WorkflowID(id, "c1")), "tool nodes run no activity of their own; the sticky note is no step")
+	require.NotContains(t, h.historyJSON(node.WorkflowID(id, "c1")), "serp-secret")
+
+	// The turn is stored with its tools, as Flowise stores them.
+	var msgs []map[string]any
+	h.doJSON("GET", "/api/v1/chatmessage/"+id+"?chatId=c1", nil, 200, &msgs)
+	require.Len(t, msgs, 2)
+	require.Contains(t, msgs[1]["usedTools"], `"toolOutput":"42"`)
+
+	// The next turn sees the first in memory.
+	h.mock.Reset()
+	second := h.predictAgent(id, map[string]any{"question": "what did you find?", "chatId": "c1"})
+	require.Equal(t, llmmock.Answer("what did you find?"), second.Text)
+	require.Empty(t, second.UsedTools)
+	reqs = h.mock.Requests()
+	require.Len(t, reqs, 1)
+	require.Equal(t, []llmmock.Message{
+		{Role: "system", Content: "You are a helpful AI assistant."},
+		{Role: "user", Content: question},
+		{Role: "assistant", Content: ans.Text},
+		{Role: "user", Content: "what did you find?"},
+	}, reqs[0].Messages)
+
+	// Streaming: the answer as tokens, then the tools, as Flowise streams them.
+	resp, events := h.stream(id, map[string]any{"question": `call calculator with {"input":"2+3"}`, "chatId": "s1"})
+	require.Equal(t, 200, resp.StatusCode)
+	names := eventNames(events)
+	require.Equal(t, "start", names[0])
+	require.Equal(t, []string{"usedTools", "metadata", "end"}, names[len(names)-3:])
+	require.Equal(t, llmmock.ToolAnswer("5"), tokens(t, events))
+	var used []map[string]any
+	require.NoError(t, json.Unmarshal(events[len(events)-3].Data, &used))
+	require.Equal(t, []map[string]any{{"tool": "calculator", "toolInput": map[string]any{"input": "2+3"}, "toolOutput": "5"}}, used)
+}
