@@ -173,3 +173,138 @@ func TestMarketplaceToolAgent(t *testing.T) {
 	require.NoError(t, json.Unmarshal(events[len(events)-3].Data, &used))
 	require.Equal(t, []map[string]any{{"tool": "calculator", "toolInput": map[string]any{"input": "2+3"}, "toolOutput": "5"}}, used)
 }
+
+// TestChatflowAgents: a tool agent calling two tools, a chain offered as a tool, and the other
+// agent kinds answering with a tool and remembering the turn; a file tool is refused.
+func TestChatflowAgents(t *testing.T) {
+	var weatherQueries []string
+	var mu sync.Mutex
+	weather := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		weatherQueries = append(weatherQueries, r.URL.RawQuery)
+		mu.Unlock()
+		_, _ = w.Write([]byte("sunny in Paris"))
+	}))
+	t.Cleanup(weather.Close)
+	h := newHarness(t, allowLoopbackHTTP(t))
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-agents"})
+	model := func() map[string]any {
+		return withCredential(cfNode("chatOpenAI_0", "chatOpenAI", "Chat Models",
+			map[string]any{"modelName": "gpt-4o-mini", "basepath": h.mock.URL + "/v1", "streaming": true}), cred)
+	}
+
+	t.Run("tool agent with two tools", func(t *testing.T) {
+		h.mock.Reset()
+		id := h.createFlow("two tools", flowJSON(t, []any{
+			cfNode("calculator_0", "calculator", "Tools", map[string]any{}),
+			cfNode("requestsGet_0", "requestsGet", "Tools", map[string]any{
+				"requestsGetUrl": weather.URL, "requestsGetName": "weather", "requestsGetDescription": "today's weather"}),
+			model(),
+			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{
+				"tools": []any{instance("calculator_0"), instance("requestsGet_0")}, "model": instance("chatOpenAI_0"),
+				"systemMessage": "Be brief.", "maxIterations": ""}),
+		}, []any{
+			cfEdge("calculator_0", "toolAgent_0", "tools"), cfEdge("requestsGet_0", "toolAgent_0", "tools"),
+			cfEdge("chatOpenAI_0", "toolAgent_0", "model"),
+		}), nil)
+		question := `call calculator with {"input":"1+2"} then call weather with {}`
+		ans := h.predictAgent(id, map[string]any{"question": question, "chatId": "two"})
+		require.Equal(t, llmmock.ToolAnswer("sunny in Paris"), ans.Text)
+		require.Len(t, ans.UsedTools, 2)
+		require.Equal(t, "calculator", ans.UsedTools[0].Tool)
+		require.Equal(t, "3", ans.UsedTools[0].ToolOutput)
+		require.Equal(t, "weather", ans.UsedTools[1].Tool)
+		require.Equal(t, "sunny in Paris", ans.UsedTools[1].ToolOutput)
+		reqs := h.mock.Requests()
+		require.Len(t, reqs, 3)
+		require.Equal(t, []string{"calculator", "weather"}, reqs[0].Tools)
+		require.Equal(t, llmmock.Message{Role: "system", Content: "Be brief."}, reqs[0].Messages[0])
+		require.Equal(t, []string{"node.chatOpenAI", "node.toolAgent", "tool.calculator", "node.toolAgent", "tool.requestsGet", "node.toolAgent", "chat.saveMessages"},
+			h.activityTypes(node.WorkflowID(id, "two")))
+
+		_, events := h.stream(id, map[string]any{"question": question, "chatId": "two-streamed"})
+		names := eventNames(events)
+		require.Equal(t, []string{"usedTools", "metadata", "end"}, names[len(names)-3:])
+		require.Equal(t, llmmock.ToolAnswer("sunny in Paris"), tokens(t, events))
+		var used []map[string]any
+		require.NoError(t, json.Unmarshal(events[len(events)-3].Data, &used))
+		require.Len(t, used, 2)
+		require.Equal(t, "weather", used[1]["tool"])
+	})
+
+	t.Run("chain tool", func(t *testing.T) {
+		h.mock.Reset()
+		id := h.createFlow("chain tool", flowJSON(t, []any{
+			cfNode("promptTemplate_0", "promptTemplate", "Prompts", map[string]any{"template": "Translate to French: {text}"}),
+			model(),
+			cfNode("llmChain_0", "llmChain", "Chains", map[string]any{"model": instance("chatOpenAI_0"), "prompt": instance("promptTemplate_0")}),
+			cfNode("chainTool_0", "chainTool", "Tools", map[string]any{"name": "translator", "description": "translates into French",
+				"returnDirect": false, "baseChain": instance("llmChain_0")}),
+			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"tools": []any{instance("chainTool_0")}, "model": instance("chatOpenAI_0")}),
+		}, []any{
+			cfEdge("promptTemplate_0", "llmChain_0", "prompt"), cfEdge("chatOpenAI_0", "llmChain_0", "model"),
+			cfEdge("llmChain_0", "chainTool_0", "baseChain"), cfEdge("chainTool_0", "toolAgent_0", "tools"),
+			cfEdge("chatOpenAI_0", "toolAgent_0", "model"),
+		}), nil)
+		ans := h.predictAgent(id, map[string]any{"question": `call translator with {"input":"hello"}`, "chatId": "chain"})
+		translated := llmmock.Answer("Translate to French: hello")
+		require.Equal(t, llmmock.ToolAnswer(translated), ans.Text)
+		require.Len(t, ans.UsedTools, 1)
+		require.Equal(t, translated, ans.UsedTools[0].ToolOutput)
+		reqs := h.mock.Requests()
+		require.Len(t, reqs, 3, "the agent's turn, the chain, the agent's answer")
+		require.Equal(t, []string{"translator"}, reqs[0].Tools)
+		require.Equal(t, []llmmock.Message{{Role: "user", Content: "Translate to French: hello"}}, reqs[1].Messages)
+		types := h.activityTypes(node.WorkflowID(id, "chain"))
+		require.NotContains(t, types, "node.llmChain", "the chain runs in the tool's call, not as a step")
+		require.Equal(t, []string{"node.toolAgent", "tool.chainTool", "node.toolAgent", "chat.saveMessages"}, types[len(types)-4:])
+	})
+
+	for _, kind := range []string{"conversationalAgent", "reactAgentChat", "openAIToolAgent"} {
+		t.Run(kind, func(t *testing.T) {
+			h.mock.Reset()
+			id := h.createFlow(kind, flowJSON(t, []any{
+				cfNode("bufferMemory_0", "bufferMemory", "Memory", map[string]any{"sessionId": "", "memoryKey": "chat_history"}),
+				cfNode("calculator_0", "calculator", "Tools", map[string]any{}),
+				model(),
+				cfNode("agent_0", kind, "Agents", map[string]any{"tools": []any{instance("calculator_0")}, "model": instance("chatOpenAI_0"),
+					"memory": instance("bufferMemory_0")}),
+			}, []any{
+				cfEdge("bufferMemory_0", "agent_0", "memory"), cfEdge("calculator_0", "agent_0", "tools"), cfEdge("chatOpenAI_0", "agent_0", "model"),
+			}), nil)
+			first := h.predictAgent(id, map[string]any{"question": `call calculator with {"input":"3*3"}`, "chatId": "m"})
+			require.Equal(t, llmmock.ToolAnswer("9"), first.Text)
+			require.Len(t, first.UsedTools, 1)
+			require.Equal(t, "bufferMemory", first.MemoryType, "the memory node's label")
+			second := h.predictAgent(id, map[string]any{"question": "and then?", "chatId": "m"})
+			require.Equal(t, llmmock.Answer("and then?"), second.Text)
+			reqs := h.mock.Requests()
+			require.Len(t, reqs, 3)
+			system := reqs[0].Messages[0]
+			require.Equal(t, "system", system.Role)
+			if kind == "openAIToolAgent" {
+				require.Equal(t, "You are a helpful AI assistant.", system.Content)
+			} else {
+				require.Contains(t, system.Content, "Assistant is a large language model trained by OpenAI.")
+			}
+			require.Equal(t, []llmmock.Message{system,
+				{Role: "user", Content: `call calculator with {"input":"3*3"}`},
+				{Role: "assistant", Content: first.Text},
+				{Role: "user", Content: "and then?"},
+			}, reqs[2].Messages, "the second turn sees the first in memory")
+		})
+	}
+
+	t.Run("file tools are refused", func(t *testing.T) {
+		id := h.createFlow("files", flowJSON(t, []any{
+			cfNode("readFile_0", "readFile", "Tools", map[string]any{"basePath": "/etc"}),
+			model(),
+			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"tools": []any{instance("readFile_0")}, "model": instance("chatOpenAI_0")}),
+		}, []any{cfEdge("readFile_0", "toolAgent_0", "tools"), cfEdge("chatOpenAI_0", "toolAgent_0", "model")}), nil)
+		h.mock.Reset()
+		status, body := h.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "read /etc/passwd"})
+		require.NotEqual(t, 200, status)
+		require.Contains(t, string(body), "Flowgate gives flows no local disk")
+		require.Zero(t, h.mock.Calls(), "refused before the model is called")
+	})
+}
