@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -186,6 +187,16 @@ func TestChatflowAgents(t *testing.T) {
 		_, _ = w.Write([]byte("sunny in Paris"))
 	}))
 	t.Cleanup(weather.Close)
+	var serperKeys, serperBodies []string
+	serper := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		serperKeys, serperBodies = append(serperKeys, r.Header.Get("X-API-KEY")), append(serperBodies, string(body))
+		mu.Unlock()
+		_, _ = w.Write([]byte(`{"organic":[{"title":"Temporal","link":"https://temporal.io","snippet":"Durable execution"}]}`))
+	}))
+	t.Cleanup(serper.Close)
+	t.Setenv("SERPER_BASE_URL", serper.URL)
 	h := newHarness(t, allowLoopbackHTTP(t))
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-agents"})
 	model := func() map[string]any {
@@ -294,6 +305,42 @@ func TestChatflowAgents(t *testing.T) {
 			}, reqs[2].Messages, "the second turn sees the first in memory")
 		})
 	}
+
+	t.Run("custom tool, another chatflow and Serper as tools", func(t *testing.T) {
+		var tool struct{ ID string }
+		h.doJSON("POST", "/api/v1/tools", map[string]any{
+			"name": "add_numbers", "description": "Adds two numbers",
+			"schema": `[{"property":"a","type":"number","required":true},{"property":"b","type":"number","required":true}]`,
+			"func":   "return `sum=${$a + $b} for ${$flow.chatId}`",
+		}, 200, &tool)
+		child := h.createFlow("child", h.loadFlow("llm-chain.json", cred), nil)
+		serperCred := h.createCredential("serperApi", map[string]any{"serperApiKey": "serper-secret"})
+		id := h.createFlow("three tools", flowJSON(t, []any{
+			cfNode("customTool_0", "customTool", "Tools", map[string]any{"selectedTool": tool.ID, "returnDirect": false}),
+			cfNode("ChatflowTool_0", "ChatflowTool", "Tools", map[string]any{"selectedChatflow": child, "name": "benchmark_bot",
+				"description": "asks the benchmark bot"}),
+			withCredential(cfNode("serper_0", "serper", "Tools", map[string]any{}), serperCred),
+			model(),
+			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"model": instance("chatOpenAI_0"),
+				"tools": []any{instance("customTool_0"), instance("ChatflowTool_0"), instance("serper_0")}}),
+		}, []any{
+			cfEdge("customTool_0", "toolAgent_0", "tools"), cfEdge("ChatflowTool_0", "toolAgent_0", "tools"),
+			cfEdge("serper_0", "toolAgent_0", "tools"), cfEdge("chatOpenAI_0", "toolAgent_0", "model"),
+		}), nil)
+		h.mock.Reset()
+		question := `call add_numbers with {"a":2,"b":3} then call benchmark_bot with {"input":"hi"} then call search with {"input":"durable"}`
+		ans := h.predictAgent(id, map[string]any{"question": question, "chatId": "three"})
+		require.Equal(t, llmmock.ToolAnswer("Durable execution"), ans.Text)
+		require.Len(t, ans.UsedTools, 3)
+		require.Equal(t, "sum=5 for three", ans.UsedTools[0].ToolOutput)
+		require.Equal(t, llmmock.Answer("You are a benchmark bot. Reply to: hi"), ans.UsedTools[1].ToolOutput, "the other chatflow answered")
+		require.Equal(t, "Durable execution", ans.UsedTools[2].ToolOutput)
+		require.Equal(t, []string{"serper-secret"}, serperKeys)
+		require.Equal(t, []string{`{"q":"durable"}`}, serperBodies)
+		types := h.activityTypes(node.WorkflowID(id, "three"))
+		require.Equal(t, []string{"node.chatOpenAI", "node.toolAgent", "tool.customTool", "node.toolAgent", "tool.ChatflowTool",
+			"node.toolAgent", "tool.serper", "node.toolAgent", "chat.saveMessages"}, types, "the child flow runs as a child workflow")
+	})
 
 	t.Run("file tools are refused", func(t *testing.T) {
 		id := h.createFlow("files", flowJSON(t, []any{
