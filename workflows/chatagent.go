@@ -64,7 +64,8 @@ func (c *chatRun) runAgent(ctx workflow.Context, step chatflow.Step, req node.Re
 		},
 		func(call node.ToolCall) (string, bool, error) {
 			if call.Refused != "" {
-				return call.Refused, false, nil // no tool ran: not a used tool
+				// No tool ran: not a used tool. The model reads what LangChain's agents say.
+				return fmt.Sprintf("%s is not a valid tool, try another one.", call.Name), false, nil
 			}
 			out, failed, err := c.callTool(ctx, step.Node, toolIDs, call)
 			if err != nil {
