@@ -243,6 +243,26 @@ func TestChatflowAgents(t *testing.T) {
 		require.Equal(t, "weather", used[1]["tool"])
 	})
 
+	t.Run("tool agent with a chat prompt template", func(t *testing.T) {
+		h.mock.Reset()
+		id := h.createFlow("prompted", flowJSON(t, []any{
+			cfNode("chatPromptTemplate_0", "chatPromptTemplate", "Prompts", map[string]any{"systemMessagePrompt": "You answer as a {role}.",
+				"humanMessagePrompt": "Question: {input}", "promptValues": `{"role":"pirate"}`}),
+			cfNode("calculator_0", "calculator", "Tools", map[string]any{}),
+			model(),
+			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"tools": []any{instance("calculator_0")}, "model": instance("chatOpenAI_0"),
+				"chatPromptTemplate": instance("chatPromptTemplate_0"), "systemMessage": "unused"}),
+		}, []any{
+			cfEdge("chatPromptTemplate_0", "toolAgent_0", "chatPromptTemplate"), cfEdge("calculator_0", "toolAgent_0", "tools"),
+			cfEdge("chatOpenAI_0", "toolAgent_0", "model"),
+		}), nil)
+		question := `call calculator with {"input":"2+2"}`
+		ans := h.predictAgent(id, map[string]any{"question": question})
+		require.Equal(t, llmmock.ToolAnswer("4"), ans.Text)
+		require.Equal(t, []llmmock.Message{{Role: "system", Content: "You answer as a pirate."}, {Role: "user", Content: "Question: " + question}},
+			h.mock.Requests()[0].Messages)
+	})
+
 	t.Run("chain tool", func(t *testing.T) {
 		h.mock.Reset()
 		id := h.createFlow("chain tool", flowJSON(t, []any{

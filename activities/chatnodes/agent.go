@@ -2,11 +2,14 @@ package chatnodes
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 
 	"github.com/flowgate/flowgate/activities/nodekit"
 	"github.com/flowgate/flowgate/activities/tools"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/internal/providers/llm"
 	"github.com/flowgate/flowgate/workflows/node"
 )
@@ -29,6 +32,9 @@ type agentStyle struct {
 	system string
 	// ownSystem: the node has a systemMessage input (reactAgentChat has none).
 	ownSystem bool
+	// promptTemplate: a chatPromptTemplate wired into the node replaces its system message
+	// and frames the question (the Tool Agent's).
+	promptTemplate bool
 }
 
 // assistantPrefix is the preamble of Flowise's conversational agent and of the react-chat
@@ -97,6 +103,32 @@ func (n *Nodes) agentMessages(ctx context.Context, req node.Request, style agent
 			system = own
 		}
 	}
+	question, err := n.question(ctx, req.Run)
+	if err != nil {
+		return nil, err
+	}
+	human := question
+	if _, wired := chatflow.InstanceRef(req.Node.Data.Inputs["chatPromptTemplate"]); wired && style.promptTemplate {
+		// As Flowise's Tool Agent: the template's system message, the memory, then its
+		// human message with the question as {input}.
+		p, err := upstreamPrompt(req, "chatPromptTemplate")
+		if err != nil {
+			return nil, err
+		}
+		if p, err = n.withVariables(ctx, req, p); err != nil {
+			return nil, err
+		}
+		if p.Human != "" {
+			values := map[string]string{"input": question}
+			maps.Copy(values, p.Values)
+			if system, err = fill(p.System, p.Values, question); err == nil {
+				human, err = fill(p.Human, values, question)
+			}
+			if err != nil {
+				return nil, nodekit.Classify(fmt.Errorf("%s: %w", req.Node.ID, err))
+			}
+		}
+	}
 	var msgs []llm.Message
 	if system != "" {
 		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: system})
@@ -106,11 +138,7 @@ func (n *Nodes) agentMessages(ctx context.Context, req node.Request, style agent
 			msgs = append(msgs, llm.Message{Role: nodekit.StoredRole(m.Role), Content: m.Content})
 		}
 	}
-	question, err := n.question(ctx, req.Run)
-	if err != nil {
-		return nil, err
-	}
-	return append(msgs, llm.Message{Role: llm.RoleUser, Content: question}), nil
+	return append(msgs, llm.Message{Role: llm.RoleUser, Content: human}), nil
 }
 
 // agentTools are the tool nodes wired into the agent's tools input, in its order: the order
