@@ -375,3 +375,28 @@ func TestChatflowAgents(t *testing.T) {
 		require.Zero(t, h.mock.Calls(), "refused before the model is called")
 	})
 }
+
+// TestEveryToolCallingModelDrivesTheToolAgent runs the Tool Agent template with its model
+// swapped for each chat model kind that calls tools (the kinds table's CallsTools), each over
+// its provider's own wire protocol: the agent calls the calculator and answers from its result.
+func TestEveryToolCallingModelDrivesTheToolAgent(t *testing.T) {
+	h := newHarness(t)
+	creds := modelCredentials(h)
+	for _, kind := range node.ToolModels() {
+		t.Run(kind, func(t *testing.T) {
+			cred, ok := creds[kind]
+			require.True(t, ok, "the test has no credential for %s", kind)
+			h.mock.Reset()
+			flowData := editFlow(t, h.loadFlow("marketplace/chatflows/Tool Agent.json", cred), func(nodes []any, _ *[]any) {
+				swapModel(t, h, nodeData(nodes, "chatOpenAI_0"), kind)
+			})
+			id := h.createFlow(kind, flowData, nil)
+			ans := h.predictAgent(id, map[string]any{"question": `call calculator with {"input":"6*7"}`, "chatId": "c"})
+			require.Equal(t, llmmock.ToolAnswer("42"), ans.Text)
+			require.Len(t, ans.UsedTools, 1)
+			require.Len(t, h.mock.Requests(), 2)
+			require.Equal(t, []string{"node.bufferMemory", "node." + kind, "node.toolAgent", "tool.calculator", "node.toolAgent", "chat.saveMessages"},
+				h.activityTypes(node.WorkflowID(id, "c")))
+		})
+	}
+}
