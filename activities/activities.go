@@ -27,12 +27,21 @@ type Deps = nodekit.Deps
 // Register registers every kind's activity, the activity that saves a turn, and those of
 // document-store upserts and searches.
 func Register(r worker.ActivityRegistry, d *Deps) error {
-	models, toolSet, err := bind(d)
+	models, toolSet, impl, err := bind(d)
 	if err != nil {
 		return err
 	}
-	nodes := &chatnodes.Nodes{Deps: d, Models: models}
+	nodes := &chatnodes.Nodes{Deps: d, Models: models, Tools: toolSet}
 	steps := &agentnodes.Steps{Deps: d, Models: models, Tools: toolSet}
+	// A chainTool's call runs its chain's code, as the chain's own activity would.
+	chains := map[string]chatnodes.Func{}
+	impl.RunChain = func(ctx context.Context, req node.Request) (node.Value, error) {
+		fn, ok := chains[req.Node.Data.Name]
+		if !ok {
+			return node.Value{}, nodekit.FlowError("%s: a chain tool cannot run a %s node", req.Node.ID, req.Node.Data.Name)
+		}
+		return fn(ctx, req)
+	}
 	for _, k := range node.Kinds() {
 		switch k.Family {
 		case node.ChatModel:
@@ -43,6 +52,7 @@ func Register(r worker.ActivityRegistry, d *Deps) error {
 			if err != nil {
 				return err
 			}
+			chains[k.Name] = nodes.WithGlobals(fn, true)
 			register(r, d, k, node.ActivityName(k.Name), nodes.WithGlobals(fn, k.CallsOut))
 		case node.AgentStep:
 			if k.Run == "" {
@@ -85,7 +95,7 @@ func register[Req, Res any](r worker.ActivityRegistry, d *Deps, k node.Kind, nam
 
 // bind builds the chat models and the tools from the kinds table: the nodes that use them
 // find them by kind.
-func bind(d *Deps) (chatmodels.Set, tools.Set, error) {
+func bind(d *Deps) (chatmodels.Set, tools.Set, *tools.Tools, error) {
 	models := chatmodels.Set{}
 	set := tools.Set{Tools: map[string]tools.Tool{}, Flows: map[string]tools.FlowTool{}}
 	impl := &tools.Tools{Deps: d}
@@ -103,10 +113,10 @@ func bind(d *Deps) (chatmodels.Set, tools.Set, error) {
 			set.Flows[k.Name], err = build[tools.FlowTool](impl, k)
 		}
 		if err != nil {
-			return nil, tools.Set{}, err
+			return nil, tools.Set{}, nil, err
 		}
 	}
-	return models, set, nil
+	return models, set, impl, nil
 }
 
 // build calls the method that makes kind k's T.

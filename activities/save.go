@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/flowgate/flowgate/activities/nodekit"
@@ -36,6 +37,14 @@ func (s store) SaveMessages(ctx context.Context, r node.SaveMessagesRequest) err
 		CreatedDate: millis(r.APIAt), Action: opt(string(r.Action)),
 		SourceDocuments: opt(string(r.SourceDocuments)),
 	}
+	// An agent's tools are kept with its answer, as Flowise keeps them.
+	if len(r.UsedTools) > 0 {
+		raw, err := json.Marshal(r.UsedTools)
+		if err != nil {
+			return err
+		}
+		api.UsedTools = opt(string(raw))
+	}
 	if err := s.Store.SaveTurn(ctx, executionRow(r), user, api); err != nil {
 		return err
 	}
@@ -43,7 +52,7 @@ func (s store) SaveMessages(ctx context.Context, r node.SaveMessagesRequest) err
 		// The answer is committed: tell the waiting API now rather than after the workflow
 		// closes. If this is lost, the API still has the workflow's own result.
 		res := node.Result{Text: r.Answer, ChatMessageID: r.APIMessageID, SessionID: r.SessionID, MemoryType: r.MemoryType, Action: r.Action,
-			JSON: r.JSON, FlowVariables: r.FlowVariables, SourceDocuments: r.SourceDocuments}
+			JSON: r.JSON, FlowVariables: r.FlowVariables, UsedTools: r.UsedTools, SourceDocuments: r.SourceDocuments}
 		s.Publish(ctx, r.Topic, node.ResultEvent, res)
 	}
 	return nil

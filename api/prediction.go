@@ -180,6 +180,9 @@ func answer(in workflows.PredictionInput, res workflows.PredictionResult) gin.H 
 	if len(res.SourceDocuments) > 0 {
 		out["sourceDocuments"] = res.SourceDocuments
 	}
+	if len(res.UsedTools) > 0 {
+		out["usedTools"] = res.UsedTools
+	}
 	return out
 }
 

@@ -191,9 +191,13 @@ func (a *streamAnswer) ended(res workflows.PredictionResult, err error) {
 		if rest, ok := a.tokens.rest(res.Text); ok {
 			_ = a.w.event(node.TokenEvent, rest, 0)
 		}
-		// A retrieval chain's documents, as Flowise sends them after the tokens.
+		// A retrieval chain's or an agent's documents, and an agent's tools, as Flowise sends
+		// them after the tokens.
 		if len(res.SourceDocuments) > 0 {
 			_ = a.w.event("sourceDocuments", res.SourceDocuments, 0)
+		}
+		if len(res.UsedTools) > 0 {
+			_ = a.w.event("usedTools", res.UsedTools, 0)
 		}
 		_ = a.w.event("metadata", metadata(a.info, res), 0)
 	}

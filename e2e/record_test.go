@@ -78,6 +78,22 @@ func TestRecordHistories(t *testing.T) {
 		map[string]any{"chatId": "record", "humanInput": map[string]any{"type": "proceed"}})
 	record(clerk, "agentflow-flow-tool.history.json", map[string]any{"question": `call ask_desk with {"input":"hello"}`, "chatId": "record-desk"})
 
+	// A classic chatflow's tool agent: a calculator call, then another chatflow as a tool.
+	child := h.createFlow("child", h.loadFlow("llm-chain.json", cred), nil)
+	agent := h.createFlow("tool agent", flowJSON(t, []any{
+		cfNode("bufferMemory_0", "bufferMemory", "Memory", map[string]any{"sessionId": "", "memoryKey": "chat_history"}),
+		cfNode("calculator_0", "calculator", "Tools", map[string]any{}),
+		cfNode("ChatflowTool_0", "ChatflowTool", "Tools", map[string]any{"selectedChatflow": child, "name": "benchmark_bot", "description": "asks the bot"}),
+		withCredential(cfNode("chatOpenAI_0", "chatOpenAI", "Chat Models", map[string]any{"modelName": "gpt-4o-mini", "basepath": h.mock.URL + "/v1"}), cred),
+		cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"model": instance("chatOpenAI_0"), "memory": instance("bufferMemory_0"),
+			"tools": []any{instance("calculator_0"), instance("ChatflowTool_0")}}),
+	}, []any{
+		cfEdge("bufferMemory_0", "toolAgent_0", "memory"), cfEdge("calculator_0", "toolAgent_0", "tools"),
+		cfEdge("ChatflowTool_0", "toolAgent_0", "tools"), cfEdge("chatOpenAI_0", "toolAgent_0", "model"),
+	}), nil)
+	record(agent, "chatflow-tool-agent.history.json",
+		map[string]any{"question": `call calculator with {"input":"6*7"} then call benchmark_bot with {"input":"hi"}`, "chatId": "record-agent"})
+
 	// A human input node that stops the run twice: rejected with feedback (back to the draft
 	// through the loop), then approved.
 	record(approvalFlow(t, h, cred), "agentflow-human-input.history.json",

@@ -437,19 +437,32 @@ func (r *agentRun) executeFlow(ctx workflow.Context, n agentflow.Node, child *no
 	return r.runChildFlow(ctx, node.ExecuteFlowKey(n.ID, len(r.executed)), node.ExecuteFlowChatID(n.ID, r.turn, len(r.executed)), child)
 }
 
-// runChildFlow runs another chatflow as a child workflow, from the snapshot read of it, in a
+// runChildFlow runs another chatflow as a child workflow (see runFlow).
+func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child *node.ChildFlow) (string, error) {
+	return runFlow(ctx, flowParent{depth: r.in.Depth, vars: r.in.Run.Vars, runID: r.runID}, key, chatKey, child)
+}
+
+// flowParent is what a run hands on to a flow it runs: how deep it is itself, its variables,
+// and its run id, from which the child's conversation id derives.
+type flowParent struct {
+	depth int
+	vars  map[string]string
+	runID string
+}
+
+// runFlow runs another chatflow as a child workflow, from the snapshot read of it, in a
 // conversation of its own, and returns its answer. key names the child workflow (under this
 // run's id) and chatKey its conversation.
-func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child *node.ChildFlow) (string, error) {
+func runFlow(ctx workflow.Context, p flowParent, key, chatKey string, child *node.ChildFlow) (string, error) {
 	if child == nil {
 		return "", temporal.NewNonRetryableApplicationError("no flow to execute", node.ErrFlow, nil)
 	}
-	if r.in.Depth >= maxFlowDepth {
+	if p.depth >= maxFlowDepth {
 		return "", temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("flows run other flows more than %d deep; do two flows call each other?", maxFlowDepth), node.ErrFlow, nil)
 	}
 	info := workflow.GetInfo(ctx)
-	chatID := r.derivedID(chatKey)
+	chatID := node.DerivedID(p.runID, chatKey)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID: node.ChildWorkflowID(info.WorkflowExecution.ID, key),
 	})
@@ -464,8 +477,8 @@ func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child
 		if err != nil {
 			return "", flowErr(err)
 		}
-		in := AgentflowInput{Graph: *g, ChatType: "INTERNAL", Depth: r.in.Depth + 1, Run: node.AgentflowRun{
-			ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: r.in.Run.Vars}}
+		in := AgentflowInput{Graph: *g, ChatType: "INTERNAL", Depth: p.depth + 1, Run: node.AgentflowRun{
+			ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: p.vars}}
 		var out AgentflowResult
 		if err := workflow.ExecuteChildWorkflow(cctx, node.AgentflowWorkflow, in).Get(ctx, &out); err != nil {
 			return "", err
@@ -480,8 +493,8 @@ func (r *agentRun) runChildFlow(ctx workflow.Context, key, chatKey string, child
 	if err != nil {
 		return "", flowErr(err)
 	}
-	in := PredictionInput{Plan: *plan, ChatType: "INTERNAL", Run: node.Run{
-		ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: r.in.Run.Vars}}
+	in := PredictionInput{Plan: *plan, ChatType: "INTERNAL", Depth: p.depth + 1, Run: node.Run{
+		ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: p.vars}}
 	var out PredictionResult
 	if err := workflow.ExecuteChildWorkflow(cctx, node.PredictionWorkflow, in).Get(ctx, &out); err != nil {
 		return "", err
@@ -494,30 +507,23 @@ const maxAgentTurns = 10
 
 // runStepWithTools runs a node's step; when an agent's model asks for tools, each call runs
 // as its own activity (retried on its own, never repeated once done) and the agent gets
-// another turn with the results, until it answers. A tool that requires human input first
-// stops the run for a person's approval; a rejected tool is no longer offered.
+// another turn with the results, until it answers (agentLoop). A tool that requires human
+// input first stops the run for a person's approval; a rejected tool is no longer offered.
 func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item node.ExecutedNode, req node.StepRequest, res *node.StepResult) error {
-	var used []map[string]any
 	var sources []any
-	for turn := 0; turn < maxAgentTurns; turn++ {
-		*res = node.StepResult{} // each turn's result stands alone
-		if err := runStep(ctx, n, req).Get(ctx, res); err != nil {
-			return err
-		}
-		if len(res.ToolCalls) == 0 {
-			if len(used) > 0 {
-				res.Output["usedTools"] = used
+	used, direct, err := agentLoop(maxAgentTurns,
+		func(conversation []node.Message) (agentTurn, error) {
+			*res = node.StepResult{} // each turn's result stands alone
+			req.Conversation = conversation
+			if err := runStep(ctx, n, req).Get(ctx, res); err != nil {
+				return agentTurn{}, err
 			}
-			if len(sources) > 0 {
-				res.Output["sourceDocuments"] = sources
-			}
-			return nil
-		}
-		req.Conversation = res.Conversation
-		for _, call := range res.ToolCalls {
+			return agentTurn{conversation: res.Conversation, calls: res.ToolCalls}, nil
+		},
+		func(call node.ToolCall) (string, bool, error) {
 			out, err := r.callTool(ctx, n, item, *res, call, &req)
 			if err != nil {
-				return err
+				return "", false, err
 			}
 			// Only a retriever tool reports documents; any other tool's text stays whole.
 			if text, docs, found := strings.Cut(out, agentflow.SourceDocumentsPrefix); found && call.Tool == agentflow.ToolKnowledge {
@@ -527,16 +533,30 @@ func (r *agentRun) runStepWithTools(ctx workflow.Context, n agentflow.Node, item
 				}
 				out = text
 			}
-			req.Conversation = append(req.Conversation, node.Message{Role: "tool", Content: out, ToolCallID: call.ID})
-			used = append(used, map[string]any{"tool": call.Name, "toolInput": call.Arguments, "toolOutput": out})
-			if call.ReturnDirect && call.Refused == "" && !slices.Contains(req.Rejected, call.Entry) {
-				// The tool's answer is the agent's, without another turn of the model.
-				*res = node.StepResult{Output: map[string]any{"content": out, "usedTools": used}}
-				return nil
-			}
-		}
+			// A tool returning directly answers for the agent, without another model turn.
+			return out, call.ReturnDirect && call.Refused == "" && !slices.Contains(req.Rejected, call.Entry), nil
+		})
+	if errors.Is(err, errAgentTurns) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the agent did not answer within %d turns", maxAgentTurns), node.ErrFlow, nil)
 	}
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the agent did not answer within %d turns", maxAgentTurns), node.ErrFlow, nil)
+	if err != nil {
+		return err
+	}
+	usedTools := make([]map[string]any, len(used))
+	for i, u := range used {
+		usedTools[i] = map[string]any{"tool": u.call.Name, "toolInput": u.call.Arguments, "toolOutput": u.out}
+	}
+	if direct {
+		*res = node.StepResult{Output: map[string]any{"content": used[len(used)-1].out, "usedTools": usedTools}}
+		return nil
+	}
+	if len(used) > 0 {
+		res.Output["usedTools"] = usedTools
+	}
+	if len(sources) > 0 {
+		res.Output["sourceDocuments"] = sources
+	}
+	return nil
 }
 
 // callTool runs one tool call and returns what the model reads back. A tool the model misused

@@ -29,6 +29,9 @@ type PredictionInput struct {
 	LeadEmail string        `json:"leadEmail,omitempty"`
 	// FileUploads is the user message's fileUploads record (JSON), when the turn had files.
 	FileUploads string `json:"fileUploads,omitempty"`
+	// Depth counts the flows that run this one (flow tools, Execute Flow nodes); 0 for a
+	// prediction's own run.
+	Depth int `json:"depth,omitempty"`
 }
 
 // PredictionResult is what the API turns into Flowise's JSON answer.
@@ -42,11 +45,13 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	// those of the first local version with message ids drawn by a SideEffect.
 	version := workflow.GetVersion(ctx, node.LocalQuickNodesChange, workflow.DefaultVersion, 2)
 	local := version >= 1
-	results, ending, err := runSteps(ctx, in.Plan, in.Run, local, false)
+	c := &chatRun{plan: in.Plan, run: in.Run, depth: in.Depth, local: local, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	ending, agent, err := c.runSteps(ctx, false)
 	if err != nil {
 		return PredictionResult{}, err
 	}
 
+	results := c.results
 	answer := results[ending]
 	if answer.Text == nil {
 		return PredictionResult{}, temporal.NewNonRetryableApplicationError(
@@ -55,10 +60,9 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	// A flow without memory still records its turns under the run's session (its chatId
 	// unless the caller named one), as Flowise does.
 	res := PredictionResult{Text: *answer.Text, SessionID: in.Run.SessionID, JSON: answer.JSON,
-		FlowVariables: flowVariables(in.Plan, results)}
-	if len(answer.SourceDocuments) > 0 {
-		res.SourceDocuments, err = json.Marshal(answer.SourceDocuments)
-		if err != nil {
+		FlowVariables: flowVariables(in.Plan, results), UsedTools: agent.used}
+	if sources := sourceDocuments(answer, agent); sources != nil {
+		if res.SourceDocuments, err = json.Marshal(sources); err != nil {
 			return PredictionResult{}, fmt.Errorf("encode source documents: %w", err)
 		}
 	}
@@ -71,22 +75,23 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 		return PredictionResult{}, err
 	}
 	save := node.SaveMessagesRequest{
-		ChatflowID:    in.Run.ChatflowID,
-		ChatID:        in.Run.ChatID,
-		SessionID:     res.SessionID,
-		MemoryType:    res.MemoryType,
-		UserMessageID: ids[0],
-		APIMessageID:  ids[1],
-		Question:      in.Run.Question,
-		Answer:        res.Text,
-		UserAt:        userAt.UnixMilli(),
-		APIAt:         max(workflow.Now(ctx).UnixMilli(), userAt.UnixMilli()+1),
-		ChatType:      in.ChatType,
-		LeadEmail:     in.LeadEmail,
-		FileUploads:   in.FileUploads,
-		JSON:          res.JSON,
-		FlowVariables: res.FlowVariables,
-		Topic:         in.Run.Topic,
+		ChatflowID:      in.Run.ChatflowID,
+		ChatID:          in.Run.ChatID,
+		SessionID:       res.SessionID,
+		MemoryType:      res.MemoryType,
+		UserMessageID:   ids[0],
+		APIMessageID:    ids[1],
+		Question:        in.Run.Question,
+		Answer:          res.Text,
+		UserAt:          userAt.UnixMilli(),
+		APIAt:           max(workflow.Now(ctx).UnixMilli(), userAt.UnixMilli()+1),
+		ChatType:        in.ChatType,
+		LeadEmail:       in.LeadEmail,
+		FileUploads:     in.FileUploads,
+		JSON:            res.JSON,
+		FlowVariables:   res.FlowVariables,
+		Topic:           in.Run.Topic,
+		UsedTools:       res.UsedTools,
 		SourceDocuments: res.SourceDocuments,
 	}
 	// The save is the commit point: once it is scheduled it runs to the end even if the run is
@@ -120,47 +125,82 @@ func flowVariables(plan chatflow.Plan, results map[string]node.Value) map[string
 	return out
 }
 
-// runSteps runs a plan's nodes in order, one activity each, and returns their results by node
-// id and the ending node that answered. With upsert, the ending node (a vector store) adds the
-// documents wired into it.
-func runSteps(ctx workflow.Context, plan chatflow.Plan, run node.Run, local, upsert bool) (map[string]node.Value, string, error) {
-	results := make(map[string]node.Value, len(plan.Steps))
+// runSteps runs the plan's nodes in order, one activity each (an agent one per model turn
+// and tool call), keeps their results in c.results, and returns the ending node that answered
+// and, when an agent answered, what it reports besides its text. With upsert, the ending node
+// (a vector store) adds the documents wired into it.
+func (c *chatRun) runSteps(ctx workflow.Context, upsert bool) (string, agentAnswer, error) {
+	c.results = make(map[string]node.Value, len(c.plan.Steps))
 	// decisions are the branches ifElseFunction nodes took: the nodes of the others do not
 	// run (plans without such nodes have no step to skip).
 	decisions := map[string]string{}
-	ending := plan.Ending
-	for _, step := range plan.Steps {
+	ending := c.plan.Ending
+	var agent agentAnswer
+	for _, step := range c.plan.Steps {
 		if step.Skipped(decisions) {
 			continue
 		}
-		isEnding := plan.IsEnding(step.Node.ID)
-		req := node.Request{Node: step.Node, Run: run, Ending: isEnding, Upsert: upsert && isEnding}
-		if len(step.Needs) > 0 {
-			req.Upstream = make(map[string]node.Value, len(step.Needs))
-			for _, id := range step.Needs {
-				req.Upstream[id] = results[id]
-			}
-		}
-		var fut workflow.Future
-		if req.Upsert {
-			// Embedding a large upload takes minutes, as a document store upsert does.
-			fut = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, upsertOptions), node.ActivityName(step.Node.Data.Name), req)
-		} else {
-			fut = runNode(ctx, step.Node, req, local)
-		}
-		var out node.Value
-		if err := fut.Get(ctx, &out); err != nil {
-			return nil, "", nodeFailed(step, err)
-		}
-		results[step.Node.ID] = out
-		if out.Branch != "" {
-			decisions[step.Node.ID] = out.Branch
-		}
+		isEnding := c.plan.IsEnding(step.Node.ID)
 		if isEnding {
 			ending = step.Node.ID // of several (one per branch), the last that runs answers
 		}
+		req := node.Request{Node: step.Node, Run: c.run, Ending: isEnding, Upsert: upsert && isEnding}
+		if len(step.Needs) > 0 {
+			req.Upstream = make(map[string]node.Value, len(step.Needs))
+			for _, id := range step.Needs {
+				req.Upstream[id] = c.results[id]
+			}
+		}
+		kind := step.Node.Data.Name
+		var fut workflow.Future
+		switch {
+		case node.Is(kind, node.Tool, node.FlowTool):
+			// A tool node runs nothing now: the agent it is wired into offers it, and each
+			// call of it is an activity of its own.
+			c.results[step.Node.ID] = toolNodeValue(step.Node, req.Upstream)
+			continue
+		case step.Deferred:
+			// A chain wired into a chain tool runs when the agent calls the tool.
+			c.results[step.Node.ID] = node.Value{Kind: kind, Deferred: &node.Request{Node: step.Node, Upstream: req.Upstream}}
+			continue
+		case node.IsAgent(kind):
+			answer, err := c.runAgent(ctx, step, req)
+			if err != nil {
+				return "", agentAnswer{}, nodeFailed(step, err)
+			}
+			if isEnding {
+				agent = answer
+			}
+			c.results[step.Node.ID] = node.TextValue(kind, answer.text)
+			continue
+		case req.Upsert:
+			// Embedding a large upload takes minutes, as a document store upsert does.
+			fut = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, upsertOptions), node.ActivityName(kind), req)
+		default:
+			fut = runNode(ctx, step.Node, req, c.local)
+		}
+		var out node.Value
+		if err := fut.Get(ctx, &out); err != nil {
+			return "", agentAnswer{}, nodeFailed(step, err)
+		}
+		c.results[step.Node.ID] = out
+		if out.Branch != "" {
+			decisions[step.Node.ID] = out.Branch
+		}
 	}
-	return results, ending, nil
+	return ending, agent, nil
+}
+
+// sourceDocuments are the documents the answer reports: an agent's tools', or a retrieval
+// chain's.
+func sourceDocuments(answer node.Value, agent agentAnswer) any {
+	if len(agent.sources) > 0 {
+		return agent.sources
+	}
+	if len(answer.SourceDocuments) > 0 {
+		return answer.SourceDocuments
+	}
+	return nil
 }
 
 // memoryOf returns the memory the plan's memory node loaded, if there is one.

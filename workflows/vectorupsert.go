@@ -13,11 +13,12 @@ import (
 // the worker tier: the nodes wired into the vector store run as in a prediction (loaders,
 // splitter, embeddings: one activity each), then the vector store node adds their documents.
 func VectorUpsert(ctx workflow.Context, in node.VectorUpsertInput) (node.VectorAdded, error) {
-	results, ending, err := runSteps(ctx, in.Plan, in.Run, true, true)
+	c := &chatRun{plan: in.Plan, run: in.Run, local: true, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	ending, _, err := c.runSteps(ctx, true)
 	if err != nil {
 		return node.VectorAdded{}, err
 	}
-	added := results[ending].Upserted
+	added := c.results[ending].Upserted
 	if added == nil {
 		return node.VectorAdded{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("node %s is not a vector store that can be upserted", ending), node.ErrFlow, nil)

@@ -10,12 +10,13 @@ import (
 
 // LLMChain formats its prompt and asks its model. A chain that is not the ending node runs
 // only when its output is "outputPrediction", i.e. its answer feeds another node; otherwise it
-// just describes itself, as Flowise's initialisation does. Its input moderations check the
-// question first; its output parser adds format instructions to the prompt and parses the
-// answer (which then does not stream, as in Flowise).
+// just describes itself, as Flowise's initialisation does. A chain a chainTool runs answers
+// the tool's input. Its input moderations check the question first; its output parser adds
+// format instructions to the prompt and parses the answer (which then does not stream, as in
+// Flowise).
 func (n *Nodes) LLMChain(ctx context.Context, req node.Request) (node.Value, error) {
 	nd := req.Node
-	if !req.Ending && nd.Data.Outputs["output"] != "outputPrediction" {
+	if !req.Ending && !req.AsTool && nd.Data.Outputs["output"] != "outputPrediction" {
 		return node.Value{Kind: nd.Data.Name}, nil
 	}
 	model, err := upstreamModel(req, "model")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowgate/flowgate/activities/chatmodels"
 	"github.com/flowgate/flowgate/activities/nodekit"
+	"github.com/flowgate/flowgate/activities/tools"
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/workflows/node"
 )
@@ -17,6 +18,8 @@ import (
 type Nodes struct {
 	*nodekit.Deps
 	Models chatmodels.Set
+	// Tools are the tools agents offer their models.
+	Tools tools.Set
 }
 
 // Func runs one node.

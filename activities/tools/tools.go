@@ -19,7 +19,12 @@ import (
 )
 
 // Tools is where the kinds table finds each tool, by the method its Run names.
-type Tools struct{ *nodekit.Deps }
+type Tools struct {
+	*nodekit.Deps
+	// RunChain runs a classic chatflow chain node (its node.<kind> code): a chainTool's
+	// call. activities.Register sets it, the chain nodes being built after the tools.
+	RunChain func(ctx context.Context, req node.Request) (node.Value, error)
+}
 
 // Offer lists the functions one agentTools entry gives the model; a toolkit gives several.
 type Offer func(ctx context.Context, e agentflow.ToolEntry) ([]llm.Tool, error)
@@ -47,9 +52,15 @@ type Set struct {
 // name. Tools a person rejected stay on offer (Anthropic refuses a conversation with tool
 // calls but no tools); ResolveCalls refuses their calls instead.
 func (s Set) Offer(ctx context.Context, n agentflow.Node) ([]llm.Tool, map[string]agentflow.ToolEntry, error) {
+	return s.OfferEntries(ctx, n, agentflow.ToolEntries(n))
+}
+
+// OfferEntries is Offer for the given entries of agent n: a classic chatflow's agent makes
+// one entry of each tool node wired into it (ChatflowEntries).
+func (s Set) OfferEntries(ctx context.Context, n fmt.Stringer, entries []agentflow.ToolEntry) ([]llm.Tool, map[string]agentflow.ToolEntry, error) {
 	var specs []llm.Tool
 	byName := map[string]agentflow.ToolEntry{}
-	for _, e := range agentflow.ToolEntries(n) {
+	for _, e := range entries {
 		offer, ok := s.offer(e.Kind)
 		if !ok {
 			return nil, nil, nodekit.FlowError("%s: tool %s is not supported", n, e.Kind)
@@ -115,9 +126,23 @@ func fixed(name, description, parameters string) Offer {
 	return func(context.Context, agentflow.ToolEntry) ([]llm.Tool, error) { return []llm.Tool{spec}, nil }
 }
 
-// config is the settings of the tool serving a call: a Tool node's own, or those of the
-// agent's agentTools entry.
+// ChatflowEntries are the entries of a classic chatflow agent's tool nodes, in the order of
+// its tools input: each tool node's settings, and its position as the entry's index, which
+// ToolCall.Entry then names.
+func ChatflowEntries(tools []*node.ToolNode) []agentflow.ToolEntry {
+	out := make([]agentflow.ToolEntry, len(tools))
+	for i, t := range tools {
+		out[i] = agentflow.ToolEntry{Index: i, Kind: t.Kind, Config: t.Config}
+	}
+	return out
+}
+
+// config is the settings of the tool serving a call: a chatflow tool node's own, an agentflow
+// Tool node's own, or those of the agent's agentTools entry.
 func config(req node.ToolRequest) map[string]any {
+	if req.Tool != nil {
+		return req.Tool.Config
+	}
 	if cfg, ok := req.Node.Inputs["toolAgentflowSelectedToolConfig"].(map[string]any); ok {
 		return cfg
 	}

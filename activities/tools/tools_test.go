@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/providers/llm"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
@@ -63,4 +64,35 @@ func TestCalculator(t *testing.T) {
 		require.ErrorAs(t, err, &app)
 		require.Equal(t, node.ErrFlow, app.Type())
 	}
+}
+
+// A classic chatflow's tool node gives its own inputs as the tool's settings, and its place in
+// the agent's tools input as the entry the model's calls are resolved to.
+func TestChatflowToolNodes(t *testing.T) {
+	nodes := []*node.ToolNode{
+		{ID: "calculator_0", Kind: "calculator"},
+		{ID: "chainTool_0", Kind: "chainTool", Config: map[string]any{"name": "Translator!", "description": "translates", "returnDirect": true}},
+	}
+	entries := ChatflowEntries(nodes)
+	require.Equal(t, 1, entries[1].Index)
+	require.Equal(t, "translates", config(node.ToolRequest{Tool: nodes[1]})["description"])
+	set := Set{Tools: map[string]Tool{"calculator": (&Tools{}).Calculator(), "chainTool": (&Tools{}).ChainTool()}}
+	offered, byName, err := set.OfferEntries(context.Background(), agentflow.Node{ID: "toolAgent_0", Kind: "toolAgent"}, entries)
+	require.NoError(t, err)
+	require.Equal(t, "calculator", offered[0].Name)
+	require.Equal(t, "translator", offered[1].Name, "named as Flowise sanitizes tool names")
+	calls := ResolveCalls([]llm.ToolCall{{ID: "1", Name: "translator", Arguments: `{"input":"hi"}`}, {ID: "2", Name: "nope"}}, byName, nil)
+	require.Equal(t, node.ToolCall{ID: "1", Name: "translator", Arguments: `{"input":"hi"}`, Tool: "chainTool", Entry: 1, ReturnDirect: true}, calls[0])
+	require.NotEmpty(t, calls[1].Refused)
+
+	// A chain tool outside a chatflow, or without its chain, is the flow's mistake.
+	_, err = (&Tools{}).ChainTool().Run(context.Background(), node.ToolRequest{Tool: nodes[1], Call: calls[0]})
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, err, &app)
+	require.Contains(t, app.Message(), "connect a chain")
+
+	// File tools are refused before the model is asked.
+	_, _, err = Set{Tools: map[string]Tool{"readFile": (&Tools{}).ReadFile()}}.OfferEntries(context.Background(),
+		agentflow.Node{ID: "toolAgent_0"}, []agentflow.ToolEntry{{Kind: "readFile"}})
+	require.ErrorContains(t, err, "Flowgate gives flows no local disk")
 }

@@ -107,6 +107,9 @@ type ToolRequest struct {
 	Run  AgentflowRun   `json:"run"`
 	// State is $flow.state when the agent called the tool.
 	State map[string]any `json:"state,omitempty"`
+	// Tool is the tool node serving the call in a classic chatflow, whose settings are its
+	// own (Node is then the agent node, with no agentTools).
+	Tool *ToolNode `json:"tool,omitempty"`
 }
 
 // ChildFlow is another chatflow to run, as it was when the node read it: the result of an

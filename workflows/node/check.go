@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 )
 
 // Unsupported is a node this version cannot run, and why.
@@ -68,7 +69,7 @@ func CheckAgentflow(g *agentflow.Graph) error {
 		tools := agentflow.AgentTools(n)
 		var refused []string
 		for _, tool := range tools {
-			if !Is(tool, Tool, FlowTool) {
+			if !agentflowTool(tool) {
 				refused = append(refused, tool)
 			}
 		}
@@ -77,7 +78,7 @@ func CheckAgentflow(g *agentflow.Graph) error {
 			if len(refused) > 1 {
 				reason = "tools " + strings.Join(refused, ", ") + " are not supported"
 			}
-			refuse(n, reason, "tools", func() []string { return Names(Tool, FlowTool) })
+			refuse(n, reason, "tools", func() []string { return namesWhere(func(k Kind) bool { return agentflowTool(k.Name) }) })
 		}
 		if model := n.Input("agentModel"); len(tools) > 0 && !lookupIs(model, func(k Kind) bool { return k.CallsTools }) {
 			refuse(n, fmt.Sprintf("model %q cannot call tools here", model), "tool-calling models", ToolModels)
@@ -115,4 +116,10 @@ func usesBuiltInTools(n agentflow.Node) bool {
 func nonEmpty(v any) bool {
 	list, ok := v.([]any)
 	return ok && len(list) > 0
+}
+
+// agentflowTool reports a tool an agentflow Agent can offer: any but a chain tool, which
+// offers a chain of a classic chatflow.
+func agentflowTool(name string) bool {
+	return Is(name, Tool, FlowTool) && name != chatflow.KindChainTool
 }

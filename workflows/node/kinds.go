@@ -61,6 +61,12 @@ type Kind struct {
 	// ToolNode marks tools an agentflow Tool node may run on its own: one function,
 	// configured in the node (not a toolkit's many, nor one that needs an agent's knowledge).
 	ToolNode bool
+	// Chatflow marks tools that work as tool nodes of a classic chatflow, wired into an
+	// agent's tools input: their settings are the node's own inputs (node.ToolNode).
+	Chatflow bool
+	// Agent marks classic chatflow agents: the workflow runs their model turns and their tool
+	// calls as a loop, each its own activity (node.Value.Agent).
+	Agent bool
 }
 
 // kinds is every kind Flowgate runs, and the only list of them: activities register from it,
@@ -82,8 +88,12 @@ var kinds = []Kind{
 	{Name: "bufferWindowMemory", Family: ChatNode, Run: "BufferWindowMemory"},
 	{Name: "chatPromptTemplate", Family: ChatNode, Run: "ChatPromptTemplate"},
 	{Name: "conversationChain", Family: ChatNode, Run: "ConversationChain", CallsOut: true},
+	{Name: "conversationalAgent", Family: ChatNode, Run: "ConversationalAgent", CallsOut: true, Agent: true},
 	{Name: "llmChain", Family: ChatNode, Run: "LLMChain", CallsOut: true},
+	{Name: "openAIToolAgent", Family: ChatNode, Run: "OpenAIToolAgent", CallsOut: true, Agent: true},
 	{Name: "promptTemplate", Family: ChatNode, Run: "PromptTemplate"},
+	{Name: "reactAgentChat", Family: ChatNode, Run: "ReactAgentChat", CallsOut: true, Agent: true},
+	{Name: "toolAgent", Family: ChatNode, Run: "ToolAgent", CallsOut: true, Agent: true},
 	// Output parsers, moderation, Redis memory, utilities and the SQL chain (issue #14).
 	// Parsers and moderations only hand on settings: the chain applies them.
 	{Name: "RedisBackedChatMemory", Family: ChatNode, Run: "RedisBackedChatMemory", CallsOut: true},
@@ -145,20 +155,24 @@ var kinds = []Kind{
 	{Name: "toolAgentflow", Family: AgentStep, Run: "Tool", CallsOut: true},
 
 	// Tools. Every tool call is a regular activity: each one is its own step of the agent.
-	{Name: "ChatflowTool", Family: FlowTool, Run: "ChatflowTool", CallsOut: true},
+	{Name: "ChatflowTool", Family: FlowTool, Run: "ChatflowTool", CallsOut: true, Chatflow: true},
 	{Name: "agentAsTool", Family: FlowTool, Run: "AgentAsTool", CallsOut: true},
-	{Name: "calculator", Family: Tool, Run: "Calculator", CallsOut: true, ToolNode: true},
-	{Name: "currentDateTime", Family: Tool, Run: "CurrentDateTime", CallsOut: true, ToolNode: true},
-	{Name: "customTool", Family: Tool, Run: "CustomTool", CallsOut: true, ToolNode: true},
+	{Name: "calculator", Family: Tool, Run: "Calculator", CallsOut: true, ToolNode: true, Chatflow: true},
+	{Name: "chainTool", Family: Tool, Run: "ChainTool", CallsOut: true, Chatflow: true},
+	{Name: "currentDateTime", Family: Tool, Run: "CurrentDateTime", CallsOut: true, ToolNode: true, Chatflow: true},
+	{Name: "customTool", Family: Tool, Run: "CustomTool", CallsOut: true, ToolNode: true, Chatflow: true},
 	{Name: "gmail", Family: Tool, Run: "Gmail", CallsOut: true, ToolNode: true},
-	{Name: "googleCustomSearch", Family: Tool, Run: "GoogleCustomSearch", CallsOut: true, ToolNode: true},
-	{Name: "openAPIToolkit", Family: Tool, Run: "OpenAPIToolkit", CallsOut: true},
-	{Name: "requestsDelete", Family: Tool, Run: "RequestsDelete", CallsOut: true, ToolNode: true},
-	{Name: "requestsGet", Family: Tool, Run: "RequestsGet", CallsOut: true, ToolNode: true},
-	{Name: "requestsPost", Family: Tool, Run: "RequestsPost", CallsOut: true, ToolNode: true},
-	{Name: "requestsPut", Family: Tool, Run: "RequestsPut", CallsOut: true, ToolNode: true},
-	{Name: "retrieverTool", Family: Tool, Run: "RetrieverTool", CallsOut: true},
-	{Name: "serpAPI", Family: Tool, Run: "SerpAPI", CallsOut: true, ToolNode: true},
+	{Name: "googleCustomSearch", Family: Tool, Run: "GoogleCustomSearch", CallsOut: true, ToolNode: true, Chatflow: true},
+	{Name: "openAPIToolkit", Family: Tool, Run: "OpenAPIToolkit", CallsOut: true, Chatflow: true},
+	{Name: "readFile", Family: Tool, Run: "ReadFile", CallsOut: true, Chatflow: true}, // refused: no local disk
+	{Name: "requestsDelete", Family: Tool, Run: "RequestsDelete", CallsOut: true, ToolNode: true, Chatflow: true},
+	{Name: "requestsGet", Family: Tool, Run: "RequestsGet", CallsOut: true, ToolNode: true, Chatflow: true},
+	{Name: "requestsPost", Family: Tool, Run: "RequestsPost", CallsOut: true, ToolNode: true, Chatflow: true},
+	{Name: "requestsPut", Family: Tool, Run: "RequestsPut", CallsOut: true, ToolNode: true, Chatflow: true},
+	{Name: "retrieverTool", Family: Tool, Run: "RetrieverTool", CallsOut: true, Chatflow: true},
+	{Name: "serpAPI", Family: Tool, Run: "SerpAPI", CallsOut: true, ToolNode: true, Chatflow: true},
+	{Name: "serper", Family: Tool, Run: "Serper", CallsOut: true, ToolNode: true, Chatflow: true},
+	{Name: "writeFile", Family: Tool, Run: "WriteFile", CallsOut: true, Chatflow: true}, // refused: no local disk
 }
 
 // Kinds lists every kind, in the table's order.
@@ -179,8 +193,14 @@ func Is(name string, families ...Family) bool {
 	return lookupIs(name, func(k Kind) bool { return slices.Contains(families, k.Family) })
 }
 
-// InChatflow reports whether a classic chatflow may use a node of kind name.
-func InChatflow(name string) bool { return Is(name, ChatModel, ChatNode) }
+// InChatflow reports whether a classic chatflow may use a node of kind name: a chat model,
+// a chatflow node, or a tool that works as a chatflow's tool node.
+func InChatflow(name string) bool {
+	return Is(name, ChatModel, ChatNode) || lookupIs(name, func(k Kind) bool { return k.Chatflow })
+}
+
+// IsAgent reports whether kind name is a classic chatflow agent (Kind.Agent).
+func IsAgent(name string) bool { return lookupIs(name, func(k Kind) bool { return k.Agent }) }
 
 // CallsOut reports whether kind name runs as a regular activity (see Kind.CallsOut).
 func CallsOut(name string) bool { return lookupIs(name, func(k Kind) bool { return k.CallsOut }) }

@@ -22,6 +22,12 @@ type Request struct {
 	// Upsert is set on the vector store node a vector upsert run ends at: it adds the
 	// documents wired into it instead of only describing itself.
 	Upsert bool `json:"upsert,omitempty"`
+	// Conversation is an agent's conversation so far, tool results included; empty on its
+	// first model turn.
+	Conversation []Message `json:"conversation,omitempty"`
+	// AsTool: the chain answers a chainTool's call (Run.Question is the tool's input) rather
+	// than the prediction.
+	AsTool bool `json:"asTool,omitempty"`
 }
 
 // Run is what every node of one prediction shares.
@@ -72,7 +78,7 @@ type Value struct {
 	Model  *Model  `json:"model,omitempty"`
 	Prompt *Prompt `json:"prompt,omitempty"`
 	Memory *Memory `json:"memory,omitempty"`
-	// Text is a chain's answer.
+	// Text is a chain's or an agent's answer.
 	Text *string `json:"text,omitempty"`
 
 	// Output parsers, moderation and utility nodes (issue #14).
@@ -98,6 +104,43 @@ type Value struct {
 	Upserted   *VectorAdded `json:"upserted,omitempty"`
 	// SourceDocuments are the documents a retrieval chain answered from, when it returns them.
 	SourceDocuments []Document `json:"sourceDocuments,omitempty"`
+	// Agent is an agent's model turn that asked for tools: the workflow runs each call as
+	// its own activity and gives the agent another turn.
+	Agent *AgentTurn `json:"agent,omitempty"`
+	// Tool is a tool node, which runs no activity of its own: what the agent it is wired
+	// into offers its model, and what each call of it gets.
+	Tool *ToolNode `json:"tool,omitempty"`
+	// Deferred is a chain wired into a chainTool: it does not run when the prediction starts
+	// but each time the agent calls the tool, with this request (Run left to the call).
+	Deferred *Request `json:"deferred,omitempty"`
+}
+
+// AgentTurn is a chatflow agent's model turn that asked for tools.
+type AgentTurn struct {
+	Conversation []Message  `json:"conversation"`
+	ToolCalls    []ToolCall `json:"toolCalls"`
+}
+
+// ToolNode is a tool node of a classic chatflow, as the agent it is wired into uses it.
+type ToolNode struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	// Config is the node's inputs, with its credential id under "credential": the same
+	// settings an agentflow Agent's agentTools entry holds for a tool of this kind.
+	Config map[string]any `json:"config,omitempty"`
+	// Upstream are the values of the nodes wired into the tool node, by node id: a
+	// chainTool's chain (Deferred), a retrieverTool's retriever, which the tool's call reads
+	// (ToolRequest.Tool.Upstream). A tool whose input is another node's result finds it
+	// here through chatflow.InstanceRef of its input.
+	Upstream map[string]Value `json:"upstream,omitempty"`
+}
+
+// UsedTool is one tool call of an agent's answer, as Flowise reports it (usedTools).
+type UsedTool struct {
+	Tool       string `json:"tool"`
+	ToolInput  any    `json:"toolInput"`
+	ToolOutput string `json:"toolOutput"`
+	Error      string `json:"error,omitempty"`
 }
 
 // Parser is an output parser node's settings (Kind names which one).
@@ -204,6 +247,8 @@ type SaveMessagesRequest struct {
 	FlowVariables map[string]json.RawMessage `json:"flowVariables,omitempty"`
 	// SourceDocuments is the assistant message's sourceDocuments column (JSON).
 	SourceDocuments json.RawMessage `json:"sourceDocuments,omitempty"`
+	// UsedTools are a chatflow agent's tool calls, saved with the answer and reported with it.
+	UsedTools []UsedTool `json:"usedTools,omitempty"`
 	// Topic receives ResultEvent once the messages are stored: the answer is committed then,
 	// and the API can reply without waiting for the workflow to close.
 	Topic string `json:"topic,omitempty"`
@@ -233,4 +278,6 @@ type Result struct {
 	FlowVariables map[string]json.RawMessage `json:"flowVariables,omitempty"`
 	// SourceDocuments are the documents a retrieval chain answered from (JSON array).
 	SourceDocuments json.RawMessage `json:"sourceDocuments,omitempty"`
+	// UsedTools are a chatflow agent's tool calls, as Flowise's usedTools.
+	UsedTools []UsedTool `json:"usedTools,omitempty"`
 }

@@ -179,3 +179,35 @@ func InstanceRef(v any) (nodeID string, ok bool) {
 	}
 	return instanceRef(s)
 }
+
+// InstanceRefs returns the node ids a list input refers to, in order: an agent's tools
+// ("{{calculator_0.data.instance}}", …), which Flowise may nest in lists. A single reference
+// is a list of one.
+func InstanceRefs(v any) []string {
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case []any:
+			for _, x := range t {
+				walk(x)
+			}
+		case []string:
+			for _, x := range t {
+				walk(x)
+			}
+		default:
+			if id, ok := InstanceRef(t); ok {
+				out = append(out, id)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// String names the node for errors: "toolAgent_0 (toolAgent)".
+func (n Node) String() string { return n.ID + " (" + n.Data.Name + ")" }
+
+// ToolIDs are the ids of the nodes wired into an agent's tools input, in order.
+func (n Node) ToolIDs() []string { return InstanceRefs(n.Data.Inputs["tools"]) }

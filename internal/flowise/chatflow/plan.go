@@ -24,6 +24,9 @@ type Step struct {
 	// SkipWhen lists the decisions that leave the node out: it is on a branch of an
 	// ifElseFunction, and does not run when that node takes the other branch.
 	SkipWhen []Decision `json:"skipWhen,omitempty"`
+	// Deferred is a chain wired only into chain tools (KindChainTool): it does not run when
+	// the prediction starts, but each time an agent calls one of those tools.
+	Deferred bool `json:"deferred,omitempty"`
 }
 
 // Decision is an ifElseFunction node taking one of its branches.
@@ -60,6 +63,10 @@ func (p *Plan) IsEnding(id string) bool {
 	}
 	return id == p.Ending
 }
+
+// KindChainTool is Flowise's Chain Tool, which offers the chain wired into its baseChain
+// input to an agent as a tool.
+const KindChainTool = "chainTool"
 
 // EndingNode returns the step of the answering node.
 func (p *Plan) EndingNode() Node {
@@ -185,13 +192,24 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 		skip = branches(g, needed, sources)
 	}
 	plan := &Plan{Steps: make([]Step, 0, len(order))}
+	// A node whose every consumer is a chain tool runs only when the tool is called.
+	consumers := map[string][]string{}
+	for _, i := range order {
+		for _, s := range sources[g.Nodes[i].ID] {
+			consumers[s] = append(consumers[s], g.Nodes[i].Data.Name)
+		}
+	}
 	var unknown []string
 	for _, i := range order {
 		n := g.Nodes[i]
 		if !known(n.Data.Name) {
 			unknown = append(unknown, fmt.Sprintf("%s (%s)", n.ID, n.Data.Name))
 		}
-		plan.Steps = append(plan.Steps, Step{Node: n, Needs: sources[n.ID], SkipWhen: skip[n.ID]})
+		deferred := len(consumers[n.ID]) > 0
+		for _, c := range consumers[n.ID] {
+			deferred = deferred && c == KindChainTool
+		}
+		plan.Steps = append(plan.Steps, Step{Node: n, Needs: sources[n.ID], SkipWhen: skip[n.ID], Deferred: deferred})
 		if contains(endingIDs, n.ID) {
 			plan.Endings = append(plan.Endings, n.ID)
 		}

@@ -439,3 +439,25 @@ func TestUpsertPlanRunsTheVectorStoreAndWhatFeedsIt(t *testing.T) {
 	_, err = chatflow.UpsertPlan(g, all, "nope")
 	require.ErrorContains(t, err, "not found")
 }
+
+// A chain wired only into a chain tool is deferred (it runs when the agent calls the tool);
+// the nodes it needs, and a chain another node also consumes, are not.
+func TestCompileDefersChainsOfChainTools(t *testing.T) {
+	g := &chatflow.Graph{
+		Nodes: []chatflow.Node{
+			model("m", nil), prompt("p"),
+			chain("c", map[string]any{"model": "{{m.data.instance}}", "prompt": "{{p.data.instance}}"}),
+			mkNode("t", chatflow.KindChainTool, "Tools", map[string]any{"baseChain": "{{c.data.instance}}"}),
+			mkNode("a", "toolAgent", chatflow.CategoryAgents, map[string]any{"tools": []any{"{{t.data.instance}}"}, "model": "{{m.data.instance}}"}),
+		},
+		Edges: []chatflow.Edge{mkEdge("m", "c"), mkEdge("p", "c"), mkEdge("c", "t"), mkEdge("t", "a"), mkEdge("m", "a")},
+	}
+	p, err := chatflow.Compile(g, allKnown)
+	require.NoError(t, err)
+	deferred := map[string]bool{}
+	for _, s := range p.Steps {
+		deferred[s.Node.ID] = s.Deferred
+	}
+	require.Equal(t, map[string]bool{"m": false, "p": false, "c": true, "t": false, "a": false}, deferred)
+	require.Equal(t, []string{"t"}, p.Steps[len(p.Steps)-1].Node.ToolIDs())
+}

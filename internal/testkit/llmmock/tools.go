@@ -23,20 +23,55 @@ var toolRequest = regexp.MustCompile(`call ([\w-]+) with `)
 // wantedTool returns the tool call the conversation asks for: only when the last message is
 // the user's (after a tool's result the mock answers with it), the tool is offered and the
 // arguments are a JSON object, since most dialects embed them as an object.
+//
+// A message that chains requests ("call calculator with {…} then call search with {…}")
+// asks for them one turn after another: after the result of the n-th, the mock calls the
+// next one rather than answering, until none is left.
 func wantedTool(msgs []Message, tools []string) *ToolCall {
-	if len(tools) == 0 || len(msgs) == 0 || msgs[len(msgs)-1].Role != "user" {
+	if len(tools) == 0 || len(msgs) == 0 {
 		return nil
 	}
-	text := msgs[len(msgs)-1].Content
+	last := msgs[len(msgs)-1]
+	if last.Role == "user" {
+		if calls := requestedTools(last.Content, tools); len(calls) > 0 {
+			return &calls[0]
+		}
+		return nil
+	}
+	if last.Role != "tool" {
+		return nil
+	}
+	// After a tool's result: the next chained request of the last user message, if any.
+	made := 0
+	for i := len(msgs) - 1; i >= 0; i-- {
+		switch m := msgs[i]; {
+		case m.Role == "assistant" && len(m.ToolCalls) > 0:
+			made++
+		case m.Role == "user":
+			if !strings.Contains(m.Content, "then call ") {
+				return nil
+			}
+			if calls := requestedTools(m.Content, tools); made < len(calls) {
+				return &calls[made]
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// requestedTools are the calls a message asks for, of the tools offered, in order.
+func requestedTools(text string, tools []string) []ToolCall {
+	var out []ToolCall
 	for _, m := range toolRequest.FindAllStringSubmatchIndex(text, -1) {
 		name := text[m[2]:m[3]]
 		var args json.RawMessage
 		if !slices.Contains(tools, name) || json.NewDecoder(strings.NewReader(text[m[1]:])).Decode(&args) != nil || !bytes.HasPrefix(args, []byte("{")) {
 			continue
 		}
-		return &ToolCall{Name: name, Arguments: compactJSON(args)}
+		out = append(out, ToolCall{Name: name, Arguments: compactJSON(args)})
 	}
-	return nil
+	return out
 }
 
 // ToolAnswer is the mock's answer after a tool returned result.

@@ -122,4 +122,13 @@ func TestWantedTool(t *testing.T) {
 	require.Nil(t, wantedTool(ask(`call mul with {"a": 1}`), []string{"add"}), "tool not offered")
 	require.Nil(t, wantedTool(ask(`call add with {a: 1}`), []string{"add"}), "arguments are not JSON")
 	require.Nil(t, wantedTool(append(ask(`call add with {}`), Message{Role: "tool", Content: "1"}), []string{"add"}), "answers a result")
+
+	// Chained requests: one per turn, then the answer.
+	chained := ask(`call add with {"a":1} then call mul with {"b":2}`)
+	tools := []string{"add", "mul"}
+	require.Equal(t, &ToolCall{Name: "add", Arguments: `{"a":1}`}, wantedTool(chained, tools))
+	chained = append(chained, Message{Role: "assistant", ToolCalls: []ToolCall{{Name: "add"}}}, Message{Role: "tool", Content: "1"})
+	require.Equal(t, &ToolCall{Name: "mul", Arguments: `{"b":2}`}, wantedTool(chained, tools))
+	chained = append(chained, Message{Role: "assistant", ToolCalls: []ToolCall{{Name: "mul"}}}, Message{Role: "tool", Content: "2"})
+	require.Nil(t, wantedTool(chained, tools), "every request made: the mock answers")
 }
