@@ -17,24 +17,10 @@ import (
 // Classic chatflow agents: the model's turns and the tools' calls each run as their own
 // activity, and the answer carries usedTools as Flowise's does.
 
-// cfNode is a classic chatflow node as Flowise exports it.
-func cfNode(id, kind, category string, inputs map[string]any) map[string]any {
-	return map[string]any{"id": id, "type": "customNode", "data": map[string]any{
-		"id": id, "name": kind, "label": kind, "category": category, "inputs": inputs, "outputs": map[string]any{}}}
-}
-
-// withCredential sets a chatflow node's credential, where Flowise keeps it.
-func withCredential(n map[string]any, cred string) map[string]any {
-	n["data"].(map[string]any)["credential"] = cred
-	return n
-}
-
 // cfEdge wires source's output into target's input.
 func cfEdge(source, target, input string) map[string]any {
 	return map[string]any{"source": source, "sourceHandle": source + "-output-" + source, "target": target, "targetHandle": target + "-input-" + input}
 }
-
-func instance(id string) string { return "{{" + id + ".data.instance}}" }
 
 func flowJSON(t *testing.T, nodes, edges []any) string {
 	t.Helper()
@@ -212,7 +198,7 @@ func TestChatflowAgents(t *testing.T) {
 				"requestsGetUrl": weather.URL, "requestsGetName": "weather", "requestsGetDescription": "today's weather"}),
 			model(),
 			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{
-				"tools": []any{instance("calculator_0"), instance("requestsGet_0")}, "model": instance("chatOpenAI_0"),
+				"tools": []any{ref("calculator_0"), ref("requestsGet_0")}, "model": ref("chatOpenAI_0"),
 				"systemMessage": "Be brief.", "maxIterations": ""}),
 		}, []any{
 			cfEdge("calculator_0", "toolAgent_0", "tools"), cfEdge("requestsGet_0", "toolAgent_0", "tools"),
@@ -250,8 +236,8 @@ func TestChatflowAgents(t *testing.T) {
 				"humanMessagePrompt": "Question: {input}", "promptValues": `{"role":"pirate"}`}),
 			cfNode("calculator_0", "calculator", "Tools", map[string]any{}),
 			model(),
-			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"tools": []any{instance("calculator_0")}, "model": instance("chatOpenAI_0"),
-				"chatPromptTemplate": instance("chatPromptTemplate_0"), "systemMessage": "unused"}),
+			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"tools": []any{ref("calculator_0")}, "model": ref("chatOpenAI_0"),
+				"chatPromptTemplate": ref("chatPromptTemplate_0"), "systemMessage": "unused"}),
 		}, []any{
 			cfEdge("chatPromptTemplate_0", "toolAgent_0", "chatPromptTemplate"), cfEdge("calculator_0", "toolAgent_0", "tools"),
 			cfEdge("chatOpenAI_0", "toolAgent_0", "model"),
@@ -268,10 +254,10 @@ func TestChatflowAgents(t *testing.T) {
 		id := h.createFlow("chain tool", flowJSON(t, []any{
 			cfNode("promptTemplate_0", "promptTemplate", "Prompts", map[string]any{"template": "Translate to French: {text}"}),
 			model(),
-			cfNode("llmChain_0", "llmChain", "Chains", map[string]any{"model": instance("chatOpenAI_0"), "prompt": instance("promptTemplate_0")}),
+			cfNode("llmChain_0", "llmChain", "Chains", map[string]any{"model": ref("chatOpenAI_0"), "prompt": ref("promptTemplate_0")}),
 			cfNode("chainTool_0", "chainTool", "Tools", map[string]any{"name": "translator", "description": "translates into French",
-				"returnDirect": false, "baseChain": instance("llmChain_0")}),
-			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"tools": []any{instance("chainTool_0")}, "model": instance("chatOpenAI_0")}),
+				"returnDirect": false, "baseChain": ref("llmChain_0")}),
+			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"tools": []any{ref("chainTool_0")}, "model": ref("chatOpenAI_0")}),
 		}, []any{
 			cfEdge("promptTemplate_0", "llmChain_0", "prompt"), cfEdge("chatOpenAI_0", "llmChain_0", "model"),
 			cfEdge("llmChain_0", "chainTool_0", "baseChain"), cfEdge("chainTool_0", "toolAgent_0", "tools"),
@@ -298,8 +284,8 @@ func TestChatflowAgents(t *testing.T) {
 				cfNode("bufferMemory_0", "bufferMemory", "Memory", map[string]any{"sessionId": "", "memoryKey": "chat_history"}),
 				cfNode("calculator_0", "calculator", "Tools", map[string]any{}),
 				model(),
-				cfNode("agent_0", kind, "Agents", map[string]any{"tools": []any{instance("calculator_0")}, "model": instance("chatOpenAI_0"),
-					"memory": instance("bufferMemory_0")}),
+				cfNode("agent_0", kind, "Agents", map[string]any{"tools": []any{ref("calculator_0")}, "model": ref("chatOpenAI_0"),
+					"memory": ref("bufferMemory_0")}),
 			}, []any{
 				cfEdge("bufferMemory_0", "agent_0", "memory"), cfEdge("calculator_0", "agent_0", "tools"), cfEdge("chatOpenAI_0", "agent_0", "model"),
 			}), nil)
@@ -341,8 +327,8 @@ func TestChatflowAgents(t *testing.T) {
 				"description": "asks the benchmark bot"}),
 			withCredential(cfNode("serper_0", "serper", "Tools", map[string]any{}), serperCred),
 			model(),
-			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"model": instance("chatOpenAI_0"),
-				"tools": []any{instance("customTool_0"), instance("ChatflowTool_0"), instance("serper_0")}}),
+			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"model": ref("chatOpenAI_0"),
+				"tools": []any{ref("customTool_0"), ref("ChatflowTool_0"), ref("serper_0")}}),
 		}, []any{
 			cfEdge("customTool_0", "toolAgent_0", "tools"), cfEdge("ChatflowTool_0", "toolAgent_0", "tools"),
 			cfEdge("serper_0", "toolAgent_0", "tools"), cfEdge("chatOpenAI_0", "toolAgent_0", "model"),
@@ -366,7 +352,7 @@ func TestChatflowAgents(t *testing.T) {
 		id := h.createFlow("files", flowJSON(t, []any{
 			cfNode("readFile_0", "readFile", "Tools", map[string]any{"basePath": "/etc"}),
 			model(),
-			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"tools": []any{instance("readFile_0")}, "model": instance("chatOpenAI_0")}),
+			cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"tools": []any{ref("readFile_0")}, "model": ref("chatOpenAI_0")}),
 		}, []any{cfEdge("readFile_0", "toolAgent_0", "tools"), cfEdge("chatOpenAI_0", "toolAgent_0", "model")}), nil)
 		h.mock.Reset()
 		status, body := h.do("POST", "/api/v1/prediction/"+id, map[string]any{"question": "read /etc/passwd"})

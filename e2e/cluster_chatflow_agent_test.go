@@ -44,7 +44,7 @@ func TestClusterChatflowAgentSurvivesWorkerKill(t *testing.T) {
 		cfNode("requestsGet_0", "requestsGet", "Tools", map[string]any{"requestsGetUrl": tool.URL, "requestsGetName": "weather"}),
 		withCredential(cfNode("chatOpenAI_0", "chatOpenAI", "Chat Models", map[string]any{"modelName": "gpt-4o-mini", "basepath": mock.URL + "/v1"}), cred),
 		cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{
-			"tools": []any{instance("calculator_0"), instance("requestsGet_0")}, "model": instance("chatOpenAI_0")}),
+			"tools": []any{ref("calculator_0"), ref("requestsGet_0")}, "model": ref("chatOpenAI_0")}),
 	}, []any{
 		cfEdge("calculator_0", "toolAgent_0", "tools"), cfEdge("requestsGet_0", "toolAgent_0", "tools"),
 		cfEdge("chatOpenAI_0", "toolAgent_0", "model"),

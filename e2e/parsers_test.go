@@ -35,14 +35,15 @@ func (h *harness) drawFlow(cred string, nodes []fnode, edges []fedge) string {
 	h.t.Helper()
 	var ns, es []map[string]any
 	for _, n := range nodes {
-		data := map[string]any{"id": n.id, "name": n.name, "label": n.name, "category": n.category, "inputs": n.inputs, "outputs": map[string]any{}}
+		var outputs map[string]any
 		if n.output != "" {
-			data["outputs"] = map[string]any{"output": n.output}
+			outputs = map[string]any{"output": n.output}
 		}
+		fn := flowNode(n.id, n.name, n.category, n.inputs, outputs)
 		if n.credential != "" {
-			data["credential"] = n.credential
+			withCredential(fn, n.credential)
 		}
-		ns = append(ns, map[string]any{"id": n.id, "type": "customNode", "data": data})
+		ns = append(ns, fn)
 	}
 	for _, e := range edges {
 		handle := e.from + "-output-" + e.from
@@ -57,8 +58,6 @@ func (h *harness) drawFlow(cred string, nodes []fnode, edges []fedge) string {
 	require.NoError(h.t, err)
 	return flowData
 }
-
-func ref(id string) string { return "{{" + id + ".data.instance}}" }
 
 var openAINode = fnode{id: "chatOpenAI_0", name: "chatOpenAI", category: "Chat Models", inputs: map[string]any{"modelName": "gpt-4o-mini"}}
 

@@ -85,8 +85,8 @@ func TestRecordHistories(t *testing.T) {
 		cfNode("calculator_0", "calculator", "Tools", map[string]any{}),
 		cfNode("ChatflowTool_0", "ChatflowTool", "Tools", map[string]any{"selectedChatflow": child, "name": "benchmark_bot", "description": "asks the bot"}),
 		withCredential(cfNode("chatOpenAI_0", "chatOpenAI", "Chat Models", map[string]any{"modelName": "gpt-4o-mini", "basepath": h.mock.URL + "/v1"}), cred),
-		cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"model": instance("chatOpenAI_0"), "memory": instance("bufferMemory_0"),
-			"tools": []any{instance("calculator_0"), instance("ChatflowTool_0")}}),
+		cfNode("toolAgent_0", "toolAgent", "Agents", map[string]any{"model": ref("chatOpenAI_0"), "memory": ref("bufferMemory_0"),
+			"tools": []any{ref("calculator_0"), ref("ChatflowTool_0")}}),
 	}, []any{
 		cfEdge("bufferMemory_0", "toolAgent_0", "memory"), cfEdge("calculator_0", "toolAgent_0", "tools"),
 		cfEdge("ChatflowTool_0", "toolAgent_0", "tools"), cfEdge("chatOpenAI_0", "toolAgent_0", "model"),

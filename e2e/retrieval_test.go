@@ -150,15 +150,6 @@ func TestMarketplaceConversationalRetrievalQAChain(t *testing.T) {
 	require.Len(t, streamed, 3)
 }
 
-// flowNode is one node of a hand-made chatflow.
-func flowNode(id, name, category string, inputs map[string]any, outputs map[string]any) map[string]any {
-	if outputs == nil {
-		outputs = map[string]any{}
-	}
-	return map[string]any{"id": id, "data": map[string]any{"id": id, "name": name, "label": name, "category": category,
-		"inputs": inputs, "outputs": outputs}}
-}
-
 // flowOf makes flowData from nodes, with an edge for every input wired to another node.
 func flowOf(t *testing.T, nodes ...map[string]any) string {
 	t.Helper()
@@ -183,8 +174,6 @@ func flowOf(t *testing.T, nodes ...map[string]any) string {
 	require.NoError(t, err)
 	return string(b)
 }
-
-func ref(id string) string { return "{{" + id + ".data.instance}}" }
 
 // TestMemoryVectorStoreConversation: text file → splitter → OpenAI embeddings → in-memory
 // store → conversational retrieval QA with buffer memory, two turns, JSON and SSE. The
