@@ -139,7 +139,8 @@ func (p *predictions) predictionInput(ctx context.Context, f *models.ChatFlow, b
 		}
 	}
 	in := workflows.PredictionInput{
-		Plan: *plan,
+		// Secrets written into the flow itself stay out of history; the nodes read them.
+		Plan: node.RedactSecretInputs(*plan),
 		Run: node.Run{
 			ChatflowID: f.ID,
 			ChatID:     chatID,

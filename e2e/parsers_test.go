@@ -393,7 +393,8 @@ func TestSQLDatabaseChain(t *testing.T) {
 		name, database, url, driver, dsn string
 	}{
 		{"SQLite", "sqlite", sqliteFile, "sqlite", sqliteFile},
-		{"PostgreSQL", "postgres", "postgres://postgres@127.0.0.1:5432/postgres", "pgx", "postgres://postgres@127.0.0.1:5432/postgres"},
+		// The server trusts local connections: the password is only there to be kept secret.
+		{"PostgreSQL", "postgres", "postgres://postgres:pg-secret-pw@127.0.0.1:5432/postgres", "pgx", "postgres://postgres@127.0.0.1:5432/postgres"},
 		{"MariaDB", "mysql", "mysql://root@127.0.0.1:3306/test", "mysql", "root@tcp(127.0.0.1:3306)/test"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -418,6 +419,8 @@ func TestSQLDatabaseChain(t *testing.T) {
 			require.True(t, strings.HasSuffix(second, "Question: which pets are there?"+strings.ReplaceAll(wantResult, `\n`, "\n")), second)
 			require.Equal(t, llmmock.Answer(second), ans.Text)
 			require.True(t, slices.Equal([]string{"node.chatOpenAI", "node.sqlDatabaseChain", "chat.saveMessages"}, h.activityTypes(node.WorkflowID(id, ans.ChatID))))
+			// The connection string (a password in it) stays out of the run's history.
+			require.NotContains(t, h.historyJSON(node.WorkflowID(id, ans.ChatID)), tc.url)
 		})
 	}
 }

@@ -62,7 +62,7 @@ func TestRunReadOnlySQLite(t *testing.T) {
 
 	nd := node.Request{}.Node
 	nd.ID, nd.Data.Inputs = "sql_0", map[string]any{"database": "sqlite", "url": file}
-	db, dialect, err := openSQL(nd)
+	db, dialect, err := openSQL(nd, nd.Input("url"))
 	require.NoError(t, err)
 	defer db.Close()
 	ctx := context.Background()
@@ -82,7 +82,7 @@ func TestRunReadOnlySQLite(t *testing.T) {
 func TestRunReadOnlyPostgres(t *testing.T) {
 	nd := node.Request{}.Node
 	nd.ID, nd.Data.Inputs = "sql_0", map[string]any{"database": "postgres", "url": "postgres@127.0.0.1:5432/postgres"}
-	db, dialect, err := openSQL(nd)
+	db, dialect, err := openSQL(nd, nd.Input("url"))
 	require.NoError(t, err)
 	defer db.Close()
 	if db.Ping() != nil {

@@ -70,7 +70,12 @@ func (n *Nodes) SQLDatabaseChain(ctx context.Context, req node.Request) (node.Va
 	if refusal, refused, err := n.moderate(ctx, req, question); err != nil || refused {
 		return node.TextValue(nd.Data.Name, refusal), err
 	}
-	db, dialect, err := openSQL(nd)
+	// The connection string may hold a password: the plan leaves it out of history.
+	addr, err := n.SecretInput(ctx, req.Run, nd, "url")
+	if err != nil {
+		return node.Value{}, err
+	}
+	db, dialect, err := openSQL(nd, addr)
 	if err != nil {
 		return node.Value{}, err
 	}
@@ -118,9 +123,9 @@ func tableList(s string) []string {
 	return out
 }
 
-// openSQL opens the node's database; the dialect is the name the prompt gives it.
-func openSQL(nd chatflow.Node) (*sql.DB, string, error) {
-	kind, addr := cmp.Or(nd.Input("database"), "sqlite"), nd.Input("url")
+// openSQL opens the node's database at addr; the dialect is the name the prompt gives it.
+func openSQL(nd chatflow.Node, addr string) (*sql.DB, string, error) {
+	kind := cmp.Or(nd.Input("database"), "sqlite")
 	if addr == "" {
 		return nil, "", nodekit.FlowError("%s: the database has no connection string", nd.ID)
 	}

@@ -58,6 +58,10 @@ type Kind struct {
 	CallsOut bool
 	// CallsTools marks chat models whose API can call tools, which agents need.
 	CallsTools bool
+	// SecretInputs are inputs that hold a secret in the flow itself, for kinds whose
+	// Flowise node has no credential to keep it in: they are kept out of workflow history
+	// (RedactSecretInputs) and read from the saved flow when the node runs.
+	SecretInputs []string
 	// ToolNode marks tools an agentflow Tool node may run on its own: one function,
 	// configured in the node (not a toolkit's many, nor one that needs an agent's knowledge).
 	ToolNode bool
@@ -106,7 +110,7 @@ var kinds = []Kind{
 	{Name: "inputModerationOpenAI", Family: ChatNode, Run: "InputModerationOpenAI"},
 	{Name: "inputModerationSimple", Family: ChatNode, Run: "InputModerationSimple"},
 	{Name: "setVariable", Family: ChatNode, Run: "SetVariable"},
-	{Name: "sqlDatabaseChain", Family: ChatNode, Run: "SQLDatabaseChain", CallsOut: true},
+	{Name: "sqlDatabaseChain", Family: ChatNode, Run: "SQLDatabaseChain", CallsOut: true, SecretInputs: []string{"url"}},
 	{Name: "structuredOutputParser", Family: ChatNode, Run: "StructuredOutputParser"},
 
 	// Retrieval in classic chatflows: loaders, text splitters, embeddings, vector stores,

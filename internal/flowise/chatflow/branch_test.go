@@ -42,6 +42,14 @@ func TestCompileIfElseBranches(t *testing.T) {
 	onFalse := []chatflow.Decision{{Node: "ifElse", Branch: chatflow.BranchTrue}}
 	require.Equal(t, map[string][]chatflow.Decision{"m": nil, "ifElse": nil, "pt": onTrue, "ct": onTrue, "pf": onFalse, "cf": onFalse}, skip)
 
+	// Overrides change inputs, never the branches or the endings.
+	overridden, err := p.ApplyOverrides(chatflow.OverridePolicy{Status: true}, map[string]any{"temperature": 0.5})
+	require.NoError(t, err)
+	require.Equal(t, p.Endings, overridden.Endings)
+	for i := range p.Steps {
+		require.Equal(t, p.Steps[i].SkipWhen, overridden.Steps[i].SkipWhen)
+	}
+
 	took := map[string]string{"ifElse": chatflow.BranchTrue}
 	require.False(t, p.Steps[4].Skipped(took))
 	require.True(t, p.Steps[5].Skipped(took))

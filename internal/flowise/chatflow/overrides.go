@@ -75,7 +75,8 @@ var reservedOverrideKeys = map[string]bool{"sessionId": true, "vars": true}
 // promptValues); null leaves the input unchanged. A value that is not of the input's declared
 // type (a number, a boolean) is an *OverrideError: it would only fail when the node runs.
 func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) (*Plan, error) {
-	out := &Plan{Ending: p.Ending, Steps: make([]Step, len(p.Steps))}
+	out := *p
+	out.Steps = make([]Step, len(p.Steps))
 	ids := make(map[string]bool, len(p.Steps))
 	for _, s := range p.Steps {
 		ids[s.Node.ID] = true
@@ -97,9 +98,10 @@ func (p *Plan) ApplyOverrides(policy OverridePolicy, override map[string]any) (*
 				n.Data.Inputs[key] = v
 			}
 		}
-		out.Steps[i] = Step{Node: n, Needs: s.Needs}
+		s.Node = n // the step's branch and deferral stay as compiled
+		out.Steps[i] = s
 	}
-	return out, nil
+	return &out, nil
 }
 
 // OverrideError is an override value a node cannot take; the message names the input, the
