@@ -128,6 +128,10 @@ func (p *predictions) predictionInput(ctx context.Context, f *models.ChatFlow, b
 		return workflows.PredictionInput{}, false, err
 	}
 	chatID, sessionID := body.conversation()
+	// Secrets written into the flow itself stay out of history: the nodes read them from the
+	// saved flow. A value the caller overrides is the caller's to send, and is used as sent.
+	redacted := node.RedactSecretInputs(*plan)
+	plan = &redacted
 	// The overrides are decoded only for a chatflow that takes them.
 	if apiConfig.OverrideConfig.Status && len(body.OverrideConfig) > 0 {
 		override, err := body.OverrideConfig.object()
@@ -139,8 +143,7 @@ func (p *predictions) predictionInput(ctx context.Context, f *models.ChatFlow, b
 		}
 	}
 	in := workflows.PredictionInput{
-		// Secrets written into the flow itself stay out of history; the nodes read them.
-		Plan: node.RedactSecretInputs(*plan),
+		Plan: *plan,
 		Run: node.Run{
 			ChatflowID: f.ID,
 			ChatID:     chatID,
