@@ -121,7 +121,7 @@ func New(cfg Config, deps Deps) *Server {
 		&predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, files: files,
 			plans: plans, graphs: newCompiledFlows(256, compileAgentflow), auth: auth, limits: limits, log: log},
 		&attachments{auth: auth, limits: limits, files: files, log: log},
-		&vectorUpserts{auth: auth, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, files: files, log: log},
+		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, files: files, log: log},
 	}}
 }
 

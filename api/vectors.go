@@ -20,10 +20,13 @@ import (
 // loaders, splitter and embeddings wired into it run as a workflow on the worker tier
 // (vectorUpsert), and the answer is the vector store's: {numAdded, addedDocs}.
 type vectorUpserts struct {
-	auth  *auth
-	runs  *workRuns
-	files chatFiles
-	log   *slog.Logger
+	auth *auth
+	// limits are the chatflow's rate limits, which Flowise applies to upserts too: each one
+	// pays for embeddings.
+	limits *rateLimits
+	runs   *workRuns
+	files  chatFiles
+	log    *slog.Logger
 }
 
 func (h *vectorUpserts) routes(_, v1 *gin.RouterGroup) {
@@ -42,6 +45,9 @@ type vectorUpsertBody struct {
 func (h *vectorUpserts) upsert(c *gin.Context) {
 	f, ok := h.auth.authorizedFlow(c)
 	if !ok {
+		return
+	}
+	if rule, ok := h.limits.rule(c, f); !ok || !h.limits.take(c, f.ID, rule, "") {
 		return
 	}
 	var body vectorUpsertBody

@@ -286,6 +286,15 @@ func TestRetrievalQAChainWithFilteredRetriever(t *testing.T) {
 	h.predict(fid, map[string]any{"question": "when does the garage open"})
 	require.Contains(t, h.mock.Requests()[1].Messages[0].Content, "the garage opens at seven")
 
+	// Upserts count against the chatflow's rate limit, as in Flowise: each one pays for
+	// embeddings.
+	limited := h.createFlow("limited", faissFlow, map[string]any{"apiConfig": limitConfig(true, 1, 60, "Too many upserts")})
+	status, body = h.do("POST", "/api/v1/vector/upsert/"+limited, map[string]any{})
+	require.NotEqual(t, http.StatusTooManyRequests, status, string(body))
+	status, body = h.do("POST", "/api/v1/vector/upsert/"+limited, map[string]any{})
+	require.Equal(t, http.StatusTooManyRequests, status, string(body))
+	require.Contains(t, string(body), "Too many upserts")
+
 	// A flow without vector store cannot be upserted, in Flowise's words.
 	status, body = h.do("POST", "/api/v1/vector/upsert/"+id+"x", map[string]any{})
 	require.Equal(t, http.StatusNotFound, status, string(body))
@@ -456,4 +465,37 @@ func TestDocumentStoreAsVectorStore(t *testing.T) {
 	system = reqs[len(reqs)-1].Messages[0].Content
 	require.Contains(t, system, "Security: lock your laptop screen")
 	require.NotContains(t, system, "Holidays")
+}
+
+// TestToolAgentSearchesARetrieverTool: a tool agent offered a retriever tool over an in-memory
+// store searches the retriever wired into the tool, narrowed by the tool's own filter, and
+// reports the documents it found.
+func TestToolAgentSearchesARetrieverTool(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-rt"})
+	flowData := flowOf(t,
+		flowNode("red_0", "plainText", "Document Loaders", map[string]any{"text": "The red team meets on Mondays.", "metadata": `{"team":"red"}`}, map[string]any{"output": "document"}),
+		flowNode("blue_0", "plainText", "Document Loaders", map[string]any{"text": "The blue team meets on Mondays too.", "metadata": `{"team":"blue"}`}, map[string]any{"output": "document"}),
+		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
+		flowNode("memory_0", "memoryVectorStore", "Vector Stores", map[string]any{"document": []any{ref("red_0"), ref("blue_0")},
+			"embeddings": ref("embeddings_0")}, map[string]any{"output": "retriever"}),
+		flowNode("rt_0", "retrieverTool", "Tools", map[string]any{"retriever": ref("memory_0"), "name": "team_meetings",
+			"description": "when teams meet", "returnSourceDocuments": true, "retrieverToolMetadataFilter": `{"team":"blue"}`}, nil),
+		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
+		flowNode("agent_0", "toolAgent", "Agents", map[string]any{"model": ref("chat_0"), "tools": []any{ref("rt_0")}}, nil),
+	)
+	id := h.createFlow("retriever tool", flowData, nil)
+	var ans struct {
+		Text            string           `json:"text"`
+		ChatID          string           `json:"chatId"`
+		SourceDocuments []map[string]any `json:"sourceDocuments"`
+		UsedTools       []map[string]any `json:"usedTools"`
+	}
+	h.doJSON("POST", "/api/v1/prediction/"+id, map[string]any{"question": `call team_meetings with {"input":"when do teams meet"}`}, 200, &ans)
+	require.Equal(t, llmmock.ToolAnswer("The blue team meets on Mondays too."), ans.Text)
+	require.Len(t, ans.UsedTools, 1)
+	require.Equal(t, "team_meetings", ans.UsedTools[0]["tool"])
+	require.Len(t, ans.SourceDocuments, 1)
+	require.Equal(t, "The blue team meets on Mondays too.", ans.SourceDocuments[0]["pageContent"])
+	require.Contains(t, h.activityTypes(node.WorkflowID(id, ans.ChatID)), "tool.retrieverTool")
 }

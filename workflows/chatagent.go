@@ -141,13 +141,6 @@ func (c *chatRun) callTool(ctx workflow.Context, agent chatflow.Node, toolIDs []
 func toolNodeValue(n chatflow.Node, upstream map[string]node.Value) node.Value {
 	cfg := make(map[string]any, len(n.Data.Inputs)+1)
 	for k, v := range n.Data.Inputs {
-		// A retriever wired into the tool (retrieverTool's retriever input) is passed on as
-		// what it searches, in place of the reference to its node.
-		if ref, ok := v.(string); ok {
-			if id, wired := chatflow.InstanceRef(ref); wired && upstream[id].Retriever != nil {
-				v = upstream[id].Retriever
-			}
-		}
 		cfg[k] = v
 	}
 	if n.Data.Credential != "" {
@@ -156,13 +149,19 @@ func toolNodeValue(n chatflow.Node, upstream map[string]node.Value) node.Value {
 	return node.Value{Kind: n.Data.Name, Tool: &node.ToolNode{ID: n.ID, Kind: n.Data.Name, Config: cfg, Upstream: upstream}}
 }
 
-// maxIterations is the agent's maxIterations input, or LangChain's default.
+// maxIterations is the agent's maxIterations input, or LangChain's default, at most
+// mostIterations.
 func maxIterations(n chatflow.Node) int {
 	if v, err := strconv.ParseFloat(strings.TrimSpace(n.Input("maxIterations")), 64); err == nil && v >= 1 {
-		return int(v)
+		return int(min(v, mostIterations))
 	}
 	return defaultMaxIterations
 }
+
+// mostIterations bounds any agent's turns in one prediction: each turn and tool call is a
+// record in the run's history, which Temporal caps, and a model that never stops asking for
+// tools would otherwise run up a bill until then.
+const mostIterations = 100
 
 // toolInput is a call's arguments as Flowise reports them: the JSON object the model wrote,
 // or its text when it is not one.

@@ -142,7 +142,8 @@ func (c *chatRun) runSteps(ctx workflow.Context, upsert bool) (string, agentAnsw
 		}
 		isEnding := c.plan.IsEnding(step.Node.ID)
 		if isEnding {
-			ending = step.Node.ID // of several (one per branch), the last that runs answers
+			// Of several (one per branch), the last that runs answers, with its own extras.
+			ending, agent = step.Node.ID, agentAnswer{}
 		}
 		req := node.Request{Node: step.Node, Run: c.run, Ending: isEnding, Upsert: upsert && isEnding}
 		if len(step.Needs) > 0 {

@@ -91,6 +91,13 @@ func (n *Nodes) agentTurn(ctx context.Context, req node.Request, style agentStyl
 	if topic := streamTo(req); topic != "" {
 		n.PublishAnswer(ctx, topic, answer)
 	}
+	question, err := n.question(ctx, req.Run)
+	if err != nil {
+		return node.Value{}, err
+	}
+	if err := n.remember(ctx, upstreamMemory(req), question, answer); err != nil {
+		return node.Value{}, err
+	}
 	return node.TextValue(nd.Data.Name, answer), nil
 }
 

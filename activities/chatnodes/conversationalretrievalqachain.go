@@ -99,6 +99,9 @@ func (n *Nodes) ConversationalRetrievalQAChain(ctx context.Context, req node.Req
 	if err != nil {
 		return node.Value{}, err
 	}
+	if err := n.remember(ctx, mem, question, text); err != nil {
+		return node.Value{}, err
+	}
 	out := node.TextValue(nd.Data.Name, text)
 	if returnsSources(nd.Data.Inputs["returnSourceDocuments"]) {
 		out.SourceDocuments = docs

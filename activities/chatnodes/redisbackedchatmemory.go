@@ -29,7 +29,8 @@ import (
 func (n *Nodes) RedisBackedChatMemory(ctx context.Context, req node.Request) (node.Value, error) {
 	d := req.Node.Data
 	sessionID := cmp.Or(req.Run.SessionID, req.Node.Input("sessionId"))
-	r := &node.RedisMemory{CredentialID: credentialID(req.Node), URL: req.Node.Input("redisUrl"), Key: sessionID}
+	r := &node.RedisMemory{CredentialID: credentialID(req.Node), URL: req.Node.Input("redisUrl"), Key: sessionID,
+		ChatflowID: req.Run.ChatflowID, NodeID: req.Node.ID}
 	if s := req.Node.Input("sessionTTL"); s != "" {
 		ttl, err := strconv.Atoi(s)
 		if err != nil || ttl < 0 {
@@ -45,7 +46,7 @@ func (n *Nodes) RedisBackedChatMemory(ctx context.Context, req node.Request) (no
 		}
 		window = k
 	}
-	client, err := n.redisClient(ctx, req.Node.ID, r)
+	client, err := n.redisClient(ctx, r)
 	if err != nil {
 		return node.Value{}, err
 	}
@@ -85,7 +86,7 @@ func (n *Nodes) remember(ctx context.Context, mem *node.Memory, question, answer
 	if mem == nil || mem.Redis == nil {
 		return nil
 	}
-	client, err := n.redisClient(ctx, "memory", mem.Redis)
+	client, err := n.redisClient(ctx, mem.Redis)
 	if err != nil {
 		return err
 	}
@@ -114,15 +115,21 @@ func storedMessage(typ, content string) map[string]any {
 }
 
 // redisClient connects to the memory's Redis, from its credential or the node's own fields.
-func (n *Nodes) redisClient(ctx context.Context, nodeID string, r *node.RedisMemory) (*redis.Client, error) {
+func (n *Nodes) redisClient(ctx context.Context, r *node.RedisMemory) (*redis.Client, error) {
+	nodeID := cmp.Or(r.NodeID, "memory")
 	secret, err := n.Secret(ctx, r.CredentialID)
 	if err != nil {
 		return nil, err
 	}
-	if url := cmp.Or(secret["redisUrl"], r.URL); url != "" {
+	own, err := n.SecretInput(ctx, r.ChatflowID, nodeID, "redisUrl", r.URL)
+	if err != nil {
+		return nil, err
+	}
+	if url := cmp.Or(secret["redisUrl"], own); url != "" {
 		opts, err := redis.ParseURL(url)
 		if err != nil {
-			return nil, nodekit.FlowError("%s: redisUrl: %v", nodeID, err)
+			// The parser's error may quote the address, password included.
+			return nil, nodekit.FlowError("%s: redisUrl is not a redis:// or rediss:// URL", nodeID)
 		}
 		return redis.NewClient(opts), nil
 	}

@@ -71,7 +71,7 @@ func (n *Nodes) SQLDatabaseChain(ctx context.Context, req node.Request) (node.Va
 		return node.TextValue(nd.Data.Name, refusal), err
 	}
 	// The connection string may hold a password: the plan leaves it out of history.
-	addr, err := n.SecretInput(ctx, req.Run, nd, "url")
+	addr, err := n.SecretInput(ctx, req.Run.ChatflowID, nd.ID, "url", nd.Input("url"))
 	if err != nil {
 		return node.Value{}, err
 	}
@@ -145,7 +145,8 @@ func openSQL(nd chatflow.Node, addr string) (*sql.DB, string, error) {
 			u, err = url.Parse("mysql://" + addr)
 		}
 		if err != nil {
-			return nil, "", nodekit.FlowError("%s: the MySQL connection string is not a URL: %v", nd.ID, err)
+			// url.Parse's error quotes the whole string, password included.
+			return nil, "", nodekit.FlowError("%s: the MySQL connection string is not a URL", nd.ID)
 		}
 		cfg := mysql.NewConfig()
 		cfg.Net, cfg.Addr, cfg.DBName = "tcp", u.Host, strings.TrimPrefix(u.Path, "/")

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 
 	"github.com/flowgate/flowgate/activities/nodekit"
@@ -20,42 +21,34 @@ import (
 // workflow takes those off and reports them as sourceDocuments).
 func (t *Tools) RetrieverTool() Tool { return Tool{Offer: offerKnowledge, Run: t.searchKnowledge} }
 
-// ChatflowRetriever is the setting that carries, in a chatflow, the retriever wired into a
-// retrieverTool node: the agent loop passes the tool node's inputs as its settings with this
-// one replaced by the upstream node.Value's Retriever (a *node.Retriever, or the same as JSON
-// or as a decoded JSON object). name, description, returnSourceDocuments and
-// retrieverToolMetadataFilter are the node's own inputs, as Flowise names them.
+// ChatflowRetriever is the input of a chatflow's retrieverTool node that the vector store
+// retriever is wired into. The tool searches what that node's result describes, which the
+// workflow hands the call in the tool node's upstream values (node.ToolNode.Upstream): never a
+// retriever written into settings, which would let a flow search another flow's index.
 const ChatflowRetriever = "retriever"
 
-// chatflowRetriever reads the retriever a chatflow's retrieverTool settings carry.
-func chatflowRetriever(cfg map[string]any) (*node.Retriever, error) {
-	var r node.Retriever
-	switch v := cfg[ChatflowRetriever].(type) {
-	case nil:
+// wiredRetriever reports whether a tool's settings are a chatflow retrieverTool node's, whose
+// retriever input is wired to another node.
+func wiredRetriever(cfg map[string]any) (string, bool) {
+	return chatflow.InstanceRef(cfg[ChatflowRetriever])
+}
+
+// chatflowRetriever is the retriever wired into the chatflow tool node serving req, narrowed
+// by the tool's own filter; nil for an agentflow's retriever tool (document stores).
+func chatflowRetriever(req node.ToolRequest) (*node.Retriever, error) {
+	if req.Tool == nil {
 		return nil, nil
-	case *node.Retriever:
-		r = *v
-	case node.Retriever:
-		r = v
-	case string:
-		if _, wired := chatflow.InstanceRef(v); wired || v == "" {
-			return nil, nodekit.FlowError("retrieverTool: the retriever wired into it was not passed on")
-		}
-		if err := json.Unmarshal([]byte(v), &r); err != nil {
-			return nil, nodekit.FlowError("retrieverTool: retriever: %v", err)
-		}
-	default:
-		b, err := json.Marshal(v)
-		if err == nil {
-			err = json.Unmarshal(b, &r)
-		}
-		if err != nil {
-			return nil, nodekit.FlowError("retrieverTool: retriever: %v", err)
-		}
 	}
-	if r.Store == "" {
+	cfg := req.Tool.Config
+	id, wired := wiredRetriever(cfg)
+	if !wired {
 		return nil, nodekit.FlowError("retrieverTool: the retriever input must be connected to a vector store retriever")
 	}
+	up := req.Tool.Upstream[id].Retriever
+	if up == nil {
+		return nil, nodekit.FlowError("retrieverTool: %s is not a vector store retriever", id)
+	}
+	r := *up
 	// The tool's own filter narrows the store's (Flowise's retrieverToolMetadataFilter).
 	if f := cfg["retrieverToolMetadataFilter"]; f != nil && f != "" {
 		var extra map[string]any
@@ -67,23 +60,18 @@ func chatflowRetriever(cfg map[string]any) (*node.Retriever, error) {
 				return nil, nodekit.FlowError("retrieverTool: retrieverToolMetadataFilter is not a JSON object: %v", err)
 			}
 		}
-		merged := map[string]any{}
-		for k, v := range r.Filter {
-			merged[k] = v
+		merged := maps.Clone(r.Filter)
+		if merged == nil {
+			merged = map[string]any{}
 		}
-		for k, v := range extra {
-			merged[k] = v
-		}
+		maps.Copy(merged, extra)
 		r.Filter = merged
 	}
 	return &r, nil
 }
 
 func offerKnowledge(_ context.Context, e agentflow.ToolEntry) ([]llm.Tool, error) {
-	if r, err := chatflowRetriever(e.Config); err != nil || r != nil {
-		if err != nil {
-			return nil, err
-		}
+	if _, chatflowTool := wiredRetriever(e.Config); chatflowTool {
 		name := cmp.Or(agentflow.SanitizeToolName(nodekit.ConfigString(e.Config, "name")), "retriever")
 		return []llm.Tool{{Name: name[:min(len(name), 64)], Description: nodekit.ConfigString(e.Config, "description"),
 			Parameters: json.RawMessage(docstore.ToolInputSchema)}}, nil
@@ -103,7 +91,7 @@ func (t *Tools) searchKnowledge(ctx context.Context, req node.ToolRequest) (stri
 	if strings.TrimSpace(query) == "" {
 		return "", nodekit.FlowError("%s: give the input to look up", req.Call.Name)
 	}
-	r, err := chatflowRetriever(cfg)
+	r, err := chatflowRetriever(req)
 	if err != nil {
 		return "", err
 	}

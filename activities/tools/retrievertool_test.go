@@ -36,25 +36,33 @@ func TestRetrieverToolSearchesAChatflowRetriever(t *testing.T) {
 
 	cfg := map[string]any{
 		"name": "Team Meetings", "description": "when teams meet", "returnSourceDocuments": true,
-		ChatflowRetriever:             &node.Retriever{Store: "faiss", IndexKey: key, Embeddings: emb, TopK: 1},
+		ChatflowRetriever:             "{{faiss_0.data.instance}}",
 		"retrieverToolMetadataFilter": `{"team":"blue"}`,
 	}
+	wired := map[string]node.Value{"faiss_0": {Kind: "faiss", Retriever: &node.Retriever{Store: "faiss", IndexKey: key, Embeddings: emb, TopK: 1}}}
 	offered, err := offerKnowledge(ctx, agentflow.ToolEntry{Config: cfg})
 	require.NoError(t, err)
 	require.Equal(t, "team_meetings", offered[0].Name)
 	require.Equal(t, "when teams meet", offered[0].Description)
 
 	tools := &Tools{Deps: &nodekit.Deps{Files: files}}
+	call := node.ToolCall{Name: "team_meetings", Tool: "retrieverTool", Arguments: `{"input":"when does the team meet on mondays"}`}
 	out, err := tools.RetrieverTool().Run(ctx, node.ToolRequest{
-		Node: agentflow.Node{ID: "agent", Inputs: map[string]any{"toolAgentflowSelectedToolConfig": cfg}},
-		Call: node.ToolCall{Name: "team_meetings", Tool: "retrieverTool", Entry: -1, Arguments: `{"input":"when does the team meet on mondays"}`},
+		Node: agentflow.Node{ID: "agent"}, Call: call,
+		Tool: &node.ToolNode{ID: "retrieverTool_0", Kind: "retrieverTool", Config: cfg, Upstream: wired},
 	})
 	require.NoError(t, err)
 	text, sources, _ := strings.Cut(out, agentflow.SourceDocumentsPrefix)
 	require.Equal(t, "the blue team meets on mondays", text)
 	require.Contains(t, sources, `"team":"blue"`)
 
-	cfg[ChatflowRetriever] = "{{faiss_0.data.instance}}"
-	_, err = offerKnowledge(ctx, agentflow.ToolEntry{Config: cfg})
-	require.ErrorContains(t, err, "was not passed on")
+	// A retriever written into the settings is not searched: only the node wired in is.
+	written := map[string]any{"name": "x", ChatflowRetriever: map[string]any{"store": "faiss", "indexKey": key}}
+	_, err = tools.RetrieverTool().Run(ctx, node.ToolRequest{Node: agentflow.Node{ID: "agent"}, Call: call,
+		Tool: &node.ToolNode{ID: "retrieverTool_0", Kind: "retrieverTool", Config: written, Upstream: wired}})
+	require.ErrorContains(t, err, "must be connected to a vector store retriever")
+	cfg[ChatflowRetriever] = "{{other_0.data.instance}}"
+	_, err = tools.RetrieverTool().Run(ctx, node.ToolRequest{Node: agentflow.Node{ID: "agent"}, Call: call,
+		Tool: &node.ToolNode{ID: "retrieverTool_0", Kind: "retrieverTool", Config: cfg, Upstream: wired}})
+	require.ErrorContains(t, err, "is not a vector store retriever")
 }

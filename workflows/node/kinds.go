@@ -100,7 +100,7 @@ var kinds = []Kind{
 	{Name: "toolAgent", Family: ChatNode, Run: "ToolAgent", CallsOut: true, Agent: true},
 	// Output parsers, moderation, Redis memory, utilities and the SQL chain (issue #14).
 	// Parsers and moderations only hand on settings: the chain applies them.
-	{Name: "RedisBackedChatMemory", Family: ChatNode, Run: "RedisBackedChatMemory", CallsOut: true},
+	{Name: "RedisBackedChatMemory", Family: ChatNode, Run: "RedisBackedChatMemory", CallsOut: true, SecretInputs: []string{"redisUrl"}},
 	{Name: "advancedStructuredOutputParser", Family: ChatNode, Run: "AdvancedStructuredOutputParser"},
 	{Name: "csvOutputParser", Family: ChatNode, Run: "CSVOutputParser"},
 	{Name: "customFunction", Family: ChatNode, Run: "CustomFunction", CallsOut: true},
@@ -116,14 +116,16 @@ var kinds = []Kind{
 	// Retrieval in classic chatflows: loaders, text splitters, embeddings, vector stores,
 	// retrievers and retrieval chains. Vector stores call out: they embed (at upsert, and the
 	// in-memory one at prediction) or connect to their database.
+	// File loaders call out too: they read a file from storage and parse it, which may take
+	// longer than a workflow task should be held for.
 	{Name: "cheerioWebScraper", Family: ChatNode, Run: "CheerioWebScraper", CallsOut: true},
-	{Name: "csvFile", Family: ChatNode, Run: "CsvFile"},
+	{Name: "csvFile", Family: ChatNode, Run: "CsvFile", CallsOut: true},
 	{Name: "documentStore", Family: ChatNode, Run: "DocumentStore"},
-	{Name: "docxFile", Family: ChatNode, Run: "DocxFile"},
-	{Name: "jsonFile", Family: ChatNode, Run: "JsonFile"},
+	{Name: "docxFile", Family: ChatNode, Run: "DocxFile", CallsOut: true},
+	{Name: "jsonFile", Family: ChatNode, Run: "JsonFile", CallsOut: true},
 	{Name: "pdfFile", Family: ChatNode, Run: "PdfFile", CallsOut: true}, // parsed in a child process, up to 30 s
 	{Name: "plainText", Family: ChatNode, Run: "PlainText"},
-	{Name: "textFile", Family: ChatNode, Run: "TextFile"},
+	{Name: "textFile", Family: ChatNode, Run: "TextFile", CallsOut: true},
 	{Name: "characterTextSplitter", Family: ChatNode, Run: "CharacterTextSplitter"},
 	{Name: "markdownTextSplitter", Family: ChatNode, Run: "MarkdownTextSplitter"},
 	{Name: "recursiveCharacterTextSplitter", Family: ChatNode, Run: "RecursiveCharacterTextSplitter"},

@@ -213,9 +213,13 @@ type Memory struct {
 // the address itself when the node has one, and the session's time to live in seconds.
 type RedisMemory struct {
 	CredentialID string `json:"credentialId,omitempty"`
-	URL          string `json:"url,omitempty"`
-	Key          string `json:"key"`
-	TTL          int    `json:"ttl,omitempty"`
+	// URL is the node's redisUrl as the plan gives it: RedactedInput when it was kept out of
+	// history, to be read from the saved flow of ChatflowID's node NodeID.
+	URL        string `json:"url,omitempty"`
+	ChatflowID string `json:"chatflowId,omitempty"`
+	NodeID     string `json:"nodeId,omitempty"`
+	Key        string `json:"key"`
+	TTL        int    `json:"ttl,omitempty"`
 }
 
 // TextValue wraps a chain's answer.

@@ -2,8 +2,8 @@ package node
 
 import (
 	"maps"
+	"regexp"
 	"slices"
-	"strings"
 
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 )
@@ -13,9 +13,13 @@ import (
 // string, password included). The activity reads the input from the saved flow instead.
 const RedactedInput = "[kept out of workflow history: read from the saved flow]"
 
+// variableRef is an input that is nothing but one {{$vars.name}} reference.
+var variableRef = regexp.MustCompile(`^\s*\{\{\s*\$vars\.[A-Za-z0-9_.-]+\s*\}\}\s*$`)
+
 // RedactSecretInputs returns the plan with every secret input of its nodes replaced by
-// RedactedInput. An input that refers to variables ({{$vars.dsn}}) is left as it is: the
-// reference is no secret, and the activity resolves it. The plan given is not changed (the
+// RedactedInput. An input that is only a reference to a variable ({{$vars.dsn}}) is left as
+// it is: the reference is no secret, and the activity resolves it. (A value that mixes text
+// and references, postgres://u:pw@h/{{$vars.db}}, is redacted whole.) The plan given is not changed (the
 // API shares compiled plans between predictions).
 func RedactSecretInputs(p chatflow.Plan) chatflow.Plan {
 	var steps []chatflow.Step // copied on the first change
@@ -26,7 +30,7 @@ func RedactSecretInputs(p chatflow.Plan) chatflow.Plan {
 		}
 		var inputs map[string]any
 		for _, name := range k.SecretInputs {
-			if v, _ := s.Node.Data.Inputs[name].(string); v != "" && !strings.Contains(v, "{{") {
+			if v, _ := s.Node.Data.Inputs[name].(string); v != "" && !variableRef.MatchString(v) {
 				if inputs == nil {
 					inputs = maps.Clone(s.Node.Data.Inputs)
 				}

@@ -22,6 +22,7 @@ func TestRedactSecretInputsKeepsConnectionStringsOutOfThePlan(t *testing.T) {
 	model.Node.Data.Inputs = map[string]any{"modelName": "gpt-4o"}
 	plan := chatflow.Plan{Ending: "b", Steps: []chatflow.Step{
 		model, sqlChain("a", "postgres://u:pw@db/x"), sqlChain("b", "{{$vars.dsn}}"), sqlChain("c", ""),
+		sqlChain("d", "postgres://u:pw@db/{{$vars.db}}"),
 	}}
 
 	got := node.RedactSecretInputs(plan)
@@ -29,6 +30,7 @@ func TestRedactSecretInputsKeepsConnectionStringsOutOfThePlan(t *testing.T) {
 	require.Equal(t, "postgres", got.Steps[1].Node.Input("database"), "other inputs stay")
 	require.Equal(t, "{{$vars.dsn}}", got.Steps[2].Node.Input("url"), "a variable reference is no secret")
 	require.Empty(t, got.Steps[3].Node.Input("url"))
+	require.Equal(t, node.RedactedInput, got.Steps[4].Node.Input("url"), "text around a reference may be a secret")
 	require.Equal(t, "gpt-4o", got.Steps[0].Node.Input("modelName"))
 	require.Equal(t, "postgres://u:pw@db/x", plan.Steps[1].Node.Input("url"), "the shared, compiled plan is not changed")
 
