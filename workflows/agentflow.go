@@ -470,12 +470,15 @@ func runFlow(ctx workflow.Context, p flowParent, key, chatKey string, child *nod
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("flow %s: %v", child.ChatflowID, err), node.ErrFlow, nil)
 	}
 	if child.Type == "AGENTFLOW" {
-		g, err := agentflow.Parse(child.FlowData)
-		if err == nil {
-			err = node.CheckAgentflow(g)
-		}
-		if err != nil {
-			return "", flowErr(err)
+		g := child.Graph
+		if g == nil { // recorded before activities checked the flows they read
+			var err error
+			if g, err = agentflow.Parse(child.FlowData); err == nil {
+				err = node.CheckAgentflow(g)
+			}
+			if err != nil {
+				return "", flowErr(err)
+			}
 		}
 		in := AgentflowInput{Graph: *g, ChatType: "INTERNAL", Depth: p.depth + 1, Run: node.AgentflowRun{
 			ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: p.vars}}
@@ -485,13 +488,15 @@ func runFlow(ctx workflow.Context, p flowParent, key, chatKey string, child *nod
 		}
 		return out.Text, nil
 	}
-	g, err := chatflow.Parse(child.FlowData)
-	if err != nil {
-		return "", flowErr(err)
-	}
-	plan, err := chatflow.Compile(g, node.InChatflow)
-	if err != nil {
-		return "", flowErr(err)
+	plan := child.Plan
+	if plan == nil { // recorded before activities checked the flows they read
+		g, err := chatflow.Parse(child.FlowData)
+		if err != nil {
+			return "", flowErr(err)
+		}
+		if plan, err = chatflow.Compile(g, node.InChatflow); err != nil {
+			return "", flowErr(err)
+		}
 	}
 	in := PredictionInput{Plan: *plan, ChatType: "INTERNAL", Depth: p.depth + 1, Run: node.Run{
 		ChatflowID: child.ChatflowID, ChatID: chatID, SessionID: chatID, Question: child.Question, Vars: p.vars}}

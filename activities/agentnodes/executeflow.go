@@ -28,6 +28,9 @@ func (s *Steps) ExecuteFlow(ctx context.Context, req node.StepRequest) (node.Ste
 		return node.StepResult{}, err
 	}
 	input := cmp.Or(strings.TrimSpace(text(req, sc, "executeFlowInput")), req.Run.Question)
-	return node.StepResult{Input: map[string]any{"flow": f.Name, "question": input},
-		Child: &node.ChildFlow{ChatflowID: f.ID, Type: f.Type, FlowData: f.FlowData, Question: input}}, nil
+	child, err := nodekit.ChildFlow(f, input)
+	if err != nil {
+		return node.StepResult{}, err // the workflow names the node
+	}
+	return node.StepResult{Input: map[string]any{"flow": f.Name, "question": input}, Child: &child}, nil
 }

@@ -65,5 +65,5 @@ func (f flowTool) run(ctx context.Context, d *nodekit.Deps, req node.ToolRequest
 	} else if custom := nodekit.ConfigString(cfg, "customInput"); custom != "" {
 		question = custom
 	}
-	return node.ChildFlow{ChatflowID: flow.ID, Type: flow.Type, FlowData: flow.FlowData, Question: question}, nil
+	return nodekit.ChildFlow(flow, question)
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 
 	"github.com/flowgate/flowgate/internal/flowise/agentflow"
+	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 )
 
 // The contract between the agentflow workflow and its step and tool activities.
@@ -117,8 +118,13 @@ type ToolRequest struct {
 type ChildFlow struct {
 	ChatflowID string `json:"chatflowId"`
 	Type       string `json:"type"` // CHATFLOW or AGENTFLOW
-	FlowData   string `json:"flowData"`
-	Question   string `json:"question"`
+	// Plan (a chatflow) or Graph (an agentflow) is the flow, checked by the activity that
+	// read it (its secret inputs redacted), so what a run recorded never depends on what a
+	// later version accepts. Runs recorded before carry FlowData, which the workflow checks.
+	Plan     *chatflow.Plan   `json:"plan,omitempty"`
+	Graph    *agentflow.Graph `json:"graph,omitempty"`
+	FlowData string           `json:"flowData,omitempty"`
+	Question string           `json:"question"`
 }
 
 // Node statuses in agentFlowExecutedData and the agentFlowEvent stream.
