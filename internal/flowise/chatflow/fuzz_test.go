@@ -58,6 +58,15 @@ func FuzzCompile(f *testing.F) {
 			}
 			return
 		}
+		// A vector upsert plans the same graph from its vector store: the same rules apply to
+		// what it returns, and it may not panic either.
+		if up, err := chatflow.UpsertPlan(g, known, ""); err != nil {
+			if !chatflow.IsFlowError(err) || up != nil {
+				t.Fatalf("UpsertPlan error %v is not a flow error, or came with a plan", err)
+			}
+		} else if len(up.Steps) == 0 || up.Steps[len(up.Steps)-1].Node.ID != up.Ending {
+			t.Fatalf("upsert plan does not end at its vector store %q", up.Ending)
+		}
 		p, err := chatflow.Compile(g, known)
 		if err != nil {
 			if !chatflow.IsFlowError(err) {

@@ -166,22 +166,7 @@ func Compile(g *Graph, known func(kind string) bool) (*Plan, error) {
 
 	// Keep only the ending nodes' ancestors, as Flowise does: a node drawn but not wired in
 	// does not run.
-	needed := map[string]bool{}
-	stack := []string{}
-	for _, id := range endingIDs {
-		needed[id] = true
-		stack = append(stack, id)
-	}
-	for len(stack) > 0 {
-		id := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, s := range sources[id] {
-			if !needed[s] {
-				needed[s] = true
-				stack = append(stack, s)
-			}
-		}
-	}
+	needed := ancestors(sources, endingIDs...)
 
 	order, err := topoOrder(g, index, needed, sources)
 	if err != nil {
@@ -308,6 +293,28 @@ func branchOf(nodeID, handle string) string {
 	}
 	name, _, _ := strings.Cut(rest, "-")
 	return name
+}
+
+// ancestors are the nodes roots depend on through sources, roots included: what runs for
+// them. The walk is an explicit stack, linear in nodes and edges, however deep the flow.
+func ancestors(sources map[string][]string, roots ...string) map[string]bool {
+	needed := make(map[string]bool, len(roots))
+	stack := make([]string, 0, len(roots))
+	for _, id := range roots {
+		needed[id] = true
+		stack = append(stack, id)
+	}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, s := range sources[id] {
+			if !needed[s] {
+				needed[s] = true
+				stack = append(stack, s)
+			}
+		}
+	}
+	return needed
 }
 
 // listSome joins ids for an error message, naming at most 20: a message naming thousands of
@@ -523,17 +530,7 @@ func UpsertPlan(g *Graph, known func(kind string) bool, stopNodeID string) (*Pla
 			sources[e.Target] = append(sources[e.Target], e.Source)
 		}
 	}
-	needed := map[string]bool{stopNodeID: true}
-	for stack := []string{stopNodeID}; len(stack) > 0; {
-		id := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, s := range sources[id] {
-			if !needed[s] {
-				needed[s] = true
-				stack = append(stack, s)
-			}
-		}
-	}
+	needed := ancestors(sources, stopNodeID)
 	order, err := topoOrder(g, index, needed, sources)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/flowgate/flowgate/internal/knowledge/vectorindex"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/providers/embedding"
 	"github.com/flowgate/flowgate/models"
@@ -213,7 +214,7 @@ func (s *Service) nearest(ctx context.Context, storeID string, q []float32, k in
 		if err != nil {
 			return fmt.Errorf("vector of chunk %s: %w", chunkID, err)
 		}
-		c := scored{chunkID, cosine(q, v)}
+		c := scored{chunkID, vectorindex.Cosine(q, v)}
 		// Insert after every better-or-equal score: k is small, so a sorted slice beats a heap.
 		at := sort.Search(len(best), func(i int) bool { return best[i].score < c.score })
 		if at < k {
@@ -223,20 +224,6 @@ func (s *Service) nearest(ctx context.Context, storeID string, q []float32, k in
 		return nil
 	})
 	return best, err
-}
-
-func cosine(a, b []float32) float64 {
-	var dot, na, nb float64
-	for i := range a {
-		x, y := float64(a[i]), float64(b[i])
-		dot += x * y
-		na += x * x
-		nb += y * y
-	}
-	if na == 0 || nb == 0 {
-		return 0
-	}
-	return dot / math.Sqrt(na*nb)
 }
 
 func encodeVector(v []float32) []byte {

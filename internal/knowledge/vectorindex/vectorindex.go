@@ -118,7 +118,7 @@ func (ix *Index) Search(q []float32, k int, filter map[string]any) ([]Hit, error
 		if !Matches(e.Metadata, filter) {
 			continue
 		}
-		h := Hit{PageContent: ix.Entries[i].PageContent, Metadata: e.Metadata, Score: cosine(q, e.Vector)}
+		h := Hit{PageContent: ix.Entries[i].PageContent, Metadata: e.Metadata, Score: Cosine(q, e.Vector)}
 		at := sort.Search(len(hits), func(j int) bool { return hits[j].Score < h.Score })
 		if at < k {
 			hits = slices.Insert(hits, at, h)
@@ -160,7 +160,10 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-func cosine(a, b []float32) float64 {
+// Cosine is the cosine similarity of two vectors of the same length: 1 for the same
+// direction, 0 when either is all zeros. Flowgate's vector searches (these indexes and the
+// document stores' own table) rank by it.
+func Cosine(a, b []float32) float64 {
 	var dot, na, nb float64
 	for i := range a {
 		x, y := float64(a[i]), float64(b[i])
