@@ -235,6 +235,32 @@ func TestOpenAIModerationRefuses(t *testing.T) {
 	require.Len(t, h.mock.Requests(), 2)
 }
 
+// An agent checks the question against its input moderations before its first turn.
+func TestToolAgentModeratesItsInput(t *testing.T) {
+	h := newHarness(t)
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-moderate"})
+	id := h.createFlow("moderated agent", h.drawFlow(cred, []fnode{
+		openAINode,
+		{id: "calculator_0", name: "calculator", category: "Tools", inputs: map[string]any{}},
+		{id: "inputModerationOpenAI_0", name: "inputModerationOpenAI", category: "Moderation", inputs: map[string]any{"moderationErrorMessage": "Not on my watch."}},
+		{id: "toolAgent_0", name: "toolAgent", category: "Agents", inputs: map[string]any{
+			"model": ref("chatOpenAI_0"), "tools": []any{ref("calculator_0")}, "inputModeration": []any{ref("inputModerationOpenAI_0")}}},
+	}, []fedge{{"chatOpenAI_0", "toolAgent_0", "model", ""}, {"calculator_0", "toolAgent_0", "tools", ""},
+		{"inputModerationOpenAI_0", "toolAgent_0", "inputModeration", ""}}), nil)
+
+	ans := h.predict(id, map[string]any{"question": "compute something " + llmmock.Flagged})
+	require.Equal(t, "Not on my watch.", ans.Text)
+	reqs := h.mock.Requests()
+	require.Len(t, reqs, 1, "only the moderation endpoint was called")
+	require.Equal(t, "/v1/moderations", reqs[0].Path)
+
+	h.mock.Reset()
+	fine := h.predict(id, map[string]any{"question": `call calculator with {"input":"2+2"}`})
+	require.Equal(t, llmmock.ToolAnswer("4"), fine.Text)
+	require.Equal(t, "/v1/moderations", h.mock.Requests()[0].Path, "checked once, before the first turn")
+	require.Len(t, h.mock.Requests(), 3, "the moderation, then two model turns")
+}
+
 func TestRedisBackedChatMemory(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-redis"})

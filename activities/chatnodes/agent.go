@@ -71,6 +71,15 @@ func (n *Nodes) agentTurn(ctx context.Context, req node.Request, style agentStyl
 	}
 	msgs := nodekit.ToLLM(req.Conversation)
 	if len(msgs) == 0 {
+		// The first turn checks the question against the agent's input moderations, as
+		// Flowise's agents do before they run: a refusal is the answer.
+		question, err := n.question(ctx, req.Run)
+		if err != nil {
+			return node.Value{}, err
+		}
+		if refusal, refused, err := n.moderate(ctx, req, question); err != nil || refused {
+			return node.TextValue(nd.Data.Name, refusal), err
+		}
 		if msgs, err = n.agentMessages(ctx, req, style); err != nil {
 			return node.Value{}, err
 		}
