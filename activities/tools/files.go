@@ -9,16 +9,16 @@ import (
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
-// ReadFile and WriteFile are Flowise's local file tools. Flowgate refuses them: its workers
-// are interchangeable and share no disk with the flow's author, so a file one call writes
-// another cannot read, and a flow must not reach a worker's own files. The agent offering
-// one fails before its model is called, saying so.
-func (t *Tools) ReadFile() Tool  { return noDisk("readFile") }
-func (t *Tools) WriteFile() Tool { return noDisk("writeFile") }
+// ReadFile and WriteFile are Flowise's local file tools, which Flowgate refuses for the
+// reason their rows of the kinds table give. The agent offering one fails before its model
+// is called, saying so.
+func (t *Tools) ReadFile() Tool  { return refused("readFile") }
+func (t *Tools) WriteFile() Tool { return refused("writeFile") }
 
-func noDisk(kind string) Tool {
+func refused(kind string) Tool {
+	k, _ := node.Lookup(kind)
 	err := func() error {
-		return nodekit.FlowError("%s is not supported: Flowgate gives flows no local disk to read or write files (use a document store, or a custom tool calling an API)", kind)
+		return nodekit.FlowError("%s is not supported: %s", kind, k.Refusal)
 	}
 	return Tool{
 		Offer: func(context.Context, agentflow.ToolEntry) ([]llm.Tool, error) { return nil, err() },

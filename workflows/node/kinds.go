@@ -58,6 +58,10 @@ type Kind struct {
 	CallsOut bool
 	// CallsTools marks chat models whose API can call tools, which agents need.
 	CallsTools bool
+	// Refusal, when set, is why Flowgate does not run a kind it knows: the node is accepted in
+	// a flow (as Flowise's editor saves it) but refuses to work, saying this; surveys of
+	// flows (flowgate check, saving a flow) report it as not running.
+	Refusal string
 	// SecretInputs are inputs that hold a secret in the flow itself, for kinds whose
 	// Flowise node has no credential to keep it in: they are kept out of workflow history
 	// (RedactSecretInputs) and read from the saved flow when the node runs.
@@ -72,6 +76,11 @@ type Kind struct {
 	// calls as a loop, each its own activity (node.Value.Agent).
 	Agent bool
 }
+
+// noLocalDisk is why Flowise's file tools do not run: workers are interchangeable and share
+// no disk with the flow's author, so a file one call writes another cannot read, and a flow
+// must not reach a worker's own files.
+const noLocalDisk = "Flowgate gives flows no local disk to read or write files (use a document store, or a custom tool calling an API)"
 
 // kinds is every kind Flowgate runs, and the only list of them: activities register from it,
 // flow validation and refusal messages read it. A new kind is one row here and one file in
@@ -170,7 +179,7 @@ var kinds = []Kind{
 	{Name: "gmail", Family: Tool, Run: "Gmail", CallsOut: true, ToolNode: true},
 	{Name: "googleCustomSearch", Family: Tool, Run: "GoogleCustomSearch", CallsOut: true, ToolNode: true, Chatflow: true},
 	{Name: "openAPIToolkit", Family: Tool, Run: "OpenAPIToolkit", CallsOut: true, Chatflow: true},
-	{Name: "readFile", Family: Tool, Run: "ReadFile", CallsOut: true, Chatflow: true}, // refused: no local disk
+	{Name: "readFile", Family: Tool, Run: "ReadFile", CallsOut: true, Chatflow: true, Refusal: noLocalDisk},
 	{Name: "requestsDelete", Family: Tool, Run: "RequestsDelete", CallsOut: true, ToolNode: true, Chatflow: true},
 	{Name: "requestsGet", Family: Tool, Run: "RequestsGet", CallsOut: true, ToolNode: true, Chatflow: true},
 	{Name: "requestsPost", Family: Tool, Run: "RequestsPost", CallsOut: true, ToolNode: true, Chatflow: true},
@@ -178,7 +187,7 @@ var kinds = []Kind{
 	{Name: "retrieverTool", Family: Tool, Run: "RetrieverTool", CallsOut: true, Chatflow: true},
 	{Name: "serpAPI", Family: Tool, Run: "SerpAPI", CallsOut: true, ToolNode: true, Chatflow: true},
 	{Name: "serper", Family: Tool, Run: "Serper", CallsOut: true, ToolNode: true, Chatflow: true},
-	{Name: "writeFile", Family: Tool, Run: "WriteFile", CallsOut: true, Chatflow: true}, // refused: no local disk
+	{Name: "writeFile", Family: Tool, Run: "WriteFile", CallsOut: true, Chatflow: true, Refusal: noLocalDisk},
 }
 
 // Kinds lists every kind, in the table's order.

@@ -66,11 +66,14 @@ func SurveyFlow(flowData string, isAgentflow bool) (Survey, error) {
 			continue
 		}
 		item := Surveyed{NodeID: n.ID, Kind: n.Data.Name, Label: n.Data.Label, Runs: InChatflow(n.Data.Name)}
-		if !item.Runs {
+		k, _ := Lookup(n.Data.Name)
+		switch {
+		case k.Refusal != "":
+			item.Runs, item.Reason = false, k.Refusal
+		case !item.Runs && k.Family == AgentStep:
+			item.Reason = "an agentflow node cannot run in a chatflow"
+		case !item.Runs:
 			item.Reason = "this kind of node is not supported in chatflows"
-			if Is(n.Data.Name, AgentStep) {
-				item.Reason = "an agentflow node cannot run in a chatflow"
-			}
 		}
 		s.Nodes = append(s.Nodes, item)
 	}
@@ -89,6 +92,14 @@ func surveyAgentflow(flowData string) (Survey, error) {
 	if err := CheckAgentflow(g); errors.As(err, &unsupported) {
 		for _, u := range unsupported {
 			reasons[u.NodeID] = append(reasons[u.NodeID], u.Reason)
+		}
+	}
+	// Tools an Agent offers that are known but refused (Kind.Refusal) run in no flow.
+	for _, n := range g.Nodes {
+		for _, tool := range agentflow.AgentTools(n) {
+			if k, _ := Lookup(tool); k.Refusal != "" {
+				reasons[n.ID] = append(reasons[n.ID], "tool "+tool+": "+k.Refusal)
+			}
 		}
 	}
 	s := Survey{Nodes: make([]Surveyed, 0, len(g.Nodes))}

@@ -75,3 +75,21 @@ func TestSurveyOfAnAgentflowGivesEachNodesReasons(t *testing.T) {
 	require.Contains(t, agent.Reason, "cannot call tools", "both of the agent's reasons, in one entry")
 	require.Equal(t, []string{"agentAgentflow", "mysteryAgentflow"}, s.UnsupportedKinds())
 }
+
+// Flowise's file tools are known but refused: a survey says so, with the reason, in chatflows
+// and as an agentflow Agent's tools.
+func TestSurveyReportsRefusedKinds(t *testing.T) {
+	chat := `{"nodes":[{"id":"readFile_0","data":{"name":"readFile"}},{"id":"toolAgent_0","data":{"name":"toolAgent"}}],"edges":[]}`
+	s, err := node.SurveyFlow(chat, false)
+	require.NoError(t, err)
+	require.Equal(t, []string{"readFile"}, s.UnsupportedKinds())
+	require.Contains(t, s.Unsupported()[0].Reason, "no local disk")
+
+	agent := `{"nodes":[{"id":"startAgentflow_0","data":{"name":"startAgentflow"}},
+	 {"id":"agentAgentflow_0","data":{"name":"agentAgentflow","inputs":{"agentModel":"chatOpenAI","agentTools":[{"agentSelectedTool":"writeFile"}]}}}],
+	 "edges":[{"source":"startAgentflow_0","target":"agentAgentflow_0"}]}`
+	s, err = node.SurveyFlow(agent, true)
+	require.NoError(t, err)
+	require.False(t, s.Nodes[1].Runs)
+	require.Contains(t, s.Nodes[1].Reason, "tool writeFile: Flowgate gives flows no local disk")
+}
