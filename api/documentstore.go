@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/flowgate/flowgate/internal/knowledge/loader"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
@@ -87,7 +88,7 @@ func loaderSource(l map[string]any) string {
 	if l["loaderId"] == "textFile" {
 		cfg, _ := l["loaderConfig"].(map[string]any)
 		if v, ok := cfg["txtFile"].(string); ok {
-			return strings.TrimPrefix(v, "FILE-STORAGE::")
+			return strings.TrimPrefix(v, loader.StoragePrefix)
 		}
 	}
 	return "None"

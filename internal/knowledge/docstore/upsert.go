@@ -299,7 +299,7 @@ func load(loaderID string, cfg map[string]any, uploads []File) ([]textsplit.Docu
 	case LoaderTextFile:
 		files := append([]File(nil), uploads...)
 		// Files may also come inline, as Flowise's UI sends them: data URIs in txtFile.
-		if raw, ok := cfg["txtFile"].(string); ok && raw != "" && !strings.HasPrefix(raw, "FILE-STORAGE::") {
+		if raw, ok := cfg["txtFile"].(string); ok && raw != "" && !strings.HasPrefix(raw, loaders.StoragePrefix) {
 			inline, err := dataURIs(raw)
 			if err != nil {
 				return nil, nil, err
@@ -325,7 +325,7 @@ func load(loaderID string, cfg map[string]any, uploads []File) ([]textsplit.Docu
 		// Keep names, not contents, in the store row, as Flowise does after moving files to
 		// storage.
 		stored, _ := json.Marshal(names)
-		cfg["txtFile"] = "FILE-STORAGE::" + string(stored)
+		cfg["txtFile"] = loaders.StoragePrefix + string(stored)
 		return docs, list, nil
 	}
 	return nil, nil, fmt.Errorf("%w: document loader %q is not supported (supported: %s, %s)", ErrInvalid, loaderID, LoaderPlainText, LoaderTextFile)
