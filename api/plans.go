@@ -6,10 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowgate/flowgate/internal/flowise/agentflow"
-	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/models"
-	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // compiledFlows keeps what each saved flow compiles to, by chatflow id and version, so a hot
@@ -77,25 +74,4 @@ func (cf *compiledFlows[T]) fill(e *compiledFlow[T], flowData string) {
 		}
 	}()
 	e.val, e.err = cf.compile(flowData)
-}
-
-// compileChatflow turns a classic chatflow's flowData into its plan.
-func compileChatflow(flowData string) (*chatflow.Plan, error) {
-	g, err := chatflow.Parse(flowData)
-	if err != nil {
-		return nil, err
-	}
-	return chatflow.Compile(g, node.InChatflow)
-}
-
-// compileAgentflow reads an agentflow's flowData and checks that every node can run here.
-func compileAgentflow(flowData string) (*agentflow.Graph, error) {
-	g, err := agentflow.Parse(flowData)
-	if err != nil {
-		return nil, err
-	}
-	if err := node.CheckAgentflow(g); err != nil {
-		return nil, err
-	}
-	return g, nil
 }

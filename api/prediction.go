@@ -128,10 +128,9 @@ func (p *predictions) predictionInput(ctx context.Context, f *models.ChatFlow, b
 		return workflows.PredictionInput{}, false, err
 	}
 	chatID, sessionID := body.conversation()
-	// Secrets written into the flow itself stay out of history: the nodes read them from the
-	// saved flow. A value the caller overrides is the caller's to send, and is used as sent.
-	redacted := node.RedactSecretInputs(*plan)
-	plan = &redacted
+	// The compiled plan keeps secrets written into the flow itself out of history (the nodes
+	// read them from the saved flow); a value the caller overrides is the caller's to send,
+	// and is used as sent.
 	// The overrides are decoded only for a chatflow that takes them.
 	if apiConfig.OverrideConfig.Status && len(body.OverrideConfig) > 0 {
 		override, err := body.OverrideConfig.object()

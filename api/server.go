@@ -20,6 +20,7 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/workflows/node"
 )
 
 // Config holds the API's own settings.
@@ -104,7 +105,7 @@ func New(cfg Config, deps Deps) *Server {
 	log := deps.Log
 	auth := &auth{keys: deps.Keys, flows: deps.Store, log: log}
 	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log}
-	plans := newCompiledFlows(256, compileChatflow)
+	plans := newCompiledFlows(256, node.ChatflowPlan)
 	files := chatFiles{store: deps.Files}
 	return &Server{cfg: cfg, log: log, auth: auth, routes: newRouteCatalogue(flowiseRoutes), resources: []resource{
 		&chatflows{store: deps.Store, plans: plans, files: files, log: log},
@@ -119,7 +120,7 @@ func New(cfg Config, deps Deps) *Server {
 		&messages{store: deps.Store, files: files, log: log},
 		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, log: log},
 		&predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, files: files,
-			plans: plans, graphs: newCompiledFlows(256, compileAgentflow), auth: auth, limits: limits, log: log},
+			plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log},
 		&attachments{auth: auth, limits: limits, files: files, log: log},
 		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, files: files, log: log},
 	}}

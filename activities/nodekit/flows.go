@@ -1,8 +1,6 @@
 package nodekit
 
 import (
-	"github.com/flowgate/flowgate/internal/flowise/agentflow"
-	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
@@ -13,26 +11,14 @@ import (
 // its flowData.
 func ChildFlow(f *models.ChatFlow, question string) (node.ChildFlow, error) {
 	child := node.ChildFlow{ChatflowID: f.ID, Type: f.Type, Question: question}
+	var err error
 	if f.Type == models.TypeAgentflow {
-		g, err := agentflow.Parse(f.FlowData)
-		if err == nil {
-			err = node.CheckAgentflow(g)
-		}
-		if err != nil {
-			return node.ChildFlow{}, FlowError("flow %s: %v", f.ID, err)
-		}
-		child.Graph = g
-		return child, nil
+		child.Graph, err = node.AgentflowGraph(f.FlowData)
+	} else {
+		child.Plan, err = node.ChatflowPlan(f.FlowData)
 	}
-	g, err := chatflow.Parse(f.FlowData)
 	if err != nil {
 		return node.ChildFlow{}, FlowError("flow %s: %v", f.ID, err)
 	}
-	plan, err := chatflow.Compile(g, node.InChatflow)
-	if err != nil {
-		return node.ChildFlow{}, FlowError("flow %s: %v", f.ID, err)
-	}
-	redacted := node.RedactSecretInputs(*plan)
-	child.Plan = &redacted
 	return child, nil
 }
