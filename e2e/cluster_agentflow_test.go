@@ -20,25 +20,8 @@ import (
 // (another worker picks the run up from its history when the answer comes), and once in the
 // middle of an agent's tool call (another worker retries that call alone). No node runs again.
 func TestClusterAgentflowSurvivesWorkerKills(t *testing.T) {
-	var hits atomic.Int32
-	tool := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 1 {
-			<-r.Context().Done() // the first call hangs until its worker dies
-			return
-		}
-		_, _ = w.Write([]byte("sunny"))
-	}))
-	t.Cleanup(tool.Close)
-
-	c := newCluster(t)
-	c.env = append(c.env, "FLOWGATE_HTTP_ALLOW_LIST=127.0.0.1")
-	mock := llmmock.NewTestServer(t, llmmock.Options{})
-	h := c.api()
-	h.mock = mock
-	worker := c.worker()
-	tc, err := client.Dial(client.Options{HostPort: c.temporal})
-	require.NoError(t, err)
-	defer tc.Close()
+	k := newKillCluster(t)
+	c, h, mock, tool, hits, tc, worker := k.cluster, k.h, k.mock, k.tool, &k.hits, k.tc, k.worker
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-kill"})
 
 	// Parked: the worker dies while the run waits for a person; the answer resumes it on another.
@@ -104,4 +87,40 @@ func countActivity(t *testing.T, tc client.Client, workflowID, name string) int 
 		}
 	}
 	return n
+}
+
+// killCluster is queue mode with every tier its own process, one worker to kill, the mock
+// model, a Temporal client to read histories with, and a tool whose first call hangs until
+// the worker making it dies (then answers "sunny").
+type killCluster struct {
+	cluster *cluster
+	h       *harness
+	mock    *llmmock.Server
+	tool    *httptest.Server
+	hits    atomic.Int32 // calls the tool received
+	tc      client.Client
+	worker  *flowgateProcess
+}
+
+func newKillCluster(t *testing.T) *killCluster {
+	k := &killCluster{}
+	k.tool = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if k.hits.Add(1) == 1 {
+			<-r.Context().Done() // the first call hangs until its worker dies
+			return
+		}
+		_, _ = w.Write([]byte("sunny"))
+	}))
+	t.Cleanup(k.tool.Close)
+	k.cluster = newCluster(t)
+	k.cluster.env = append(k.cluster.env, "FLOWGATE_HTTP_ALLOW_LIST=127.0.0.1")
+	k.mock = llmmock.NewTestServer(t, llmmock.Options{})
+	k.h = k.cluster.api()
+	k.h.mock = k.mock
+	k.worker = k.cluster.worker()
+	tc, err := client.Dial(client.Options{HostPort: k.cluster.temporal})
+	require.NoError(t, err)
+	t.Cleanup(tc.Close)
+	k.tc = tc
+	return k
 }

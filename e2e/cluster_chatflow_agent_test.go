@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 	"github.com/flowgate/flowgate/workflows/node"
@@ -19,25 +15,8 @@ import (
 // hangs: another worker retries that call alone, and the model turns that finished (the one
 // that asked for the tool) are not repeated.
 func TestClusterChatflowAgentSurvivesWorkerKill(t *testing.T) {
-	var hits atomic.Int32
-	tool := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 1 {
-			<-r.Context().Done() // the first call hangs until its worker dies
-			return
-		}
-		_, _ = w.Write([]byte("sunny"))
-	}))
-	t.Cleanup(tool.Close)
-
-	c := newCluster(t)
-	c.env = append(c.env, "FLOWGATE_HTTP_ALLOW_LIST=127.0.0.1")
-	mock := llmmock.NewTestServer(t, llmmock.Options{})
-	h := c.api()
-	h.mock = mock
-	worker := c.worker()
-	tc, err := client.Dial(client.Options{HostPort: c.temporal})
-	require.NoError(t, err)
-	defer tc.Close()
+	k := newKillCluster(t)
+	c, h, mock, tool, hits, tc, worker := k.cluster, k.h, k.mock, k.tool, &k.hits, k.tc, k.worker
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-kill-agent"})
 	id := h.createFlow("agent", flowJSON(t, []any{
 		cfNode("calculator_0", "calculator", "Tools", map[string]any{}),
