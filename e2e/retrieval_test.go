@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -261,25 +262,9 @@ func TestRetrievalQAChainWithFilteredRetriever(t *testing.T) {
 	require.NotContains(t, system, "blue", "the filter keeps the red team's document only")
 
 	// A multipart upsert: the file goes to storage and the loader reads it there.
-	faissFlow := flowOf(t,
-		flowNode("textFile_0", "textFile", "Document Loaders", map[string]any{"txtFile": ""}, map[string]any{"output": "document"}),
-		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
-		flowNode("faiss_0", "faiss", "Vector Stores", map[string]any{"document": []any{ref("textFile_0")}, "embeddings": ref("embeddings_0")},
-			map[string]any{"output": "retriever"}),
-		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
-		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("faiss_0")}, nil),
-	)
+	faissFlow := h.faissQAFlow(cred, nil)
 	fid := h.createFlow("faiss", faissFlow, nil)
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, err := mw.CreateFormFile("files", "parking.txt")
-	require.NoError(t, err)
-	_, _ = fw.Write([]byte("Parking: the garage opens at seven in the morning."))
-	require.NoError(t, mw.Close())
-	req, err := http.NewRequest("POST", h.base+"/api/v1/vector/upsert/"+fid, &buf)
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	status, body := h.send(req)
+	status, body := h.upsertFile(fid, "parking.txt", "Parking: the garage opens at seven in the morning.", nil)
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.Contains(t, string(body), `"numAdded":1`)
 	h.mock.Reset()
@@ -331,26 +316,8 @@ func TestQueueModeVectorUpsertRunsOnWorkers(t *testing.T) {
 	startTier(t, cfg, app.Options{Worker: true})
 	h := &harness{t: t, base: "http://" + startTier(t, cfg, app.Options{API: true}).Addr(), mock: llmmock.NewTestServer(t, llmmock.Options{}), key: testKey}
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-queue-vec"})
-	flowData := flowOf(t,
-		flowNode("textFile_0", "textFile", "Document Loaders", map[string]any{"txtFile": ""}, map[string]any{"output": "document"}),
-		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
-		flowNode("faiss_0", "faiss", "Vector Stores", map[string]any{"document": []any{ref("textFile_0")}, "embeddings": ref("embeddings_0"),
-			"basePath": "/var/flowise/faiss"}, map[string]any{"output": "retriever"}),
-		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
-		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("faiss_0")}, nil),
-	)
-	id := h.createFlow("queue faiss", flowData, nil)
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, err := mw.CreateFormFile("files", "parking.txt")
-	require.NoError(t, err)
-	_, _ = fw.Write([]byte("Parking: the garage opens at seven in the morning."))
-	require.NoError(t, mw.WriteField("chatId", "upsert-1"))
-	require.NoError(t, mw.Close())
-	req, err := http.NewRequest("POST", h.base+"/api/v1/vector/upsert/"+id, &buf)
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	status, body := h.send(req)
+	id := h.createFlow("queue faiss", h.faissQAFlow(cred, map[string]any{"basePath": "/var/flowise/faiss"}), nil)
+	status, body := h.upsertFile(id, "parking.txt", "Parking: the garage opens at seven in the morning.", map[string]string{"chatId": "upsert-1"})
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.Contains(t, string(body), `"numAdded":1`)
 
@@ -498,4 +465,37 @@ func TestToolAgentSearchesARetrieverTool(t *testing.T) {
 	require.Len(t, ans.SourceDocuments, 1)
 	require.Equal(t, "The blue team meets on Mondays too.", ans.SourceDocuments[0]["pageContent"])
 	require.Contains(t, h.activityTypes(node.WorkflowID(id, ans.ChatID)), "tool.retrieverTool")
+}
+
+// faissQAFlow is a text file loader feeding Faiss through OpenAI embeddings, and a retrieval
+// QA chain over it, every provider at the mock; faiss takes extra inputs too.
+func (h *harness) faissQAFlow(cred string, faiss map[string]any) string {
+	h.t.Helper()
+	faissInputs := map[string]any{"document": []any{ref("textFile_0")}, "embeddings": ref("embeddings_0")}
+	maps.Copy(faissInputs, faiss)
+	return flowOf(h.t,
+		flowNode("textFile_0", "textFile", "Document Loaders", map[string]any{"txtFile": ""}, map[string]any{"output": "document"}),
+		flowNode("embeddings_0", "openAIEmbeddings", "Embeddings", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}, nil),
+		flowNode("faiss_0", "faiss", "Vector Stores", faissInputs, map[string]any{"output": "retriever"}),
+		flowNode("chat_0", "chatOpenAI", "Chat Models", map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1", "modelName": "gpt-4o-mini"}, nil),
+		flowNode("chain_0", "retrievalQAChain", "Chains", map[string]any{"model": ref("chat_0"), "vectorStoreRetriever": ref("faiss_0")}, nil),
+	)
+}
+
+// upsertFile posts one file (and form fields) to a flow's vector upsert, as a multipart form.
+func (h *harness) upsertFile(flowID, name, content string, fields map[string]string) (int, []byte) {
+	h.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, err := mw.CreateFormFile("files", name)
+	require.NoError(h.t, err)
+	_, _ = fw.Write([]byte(content))
+	for k, v := range fields {
+		require.NoError(h.t, mw.WriteField(k, v))
+	}
+	require.NoError(h.t, mw.Close())
+	req, err := http.NewRequest("POST", h.base+"/api/v1/vector/upsert/"+flowID, &buf)
+	require.NoError(h.t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return h.send(req)
 }
