@@ -21,19 +21,10 @@ import (
 // upstreamList returns the values wired into a list input ("inputModeration": a list of
 // "{{id.data.instance}}"; a single reference is accepted too), in the order written.
 func upstreamList(req node.Request, input string) []node.Value {
-	var refs []any
-	switch v := req.Node.Data.Inputs[input].(type) {
-	case []any:
-		refs = v
-	case string:
-		refs = []any{v}
-	}
 	var out []node.Value
-	for _, r := range refs {
-		if id, ok := chatflow.InstanceRef(r); ok {
-			if v, ok := req.Upstream[id]; ok {
-				out = append(out, v)
-			}
+	for _, id := range chatflow.InstanceRefs(req.Node.Data.Inputs[input]) {
+		if v, ok := req.Upstream[id]; ok {
+			out = append(out, v)
 		}
 	}
 	return out

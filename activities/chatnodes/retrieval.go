@@ -22,26 +22,10 @@ import (
 // embeddings hand on their settings, vector stores index documents (at upsert, or for the
 // in-memory store at prediction) and hand on a retriever, which chains search.
 
-// refs are the node ids an input is wired to: one "{{id.data.instance}}" or a list of them.
-func refs(v any) []string {
-	var out []string
-	switch t := v.(type) {
-	case string:
-		if id, ok := chatflow.InstanceRef(t); ok {
-			out = append(out, id)
-		}
-	case []any:
-		for _, x := range t {
-			out = append(out, refs(x)...)
-		}
-	}
-	return out
-}
-
 // documentsOf gathers the documents of the loaders wired into input, in wiring order.
 func documentsOf(req node.Request, input string) []node.Document {
 	var docs []node.Document
-	for _, id := range refs(req.Node.Data.Inputs[input]) {
+	for _, id := range chatflow.InstanceRefs(req.Node.Data.Inputs[input]) {
 		for _, d := range req.Upstream[id].Documents {
 			if d.PageContent != "" {
 				docs = append(docs, d)
