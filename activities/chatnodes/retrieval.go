@@ -2,10 +2,11 @@ package chatnodes
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/flowgate/flowgate/activities/nodekit"
@@ -247,22 +248,17 @@ func topK(nd chatflow.Node) int {
 // <store>MetadataFilter input Flowise's nodes name (pgMetadataFilter, pineconeMetadataFilter,
 // …), a JSON object of metadata values to match.
 func metadataFilter(nd chatflow.Node) (map[string]any, error) {
-	for name, v := range nd.Data.Inputs {
+	// In name order, so a node with two such inputs always uses the same one.
+	for _, name := range slices.Sorted(maps.Keys(nd.Data.Inputs)) {
 		if name != "metadataFilter" && !strings.HasSuffix(name, "MetadataFilter") {
 			continue
 		}
-		switch f := v.(type) {
-		case map[string]any:
+		f, err := nodekit.ObjectInput(nd.Data.Inputs[name])
+		if err != nil {
+			return nil, nodekit.FlowError("%s: %s is %v", nd.ID, name, err)
+		}
+		if f != nil {
 			return f, nil
-		case string:
-			if strings.TrimSpace(f) == "" {
-				continue
-			}
-			var out map[string]any
-			if err := json.Unmarshal([]byte(f), &out); err != nil {
-				return nil, nodekit.FlowError("%s: %s is not a JSON object: %v", nd.ID, name, err)
-			}
-			return out, nil
 		}
 	}
 	return nil, nil

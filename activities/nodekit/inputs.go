@@ -2,7 +2,9 @@ package nodekit
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 )
 
 // ScalarText is an input value that may arrive as a string, a number or a boolean, as text;
@@ -39,4 +41,23 @@ func StringList(v any) []string {
 func ConfigString(cfg map[string]any, key string) string {
 	v, _ := cfg[key].(string)
 	return v
+}
+
+// ObjectInput reads an input that holds a JSON object, as Flowise saves one: the object, or
+// its JSON text. Empty text, or no value, is no object (nil).
+func ObjectInput(v any) (map[string]any, error) {
+	switch t := v.(type) {
+	case map[string]any:
+		return t, nil
+	case string:
+		if strings.TrimSpace(t) == "" {
+			return nil, nil
+		}
+		var out map[string]any
+		if err := json.Unmarshal([]byte(t), &out); err != nil {
+			return nil, fmt.Errorf("not a JSON object: %w", err)
+		}
+		return out, nil
+	}
+	return nil, nil
 }

@@ -50,16 +50,11 @@ func chatflowRetriever(req node.ToolRequest) (*node.Retriever, error) {
 	}
 	r := *up
 	// The tool's own filter narrows the store's (Flowise's retrieverToolMetadataFilter).
-	if f := cfg["retrieverToolMetadataFilter"]; f != nil && f != "" {
-		var extra map[string]any
-		switch t := f.(type) {
-		case map[string]any:
-			extra = t
-		case string:
-			if err := json.Unmarshal([]byte(t), &extra); err != nil {
-				return nil, nodekit.FlowError("retrieverTool: retrieverToolMetadataFilter is not a JSON object: %v", err)
-			}
-		}
+	extra, err := nodekit.ObjectInput(cfg["retrieverToolMetadataFilter"])
+	if err != nil {
+		return nil, nodekit.FlowError("retrieverTool: retrieverToolMetadataFilter is %v", err)
+	}
+	if extra != nil {
 		merged := maps.Clone(r.Filter)
 		if merged == nil {
 			merged = map[string]any{}
