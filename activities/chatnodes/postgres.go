@@ -2,7 +2,6 @@ package chatnodes
 
 import (
 	"context"
-	"strings"
 
 	"github.com/flowgate/flowgate/activities/nodekit"
 	"github.com/flowgate/flowgate/workflows/node"
@@ -28,20 +27,12 @@ func (n *Nodes) Postgres(ctx context.Context, req node.Request) (node.Value, err
 		return out, n.PgvectorCheck(ctx, pg)
 	}
 	docs := documentsOf(req, "document")
-	client, err := n.Embedder(ctx, v.Embeddings)
-	if err != nil {
-		return node.Value{}, err
-	}
-	texts := make([]string, len(docs))
-	for i, d := range docs {
-		texts[i] = strings.ReplaceAll(d.PageContent, "\x00", "")
-	}
 	if err := n.PgvectorCheck(ctx, pg); err != nil { // before paying for the embeddings
 		return node.Value{}, err
 	}
-	vecs, err := client.EmbedDocuments(ctx, texts)
+	_, vecs, err := n.embedDocuments(ctx, v.Embeddings, docs)
 	if err != nil {
-		return node.Value{}, nodekit.KnowledgeError(err)
+		return node.Value{}, err
 	}
 	if err := n.PgvectorAdd(ctx, pg, docs, vecs); err != nil {
 		return node.Value{}, err

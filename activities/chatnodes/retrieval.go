@@ -205,21 +205,33 @@ func (n *Nodes) vectorStore(ctx context.Context, req node.Request, key func(emb 
 	return out, nil
 }
 
-// index embeds docs and writes their index under key.
-func (n *Nodes) index(ctx context.Context, emb *node.Component, docs []node.Document, key string) error {
+// embedDocuments embeds the documents' texts with emb's provider, NUL bytes removed (a
+// PostgreSQL text column refuses them, and what is embedded is what is stored), and returns
+// the texts and their vectors.
+func (n *Nodes) embedDocuments(ctx context.Context, emb *node.Component, docs []node.Document) ([]string, [][]float32, error) {
 	client, err := n.Embedder(ctx, emb)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	texts := make([]string, len(docs))
 	for i, d := range docs {
 		texts[i] = strings.ReplaceAll(d.PageContent, "\x00", "")
 	}
-	var vecs [][]float32
-	if len(texts) > 0 {
-		if vecs, err = client.EmbedDocuments(ctx, texts); err != nil {
-			return nodekit.KnowledgeError(fmt.Errorf("embed documents: %w", err))
-		}
+	if len(texts) == 0 {
+		return texts, nil, nil
+	}
+	vecs, err := client.EmbedDocuments(ctx, texts)
+	if err != nil {
+		return nil, nil, nodekit.KnowledgeError(fmt.Errorf("embed documents: %w", err))
+	}
+	return texts, vecs, nil
+}
+
+// index embeds docs and writes their index under key.
+func (n *Nodes) index(ctx context.Context, emb *node.Component, docs []node.Document, key string) error {
+	texts, vecs, err := n.embedDocuments(ctx, emb, docs)
+	if err != nil {
+		return err
 	}
 	ix := &vectorindex.Index{Embedding: nodekit.EmbeddingName(emb), Entries: make([]vectorindex.Entry, len(docs))}
 	for i, d := range docs {
