@@ -78,17 +78,17 @@ func Register(r worker.ActivityRegistry, d *Deps) error {
 		return err
 	}, activity.RegisterOptions{Name: node.SaveMessagesActivity})
 	k := knowledge{d}
-	r.RegisterActivityWithOptions(nodekit.ReportRetries(d.Logger, nodekit.KeepAlive(k.Upsert)), activity.RegisterOptions{Name: node.UpsertActivity})
+	r.RegisterActivityWithOptions(nodekit.ReportRetries(d.Logger, nodekit.KeepAlive(d.Aborts, k.Upsert)), activity.RegisterOptions{Name: node.UpsertActivity})
 	r.RegisterActivityWithOptions(nodekit.ReportRetries(d.Logger, k.Query), activity.RegisterOptions{Name: node.QueryActivity})
 	return nil
 }
 
-// register registers one kind's activity. One that calls out heartbeats while it runs, so an
-// abort reaches it and a dead worker's attempt is retried after the heartbeat timeout rather
-// than its whole start-to-close timeout. Every retried attempt is logged.
+// register registers one kind's activity. One that calls out is kept reachable while it runs
+// (nodekit.KeepAlive: heartbeats, or abort watches when it runs locally). Every retried
+// attempt is logged.
 func register[Req, Res any](r worker.ActivityRegistry, d *Deps, k node.Kind, name string, fn func(context.Context, Req) (Res, error)) {
 	if k.CallsOut {
-		fn = nodekit.KeepAlive(fn)
+		fn = nodekit.KeepAlive(d.Aborts, fn)
 	}
 	r.RegisterActivityWithOptions(nodekit.ReportRetries(d.Logger, fn), activity.RegisterOptions{Name: name})
 }

@@ -153,6 +153,7 @@ func (p *predictions) predictionInput(ctx context.Context, f *models.ChatFlow, b
 		},
 		ChatType:  "EXTERNAL",
 		LeadEmail: body.LeadEmail,
+		Version:   node.PredictionVersion,
 	}
 	streaming := bool(body.Streaming) && plan.CanStream()
 	in.Run.Stream = streaming
@@ -221,7 +222,14 @@ func (p *predictions) abort(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
 	defer cancel()
-	err := p.temporal.CancelWorkflow(ctx, node.WorkflowID(c.Param("id"), c.Param("chatId")), "")
+	id := node.WorkflowID(c.Param("id"), c.Param("chatId"))
+	// The chat's current run, named so that the abort cannot reach the chat's next turn.
+	runID := ""
+	desc, err := p.temporal.DescribeWorkflowExecution(ctx, id, "")
+	if err == nil {
+		runID = desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		err = p.temporal.CancelWorkflow(ctx, id, runID)
+	}
 	var missing *serviceerror.NotFound
 	switch {
 	case errors.As(err, &missing):
@@ -229,6 +237,12 @@ func (p *predictions) abort(c *gin.Context) {
 	case err != nil:
 		p.unavailable(c, "abort prediction", err)
 	default:
+		// Recorded first, so the run ends canceled; this then stops a call running inside
+		// the run's workflow task at once, which the cancellation reaches only when the task
+		// ends (see stream.Aborter). Without it the abort still lands, later.
+		if err := p.broker.Abort(ctx, runID); err != nil {
+			p.log.Warn("abort prediction: the running call was not told; it stops when its task ends", "error", err)
+		}
 		c.JSON(http.StatusOK, gin.H{"status": 200, "message": "Chat message aborted"})
 	}
 }

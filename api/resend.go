@@ -49,6 +49,9 @@ import (
 type requestIdentity struct {
 	fingerprint string
 	explicit    bool // the client named it (Idempotency-Key), so no window applies
+	// newChat: the request named no chat, and the one made up for it is new, so it has no
+	// run to look for (one derived from an Idempotency-Key is not new).
+	newChat bool
 }
 
 // requestIDSpace is the UUID namespace of start request ids.
@@ -60,8 +63,9 @@ var requestIDSpace = uuid.MustParse("0c6d1f1e-3f5a-4f0e-9b7e-6a8d2c4b1e53")
 // reach the run it started, else new, so that it is a conversation of its own.
 func identify(c *gin.Context, chatflowID string, body *predictionBody, files []*multipart.FileHeader) requestIdentity {
 	key := c.GetHeader("Idempotency-Key")
+	newChat := false
 	if body.ChatID == "" && body.overrideSessionID() == "" {
-		body.ChatID = uuid.NewString()
+		body.ChatID, newChat = uuid.NewString(), key == ""
 		if key != "" {
 			body.ChatID = uuid.NewSHA1(requestIDSpace, []byte("chat\x00"+chatflowID+"\x00"+key)).String()
 		}
@@ -94,7 +98,7 @@ func identify(c *gin.Context, chatflowID string, body *predictionBody, files []*
 		raw, _ := json.Marshal(part) // plain values: cannot fail
 		field(raw)
 	}
-	return requestIdentity{fingerprint: hex.EncodeToString(h.Sum(nil))}
+	return requestIdentity{fingerprint: hex.EncodeToString(h.Sum(nil)), newChat: newChat}
 }
 
 // requestID is the start request id of the request's run after the chat's run previous (""

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/workflows"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
@@ -50,6 +51,10 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 		// round trip through matching fewer; elsewhere the SDK starts normally.
 		EnableEagerStart: true,
 	}
+	if workflowType == node.PredictionWorkflow {
+		// A chatflow prediction is one workflow task (workflows.PredictionTaskTimeout).
+		opts.WorkflowTaskTimeout = workflows.PredictionTaskTimeout
+	}
 	if p.cfg.SearchAttributes {
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(
 			chatflowIDKey.ValueSet(chat.chatflowID), chatIDKey.ValueSet(chat.chatID))
@@ -60,10 +65,15 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 	// request started a run between our look and our start.
 	for attempt := 0; ; attempt++ {
 		last := attempt == 1
-		cur, err := p.current(ctx, opts.ID)
-		if err != nil {
-			p.unavailable(c, "start prediction", err)
-			return nil, nil, false
+		var cur *currentRun
+		if !ident.newChat || attempt > 0 {
+			// A chat the request named may have a run; one made up for it has none (unless a
+			// copy of the request started it: then the start below tells, and we look).
+			var err error
+			if cur, err = p.current(ctx, opts.ID); err != nil {
+				p.unavailable(c, "start prediction", err)
+				return nil, nil, false
+			}
 		}
 		previous := ""
 		if cur != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
@@ -79,6 +80,10 @@ type noRuns struct{ client.Client }
 
 func (noRuns) CancelWorkflow(context.Context, string, string) error {
 	return serviceerror.NewNotFound("no such run")
+}
+
+func (noRuns) DescribeWorkflowExecution(context.Context, string, string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	return nil, serviceerror.NewNotFound("no such run")
 }
 
 // response is an answer with its body read.

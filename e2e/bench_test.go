@@ -11,6 +11,7 @@ import (
 	neturl "net/url"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,9 +22,11 @@ import (
 
 // BenchmarkSequentialPredictions measures one-process mode (API, worker and embedded Temporal
 // in one process, SQLite) answering llm-chain.json non-streaming, one request at a time,
-// against the mock LLM at 0 ms delay. It reports p50 and p99 latency:
+// against the mock LLM at 0 ms delay: the per-prediction path. It reports p50 and p99 latency,
+// the process's CPU time per prediction, and (with -benchmem) the allocations per prediction of
+// the whole process: client, API, worker, Temporal server and mock together:
 //
-//	go test ./e2e/ -run '^$' -bench SequentialPredictions -benchtime 100x
+//	go test ./e2e/ -run '^$' -bench SequentialPredictions -benchtime 500x -benchmem
 func BenchmarkSequentialPredictions(b *testing.B) {
 	t := &testing.T{}
 	h := newHarness(t)
@@ -46,11 +49,14 @@ func BenchmarkSequentialPredictions(b *testing.B) {
 		post()
 	}
 	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	cpu0 := processCPU(b)
 	b.ResetTimer()
 	for range b.N {
 		lat = append(lat, post())
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/prediction")
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) float64 {
 		return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000
@@ -59,6 +65,13 @@ func BenchmarkSequentialPredictions(b *testing.B) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(0, "ns/op")
 	h.stop()
+}
+
+// processCPU is the CPU time (user + system) this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // load sends total predictions of flowID from concurrency clients and reports throughput and

@@ -22,7 +22,7 @@ type chatRun struct {
 	run     node.Run
 	depth   int // as PredictionInput.Depth
 	results map[string]node.Value
-	local   bool
+	nodes   placement
 	runID   string
 	// flowTools counts the flow tool calls so far: each one's child workflow gets its own id.
 	flowTools int
@@ -52,7 +52,8 @@ func (c *chatRun) runAgent(ctx workflow.Context, step chatflow.Step, req node.Re
 		func(conversation []node.Message) (agentTurn, error) {
 			req.Conversation = conversation
 			var out node.Value
-			if err := runNode(ctx, step.Node, req, c.local).Get(ctx, &out); err != nil {
+			// Each turn is recorded as it ends: a regular activity whatever the placement.
+			if err := runNode(ctx, step.Node, req, min(c.nodes, quickLocal)).Get(ctx, &out); err != nil {
 				return agentTurn{}, err
 			}
 			if out.Agent != nil {

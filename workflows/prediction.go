@@ -32,6 +32,9 @@ type PredictionInput struct {
 	// Depth counts the flows that run this one (flow tools, Execute Flow nodes); 0 for a
 	// prediction's own run.
 	Depth int `json:"depth,omitempty"`
+	// Version is the version of this workflow the run was started for (node.PredictionVersion);
+	// 0 for runs whose starter did not say, which choose by a version marker.
+	Version int `json:"version,omitempty"`
 }
 
 // PredictionResult is what the API turns into Flowise's JSON answer.
@@ -41,11 +44,18 @@ type PredictionResult = node.Result
 // one activity so a failed run leaves no half-written conversation.
 func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, error) {
 	userAt := workflow.Now(ctx)
-	// Runs started before quick nodes became local activities replay with regular ones, and
-	// those of the first local version with message ids drawn by a SideEffect.
-	version := workflow.GetVersion(ctx, node.LocalQuickNodesChange, workflow.DefaultVersion, 2)
-	local := version >= 1
-	c := &chatRun{plan: in.Plan, run: in.Run, depth: in.Depth, local: local, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	version := workflow.Version(in.Version)
+	if version > node.PredictionVersion {
+		// Started by a newer API than this worker: fail the task, so that it is retried
+		// until a worker that knows the version takes it.
+		panic(fmt.Sprintf("prediction version %d is newer than this worker's %d: deploy workers before API processes", version, node.PredictionVersion))
+	}
+	if version == 0 {
+		// Runs started before quick nodes became local activities replay with regular ones, and
+		// those of the first local version with message ids drawn by a SideEffect.
+		version = workflow.GetVersion(ctx, node.LocalQuickNodesChange, workflow.DefaultVersion, 2)
+	}
+	c := &chatRun{plan: in.Plan, run: in.Run, depth: in.Depth, nodes: placementOf(version), runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
 	ending, agent, err := c.runSteps(ctx, false)
 	if err != nil {
 		return PredictionResult{}, err
@@ -101,7 +111,7 @@ func Prediction(ctx workflow.Context, in PredictionInput) (PredictionResult, err
 	}
 	saveCtx, cancelSave := workflow.NewDisconnectedContext(ctx)
 	defer cancelSave()
-	if err := quickActivity(saveCtx, node.SaveMessagesActivity, save, local).Get(saveCtx, nil); err != nil {
+	if err := quickActivity(saveCtx, node.SaveMessagesActivity, save, c.nodes != allRegular).Get(saveCtx, nil); err != nil {
 		// The cause (a database error) stays in history for operators, not in the answer.
 		return PredictionResult{}, temporal.NewNonRetryableApplicationError(
 			"The answer could not be saved; try again", node.ErrSaveFailed, err)
@@ -178,10 +188,13 @@ func (c *chatRun) runSteps(ctx workflow.Context, upsert bool) (string, agentAnsw
 			// Embedding a large upload takes minutes, as a document store upsert does.
 			fut = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, upsertOptions), node.ActivityName(kind), req)
 		default:
-			fut = runNode(ctx, step.Node, req, c.local)
+			fut = runNode(ctx, step.Node, req, c.nodes)
 		}
 		var out node.Value
 		if err := fut.Get(ctx, &out); err != nil {
+			if aborted(err) {
+				return "", agentAnswer{}, awaitCancellation(ctx)
+			}
 			return "", agentAnswer{}, nodeFailed(step, err)
 		}
 		c.results[step.Node.ID] = out
@@ -210,6 +223,26 @@ func memoryOf(plan chatflow.Plan, results map[string]node.Value) *node.Memory {
 		return results[n.ID].Memory
 	}
 	return nil
+}
+
+// aborted reports whether a local call was stopped by its run's abort (nodekit.KeepAlive).
+func aborted(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == node.ErrAborted
+}
+
+// abortGrace bounds the wait of awaitCancellation; the API records the cancellation before it
+// sends the abort, so it comes within moments.
+const abortGrace = time.Minute
+
+// awaitCancellation ends a run whose local call its abort stopped, canceled. The abort was
+// recorded in Temporal before it reached the call, but the server holds the cancellation back
+// until this workflow task completes, and refuses a completion that closes the run while it
+// holds an event (the task would fail and run again). So the run waits for it: this task
+// completes with a timer only, the next brings the cancellation, and the run ends canceled.
+func awaitCancellation(ctx workflow.Context) error {
+	_, _ = workflow.AwaitWithTimeout(ctx, abortGrace, func() bool { return false })
+	return temporal.NewCanceledError()
 }
 
 // nodeFailed names the failing node and keeps the cause's own message, so the caller reads
@@ -249,17 +282,52 @@ func messageIDs(ctx workflow.Context, fromRunID bool) ([2]string, error) {
 	return ids, nil
 }
 
-// runNode schedules one node. Model calls are regular activities: slow, costly and worth
-// retrying on another worker, with heartbeats that let an abort reach them. Every other node
-// only configures, renders or reads memory, so with local it runs as a local activity inside
-// the workflow task: no round trip through the server, at the price that a worker crash
-// re-runs it (it is idempotent) with the rest of the task.
-func runNode(ctx workflow.Context, n chatflow.Node, req node.Request, local bool) workflow.Future {
+// placement says where a chatflow run's nodes run, by the version it was started for.
+type placement int
+
+const (
+	// allRegular: every node a regular activity (runs from before local activities).
+	allRegular placement = iota
+	// quickLocal: quick nodes (those that only configure, render or read memory) run as
+	// local activities inside the workflow task, model calls and other calls out as regular
+	// activities, each with a workflow task of its own after it (versions 1 and 2).
+	quickLocal
+	// allLocal: every node runs locally, so a prediction is one workflow task: its start
+	// hands the task to the worker (eager start) and the task's completion records every
+	// node's result and the run's end at once (node.PredictionVersion). A worker crash loses
+	// the task, which Temporal gives another worker after PredictionTaskTimeout; the nodes
+	// run again there (those that only read are idempotent, the save derives its ids from
+	// the run, and a model call in flight is lost either way). An abort reaches a call
+	// through the broker (nodekit.KeepAlive), Temporal's cancellation only when the task ends.
+	// Agents keep one regular activity per model turn and tool call: a loop of many calls
+	// records each as it ends.
+	allLocal
+)
+
+// placementOf is the placement of a run started for version.
+func placementOf(version workflow.Version) placement {
+	switch {
+	case version >= node.PredictionVersion:
+		return allLocal
+	case version >= 1:
+		return quickLocal
+	}
+	return allRegular
+}
+
+// runNode schedules one node where p says. A regular call is slow, costly and worth retrying
+// on another worker, with heartbeats that let an abort reach it; a local node runs inside the
+// workflow task: no round trip through the server, at the price that a worker crash re-runs
+// it with the rest of the task.
+func runNode(ctx workflow.Context, n chatflow.Node, req node.Request, p placement) workflow.Future {
 	name := node.ActivityName(n.Data.Name)
-	if node.CallsOut(n.Data.Name) {
+	switch {
+	case node.CallsOut(n.Data.Name) && p == allLocal:
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, callLocalOptions), name, req)
+	case node.CallsOut(n.Data.Name):
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, modelCallOptions), name, req)
 	}
-	return quickActivity(ctx, name, req, local)
+	return quickActivity(ctx, name, req, p != allRegular)
 }
 
 // quickActivity runs a short, idempotent activity locally when local is set.
@@ -316,4 +384,21 @@ var (
 		ScheduleToCloseTimeout: quickOptions.ScheduleToCloseTimeout,
 		RetryPolicy:            quickOptions.RetryPolicy,
 	}
+	// A call run locally (allLocal) keeps a model call's bounds and retries. While it runs,
+	// the SDK extends the workflow task before PredictionTaskTimeout, however long the call.
+	callLocalOptions = workflow.LocalActivityOptions{
+		StartToCloseTimeout:    modelCallOptions.StartToCloseTimeout,
+		ScheduleToCloseTimeout: modelCallOptions.ScheduleToCloseTimeout,
+		RetryPolicy:            modelCallOptions.RetryPolicy,
+	}
 )
+
+// PredictionTaskTimeout is the workflow task timeout of chatflow predictions: how long a task
+// may go unanswered before Temporal gives it to another worker. A prediction's calls run
+// inside its task (allLocal), so this is how soon a dead worker's prediction resumes
+// elsewhere, as HeartbeatTimeout is for a regular call; the SDK answers a task whose calls are
+// still running at 80% of it (4.8 s), asking for the next. A task that misses it runs again
+// whole, so it leaves room for a value read back from storage inside the task (the payload
+// codec's 3 s bound) and for a worker short of CPU, where the default 10 s would leave a
+// crashed worker's users waiting twice as long.
+const PredictionTaskTimeout = 6 * time.Second

@@ -35,6 +35,7 @@ func loadPlan(t *testing.T, file string) chatflow.Plan {
 type nodeCall struct {
 	Req     node.Request
 	Attempt int32
+	Local   bool // ran as a local activity
 }
 
 type saveCall struct {
@@ -66,7 +67,8 @@ func newFakeNodes(env *testsuite.TestWorkflowEnvironment) *fakeNodes {
 
 func (f *fakeNodes) run(ctx context.Context, req node.Request) (node.Value, error) {
 	f.mu.Lock()
-	f.calls = append(f.calls, nodeCall{Req: req, Attempt: activity.GetInfo(ctx).Attempt})
+	info := activity.GetInfo(ctx)
+	f.calls = append(f.calls, nodeCall{Req: req, Attempt: info.Attempt, Local: info.IsLocalActivity})
 	fn := f.override[req.Node.ID]
 	f.mu.Unlock()
 	if fn != nil {
@@ -130,7 +132,10 @@ func defaultValue(req node.Request) node.Value {
 	}
 }
 
-var startTime = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+// startTime is the runs' workflow time. It lies ahead of the wall clock: the test
+// environment gives a retried local activity a deadline in workflow time but checks it
+// against the wall clock, so a start in the past would time every retry out at once.
+var startTime = time.Date(2036, 3, 4, 5, 6, 7, 0, time.UTC)
 
 func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeNodes) {
 	t.Helper()
@@ -150,6 +155,7 @@ func input(plan chatflow.Plan) workflows.PredictionInput {
 		},
 		ChatType:  "EXTERNAL",
 		LeadEmail: "lead@example.com",
+		Version:   node.PredictionVersion,
 	}
 }
 
@@ -422,4 +428,41 @@ func TestPredictionSaveFailureFailsRun(t *testing.T) {
 	require.ErrorContains(t, err, "The answer could not be saved")
 	require.ErrorContains(t, err, "disk full")
 	require.Len(t, fake.saveCalls(), 1)
+}
+
+// TestPredictionPlacesNodesByItsVersion: a run started for the current version runs every node
+// locally, its model call too (one workflow task); a run whose input names no version (started
+// before) chooses by its marker, and runs the model call as a regular activity.
+func TestPredictionPlacesNodesByItsVersion(t *testing.T) {
+	for _, c := range []struct {
+		version   int
+		callLocal bool
+	}{{node.PredictionVersion, true}, {0, false}} {
+		env, fake := newEnv(t)
+		in := input(loadPlan(t, "llm-chain.json"))
+		in.Version = c.version
+		env.ExecuteWorkflow(workflows.Prediction, in)
+		require.NoError(t, env.GetWorkflowError())
+		local := map[string]bool{}
+		for _, call := range fake.nodeCalls() {
+			local[call.Req.Node.ID] = call.Local
+		}
+		require.Equal(t, map[string]bool{"chatOpenAI_0": true, "promptTemplate_0": true, "llmChain_0": c.callLocal}, local, "version %d", c.version)
+	}
+}
+
+// TestPredictionAbortedCallEndsCanceled: a model call running inside the workflow task that is
+// stopped by the run's abort (it reaches the call before Temporal's cancellation does) ends
+// the run canceled once the cancellation arrives, and nothing is saved.
+func TestPredictionAbortedCallEndsCanceled(t *testing.T) {
+	env, fake := newEnv(t)
+	fake.override["llmChain_0"] = func(context.Context, node.Request) (node.Value, error) {
+		return node.Value{}, temporal.NewNonRetryableApplicationError("the prediction was aborted", node.ErrAborted, nil)
+	}
+	// The cancellation the API recorded first reaches the run in its next task.
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Second)
+	env.ExecuteWorkflow(workflows.Prediction, input(loadPlan(t, "llm-chain.json")))
+	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()), "want a cancellation, got %v", env.GetWorkflowError())
+	require.Equal(t, []int32{1}, fake.attemptsOf("llmChain_0"), "an aborted call is not retried")
+	require.Empty(t, fake.saveCalls())
 }

@@ -13,7 +13,7 @@ import (
 // the worker tier: the nodes wired into the vector store run as in a prediction (loaders,
 // splitter, embeddings: one activity each), then the vector store node adds their documents.
 func VectorUpsert(ctx workflow.Context, in node.VectorUpsertInput) (node.VectorAdded, error) {
-	c := &chatRun{plan: in.Plan, run: in.Run, local: true, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	c := &chatRun{plan: in.Plan, run: in.Run, nodes: quickLocal, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
 	ending, _, err := c.runSteps(ctx, true)
 	if err != nil {
 		return node.VectorAdded{}, err

@@ -20,6 +20,9 @@ type Deps struct {
 	Store  *models.Store
 	Cipher *secrets.Cipher
 	Stream stream.Publisher
+	// Aborts reach the calls a chatflow runs inside its workflow task (see KeepAlive); nil
+	// leaves them to Temporal's cancellation.
+	Aborts stream.AbortWatcher
 	Logger *slog.Logger
 	// Files is where uploads are; the API stores them, any worker reads them.
 	Files storage.Store

@@ -106,13 +106,20 @@ func (d *Deps) tokenPublisher(ctx context.Context, topic string) func(string) {
 	}
 }
 
-// attemptOf is the activity attempt tokens are published under: the API sends the client
-// each token once by telling a retry's repeat of the answer from new text.
+// attemptOf names the attempt tokens are published under: the API sends the client each
+// token once by telling a retry's repeat of the answer from new text, and needs only that two
+// attempts differ. A regular activity's attempt number does. A local one's restarts at 1 when
+// its workflow task runs again on another worker after a crash, so it is told apart by when it
+// started instead (negative, never a regular attempt's number).
 func attemptOf(ctx context.Context) int32 {
-	if activity.IsActivity(ctx) {
-		return activity.GetInfo(ctx).Attempt
+	if !activity.IsActivity(ctx) {
+		return 1
 	}
-	return 1
+	info := activity.GetInfo(ctx)
+	if !info.IsLocalActivity {
+		return info.Attempt
+	}
+	return -1 - int32(info.StartedTime.UnixMilli()%(1<<30))
 }
 
 // PublishAnswer sends a whole answer as one token of a streaming request; a broker failure

@@ -25,6 +25,8 @@ const benchUsage = `usage:
   flowgate bench soak [flags]                  start Flowgate and watch its memory over many predictions
   flowgate bench up [flags]                    start Flowgate, a mock model and the benchmark chatflow,
                                                print their coordinates and wait (for artillery etc.)
+  flowgate bench direct -model <url> [flags]   serve the benchmark flow's nodes without Temporal: the
+                                               matrix's direct rows (what durability costs)
 
 See docs/load-testing.md. Flags of each: flowgate bench [matrix|soak|up] -h`
 
@@ -54,6 +56,8 @@ func benchCommand(ctx context.Context, args []string) error {
 			return benchSoak(ctx, args[1:])
 		case "up":
 			return benchUp(ctx, args[1:])
+		case "direct":
+			return benchDirect(ctx, args[1:])
 		case "help":
 			fmt.Println(benchUsage)
 			return nil
@@ -365,4 +369,28 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("unexpected argument %q (a JSON file is given as -json=FILE)", fs.Arg(0))
 	}
 	return nil
+}
+
+// benchDirect serves the direct baseline (loadtest.ServeDirect) until interrupted.
+func benchDirect(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench direct", flag.ContinueOnError)
+	var addr, model, dir string
+	fs.StringVar(&addr, "addr", "127.0.0.1:0", "address to listen on")
+	fs.StringVar(&model, "model", "", "the OpenAI-compatible model server the flow calls (its root URL)")
+	fs.StringVar(&dir, "dir", "", "directory of its SQLite database (default: a new temporary one)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if model == "" {
+		return errors.New("bench direct: -model is required")
+	}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "flowgate-direct-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	return loadtest.ServeDirect(ctx, addr, dir, model, os.Stdout)
 }

@@ -132,8 +132,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	}
 	// Every process that starts or runs workflows needs the same codec: values too big for
 	// history go to storage, and whoever reads the history fetches them back.
-	// Each storage call is bounded well inside the 10 s workflow task timeout.
-	codec := &offload.Codec{Store: files, Threshold: cfg.LargeValueBytes, Timeout: 8 * time.Second}
+	// Each storage call is bounded inside the shortest workflow task timeout, a chatflow
+	// prediction's (workflows.PredictionTaskTimeout, 4 s): a read that outlasted it would have
+	// the task given to another worker, to read again.
+	codec := &offload.Codec{Store: files, Threshold: cfg.LargeValueBytes, Timeout: 3 * time.Second}
 
 	copts := client.Options{
 		HostPort:  cfg.TemporalAddress,
@@ -144,7 +146,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		DataConverter: workflow.DataConverterWithoutDeadlockDetection(codec.DataConverter()),
 		// A prediction's start carries an id derived from the request, so that a resent
 		// request attaches to the run the first one started (api.DedupStarts).
-		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(api.DedupStarts)}},
+		// A worker reports the workflow tasks it takes over from one that died
+		// (nodekit.ReportTaskRetries).
+		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{
+			grpc.WithChainUnaryInterceptor(api.DedupStarts, nodekit.ReportTaskRetries(log))}},
 	}
 	if opts.Worker {
 		// A worker is useless without Temporal: fail at start, loudly.
@@ -182,7 +187,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			OnFatalError: func(err error) { a.fail(fmt.Errorf("worker stopped: %w", err)) },
 		})
 		workflows.Register(a.worker)
-		err := activities.Register(a.worker, &activities.Deps{Store: store, Cipher: cipher, Stream: broker, Logger: log, Files: files,
+		err := activities.Register(a.worker, &activities.Deps{Store: store, Cipher: cipher, Stream: broker, Aborts: broker, Logger: log, Files: files,
 			HTTP: cfg.HTTPPolicy.Client(nil, time.Minute)})
 		if err != nil {
 			return nil, fmt.Errorf("register activities: %w", err)

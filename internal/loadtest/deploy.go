@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,8 @@ var (
 const (
 	OneProcess = "one-process" // `flowgate start`: API, worker and embedded Temporal, SQLite
 	QueueMode  = "queue"       // `flowgate temporal`, 2 API replicas, 2 workers, PostgreSQL
+	// Direct is the baseline without durability: `flowgate bench direct` (see direct.go).
+	Direct = "direct"
 )
 
 // Deployment is Flowgate started by the benchmark from its own binary, with fresh state.
@@ -50,6 +53,9 @@ type DeployOptions struct {
 	Progress io.Writer // one line per step; nil for none
 	// Keep leaves the data directory and the process logs in place after Close.
 	Keep bool
+	// ModelURL is the model the Direct baseline's flow calls (the other modes are set up
+	// through their API after they start).
+	ModelURL string
 }
 
 // passThrough are settings of the benchmark's own environment that reach the servers, for
@@ -82,6 +88,8 @@ func Deploy(ctx context.Context, mode string, o DeployOptions) (*Deployment, err
 		err = d.startOneProcess(ctx, o.Bin)
 	case QueueMode:
 		err = d.startQueue(ctx, o.Bin)
+	case Direct:
+		err = d.startDirect(ctx, o.Bin, o.ModelURL)
 	default:
 		err = fmt.Errorf("unknown deployment mode %q", mode)
 	}
@@ -91,10 +99,10 @@ func Deploy(ctx context.Context, mode string, o DeployOptions) (*Deployment, err
 	return d, nil
 }
 
-func (d *Deployment) start(ctx context.Context, name, bin, command string, env []string, ready *regexp.Regexp) (*Process, error) {
+func (d *Deployment) start(ctx context.Context, name, bin, command string, env []string, ready *regexp.Regexp, args ...string) (*Process, error) {
 	fmt.Fprintf(d.progress, "starting %s (flowgate %s)\n", name, command)
 	p, err := StartProcess(ctx, ProcessSpec{
-		Name: name, Bin: bin, Args: []string{command}, Env: env, Ready: ready,
+		Name: name, Bin: bin, Args: append(strings.Fields(command), args...), Env: env, Ready: ready,
 		LogPath: filepath.Join(d.Dir, name+".log"),
 	})
 	if err != nil {
@@ -118,6 +126,16 @@ func (d *Deployment) startOneProcess(ctx context.Context, bin string) error {
 		return errors.New("flowgate start showed no DefaultKey on a fresh data directory")
 	}
 	d.Target, d.Key = "http://127.0.0.1:"+p.Match[1], p.Key
+	return nil
+}
+
+// startDirect runs the direct baseline against the model at modelURL.
+func (d *Deployment) startDirect(ctx context.Context, bin, modelURL string) error {
+	p, err := d.start(ctx, "direct", bin, "bench direct", baseEnv(d.Dir), directLine, "-model", modelURL, "-dir", filepath.Join(d.Dir, "data"))
+	if err != nil {
+		return err
+	}
+	d.Target = "http://127.0.0.1:" + p.Match[1]
 	return nil
 }
 

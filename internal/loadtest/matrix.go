@@ -31,6 +31,9 @@ var MatrixPoints = []Point{
 	{ID: "stream-c50", Mode: OneProcess, Concurrency: 50, Streaming: true},
 	{ID: "queue-c1", Mode: QueueMode, Concurrency: 1},
 	{ID: "queue-c50", Mode: QueueMode, Concurrency: 50},
+	// The same nodes without Temporal: what durability costs, as a ratio to c1 and c50.
+	{ID: "direct-c1", Mode: Direct, Concurrency: 1},
+	{ID: "direct-c50", Mode: Direct, Concurrency: 50},
 }
 
 // SelectPoints picks matrix rows by id or by number (1-based), comma-separated; empty picks
@@ -105,7 +108,7 @@ func RunMatrix(ctx context.Context, o MatrixOptions) (*MatrixRun, error) {
 	run := &MatrixRun{Machine: DescribeMachine(), Version: o.Version, Started: time.Now(),
 		Duration: o.Duration.Seconds(), Warmup: o.Warmup.Seconds()}
 	progress := o.Deploy.Progress
-	for _, mode := range []string{OneProcess, QueueMode} {
+	for _, mode := range []string{OneProcess, QueueMode, Direct} {
 		var points []Point
 		for _, p := range o.Points {
 			if p.Mode == mode {

@@ -52,6 +52,7 @@ func TestSamplerMeasuresThisProcess(t *testing.T) {
 	require.GreaterOrEqual(t, r.RSSPeakMB, r.RSSEndMB)
 	require.GreaterOrEqual(t, r.Samples, 2)
 	require.Greater(t, r.CPUPercent, 0.0)
+	require.GreaterOrEqual(t, r.CPUSeconds, 2.0/clockTicks, "the two ticks burnt above")
 }
 
 func TestSamplerReportsAVanishedProcess(t *testing.T) {

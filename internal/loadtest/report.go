@@ -95,8 +95,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		writeDist(&b, "ttlt", *r.TTLT)
 	}
 	if res := r.Resources; res != nil {
-		fmt.Fprintf(&b, "server      CPU %.0f%%, RSS %.0f MB → %.0f MB (peak %.0f MB), pids %v\n",
-			res.CPUPercent, res.RSSStartMB, res.RSSEndMB, res.RSSPeakMB, res.PIDs)
+		fmt.Fprintf(&b, "server      CPU %.0f%% (%.2f ms per prediction), RSS %.0f MB → %.0f MB (peak %.0f MB), pids %v\n",
+			res.CPUPercent, res.CPUPerPredictionMS, res.RSSStartMB, res.RSSEndMB, res.RSSPeakMB, res.PIDs)
 		if res.Error != "" {
 			fmt.Fprintf(&b, "  sampling stopped: %s\n", res.Error)
 		}

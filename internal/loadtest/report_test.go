@@ -16,7 +16,7 @@ func TestReportTextAndJSON(t *testing.T) {
 		ErrorExamples: map[string]string{"http_503": "status 503: busy", ErrTimeout: "context deadline exceeded"},
 		Elapsed:       2 * time.Second, Throughput: 48.5, Latency: Dist{N: 97, P50: 900, P95: 1200, P99: 1400, Max: 1500, Mean: 950},
 		TTFT: &Dist{N: 97, P50: 850}, TTLT: &Dist{N: 97, P50: 880},
-		Resources: &Resources{PIDs: []int{42}, CPUPercent: 180, RSSStartMB: 100, RSSEndMB: 120, RSSPeakMB: 130},
+		Resources: &Resources{PIDs: []int{42}, CPUPercent: 180, CPUPerPredictionMS: 37.1, RSSStartMB: 100, RSSEndMB: 120, RSSPeakMB: 130},
 	}
 	var text strings.Builder
 	require.NoError(t, rep.WriteText(&text))
@@ -26,7 +26,7 @@ func TestReportTextAndJSON(t *testing.T) {
 	require.Contains(t, out, "throughput  48.5 req/s")
 	require.Contains(t, out, "latency     p50 900 ms  p95 1200 ms  p99 1400 ms")
 	require.Contains(t, out, "ttft        p50 850 ms")
-	require.Contains(t, out, "CPU 180%, RSS 100 MB → 120 MB (peak 130 MB), pids [42]")
+	require.Contains(t, out, "CPU 180% (37.10 ms per prediction), RSS 100 MB → 120 MB (peak 130 MB), pids [42]")
 
 	var js strings.Builder
 	require.NoError(t, rep.WriteJSON(&js))

@@ -93,6 +93,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	r.smu.Lock()
 	if r.sampler != nil {
 		res := r.sampler.finish()
+		if rep.Successes > 0 {
+			res.CPUPerPredictionMS = res.CPUSeconds * 1000 / float64(rep.Successes)
+		}
 		rep.Resources = &res
 	}
 	r.smu.Unlock()

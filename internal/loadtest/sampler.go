@@ -10,10 +10,15 @@ type Resources struct {
 	PIDs []int `json:"pids"`
 	// CPUPercent is CPU time over wall time: 100 is one core busy the whole phase.
 	CPUPercent float64 `json:"cpu_percent"`
-	RSSStartMB float64 `json:"rss_start_mb"`
-	RSSEndMB   float64 `json:"rss_end_mb"`
-	RSSPeakMB  float64 `json:"rss_peak_mb"`
-	Samples    int     `json:"samples"`
+	// CPUSeconds is the processes' CPU time (user + system) over the phase.
+	CPUSeconds float64 `json:"cpu_s"`
+	// CPUPerPredictionMS is CPUSeconds over the phase's successful predictions, in
+	// milliseconds: the figure to compare with another server measured the same way.
+	CPUPerPredictionMS float64 `json:"cpu_ms_per_prediction,omitempty"`
+	RSSStartMB         float64 `json:"rss_start_mb"`
+	RSSEndMB           float64 `json:"rss_end_mb"`
+	RSSPeakMB          float64 `json:"rss_peak_mb"`
+	Samples            int     `json:"samples"`
 	// Error is the first failed read (a process that exited mid-run); figures then cover only
 	// the samples before it.
 	Error string `json:"error,omitempty"`
@@ -85,8 +90,9 @@ func (s *sampler) finish() Resources {
 		PIDs: s.pids, RSSStartMB: mb(s.first.RSSBytes), RSSEndMB: mb(s.last.RSSBytes),
 		RSSPeakMB: mb(s.peak), Samples: s.samples,
 	}
+	r.CPUSeconds = float64(s.last.CPUTicks-s.first.CPUTicks) / clockTicks
 	if wall := s.lastAt.Sub(s.start).Seconds(); wall > 0 {
-		r.CPUPercent = float64(s.last.CPUTicks-s.first.CPUTicks) / clockTicks / wall * 100
+		r.CPUPercent = r.CPUSeconds / wall * 100
 	}
 	if s.err != nil {
 		r.Error = s.err.Error()

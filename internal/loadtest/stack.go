@@ -29,12 +29,17 @@ func StartStack(ctx context.Context, mode string, mock *llmmock.Server, o Deploy
 		}
 		s.Mock, s.ownMock = m, true
 	}
+	o.ModelURL = s.Mock.URL
 	d, err := Deploy(ctx, mode, o)
 	if err != nil {
 		s.closeMock()
 		return nil, fmt.Errorf("start %s: %w", mode, err)
 	}
 	s.Deployment = d
+	if mode == Direct { // it serves its one flow under any id
+		s.FlowID = "direct"
+		return s, nil
+	}
 	if s.FlowID, err = (Admin{Base: d.Target, Key: d.Key}).SetUpLLMChain(ctx, s.Mock.URL); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}

@@ -15,14 +15,12 @@ func (m *MatrixRun) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "Flowgate %s on %d × %s, %.0f GiB, %s, %s; llm-chain.json against the in-process llmmock; "+
 		"%g s per row after %g s of warm-up; %s.\n\n",
 		m.Version, mc.CPUs, orDash(mc.CPUModel), mc.MemoryGiB, mc.OS, mc.Go, m.Duration, m.Warmup, m.Started.Format("2006-01-02 15:04"))
-	b.WriteString("| row | mode | mock delay | concurrency | streaming | req/s | p50 | p95 | p99 | TTFT p50 | errors | server CPU | server RSS end (peak) |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| row | mode | mock delay | concurrency | streaming | req/s | p50 | p95 | p99 | TTFT p50 | errors | server CPU | CPU per prediction | server RSS end (peak) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range m.Results {
 		p := r.Point
-		mode := "one process"
-		if p.Mode == QueueMode {
-			mode = "queue (2 API + 2 workers)"
-		}
+		mode := map[string]string{OneProcess: "one process", QueueMode: "queue (2 API + 2 workers)",
+			Direct: "direct: the nodes without Temporal"}[p.Mode]
 		stream := "no"
 		if p.Streaming {
 			stream = "yes"
@@ -30,7 +28,7 @@ func (m *MatrixRun) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| %s | %s | %g ms | %d | %s | ", p.ID, mode, r.DelayMS, p.Concurrency, stream)
 		rep := r.Report
 		if rep == nil || rep.Requests == 0 {
-			fmt.Fprintf(&b, "– | – | – | – | – | %s | – | – |\n", cell(r.Error))
+			fmt.Fprintf(&b, "– | – | – | – | – | %s | – | – | – |\n", cell(r.Error))
 			continue
 		}
 		ttft := "–"
@@ -41,16 +39,18 @@ func (m *MatrixRun) WriteMarkdown(w io.Writer) error {
 		if r.Error != "" {
 			errs += " (" + cell(r.Error) + ")"
 		}
-		cpu, rss := "–", "–"
+		cpu, perPrediction, rss := "–", "–", "–"
 		if res := rep.Resources; res != nil {
 			cpu = fmt.Sprintf("%.0f%%", res.CPUPercent)
+			perPrediction = fmt.Sprintf("%.1f ms", res.CPUPerPredictionMS)
 			rss = fmt.Sprintf("%.0f MB (%.0f)", res.RSSEndMB, res.RSSPeakMB)
 		}
-		fmt.Fprintf(&b, "%.1f | %s | %s | %s | %s | %s | %s | %s |\n", rep.Throughput,
-			fmtMS(rep.Latency.P50), fmtMS(rep.Latency.P95), fmtMS(rep.Latency.P99), ttft, errs, cpu, rss)
+		fmt.Fprintf(&b, "%.1f | %s | %s | %s | %s | %s | %s | %s | %s |\n", rep.Throughput,
+			fmtMS(rep.Latency.P50), fmtMS(rep.Latency.P95), fmtMS(rep.Latency.P99), ttft, errs, cpu, perPrediction, rss)
 	}
 	b.WriteString("\nreq/s: successful predictions per second of measured time; p50/p95/p99: latency of successful " +
-		"predictions (to the last byte, or the SSE end event); CPU: all Flowgate processes together, 100% = one core; " +
+		"predictions (to the last byte, or the SSE end event); CPU: all Flowgate processes together, 100% = one core, " +
+		"and their CPU time over the successful predictions; " +
 		"RSS: their resident memory summed.\n")
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -51,10 +51,12 @@ type Kind struct {
 	// Empty for an agentflow node the workflow handles itself, without an activity.
 	Run string
 	// CallsOut marks kinds that call a model, a tool or the network: slow, costly and worth
-	// retrying on another worker, they run as regular activities. The others only compute or
-	// read the database and run as local activities inside the workflow task. Workflow
-	// histories record the choice: changing it for a kind breaks the replay of runs in
-	// flight unless the workflow chooses by workflow.GetVersion.
+	// retrying on another worker, they run as regular activities in agentflows (and in
+	// chatflow runs from before node.PredictionVersion, and as an agent's turns), and are
+	// watched for aborts when a chatflow runs them locally. The others only compute or read
+	// the database and run as local activities inside the workflow task. Workflow histories
+	// record the choice: changing it for a kind breaks the replay of runs in flight unless the
+	// workflow chooses by a version.
 	CallsOut bool
 	// CallsTools marks chat models whose API can call tools, which agents need.
 	CallsTools bool

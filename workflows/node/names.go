@@ -53,6 +53,14 @@ const (
 // (version 2).
 const LocalQuickNodesChange = "local-quick-nodes"
 
+// PredictionVersion is the version of the chatflow Prediction workflow that starters name in
+// a new run's input, so that the run needs no version marker: workflow.GetVersion records a
+// marker and upserts a search attribute, one more visibility write per run. Version 3 runs
+// every node as a local activity, one workflow task per prediction. Runs whose input names
+// none choose by LocalQuickNodesChange, as before. Never lower it; a new behaviour takes a new
+// number, and workers are deployed before the API processes that start it.
+const PredictionVersion = 3
+
 // Error types activities and workflows fail with; retry policies name the first three as
 // non-retryable.
 const (
@@ -63,6 +71,7 @@ const (
 	ErrSaveFailed = "SaveFailed"       // the turn could not be stored
 	ErrInvalid    = "InvalidRequest"   // a request that cannot succeed as sent (a bad upsert)
 	ErrNotFound   = "NotFound"         // what the request names does not exist
+	ErrAborted    = "Aborted"          // a local call stopped by its run's abort
 	// ErrProviderUnavailable is a provider that failed in a way another attempt may not
 	// (5xx, 429, a timeout): retried.
 	ErrProviderUnavailable = "ProviderUnavailable"

@@ -51,7 +51,7 @@ func TestFrozenNames(t *testing.T) {
 		"query "+node.ExecutedQuery, "query "+node.HumanInputQuery,
 		"version "+node.LocalQuickNodesChange,
 		"error "+node.ErrFlow, "error "+node.ErrCredential, "error "+node.ErrProvider, "error "+node.ErrNodeFailed, "error "+node.ErrSaveFailed,
-		"error "+node.ErrInvalid, "error "+node.ErrNotFound, "error "+node.ErrProviderUnavailable,
+		"error "+node.ErrInvalid, "error "+node.ErrNotFound, "error "+node.ErrAborted, "error "+node.ErrProviderUnavailable,
 		"search attribute "+node.ChatflowIDAttribute, "search attribute "+node.ChatIDAttribute,
 		"memo "+node.MemoChatflowID, "memo "+node.MemoChatID, "memo "+node.MemoSessionID, "memo "+node.MemoRequest, "memo "+node.MemoTopic,
 		"workflow id "+node.WorkflowID("<chatflowId>", "<chatId>"),

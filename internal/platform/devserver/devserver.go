@@ -213,6 +213,11 @@ func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 	if visibility, err = sqliteStore(visFile, "visibility"); err != nil {
 		return nil, nil, err
 	}
+	if visFile != "" {
+		if err := leanVisibility(visFile); err != nil {
+			return nil, nil, err
+		}
+	}
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("devserver: namespace config: %w", err)

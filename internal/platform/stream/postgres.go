@@ -13,7 +13,11 @@ import (
 )
 
 // notifyChannel is the one LISTEN channel of all streams; the payload names the topic.
-const notifyChannel = "flowgate_stream"
+// abortChannel carries aborts; the payload names the run (its run id).
+const (
+	notifyChannel = "flowgate_stream"
+	abortChannel  = "flowgate_abort"
+)
 
 // Postgres is the broker for processes that share a PostgreSQL database: a worker on one
 // machine publishes, the API process holding the client's connection reads. Events are rows
@@ -25,17 +29,20 @@ type Postgres struct {
 	log       *slog.Logger
 	retention time.Duration
 
-	mu   sync.Mutex
-	subs map[string]map[*pgSub]struct{}
+	mu     sync.Mutex
+	subs   map[string]map[*pgSub]struct{}
+	reader bool // listens to streams (an API process); every process listens to aborts
+	watchers
 
 	stop context.CancelFunc
 	done chan struct{}
 }
 
-// NewPostgres connects to dsn. A process that reads streams (an API process) listens; one that
-// only publishes (a worker) does not, so it is not sent every stream's notifications. The table
-// comes from the models migrations.
-func NewPostgres(ctx context.Context, dsn string, listen bool, log *slog.Logger) (*Postgres, error) {
+// NewPostgres connects to dsn. A process that reads streams (an API process, reader) listens
+// to their notifications; one that only publishes (a worker) does not, so it is not sent every
+// stream's notifications. Every process listens to aborts. The table comes from the models
+// migrations.
+func NewPostgres(ctx context.Context, dsn string, reader bool, log *slog.Logger) (*Postgres, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("stream broker: parse database URL: %w", err)
@@ -46,12 +53,9 @@ func NewPostgres(ctx context.Context, dsn string, listen bool, log *slog.Logger)
 		return nil, fmt.Errorf("stream broker: connect: %w", err)
 	}
 	runCtx, stop := context.WithCancel(context.Background())
-	p := &Postgres{pool: pool, log: log, retention: time.Hour, subs: map[string]map[*pgSub]struct{}{}, stop: stop, done: make(chan struct{})}
-	if listen {
-		go p.listen(runCtx)
-	} else {
-		close(p.done)
-	}
+	p := &Postgres{pool: pool, log: log, retention: time.Hour, subs: map[string]map[*pgSub]struct{}{}, reader: reader,
+		stop: stop, done: make(chan struct{})}
+	go p.listen(runCtx)
 	return p, nil
 }
 
@@ -92,6 +96,16 @@ func (p *Postgres) Publish(ctx context.Context, topic string, attempt int32, nam
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("publish stream event: %w", err)
+	}
+	return nil
+}
+
+// Abort notifies every process of runID's abort; the one running its calls stops them.
+func (p *Postgres) Abort(ctx context.Context, runID string) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := p.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, abortChannel, runID); err != nil {
+		return fmt.Errorf("send abort: %w", err)
 	}
 	return nil
 }
@@ -155,8 +169,13 @@ func (p *Postgres) listenOnce(ctx context.Context, cleanup <-chan time.Time) err
 	// The connection will be in LISTEN state; take it out of the pool for good.
 	conn := pooled.Hijack()
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+abortChannel); err != nil {
 		return err
+	}
+	if p.reader {
+		if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+			return err
+		}
 	}
 	p.wakeAll()
 	for {
@@ -164,6 +183,8 @@ func (p *Postgres) listenOnce(ctx context.Context, cleanup <-chan time.Time) err
 		n, err := conn.WaitForNotification(waitCtx)
 		cancel()
 		switch {
+		case err == nil && n.Channel == abortChannel:
+			p.fire(n.Payload)
 		case err == nil:
 			p.wakeTopic(n.Payload)
 		case ctx.Err() != nil:
@@ -181,7 +202,9 @@ func (p *Postgres) listenOnce(ctx context.Context, cleanup <-chan time.Time) err
 		}
 		select {
 		case <-cleanup:
-			p.deleteOld(ctx)
+			if p.reader { // the stream's readers tidy it
+				p.deleteOld(ctx)
+			}
 		default:
 		}
 	}

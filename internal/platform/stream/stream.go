@@ -35,16 +35,19 @@ type Subscription interface {
 	Close()
 }
 
-// Broker connects publishers and subscribers.
+// Broker connects publishers and subscribers, and carries aborts (see abort.go).
 type Broker interface {
 	Publisher
 	Subscribe(topic string) Subscription
+	Aborter
+	AbortWatcher
 }
 
 // Local is the in-process broker used when the API and the worker share a process.
 type Local struct {
 	mu   sync.Mutex
 	subs map[string]*localSub
+	watchers
 }
 
 // NewLocal returns an empty in-process broker.
@@ -108,6 +111,12 @@ func (s *localSub) Close() {
 		delete(s.broker.subs, s.topic)
 	}
 	s.broker.mu.Unlock()
+}
+
+// Abort ends the watches of runID in this process, where its calls run.
+func (b *Local) Abort(_ context.Context, runID string) error {
+	b.fire(runID)
+	return nil
 }
 
 // Subscribers reports how many topics are being read; tests use it to prove nothing leaks.
