@@ -171,8 +171,11 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	}
 	if opts.Worker {
 		a.worker = worker.New(a.temporal, cfg.QueueName, worker.Options{
-			MaxConcurrentActivityExecutionSize: cfg.WorkerConcurrency,
-			WorkerStopTimeout:                  cfg.WorkerStopTimeout,
+			// WORKER_CONCURRENCY bounds the nodes a worker runs at once, whether as regular
+			// activities or inside workflow tasks (a chatflow's, as local activities).
+			MaxConcurrentActivityExecutionSize:      cfg.WorkerConcurrency,
+			MaxConcurrentLocalActivityExecutionSize: cfg.WorkerConcurrency,
+			WorkerStopTimeout:                       cfg.WorkerStopTimeout,
 			// Heartbeats carry cancellation to a running model call and show the attempt
 			// alive: send each as it comes (every second), so an abort stops the provider call
 			// at once and a worker that dies is noticed within the heartbeat timeout.
