@@ -155,13 +155,8 @@ func (c *chatRun) runSteps(ctx workflow.Context, upsert bool) (string, agentAnsw
 			// Of several (one per branch), the last that runs answers, with its own extras.
 			ending, agent = step.Node.ID, agentAnswer{}
 		}
-		req := node.Request{Node: step.Node, Run: c.run, Ending: isEnding, Upsert: upsert && isEnding}
-		if len(step.Needs) > 0 {
-			req.Upstream = make(map[string]node.Value, len(step.Needs))
-			for _, id := range step.Needs {
-				req.Upstream[id] = c.results[id]
-			}
-		}
+		req := node.Request{Node: step.Node, Run: c.run, Ending: isEnding, Upsert: upsert && isEnding,
+			Upstream: node.Upstream(step.Needs, c.results)}
 		kind := step.Node.Data.Name
 		var fut workflow.Future
 		switch {
@@ -379,19 +374,20 @@ var (
 			NonRetryableErrorTypes: nonRetryable,
 		},
 	}
-	quickLocalOptions = workflow.LocalActivityOptions{
-		StartToCloseTimeout:    quickOptions.StartToCloseTimeout,
-		ScheduleToCloseTimeout: quickOptions.ScheduleToCloseTimeout,
-		RetryPolicy:            quickOptions.RetryPolicy,
-	}
+	quickLocalOptions = localOptions(quickOptions)
 	// A call run locally (allLocal) keeps a model call's bounds and retries. While it runs,
 	// the SDK extends the workflow task before PredictionTaskTimeout, however long the call.
-	callLocalOptions = workflow.LocalActivityOptions{
-		StartToCloseTimeout:    modelCallOptions.StartToCloseTimeout,
-		ScheduleToCloseTimeout: modelCallOptions.ScheduleToCloseTimeout,
-		RetryPolicy:            modelCallOptions.RetryPolicy,
-	}
+	callLocalOptions = localOptions(modelCallOptions)
 )
+
+// localOptions are the bounds and retries of o for the same work run as a local activity.
+func localOptions(o workflow.ActivityOptions) workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout:    o.StartToCloseTimeout,
+		ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
+		RetryPolicy:            o.RetryPolicy,
+	}
+}
 
 // PredictionTaskTimeout is the workflow task timeout of chatflow predictions: how long a task
 // may go unanswered before Temporal gives it to another worker. A prediction's calls run

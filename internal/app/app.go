@@ -133,7 +133,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	// Every process that starts or runs workflows needs the same codec: values too big for
 	// history go to storage, and whoever reads the history fetches them back.
 	// Each storage call is bounded inside the shortest workflow task timeout, a chatflow
-	// prediction's (workflows.PredictionTaskTimeout, 4 s): a read that outlasted it would have
+	// prediction's (workflows.PredictionTaskTimeout, 6 s): a read that outlasted it would have
 	// the task given to another worker, to read again.
 	codec := &offload.Codec{Store: files, Threshold: cfg.LargeValueBytes, Timeout: 3 * time.Second}
 

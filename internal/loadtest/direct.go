@@ -156,13 +156,8 @@ func (d *direct) predict(w http.ResponseWriter, r *http.Request) {
 	userAt := time.Now()
 	results := make(map[string]node.Value, len(d.plan.Steps))
 	for i, step := range d.plan.Steps {
-		req := node.Request{Node: step.Node, Run: run, Ending: d.plan.IsEnding(step.Node.ID)}
-		if len(step.Needs) > 0 {
-			req.Upstream = make(map[string]node.Value, len(step.Needs))
-			for _, id := range step.Needs {
-				req.Upstream[id] = results[id]
-			}
-		}
+		req := node.Request{Node: step.Node, Run: run, Ending: d.plan.IsEnding(step.Node.ID),
+			Upstream: node.Upstream(step.Needs, results)}
 		out, err := d.nodes[i](ctx, req)
 		if err != nil {
 			http.Error(w, fmt.Sprintf(`{"message":%q}`, step.String()+": "+err.Error()), http.StatusInternalServerError)

@@ -285,3 +285,16 @@ type Result struct {
 	// UsedTools are a chatflow agent's tool calls, as Flowise's usedTools.
 	UsedTools []UsedTool `json:"usedTools,omitempty"`
 }
+
+// Upstream is the Upstream of a node whose sources are needs, from the results of the nodes
+// run so far: nil for a node without sources.
+func Upstream(needs []string, results map[string]Value) map[string]Value {
+	if len(needs) == 0 {
+		return nil
+	}
+	up := make(map[string]Value, len(needs))
+	for _, id := range needs {
+		up[id] = results[id]
+	}
+	return up
+}
