@@ -52,7 +52,7 @@ const (
 	upsertHistory  = "upserts are Temporal runs (workflow type vectorUpsert), listed in Temporal's UI; Flowgate keeps no upsert history"
 	docstoreSteps  = "documents go into a store in one call (POST /api/v1/document-store/upsert/{id}); the editor's step-by-step loader, chunk and vector store routes are not offered"
 	executionEdits = "executions record Temporal runs; they are listed and read, not edited, deleted or shared"
-	exportImport   = "Flowise's workspace export and import is not offered; chatflows, tools and variables move through their own routes"
+	messageExport  = "exporting one chatflow's messages as a file is not offered; GET /api/v1/chatmessage/{id} lists them"
 	stats          = "chat statistics are not offered; GET /api/v1/chatmessage/{id} and GET /api/v1/feedback/{id} list what they count"
 	metrics        = "Flowgate has no Prometheus endpoint; Temporal's UI and metrics show its runs"
 )
@@ -153,9 +153,9 @@ var flowiseRoutes = []flowiseRoute{
 	{"POST", "/evaluators", byKey, evaluations},
 	{"PUT", "/evaluators/:id", byKey, evaluations},
 	{"DELETE", "/evaluators/:id", byKey, evaluations},
-	{"POST", "/export-import/export", byKey, exportImport},
-	{"POST", "/export-import/chatflow-messages", byKey, exportImport},
-	{"POST", "/export-import/import", byKey, exportImport},
+	{"POST", "/export-import/export", byKey, ""},
+	{"POST", "/export-import/chatflow-messages", byKey, messageExport},
+	{"POST", "/export-import/import", byKey, ""},
 	{"POST", "/feedback", widget, ""},
 	{"POST", "/feedback/:id", widget, ""},
 	{"PUT", "/feedback/:id", widget, ""},

@@ -114,6 +114,7 @@ func New(cfg Config, deps Deps) *Server {
 		&leads{store: deps.Store, auth: auth, log: log},
 		&credentials{store: deps.Store, cipher: deps.Cipher, log: log},
 		&variables{store: deps.Store, log: log},
+		&exportImport{store: deps.Store, limit: cfg.BodyLimit, log: log},
 		&tools{store: deps.Store, log: log},
 		&keys{store: deps.Keys, log: log},
 		&executions{store: deps.Store, log: log},

@@ -6,6 +6,7 @@
 //	flowgate temporal only the embedded Temporal dev server and its Web UI, for trying
 //	                  queue mode on one machine
 //	flowgate bench    load-test a server, or start one and measure the benchmark matrix
+//	flowgate import   move a Flowise deployment or export file into Flowgate
 //	flowgate check    which nodes of exported flows this version runs
 //	flowgate version  print the version
 package main
@@ -46,6 +47,10 @@ commands:
   worker    run the worker tier against TEMPORAL_ADDRESS (health on WORKER_PORT)
   apikey import <api.json>
             import a Flowise api.json into the key store (APIKEY_STORAGE_TYPE)
+  import [--flowise-env FILE] [--flowise-set NAME=VALUE]... [--messages] [--dry-run]
+  import --export-file FILE [--dry-run]
+            move a Flowise deployment (its database and key, read only) or a Flowise export
+            file into this Flowgate; see docs/migrating.md
   check <exported flow.json>...
             print, before any import, which nodes of each flow Flowgate runs and which it does
             not (exit status 1 when some do not)
@@ -88,6 +93,13 @@ func run(args []string) error {
 			fmt.Printf("imported %d API keys into the %s store\n", n, cfg.APIKeyStorageType)
 			return nil
 		}
+	}
+	if args[0] == "import" {
+		cmd, err := importCommand(args[1:], os.Stdout)
+		if err != nil {
+			return err
+		}
+		commands["import"] = cmd
 	}
 	if args[0] == "secrets" {
 		if len(args) != 2 || args[1] != "rotate" {

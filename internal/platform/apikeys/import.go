@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // ImportFlowiseFile reads a Flowise api.json and imports each key into the store, keeping its
@@ -41,4 +45,57 @@ func ImportFlowiseFile(ctx context.Context, path string, into Store) (int, error
 		}
 	}
 	return len(keys), nil
+}
+
+// batchImporter is a store that can import several keys in one write.
+type batchImporter interface {
+	importAll(ctx context.Context, keys []Key) error
+}
+
+// ImportKeys imports keys as Import does, all or none where the store allows it: the JSON
+// store in one write of its file, the database store in one transaction. A store of another
+// kind gets them one by one.
+func ImportKeys(ctx context.Context, into Store, keys []Key) error {
+	if b, ok := into.(batchImporter); ok {
+		return b.importAll(ctx, keys)
+	}
+	for _, k := range keys {
+		if err := into.Import(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *jsonStore) importAll(_ context.Context, keys []Key) error {
+	now := s.now().UTC()
+	checked := make([]Key, len(keys))
+	for i, k := range keys {
+		if err := checkImport(&k, now, uuid.NewString); err != nil {
+			return err
+		}
+		checked[i] = k
+	}
+	return s.update(func(stored []Key) ([]Key, error) {
+		for _, k := range checked {
+			if i := slices.IndexFunc(stored, func(e Key) bool { return e.ID == k.ID }); i >= 0 {
+				stored[i] = k
+			} else {
+				stored = append(stored, k)
+			}
+		}
+		return stored, nil
+	})
+}
+
+func (s *dbStore) importAll(ctx context.Context, keys []Key) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		in := &dbStore{db: tx, verifier: s.verifier, now: s.now}
+		for _, k := range keys {
+			if err := in.Import(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -230,14 +230,5 @@ func (s *jsonStore) setFingerprint(_ context.Context, id, secret, fp string) err
 }
 
 func (s *jsonStore) Import(ctx context.Context, k Key) error {
-	if err := checkImport(&k, s.now().UTC(), uuid.NewString); err != nil {
-		return err
-	}
-	return s.update(func(keys []Key) ([]Key, error) {
-		if i := slices.IndexFunc(keys, func(e Key) bool { return e.ID == k.ID }); i >= 0 {
-			keys[i] = k
-			return keys, nil
-		}
-		return append(keys, k), nil
-	})
+	return s.importAll(ctx, []Key{k})
 }

@@ -1,0 +1,349 @@
+package flowiseimport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/flowgate/flowgate/internal/platform/apikeys"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/models"
+)
+
+// Destination is the Flowgate an import writes to.
+type Destination struct {
+	DB *gorm.DB
+	// Cipher seals credentials with Flowgate's key; required when there are credentials.
+	Cipher *secrets.Cipher
+	// Keys is the API key store (APIKEY_STORAGE_TYPE); required when there are API keys.
+	// With KeysInDB (APIKEY_STORAGE_TYPE=db) keys are written in the same transaction as the
+	// rest, to DB's apikey table.
+	Keys     apikeys.Store
+	KeysInDB bool
+}
+
+// Count is what an import did, or would do, with one kind of row.
+type Count struct {
+	Kind                    string
+	New, Updated, Unchanged int
+}
+
+// Report is an import's summary.
+type Report struct {
+	Source  string
+	DryRun  bool
+	Counts  []Count
+	Skipped map[string]int
+	Notes   []string
+	Elapsed time.Duration
+}
+
+// Changed reports whether the import wrote (or would write) anything.
+func (r Report) Changed() bool {
+	for _, c := range r.Counts {
+		if c.New+c.Updated > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrConflict marks an import refused because a row would take a unique value (a variable's
+// name) that another row here already has.
+var ErrConflict = errors.New("conflicts with what Flowgate has")
+
+// errDryRun rolls back a dry run's transaction, in which nothing was written anyway.
+var errDryRun = errors.New("dry run")
+
+// Apply writes data to dst: each row by its id, new rows inserted, rows that differ
+// updated, rows equal to what is there left alone, so running it twice changes nothing the
+// second time. Every kind is written in one transaction (API keys in a JSON file right after
+// it commits, in one write), so a failure leaves nothing half-imported. With dryRun it only
+// counts.
+func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Report, error) {
+	rep := Report{DryRun: dryRun, Skipped: data.Skipped, Notes: data.Notes}
+	if len(data.Credentials) > 0 && dst.Cipher == nil {
+		return rep, errors.New("credentials to import but no Flowgate encryption key")
+	}
+	if len(data.APIKeys) > 0 && dst.Keys == nil && !dst.KeysInDB {
+		return rep, errors.New("API keys to import but no Flowgate key store")
+	}
+	var keysAfter func() error
+	err := dst.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		w := &writer{tx: tx, dry: dryRun}
+		var flows, agentflows []models.ChatFlow
+		for _, f := range data.Flows {
+			if f.Type == models.TypeAgentflow {
+				agentflows = append(agentflows, f)
+			} else {
+				flows = append(flows, f)
+			}
+		}
+		creds, err := sealCredentials(tx, dst.Cipher, data.Credentials)
+		if err != nil {
+			return err
+		}
+		if err := checkVariableNames(tx, data.Variables); err != nil {
+			return err
+		}
+		steps := []func() (Count, error){
+			func() (Count, error) { return upsert(w, "chatflows", flows, chatFlowID) },
+			func() (Count, error) { return upsert(w, "agentflows", agentflows, chatFlowID) },
+			func() (Count, error) { return upsert(w, "credentials", creds, credentialID) },
+			func() (Count, error) {
+				return upsert(w, "variables", data.Variables, func(v *models.Variable) string { return v.ID })
+			},
+			func() (Count, error) {
+				return upsert(w, "custom tools", data.Tools, func(t *models.Tool) string { return t.ID })
+			},
+			func() (Count, error) {
+				return upsert(w, "document stores", data.Stores, func(s *models.DocumentStore) string { return s.ID })
+			},
+			func() (Count, error) {
+				return upsert(w, "document chunks", data.Chunks, func(c *models.DocumentStoreFileChunk) string { return c.ID })
+			},
+			func() (Count, error) {
+				return upsert(w, "chat messages", data.Messages, func(m *models.ChatMessage) string { return m.ID })
+			},
+			func() (Count, error) {
+				return upsert(w, "feedback", data.Feedback, func(f *models.ChatMessageFeedback) string { return f.ID })
+			},
+			func() (Count, error) {
+				return upsert(w, "leads", data.Leads, func(l *models.Lead) string { return l.ID })
+			},
+			func() (Count, error) {
+				return upsert(w, "executions", data.Executions, func(e *models.Execution) string { return e.ID })
+			},
+		}
+		for _, step := range steps {
+			c, err := step()
+			if err != nil {
+				return err
+			}
+			rep.Counts = append(rep.Counts, c)
+		}
+		store := dst.Keys
+		if dst.KeysInDB {
+			store = apikeys.NewDBStore(tx)
+		}
+		c, write, err := planKeys(ctx, store, data.APIKeys)
+		if err != nil {
+			return err
+		}
+		rep.Counts = append(rep.Counts, c)
+		switch {
+		case dryRun:
+			return errDryRun
+		case dst.KeysInDB:
+			return write()
+		default:
+			keysAfter = write
+			return nil
+		}
+	})
+	if errors.Is(err, errDryRun) {
+		return rep, nil
+	}
+	if err != nil {
+		return rep, err
+	}
+	if keysAfter != nil {
+		if err := keysAfter(); err != nil {
+			return rep, fmt.Errorf("the rows were imported, the API keys were not (run the import again): %w", err)
+		}
+	}
+	return rep, nil
+}
+
+func chatFlowID(f *models.ChatFlow) string     { return f.ID }
+func credentialID(c *models.Credential) string { return c.ID }
+
+// writer writes rows inside the import's transaction, or with dry set only reads.
+type writer struct {
+	tx  *gorm.DB
+	dry bool
+}
+
+// idBatch bounds the ids of one IN (...) query and the rows of one insert.
+const idBatch = 500
+
+// existing loads the rows of T with the given ids, by id.
+func existing[T any](tx *gorm.DB, ids []string, id func(*T) string) (map[string]T, error) {
+	out := make(map[string]T, len(ids))
+	for chunk := range slices.Chunk(ids, idBatch) {
+		var rows []T
+		if err := tx.Where("id IN ?", chunk).Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		for i := range rows {
+			out[id(&rows[i])] = rows[i]
+		}
+	}
+	return out, nil
+}
+
+// upsert writes rows of one kind by id and counts what it did.
+func upsert[T any](w *writer, kind string, rows []T, id func(*T) string) (Count, error) {
+	c := Count{Kind: kind}
+	if len(rows) == 0 {
+		return c, nil
+	}
+	ids := make([]string, len(rows))
+	for i := range rows {
+		ids[i] = id(&rows[i])
+	}
+	have, err := existing(w.tx, ids, id)
+	if err != nil {
+		return c, fmt.Errorf("import %s: read what is there: %w", kind, err)
+	}
+	var fresh []T
+	for i := range rows {
+		old, ok := have[ids[i]]
+		switch {
+		case !ok:
+			c.New++
+			fresh = append(fresh, rows[i])
+		case same(old, rows[i]):
+			c.Unchanged++
+		default:
+			c.Updated++
+			if !w.dry {
+				if err := w.tx.Select("*").Save(&rows[i]).Error; err != nil {
+					return c, fmt.Errorf("import %s: update %s: %w", kind, ids[i], err)
+				}
+			}
+		}
+	}
+	if len(fresh) > 0 && !w.dry {
+		if err := w.tx.CreateInBatches(fresh, idBatch/5).Error; err != nil {
+			return c, fmt.Errorf("import %s: %w", kind, err)
+		}
+	}
+	return c, nil
+}
+
+// same compares two rows as the database keeps them: dates in UTC to the microsecond
+// (PostgreSQL's precision).
+func same[T any](a, b T) bool {
+	return reflect.DeepEqual(normalized(a), normalized(b))
+}
+
+func normalized[T any](v T) T {
+	rv := reflect.ValueOf(&v).Elem()
+	for i := range rv.NumField() {
+		f := rv.Field(i)
+		switch t := f.Interface().(type) {
+		case time.Time:
+			f.Set(reflect.ValueOf(t.UTC().Truncate(time.Microsecond)))
+		case *time.Time:
+			if t != nil {
+				n := t.UTC().Truncate(time.Microsecond)
+				f.Set(reflect.ValueOf(&n))
+			}
+		}
+	}
+	return v
+}
+
+// sealCredentials turns credentials in the clear into rows sealed with Flowgate's key. A
+// credential already stored with the same fields keeps its sealed value, so that a second
+// import finds it unchanged (sealing is randomised).
+func sealCredentials(tx *gorm.DB, cipher *secrets.Cipher, creds []Credential) ([]models.Credential, error) {
+	if len(creds) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(creds))
+	for i, c := range creds {
+		ids[i] = c.ID
+	}
+	have, err := existing(tx, ids, credentialID)
+	if err != nil {
+		return nil, fmt.Errorf("import credentials: read what is there: %w", err)
+	}
+	out := make([]models.Credential, len(creds))
+	keyID := cipher.KeyID()
+	for i, c := range creds {
+		row := models.Credential{ID: c.ID, Name: c.Name, CredentialName: c.CredentialName, KeyID: &keyID,
+			CreatedDate: c.CreatedDate, UpdatedDate: c.UpdatedDate}
+		if old, ok := have[c.ID]; ok {
+			if plain, err := cipher.Decrypt(old.EncryptedData); err == nil && maps.EqualFunc(plain, c.Plain, func(a, b any) bool { return reflect.DeepEqual(a, b) }) {
+				row.EncryptedData, row.KeyID = old.EncryptedData, old.KeyID
+			}
+		}
+		if row.EncryptedData == "" {
+			if row.EncryptedData, err = cipher.Encrypt(c.Plain); err != nil {
+				return nil, fmt.Errorf("import credential %s: %w", c.ID, err)
+			}
+		}
+		out[i] = row
+	}
+	return out, nil
+}
+
+// checkVariableNames refuses a variable whose name another variable already has: Flowgate's
+// names are unique, as flows read variables by name.
+func checkVariableNames(tx *gorm.DB, vars []models.Variable) error {
+	var errs []error
+	seen := map[string]string{}
+	for _, v := range vars {
+		if other, dup := seen[v.Name]; dup {
+			errs = append(errs, fmt.Errorf("variable %s (%s): variable %s has the same name", v.ID, v.Name, other))
+		}
+		seen[v.Name] = v.ID
+		var clash models.Variable
+		err := tx.Where("name = ? AND id <> ?", v.Name, v.ID).Limit(1).Find(&clash).Error
+		if err != nil {
+			return fmt.Errorf("import variables: %w", err)
+		}
+		if clash.ID != "" {
+			errs = append(errs, fmt.Errorf("variable %s (%s): Flowgate already has variable %s of that name", v.ID, v.Name, clash.ID))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("import variables: %w: %w", ErrConflict, joinLines(errs))
+	}
+	return nil
+}
+
+// planKeys counts what importing keys into store would do and returns the write that does it.
+func planKeys(ctx context.Context, store apikeys.Store, keys []apikeys.Key) (Count, func() error, error) {
+	c := Count{Kind: "API keys"}
+	if len(keys) == 0 {
+		return c, func() error { return nil }, nil
+	}
+	stored, err := store.List(ctx)
+	if err != nil {
+		return c, nil, fmt.Errorf("import API keys: %w", err)
+	}
+	byID := make(map[string]apikeys.Key, len(stored))
+	for _, k := range stored {
+		byID[k.ID] = k
+	}
+	var changed []apikeys.Key
+	for _, k := range keys {
+		old, ok := byID[k.ID]
+		switch {
+		case !ok:
+			c.New++
+		case old.Name == k.Name && old.Prefix == k.Prefix && old.Secret == k.Secret && old.Fingerprint == k.Fingerprint &&
+			old.CreatedAt.Truncate(time.Second).Equal(k.CreatedAt.Truncate(time.Second)):
+			c.Unchanged++
+			continue
+		default:
+			c.Updated++
+		}
+		changed = append(changed, k)
+	}
+	return c, func() error {
+		if err := apikeys.ImportKeys(ctx, store, changed); err != nil {
+			return fmt.Errorf("import API keys: %w", err)
+		}
+		return nil
+	}, nil
+}

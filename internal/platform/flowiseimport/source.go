@@ -1,0 +1,420 @@
+package flowiseimport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
+
+	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/models"
+)
+
+// Source is a Flowise deployment as its own settings describe it: where its database is
+// (DATABASE_*) and where its encryption key is (FLOWISE_SECRETKEY_OVERWRITE, SECRETKEY_*).
+type Source struct {
+	Database models.DBConfig
+	Key      secrets.KeySourceConfig
+}
+
+// SourceFromEnv reads a Flowise deployment's settings with Flowise's names and defaults:
+// SQLite in ~/.flowise unless DATABASE_TYPE says otherwise, the key file in SECRETKEY_PATH
+// (default ~/.flowise), FLOWISE_SECRETKEY_OVERWRITE before everything, AWS Secrets Manager with
+// SECRETKEY_STORAGE_TYPE=aws. getenv reads the Flowise .env, never Flowgate's environment: the
+// two use the same names for their own databases and keys.
+func SourceFromEnv(getenv func(string) string) (Source, error) {
+	env := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = "."
+	}
+	flowiseDir := filepath.Join(home, ".flowise")
+	s := Source{
+		Database: models.DBConfig{
+			Type:     env("DATABASE_TYPE", "sqlite"),
+			Path:     env("DATABASE_PATH", flowiseDir),
+			Host:     env("DATABASE_HOST", "localhost"),
+			Name:     env("DATABASE_NAME", "flowise"),
+			User:     env("DATABASE_USER", ""),
+			Password: getenv("DATABASE_PASSWORD"),
+			SSL:      env("DATABASE_SSL", "false") == "true",
+		},
+		Key: secrets.KeySourceConfig{
+			Overwrite:   getenv("FLOWISE_SECRETKEY_OVERWRITE"),
+			Path:        env("SECRETKEY_PATH", flowiseDir),
+			StorageType: env("SECRETKEY_STORAGE_TYPE", secrets.StorageTypeLocal),
+			AWS: secrets.AWSKeyConfig{
+				Name:      env("SECRETKEY_AWS_NAME", secrets.DefaultAWSSecretName),
+				Region:    env("SECRETKEY_AWS_REGION", secrets.DefaultAWSRegion),
+				AccessKey: getenv("SECRETKEY_AWS_ACCESS_KEY"),
+				SecretKey: getenv("SECRETKEY_AWS_SECRET_KEY"),
+				Endpoint:  env("SECRETKEY_AWS_ENDPOINT", ""),
+			},
+		},
+	}
+	port, err := strconv.Atoi(env("DATABASE_PORT", "5432"))
+	if err != nil || port <= 0 || port > 65535 {
+		return s, fmt.Errorf("Flowise's DATABASE_PORT must be a port number, got %q", getenv("DATABASE_PORT"))
+	}
+	s.Database.Port = port
+	switch s.Database.Type {
+	case "sqlite", "postgres":
+	default:
+		return s, fmt.Errorf("Flowise's DATABASE_TYPE %q cannot be imported (sqlite or postgres)", s.Database.Type)
+	}
+	return s, nil
+}
+
+// maxEnvFile bounds a .env file: Flowise's has a few dozen lines.
+const maxEnvFile = 1 << 20
+
+// ReadEnvFile reads a .env file as dotenv does: NAME=value lines, "export " allowed before
+// the name, # comments, values in single or double quotes (double quotes take \n), and a
+// " #" comment after an unquoted value.
+func ReadEnvFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read Flowise settings: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxEnvFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read Flowise settings %s: %w", path, err)
+	}
+	if len(b) > maxEnvFile {
+		return nil, fmt.Errorf("read Flowise settings %s: larger than %d bytes, not a .env file", path, maxEnvFile)
+	}
+	return ParseEnv(b)
+}
+
+// ParseEnv parses the text of a .env file (see ReadEnvFile).
+func ParseEnv(b []byte) (map[string]string, error) {
+	out := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 4096), maxEnvFile)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		name, value, ok := strings.Cut(line, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\"'") {
+			return nil, fmt.Errorf(".env line %d is not NAME=value", n)
+		}
+		out[name] = envValue(strings.TrimSpace(value))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read .env: %w", err)
+	}
+	return out, nil
+}
+
+func envValue(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') {
+		if end := strings.IndexByte(v[1:], v[0]); end >= 0 {
+			inner := v[1 : end+1]
+			if v[0] == '"' {
+				inner = strings.ReplaceAll(inner, `\n`, "\n")
+			}
+			return inner
+		}
+	}
+	if i := strings.Index(v, " #"); i >= 0 {
+		v = strings.TrimSpace(v[:i])
+	}
+	return v
+}
+
+// Describe names the source without its secrets, for the summary.
+func (s Source) Describe() string {
+	if s.Database.Type == "postgres" {
+		u := url.URL{Scheme: "postgres", Host: fmt.Sprintf("%s:%d", s.Database.Host, s.Database.Port), Path: "/" + s.Database.Name}
+		if s.Database.User != "" {
+			u.User = url.User(s.Database.User)
+		}
+		return "Flowise PostgreSQL database " + u.String()
+	}
+	return "Flowise SQLite database " + sqliteFile(s.Database.Path)
+}
+
+// sqliteFile is the database file of a DATABASE_PATH: Flowise's database.sqlite in that
+// directory, or the path itself when it names a file.
+func sqliteFile(path string) string {
+	if info, err := os.Stat(path); err == nil && !info.IsDir() {
+		return path
+	}
+	return filepath.Join(path, "database.sqlite")
+}
+
+// ReadKey reads the deployment's encryption key where Flowise would, creating nothing.
+func (s Source) ReadKey(ctx context.Context) (*secrets.Cipher, error) {
+	k, err := secrets.ReadKey(ctx, s.Key)
+	if err != nil {
+		return nil, fmt.Errorf("Flowise's encryption key: %w", err)
+	}
+	return secrets.NewCipher(k), nil
+}
+
+// newestKnownMigration is the last migration Flowise 3.1.2 applies; a database that has newer
+// ones is read all the same when the columns an import needs are there, with a note.
+const newestKnownMigration = 1765360298674
+
+// SchemaError is a source whose schema is not one Flowgate can read: a table or columns an
+// import needs are missing.
+type SchemaError struct {
+	Table   string
+	Missing []string // columns; empty when the whole table is missing
+}
+
+func (e *SchemaError) Error() string {
+	if len(e.Missing) == 0 {
+		return fmt.Sprintf("unknown Flowise schema: table %s is missing", e.Table)
+	}
+	return fmt.Sprintf("unknown Flowise schema: table %s lacks column(s) %s", e.Table, strings.Join(e.Missing, ", "))
+}
+
+// ReadDatabase reads a Flowise database without writing to it: SQLite opened read-only,
+// PostgreSQL in one read-only transaction, so every table comes from the same moment of a
+// deployment that may still be running. It checks the schema first, then converts every row,
+// opening credentials with the deployment's key.
+func ReadDatabase(ctx context.Context, src Source, messages bool) (*Data, error) {
+	db, dialect, err := openSource(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: dialect.isolation})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", src.Describe(), err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	r := &reader{tx: tx, d: dialect}
+	newest, err := r.checkSchema(ctx, messages)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src.Describe(), err)
+	}
+	rows := map[string][]row{}
+	for _, t := range tables {
+		if t.messages && !messages {
+			continue
+		}
+		if rows[t.name], err = r.readTable(ctx, t); err != nil {
+			return nil, fmt.Errorf("%s: %w", src.Describe(), err)
+		}
+	}
+	var key *secrets.Cipher
+	if len(rows["credential"]) > 0 {
+		if key, err = src.ReadKey(ctx); err != nil {
+			return nil, err
+		}
+	}
+	data, err := convert(rows, key)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := strconv.ParseInt(migrationStamp(newest), 10, 64); n > newestKnownMigration {
+		data.Notes = append(data.Notes, fmt.Sprintf("the source's newest migration %s is newer than Flowise 3.1.2's; the columns Flowgate reads are all there", newest))
+	}
+	return data, nil
+}
+
+// migrationStamp is the timestamp at the end of a TypeORM migration's name.
+func migrationStamp(name string) string {
+	i := len(name)
+	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+		i--
+	}
+	return name[i:]
+}
+
+// dialect is what differs between the two databases when reading.
+type dialect struct {
+	tables    string // lists the tables
+	asText    func(column string) string
+	isolation sql.IsolationLevel
+}
+
+var (
+	sqliteDialect = dialect{
+		tables:    `SELECT name FROM sqlite_master WHERE type = 'table'`,
+		asText:    func(c string) string { return `CAST(` + quote(c) + ` AS TEXT)` },
+		isolation: sql.LevelDefault,
+	}
+	postgresDialect = dialect{
+		tables:    `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`,
+		asText:    func(c string) string { return quote(c) + `::text` },
+		isolation: sql.LevelRepeatableRead,
+	}
+)
+
+func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+func openSource(ctx context.Context, src Source) (*sql.DB, dialect, error) {
+	var (
+		db  *sql.DB
+		d   dialect
+		err error
+	)
+	switch src.Database.Type {
+	case "postgres":
+		d = postgresDialect
+		db, err = sql.Open("pgx", models.PostgresDSN(src.Database))
+	default:
+		d = sqliteDialect
+		file := sqliteFile(src.Database.Path)
+		if _, err := os.Stat(file); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, d, fmt.Errorf("no Flowise database at %s (set DATABASE_PATH as the deployment had it)", file)
+			}
+			return nil, d, fmt.Errorf("read %s: %w", file, err)
+		}
+		// mode=ro: SQLite itself refuses every write, and a running Flowise may keep writing.
+		db, err = sql.Open("sqlite", "file:"+file+"?mode=ro&_pragma=busy_timeout(10000)")
+	}
+	if err != nil {
+		return nil, d, fmt.Errorf("open %s: %w", src.Describe(), err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, d, fmt.Errorf("connect to %s: %w", src.Describe(), err)
+	}
+	return db, d, nil
+}
+
+// reader reads one source inside its read-only transaction.
+type reader struct {
+	tx      *sql.Tx
+	d       dialect
+	columns map[string][]string // of each table read
+}
+
+// checkSchema makes sure this is a Flowise database with every column an import reads, and
+// returns its newest migration.
+func (r *reader) checkSchema(ctx context.Context, messages bool) (string, error) {
+	present := map[string]bool{}
+	rows, err := r.tx.QueryContext(ctx, r.d.tables)
+	if err != nil {
+		return "", fmt.Errorf("list tables: %w", err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return "", fmt.Errorf("list tables: %w", err)
+		}
+		present[name] = true
+	}
+	rows.Close()
+	if !present["migrations"] {
+		return "", errors.New("not a Flowise database: it has no migrations table")
+	}
+	var newest string
+	err = r.tx.QueryRowContext(ctx, `SELECT name FROM migrations ORDER BY "timestamp" DESC LIMIT 1`).Scan(&newest)
+	if err != nil {
+		return "", fmt.Errorf("read Flowise's migrations: %w", err)
+	}
+	r.columns = map[string][]string{}
+	for _, t := range tables {
+		if t.messages && !messages {
+			continue
+		}
+		if !present[t.name] {
+			return "", &SchemaError{Table: t.name}
+		}
+		have, err := r.tableColumns(ctx, t.name)
+		if err != nil {
+			return "", err
+		}
+		var missing []string
+		for _, c := range t.required {
+			if !have[c] {
+				missing = append(missing, c)
+			}
+		}
+		if len(missing) > 0 {
+			return "", &SchemaError{Table: t.name, Missing: missing}
+		}
+		cols := append([]string(nil), t.required...)
+		for _, c := range t.optional {
+			if have[c] {
+				cols = append(cols, c)
+			}
+		}
+		r.columns[t.name] = cols
+	}
+	return newest, nil
+}
+
+func (r *reader) tableColumns(ctx context.Context, name string) (map[string]bool, error) {
+	rows, err := r.tx.QueryContext(ctx, `SELECT * FROM `+quote(name)+` WHERE 1 = 0`)
+	if err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", name, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", name, err)
+	}
+	have := make(map[string]bool, len(cols))
+	for _, c := range cols {
+		have[c] = true
+	}
+	return have, nil
+}
+
+// readTable reads every row of t, each column as text.
+func (r *reader) readTable(ctx context.Context, t table) ([]row, error) {
+	cols := r.columns[t.name]
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = r.d.asText(c)
+	}
+	rows, err := r.tx.QueryContext(ctx, `SELECT `+strings.Join(exprs, ", ")+` FROM `+quote(t.name))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.name, err)
+	}
+	defer rows.Close()
+	var out []row
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read %s row %d: %w", t.name, len(out)+1, err)
+		}
+		rw := make(row, len(cols))
+		for i, c := range cols {
+			if vals[i].Valid {
+				s := vals[i].String
+				rw[c] = &s
+			}
+		}
+		out = append(out, rw)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.name, err)
+	}
+	return out, nil
+}
