@@ -209,6 +209,9 @@ func TestFlowiseImportPostgres(t *testing.T) {
 		cfg.Database = models.DBConfig{Type: "postgres", Host: pgtest.Host, Port: pgtest.Port, Name: pgtest.NewDatabase(t), User: pgtest.User}
 		cfg.APIKeyStorageType = "db"
 	})
+	// The harness's key is in its JSON file; a database store starts with a DefaultKey.
+	h.key = h.app.DefaultKey()
+	require.NotEmpty(t, h.key)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -222,7 +225,7 @@ func TestFlowiseImportPostgres(t *testing.T) {
 	h.doJSON("GET", "/api/v1/credentials", nil, 200, &creds)
 	require.Empty(t, creds)
 	h.doJSON("GET", "/api/v1/apikey", nil, 200, &keys)
-	require.Empty(t, keys, "the destination is unchanged (the harness key lives in its JSON file)")
+	require.Len(t, keys, 1, "the destination is unchanged: only its DefaultKey")
 
 	rep, err := app.ImportFlowise(ctx, h.cfg, app.FlowiseImport{Source: &src, Messages: true}, log)
 	require.NoError(t, err)
@@ -235,7 +238,7 @@ func TestFlowiseImportPostgres(t *testing.T) {
 	}
 	require.Equal(t, 30, total)
 	h.doJSON("GET", "/api/v1/apikey", nil, 200, &keys)
-	require.Len(t, keys, 2)
+	require.Len(t, keys, 3)
 	for _, k := range keys {
 		raw, _ := json.Marshal(k)
 		require.NotContains(t, string(raw), d.IDs.APIKeys["ci"].APIKey, "never the plaintext")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -126,26 +125,17 @@ type Config struct {
 
 // Load reads the configuration from getenv (os.Getenv in production).
 func Load(getenv func(string) string) (Config, error) {
-	env := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = "."
-	}
+	env := func(name, def string) string { return setting(getenv, name, def) }
+	var err error
 	c := Config{
-		Host:               env("HOST", ""),
-		DataDir:            env("FLOWGATE_DATA_DIR", filepath.Join(home, ".flowgate")),
-		SecretKeyOverwrite: getenv("FLOWISE_SECRETKEY_OVERWRITE"),
-		SecretKeyPrevious:  getenv("FLOWGATE_SECRETKEY_PREVIOUS"),
-		Mode:               env("MODE", ModeMain),
-		TemporalAddress:    env("TEMPORAL_ADDRESS", ""),
-		TemporalNamespace:  env("TEMPORAL_NAMESPACE", "default"),
-		QueueName:          env("QUEUE_NAME", "flowise-queue"),
-		LogLevel:           env("LOG_LEVEL", "info"),
+		Host:              env("HOST", ""),
+		DataDir:           env("FLOWGATE_DATA_DIR", filepath.Join(homeDir(), ".flowgate")),
+		SecretKeyPrevious: getenv("FLOWGATE_SECRETKEY_PREVIOUS"),
+		Mode:              env("MODE", ModeMain),
+		TemporalAddress:   env("TEMPORAL_ADDRESS", ""),
+		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
+		QueueName:         env("QUEUE_NAME", "flowise-queue"),
+		LogLevel:          env("LOG_LEVEL", "info"),
 	}
 	c.BlobPath = env("BLOB_STORAGE_PATH", filepath.Join(c.DataDir, "storage"))
 	c.LogPath = env("LOG_PATH", filepath.Join(c.DataDir, "logs"))
@@ -167,30 +157,14 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.NumberOfProxies = env("NUMBER_OF_PROXIES", "")
 	c.TrustProxy = env("TRUST_PROXY", "")
-	c.SecretKeyPath = env("SECRETKEY_PATH", c.DataDir)
 	c.APIKeyPath = env("APIKEY_PATH", c.DataDir)
 	c.APIKeyStorageType = env("APIKEY_STORAGE_TYPE", "json")
 	if c.APIKeyStorageType != "json" && c.APIKeyStorageType != "db" {
 		return c, fmt.Errorf(`APIKEY_STORAGE_TYPE must be "json" or "db", got %q`, c.APIKeyStorageType)
 	}
-	c.SecretKeyStorageType = env("SECRETKEY_STORAGE_TYPE", secrets.StorageTypeLocal)
-	c.SecretKeyAWS = secrets.AWSKeyConfig{
-		Name:   env("SECRETKEY_AWS_NAME", secrets.DefaultAWSSecretName),
-		Region: env("SECRETKEY_AWS_REGION", secrets.DefaultAWSRegion),
-		// Credentials are used exactly as given, like the other secrets here.
-		AccessKey: getenv("SECRETKEY_AWS_ACCESS_KEY"),
-		SecretKey: getenv("SECRETKEY_AWS_SECRET_KEY"),
-		Endpoint:  env("SECRETKEY_AWS_ENDPOINT", ""),
-	}
-	c.Database = models.DBConfig{
-		Type:     env("DATABASE_TYPE", "sqlite"),
-		Path:     env("DATABASE_PATH", c.DataDir),
-		Host:     env("DATABASE_HOST", "localhost"),
-		Name:     env("DATABASE_NAME", "flowise"),
-		User:     env("DATABASE_USER", ""),
-		Password: getenv("DATABASE_PASSWORD"),
-		SSL:      env("DATABASE_SSL", "false") == "true",
-	}
+	key := KeySource(getenv, c.DataDir)
+	c.SecretKeyOverwrite, c.SecretKeyPath, c.SecretKeyStorageType, c.SecretKeyAWS = key.Overwrite, key.Path, key.StorageType, key.AWS
+	c.Database = Database(getenv, c.DataDir)
 	const noMax, maxPort = 0, 65535
 	ints := []struct {
 		name     string

@@ -92,6 +92,13 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 		if err := checkVariableNames(tx, data.Variables); err != nil {
 			return err
 		}
+		stores, chunks, kept, err := leaveUpserted(tx, data.Stores, data.Chunks)
+		if err != nil {
+			return err
+		}
+		for _, s := range kept {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("document store %s (%s) has been upserted in Flowgate since it was imported: it and its chunks are kept as Flowgate has them", s.ID, s.Name))
+		}
 		steps := []func() (Count, error){
 			func() (Count, error) { return upsert(w, "chatflows", flows, chatFlowID) },
 			func() (Count, error) { return upsert(w, "agentflows", agentflows, chatFlowID) },
@@ -103,10 +110,14 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 				return upsert(w, "custom tools", data.Tools, func(t *models.Tool) string { return t.ID })
 			},
 			func() (Count, error) {
-				return upsert(w, "document stores", data.Stores, func(s *models.DocumentStore) string { return s.ID })
+				c, err := upsert(w, "document stores", stores, func(s *models.DocumentStore) string { return s.ID })
+				c.Unchanged += len(kept)
+				return c, err
 			},
 			func() (Count, error) {
-				return upsert(w, "document chunks", data.Chunks, func(c *models.DocumentStoreFileChunk) string { return c.ID })
+				c, err := upsert(w, "document chunks", chunks, func(c *models.DocumentStoreFileChunk) string { return c.ID })
+				c.Unchanged += len(data.Chunks) - len(chunks)
+				return c, err
 			},
 			func() (Count, error) {
 				return upsert(w, "chat messages", data.Messages, func(m *models.ChatMessage) string { return m.ID })
@@ -284,6 +295,43 @@ func sealCredentials(tx *gorm.DB, cipher *secrets.Cipher, creds []Credential) ([
 		out[i] = row
 	}
 	return out, nil
+}
+
+// leaveUpserted takes out of an import the document stores that Flowgate has vectors for, and
+// their chunks: they were upserted here after an earlier import, which replaced their chunks
+// and configs with Flowgate's own, and importing Flowise's again would undo that.
+func leaveUpserted(tx *gorm.DB, stores []models.DocumentStore, chunks []models.DocumentStoreFileChunk) (
+	[]models.DocumentStore, []models.DocumentStoreFileChunk, []models.DocumentStore, error) {
+	if len(stores) == 0 {
+		return stores, chunks, nil, nil
+	}
+	ids := make([]string, len(stores))
+	for i, s := range stores {
+		ids[i] = s.ID
+	}
+	var upserted []string
+	err := tx.Model(&models.DocStoreVector{}).Distinct(`"storeId"`).Where(`"storeId" IN ?`, ids).Pluck(`"storeId"`, &upserted).Error
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("import document stores: %w", err)
+	}
+	if len(upserted) == 0 {
+		return stores, chunks, nil, nil
+	}
+	var keep, kept []models.DocumentStore
+	for _, s := range stores {
+		if slices.Contains(upserted, s.ID) {
+			kept = append(kept, s)
+		} else {
+			keep = append(keep, s)
+		}
+	}
+	var keepChunks []models.DocumentStoreFileChunk
+	for _, c := range chunks {
+		if !slices.Contains(upserted, c.StoreID) {
+			keepChunks = append(keepChunks, c)
+		}
+	}
+	return keep, keepChunks, kept, nil
 }
 
 // checkVariableNames refuses a variable whose name another variable already has: Flowgate's

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
@@ -142,6 +143,19 @@ func TestImportSQLiteFixture(t *testing.T) {
 	got, err = store.GetChatFlow(ctx, "a7453276-e582-49eb-8830-476bc216b2e7")
 	require.NoError(t, err)
 	require.Equal(t, "Renamed", got.Name)
+
+	// A store upserted in Flowgate since keeps what Flowgate made of it.
+	require.NoError(t, db.Exec(`UPDATE document_store SET status = 'UPSERTED' WHERE id = ?`, docStore.ID).Error)
+	require.NoError(t, db.Create(&models.DocStoreVector{ChunkID: "v1", StoreID: docStore.ID, DocID: "d", ChunkNo: 1, PageContent: "p",
+		Metadata: "{}", Dimensions: 1, Embedding: []byte{0, 0, 128, 63}, CreatedDate: time.Now()}).Error)
+	rep, err = Apply(ctx, dst, data, false)
+	require.NoError(t, err)
+	require.Equal(t, [3]int{0, 0, 1}, counts(rep)["document stores"])
+	require.Equal(t, [3]int{0, 0, 3}, counts(rep)["document chunks"])
+	require.Contains(t, rep.String(), "has been upserted in Flowgate since it was imported")
+	docStore, err = store.GetDocumentStore(ctx, docStore.ID)
+	require.NoError(t, err)
+	require.Equal(t, models.DocStoreUpserted, docStore.Status)
 }
 
 func TestWrongFlowiseKeyFailsBeforeReadingRows(t *testing.T) {

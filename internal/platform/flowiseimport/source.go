@@ -18,6 +18,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
 
+	"github.com/flowgate/flowgate/internal/platform/config"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/models"
 )
@@ -35,43 +36,19 @@ type Source struct {
 // SECRETKEY_STORAGE_TYPE=aws. getenv reads the Flowise .env, never Flowgate's environment: the
 // two use the same names for their own databases and keys.
 func SourceFromEnv(getenv func(string) string) (Source, error) {
-	env := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
 	home, err := os.UserHomeDir()
 	if err != nil {
 		home = "."
 	}
 	flowiseDir := filepath.Join(home, ".flowise")
-	s := Source{
-		Database: models.DBConfig{
-			Type:     env("DATABASE_TYPE", "sqlite"),
-			Path:     env("DATABASE_PATH", flowiseDir),
-			Host:     env("DATABASE_HOST", "localhost"),
-			Name:     env("DATABASE_NAME", "flowise"),
-			User:     env("DATABASE_USER", ""),
-			Password: getenv("DATABASE_PASSWORD"),
-			SSL:      env("DATABASE_SSL", "false") == "true",
-		},
-		Key: secrets.KeySourceConfig{
-			Overwrite:   getenv("FLOWISE_SECRETKEY_OVERWRITE"),
-			Path:        env("SECRETKEY_PATH", flowiseDir),
-			StorageType: env("SECRETKEY_STORAGE_TYPE", secrets.StorageTypeLocal),
-			AWS: secrets.AWSKeyConfig{
-				Name:      env("SECRETKEY_AWS_NAME", secrets.DefaultAWSSecretName),
-				Region:    env("SECRETKEY_AWS_REGION", secrets.DefaultAWSRegion),
-				AccessKey: getenv("SECRETKEY_AWS_ACCESS_KEY"),
-				SecretKey: getenv("SECRETKEY_AWS_SECRET_KEY"),
-				Endpoint:  env("SECRETKEY_AWS_ENDPOINT", ""),
-			},
-		},
+	s := Source{Database: config.Database(getenv, flowiseDir), Key: config.KeySource(getenv, flowiseDir)}
+	raw := strings.TrimSpace(getenv("DATABASE_PORT"))
+	if raw == "" {
+		raw = "5432"
 	}
-	port, err := strconv.Atoi(env("DATABASE_PORT", "5432"))
+	port, err := strconv.Atoi(raw)
 	if err != nil || port <= 0 || port > 65535 {
-		return s, fmt.Errorf("Flowise's DATABASE_PORT must be a port number, got %q", getenv("DATABASE_PORT"))
+		return s, fmt.Errorf("Flowise's DATABASE_PORT must be a port number, got %q", raw)
 	}
 	s.Database.Port = port
 	switch s.Database.Type {
