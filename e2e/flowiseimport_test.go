@@ -148,6 +148,8 @@ func TestFlowiseImportSQLite(t *testing.T) {
 	}
 	dbFile := filepath.Join(flowise, "database.sqlite")
 	before := fileSum(t, dbFile)
+	var flows []map[string]any
+	h.doJSON("GET", "/api/v1/chatflows", nil, 200, &flows) // the harness key's first use records its fingerprint
 	keysFile := filepath.Join(h.cfg.APIKeyPath, "api.json")
 	keysBefore := fileSum(t, keysFile)
 
@@ -155,7 +157,6 @@ func TestFlowiseImportSQLite(t *testing.T) {
 	out, err := runImport(t, h.cfg.DataDir, "--flowise-set", "DATABASE_PATH="+flowise, "--flowise-set", "FLOWISE_SECRETKEY_OVERWRITE=not-the-key", "--messages")
 	require.Error(t, err, out)
 	require.Contains(t, out, "Flowise's encryption key: the encryption key cannot decrypt the stored credentials")
-	var flows []map[string]any
 	h.doJSON("GET", "/api/v1/chatflows", nil, 200, &flows)
 	require.Empty(t, flows)
 	var creds []map[string]any
@@ -263,7 +264,7 @@ func TestFlowiseExportFileImport(t *testing.T) {
 	for _, f := range []string{"database.sqlite", "encryption.key"} {
 		require.NoError(t, os.WriteFile(filepath.Join(flowise, f), fixture.Read(t, "flowise-3.1.2", "sqlite", f), 0o600))
 	}
-	out, err := runImport(t, source.cfg.DataDir, "--flowise-set", "DATABASE_PATH="+flowise, "--flowise-set", "SECRETKEY_PATH="+flowise)
+	out, err := runImport(t, source.cfg.DataDir, "--flowise-set", "DATABASE_PATH="+flowise, "--flowise-set", "SECRETKEY_PATH="+flowise, "--messages")
 	require.NoError(t, err, out)
 	selection := map[string]any{"chatflow": true, "agentflowv2": true, "tool": true, "variable": true, "document_store": true,
 		"chat_message": true, "chat_feedback": true, "execution": true, "assistant": false}

@@ -257,5 +257,9 @@ func (s *Steps) agentModel(ctx context.Context, n agentflow.Node, kindInput, con
 	}
 	settings, _ := n.Inputs[configInput].(map[string]any)
 	cred, _ := settings["credential"].(string)
+	if cred == "" {
+		// Where Flowise's editor keeps the credential of a model picked in an agentflow node.
+		cred, _ = settings["FLOWISE_CREDENTIAL_ID"].(string)
+	}
 	return s.Models.Configure(ctx, s.Deps, chatmodels.Node{ID: n.ID, Kind: kind, Credential: cred, Inputs: settings})
 }
