@@ -95,7 +95,7 @@ func sameDatabase(src flowiseimport.Source, dst models.DBConfig) bool {
 	if s.Type == "postgres" {
 		return s.Host == dst.Host && s.Port == dst.Port && s.Name == dst.Name
 	}
-	a, errA := filepath.Abs(filepath.Join(s.Path, "database.sqlite"))
+	a, errA := filepath.Abs(src.SQLiteFile())
 	b, errB := filepath.Abs(filepath.Join(dst.Path, "database.sqlite"))
 	return errA == nil && errB == nil && a == b
 }

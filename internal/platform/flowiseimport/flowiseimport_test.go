@@ -370,3 +370,20 @@ func FuzzParseExport(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseEnv: no .env text panics, and every name read is one a shell could set.
+func FuzzParseEnv(f *testing.F) {
+	f.Add([]byte("DATABASE_PATH=/var/lib/flowise\nexport SECRETKEY_PATH='/k'\n# c\nX=\"a\\nb\" # d\n"))
+	f.Add([]byte("A=\"unterminated\nB=' x '\n=\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := ParseEnv(b)
+		if err != nil {
+			return
+		}
+		for name := range env {
+			if name == "" || strings.ContainsAny(name, " \t\"'=\n") {
+				t.Fatalf("name %q passed", name)
+			}
+		}
+	})
+}

@@ -30,11 +30,14 @@ func (r Report) Write(w io.Writer) {
 		total += c.New + c.Updated + c.Unchanged
 		changed += c.New + c.Updated
 	}
+	took := r.Elapsed.Round(time.Millisecond)
 	switch {
 	case changed == 0:
-		fmt.Fprintf(w, "nothing to change: all %d rows are already there (%s)\n", total, r.Elapsed.Round(time.Millisecond))
+		fmt.Fprintf(w, "nothing to change: all %d rows are already there (%s)\n", total, took)
+	case r.DryRun:
+		fmt.Fprintf(w, "%d rows read and checked in %s; %d would be new or updated\n", total, took, changed)
 	default:
-		fmt.Fprintf(w, "%d rows in %s (%d new or updated)\n", total, r.Elapsed.Round(time.Millisecond), changed)
+		fmt.Fprintf(w, "%d rows in %s (%d new or updated)\n", total, took, changed)
 	}
 }
 

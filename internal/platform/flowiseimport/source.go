@@ -130,8 +130,11 @@ func (s Source) Describe() string {
 		}
 		return "Flowise PostgreSQL database " + u.String()
 	}
-	return "Flowise SQLite database " + sqliteFile(s.Database.Path)
+	return "Flowise SQLite database " + s.SQLiteFile()
 }
+
+// SQLiteFile is the SQLite database file the source names.
+func (s Source) SQLiteFile() string { return sqliteFile(s.Database.Path) }
 
 // sqliteFile is the database file of a DATABASE_PATH: Flowise's database.sqlite in that
 // directory, or the path itself when it names a file.
