@@ -387,3 +387,23 @@ func FuzzParseEnv(f *testing.F) {
 		}
 	})
 }
+
+// TestSourceKeySettings: Flowise's key settings reach the key reader as Flowise reads them
+// (secrets.ReadKey is tested against a Secrets Manager stand-in driven by the real SDK).
+func TestSourceKeySettings(t *testing.T) {
+	env := map[string]string{"SECRETKEY_STORAGE_TYPE": "aws", "SECRETKEY_AWS_NAME": "prod/flowise", "SECRETKEY_AWS_REGION": "eu-west-1",
+		"SECRETKEY_AWS_ACCESS_KEY": "AKID", "SECRETKEY_AWS_SECRET_KEY": "s3cr3t", "SECRETKEY_AWS_ENDPOINT": "http://127.0.0.1:4566"}
+	src, err := SourceFromEnv(func(n string) string { return env[n] })
+	require.NoError(t, err)
+	require.Equal(t, secrets.StorageTypeAWS, src.Key.StorageType)
+	require.Equal(t, secrets.AWSKeyConfig{Name: "prod/flowise", Region: "eu-west-1", AccessKey: "AKID", SecretKey: "s3cr3t",
+		Endpoint: "http://127.0.0.1:4566"}, src.Key.AWS)
+	home, err := os.UserHomeDir()
+	require.NoError(t, err)
+	src, err = SourceFromEnv(func(string) string { return "" })
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(home, ".flowise"), src.Key.Path, "Flowise's default key folder")
+	require.Equal(t, filepath.Join(home, ".flowise"), src.Database.Path)
+	require.Equal(t, "sqlite", src.Database.Type)
+	require.NotContains(t, src.Describe(), "s3cr3t")
+}
