@@ -67,7 +67,7 @@ var errDryRun = errors.New("dry run")
 // it commits, in one write), so a failure leaves nothing half-imported. With dryRun it only
 // counts.
 func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Report, error) {
-	rep := Report{DryRun: dryRun, Skipped: data.Skipped, Notes: data.Notes}
+	rep := Report{DryRun: dryRun, Skipped: data.Skipped, Notes: slices.Clone(data.Notes)}
 	if len(data.Credentials) > 0 && dst.Cipher == nil {
 		return rep, errors.New("credentials to import but no Flowgate encryption key")
 	}
