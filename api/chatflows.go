@@ -164,7 +164,7 @@ func (h *chatflows) create(c *gin.Context) {
 	if f.Type == "MULTIAGENT" {
 		counter = telemetry.AgentflowCreated
 	}
-	h.metrics.Created(c, counter, true)
+	h.metrics.Count(c, counter, true)
 	c.JSON(http.StatusOK, surveyed(f))
 }
 

@@ -123,13 +123,13 @@ func New(cfg Config, deps Deps) *Server {
 		&keys{store: deps.Keys, log: log},
 		&executions{store: deps.Store, log: log},
 		&messages{store: deps.Store, files: files, log: log},
-		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, log: log},
+		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, log: log},
 		&predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, files: files,
 			plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log,
 			metrics: metrics, tracer: deps.Telemetry.Tracer()},
 		&scrape{handler: deps.Telemetry.ScrapeHandler()},
 		&attachments{auth: auth, limits: limits, files: files, log: log},
-		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, files: files, log: log},
+		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, files: files, log: log},
 	}}
 }
 

@@ -146,7 +146,7 @@ func (h *tools) create(c *gin.Context) {
 		h.failTool(c, err)
 		return
 	}
-	h.metrics.Created(c, telemetry.ToolCreated, true)
+	h.metrics.Count(c, telemetry.ToolCreated, true)
 	c.JSON(http.StatusOK, t)
 }
 

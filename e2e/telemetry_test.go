@@ -96,6 +96,13 @@ func TestMetricsAfterPredictions(t *testing.T) {
 	// The model fails once: the chain's node fails, is retried, and the prediction succeeds.
 	h.mock.FailNext(1, http.StatusInternalServerError)
 	h.predict(flowID, map[string]any{"question": "hello"})
+	// A document store upsert counts in Flowise's vector_upserted.
+	var store struct{ ID string }
+	h.doJSON("POST", "/api/v1/document-store/store", map[string]any{"name": "Counted"}, 200, &store)
+	h.doJSON("POST", "/api/v1/document-store/upsert/"+store.ID, map[string]any{
+		"loader":    map[string]any{"name": "plainText", "config": map[string]any{"text": "Metrics count upserts."}},
+		"embedding": map[string]any{"name": "openAIEmbeddings", "config": map[string]any{"credential": cred, "basepath": h.mock.URL + "/v1"}},
+	}, 200, nil)
 	// The second call of the limited flow is refused.
 	require.Equal(t, http.StatusOK, h.predictFrom(limited, "").status)
 	require.Equal(t, http.StatusTooManyRequests, h.predictFrom(limited, "").status)
@@ -116,6 +123,7 @@ func TestMetricsAfterPredictions(t *testing.T) {
 		map[string]string{"chatflowid": flowID, "status": "success", "streaming": "true"}))
 	require.Equal(t, 1.0, counterValue(m, "chatflow_prediction_external", map[string]string{"chatflowid": limited, "status": "success"}))
 	require.Equal(t, 2.0, counterValue(m, "chatflow_created", map[string]string{"status": "success"}))
+	require.Equal(t, 1.0, counterValue(m, "vector_upserted", map[string]string{"status": "success"}))
 
 	latency := sample(m, "flowgate_prediction_duration_seconds", map[string]string{"type": "chatflow", "status": "success", "streaming": "false"})
 	require.NotNil(t, latency)

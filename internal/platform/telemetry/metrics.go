@@ -130,8 +130,8 @@ func (m *Metrics) Predicted(ctx context.Context, p Prediction, ok bool, took tim
 		attribute.String("type", flowType), attribute.Bool("streaming", p.Streaming)))
 }
 
-// Created counts a Flowise creation counter (ChatflowCreated…).
-func (m *Metrics) Created(ctx context.Context, counter string, ok bool) {
+// Count counts one of Flowise's event counters (ChatflowCreated, VectorUpserted…) by outcome.
+func (m *Metrics) Count(ctx context.Context, counter string, ok bool) {
 	if m == nil {
 		return
 	}

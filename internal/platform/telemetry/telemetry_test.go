@@ -71,7 +71,7 @@ func TestPrometheusNames(t *testing.T) {
 	m := tel.Recorder()
 	ctx := context.Background()
 	m.Predicted(ctx, Prediction{ChatflowID: "f1"}, false, 2*time.Second)
-	m.Created(ctx, ChatflowCreated, true)
+	m.Count(ctx, ChatflowCreated, true)
 	m.HTTPRequest(ctx, "GET", "/api/v1/ping", 200, 3*time.Millisecond)
 
 	rec := httptest.NewRecorder()
