@@ -121,12 +121,12 @@ func (t *Telemetry) startMetrics(ctx context.Context, version string) error {
 	if t.Metrics, err = newMetrics(t.meters.Meter("flowgate"), version); err != nil {
 		return err
 	}
-	t.temporal = temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
+	t.temporal = newCachedTags(temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
 		Meter:                t.meters.Meter("temporal-sdk-go"),
 		UseMonotonicCounters: true,
 		// An instrument the SDK asks for twice with another kind must not stop the process.
 		OnError: func(err error) { otel.Handle(err) },
-	})
+	}))
 	return nil
 }
 

@@ -84,3 +84,25 @@ func TestPrometheusNames(t *testing.T) {
 	require.Contains(t, body, `flowgate_version_info{app="prod",version="v1.2.3"} 1`)
 	require.NotContains(t, body, "go_goroutines", "METRICS_INCLUDE_NODE_METRICS=false")
 }
+
+// TestTemporalHandlerTags: the Temporal SDK's series carry the tags they were recorded with,
+// each tag set's handler made once.
+func TestTemporalHandlerTags(t *testing.T) {
+	c, err := ConfigFromEnv(env(map[string]string{"ENABLE_METRICS": "true", "METRICS_INCLUDE_NODE_METRICS": "false"}))
+	require.NoError(t, err)
+	tel, err := New(context.Background(), c, "1", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
+	a := tel.temporal.WithTags(map[string]string{"namespace": "default", "task_queue": "q"})
+	require.Same(t, a, tel.temporal.WithTags(map[string]string{"task_queue": "q", "namespace": "default"}))
+	b := tel.temporal.WithTags(map[string]string{"namespace": "default", "task_queue": "other"})
+	require.NotSame(t, a, b)
+	a.WithTags(map[string]string{"workflow_type": "prediction"}).Counter("temporal_request").Inc(2)
+	b.Counter("temporal_request").Inc(1)
+
+	rec := httptest.NewRecorder()
+	tel.ScrapeHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	require.Contains(t, body, `temporal_request{app="FlowiseAI",namespace="default",task_queue="q",workflow_type="prediction"} 2`)
+	require.Contains(t, body, `temporal_request{app="FlowiseAI",namespace="default",task_queue="other"} 1`)
+}
