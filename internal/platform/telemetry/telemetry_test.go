@@ -106,3 +106,41 @@ func TestTemporalHandlerTags(t *testing.T) {
 	require.Contains(t, body, `temporal_request{app="FlowiseAI",namespace="default",task_queue="q",workflow_type="prediction"} 2`)
 	require.Contains(t, body, `temporal_request{app="FlowiseAI",namespace="default",task_queue="other"} 1`)
 }
+
+func benchTelemetry(b *testing.B) *Telemetry {
+	c, err := ConfigFromEnv(env(map[string]string{"ENABLE_METRICS": "true"}))
+	require.NoError(b, err)
+	tel, err := New(context.Background(), c, "1", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	return tel
+}
+
+// BenchmarkTemporalMetric is one metric of the Temporal SDK as the SDK records it: a tagged
+// handler asked for, then a counter.
+//
+//	go test ./internal/platform/telemetry/ -run '^$' -bench . -benchtime 20000x
+func BenchmarkTemporalMetric(b *testing.B) {
+	tel := benchTelemetry(b)
+	b.ReportAllocs()
+	for range b.N {
+		tel.temporal.WithTags(map[string]string{"namespace": "default", "task_queue": "q", "workflow_type": "prediction"}).Counter("temporal_request").Inc(1)
+	}
+}
+
+// BenchmarkPredictionSeries is what Flowgate records of one chatflow prediction of three nodes.
+func BenchmarkPredictionSeries(b *testing.B) {
+	m := benchTelemetry(b).Recorder()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for range b.N {
+		done := m.Subscribed(ctx)
+		m.HTTPRequest(ctx, "POST", "/api/v1/prediction/:id", 200, time.Millisecond)
+		m.Predicted(ctx, Prediction{ChatflowID: "f"}, true, time.Millisecond)
+		m.ModelCall(ctx, "chatOpenAI", "gpt-4o-mini", 10, 10, time.Millisecond, nil)
+		for range 3 {
+			m.NodeAttempt(ctx, "llmChain", false, time.Millisecond, nil, false)
+		}
+		done()
+	}
+}
