@@ -329,3 +329,29 @@ func TestQueueModeMetricsPerProcess(t *testing.T) {
 	require.Equal(t, -1.0, counterValue(fromWorker, "chatflow_prediction_external", map[string]string{"chatflowid": flowID}))
 	require.NotNil(t, sample(fromWorker, "temporal_workflow_task_execution_latency", map[string]string{"workflow_type": "prediction"}))
 }
+
+// TestAgentflowTelemetry: an agentflow prediction counts in agentflow_prediction_external and
+// its nodes' spans (regular and local activities) name the flow, the chat and the node.
+func TestAgentflowTelemetry(t *testing.T) {
+	sink := otlpsink.Start(t)
+	h := newHarness(t, withTelemetry(t, map[string]string{"ENABLE_METRICS": "true",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": sink.Endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}))
+	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-agentflow-telemetry"})
+	flowID := approvalFlow(t, h, cred)
+	_, events := h.stream(flowID, map[string]any{"question": "refund please", "chatId": "agentflow-traced"})
+	require.Contains(t, eventNames(events), "metadata")
+	require.Equal(t, 1.0, counterValue(h.scrape(), "agentflow_prediction_external",
+		map[string]string{"chatflowid": flowID, "status": "success", "streaming": "true"}))
+	h.stop()
+
+	var nodes int
+	for _, s := range sink.Spans() {
+		if strings.HasPrefix(s.GetName(), "RunActivity:node.") {
+			nodes++
+			require.NotEmpty(t, attr(s, "flowise.node.id"), s.GetName())
+			require.Equal(t, flowID, attr(s, "flowise.chatflow.id"), s.GetName())
+			require.Equal(t, "agentflow-traced", attr(s, "flowise.chat.id"), s.GetName())
+		}
+	}
+	require.Positive(t, nodes)
+}
