@@ -121,7 +121,7 @@ func (p *predictions) predict(c *gin.Context) {
 		p.predictStreaming(c, in, sub, run)
 		return
 	}
-	await(c, p.turn(sub, run), observe(p, c, prediction(c, f.ID, false, false), answerer[workflows.PredictionResult](&jsonAnswer{p: p, c: c, in: in})))
+	await(c, p.turn(sub, run), observe[workflows.PredictionResult](p, c, prediction(c, f.ID, false, false), &jsonAnswer{p: p, c: c, in: in}))
 }
 
 // predictionInput compiles the flow and resolves the request into the run's immutable input.
