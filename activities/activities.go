@@ -85,12 +85,12 @@ func Register(r worker.ActivityRegistry, d *Deps) error {
 
 // register registers one kind's activity. One that calls out is kept reachable while it runs
 // (nodekit.KeepAlive: heartbeats, or abort watches when it runs locally). Every retried
-// attempt is logged.
+// attempt is logged, and every attempt observed (nodekit.Observe: span attributes, node series).
 func register[Req, Res any](r worker.ActivityRegistry, d *Deps, k node.Kind, name string, fn func(context.Context, Req) (Res, error)) {
 	if k.CallsOut {
 		fn = nodekit.KeepAlive(d.Aborts, fn)
 	}
-	r.RegisterActivityWithOptions(nodekit.ReportRetries(d.Logger, fn), activity.RegisterOptions{Name: name})
+	r.RegisterActivityWithOptions(nodekit.ReportRetries(d.Logger, nodekit.Observe(d, k.Name, fn)), activity.RegisterOptions{Name: name})
 }
 
 // bind builds the chat models and the tools from the kinds table: the nodes that use them

@@ -31,6 +31,7 @@ const agentflowType = "AGENTFLOW"
 func (p *predictions) predictAgentflow(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, ident requestIdentity) {
 	chatID, sessionID := body.conversation() // both checked by predict (body.problem)
 	streaming := bool(body.Streaming)
+	describeSpan(c, chatID, sessionID, streaming)
 	var run client.WorkflowRun
 	var sub stream.Subscription
 	var ok bool
@@ -62,7 +63,7 @@ func (p *predictions) predictAgentflow(c *gin.Context, f *models.ChatFlow, body 
 		_ = a.sse.event("start", "", 0)
 		_ = a.sse.event("agentFlowEvent", node.StatusInProgress, 0)
 	}
-	await(c, p.turn(sub, run), a)
+	await(c, p.turn(sub, run), observe[workflows.AgentflowResult](p, c, prediction(c, f.ID, true, streaming), a))
 }
 
 // agentflowAnswer answers an agentflow turn with Flowise's fields: as JSON, or as a stream of

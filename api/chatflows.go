@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
@@ -24,6 +25,8 @@ type chatflows struct {
 	// files are the flows' conversations' files, deleted with the flow.
 	files chatFiles
 	log   *slog.Logger
+	// metrics counts creations (nil: off).
+	metrics *telemetry.Metrics
 }
 
 func (h *chatflows) routes(open, v1 *gin.RouterGroup) {
@@ -156,6 +159,12 @@ func (h *chatflows) create(c *gin.Context) {
 		failErr(c, h.log, "Chatflow", err)
 		return
 	}
+	// As Flowise counts: agentflow_created for its MULTIAGENT type only.
+	counter := telemetry.ChatflowCreated
+	if f.Type == "MULTIAGENT" {
+		counter = telemetry.AgentflowCreated
+	}
+	h.metrics.Count(c, counter, true)
 	c.JSON(http.StatusOK, surveyed(f))
 }
 

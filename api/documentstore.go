@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/flowgate/flowgate/internal/knowledge/loader"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
@@ -222,7 +223,9 @@ func (h *documentStores) upsert(c *gin.Context) {
 		return
 	}
 	var out node.UpsertResult
-	if h.runs.do(c, "document store upsert", node.UpsertWorkflow, node.UpsertWorkflowID(in.StoreID, uuid.NewString()), upsertTimeout, in, &out) {
+	ok := h.runs.do(c, "document store upsert", node.UpsertWorkflow, node.UpsertWorkflowID(in.StoreID, uuid.NewString()), upsertTimeout, in, &out)
+	h.runs.metrics.Count(c, telemetry.VectorUpserted, ok)
+	if ok {
 		c.JSON(http.StatusOK, out)
 	}
 }

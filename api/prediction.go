@@ -9,12 +9,14 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/flowgate/flowgate/internal/flowise/agentflow"
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows"
 	"github.com/flowgate/flowgate/workflows/node"
@@ -33,6 +35,9 @@ type predictions struct {
 	auth     *auth
 	limits   *rateLimits
 	log      *slog.Logger
+	// metrics count predictions (nil: off); tracer opens their API spans (nil: off).
+	metrics *telemetry.Metrics
+	tracer  trace.Tracer
 }
 
 func (p *predictions) routes(open, _ *gin.RouterGroup) {
@@ -45,6 +50,7 @@ func (p *predictions) predict(c *gin.Context) {
 	if !ok {
 		return
 	}
+	defer p.startSpan(c, f.ID)()
 	if last := c.GetHeader("Last-Event-ID"); last != "" {
 		if allowOrigin(c, f, true) {
 			p.resumeStreaming(c, f.ID, last)
@@ -101,6 +107,7 @@ func (p *predictions) predict(c *gin.Context) {
 		failUpload(c, p.log, err)
 		return
 	}
+	describeSpan(c, in.Run.ChatID, in.Run.SessionID, streaming)
 	chat := chatRun{in.Run.ChatflowID, in.Run.ChatID, in.Run.SessionID}
 	run, sub, ok := p.startRun(c, node.PredictionWorkflow, chat, p.cfg.PredictionTimeout, ident, func(topic string) any {
 		in.Run.Topic = topic
@@ -114,7 +121,7 @@ func (p *predictions) predict(c *gin.Context) {
 		p.predictStreaming(c, in, sub, run)
 		return
 	}
-	await(c, p.turn(sub, run), &jsonAnswer{p: p, c: c, in: in})
+	await(c, p.turn(sub, run), observe[workflows.PredictionResult](p, c, prediction(c, f.ID, false, false), &jsonAnswer{p: p, c: c, in: in}))
 }
 
 // predictionInput compiles the flow and resolves the request into the run's immutable input.

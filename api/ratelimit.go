@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/models"
 )
 
@@ -42,6 +43,8 @@ type rateLimits struct {
 	// auth verifies the API key of rules that count by key.
 	auth *auth
 	log  *slog.Logger
+	// metrics counts refusals (nil: off).
+	metrics *telemetry.Metrics
 }
 
 // rule reads the chatflow's apiConfig.rateLimit, once per request; on failure it has
@@ -90,6 +93,7 @@ func (l *rateLimits) take(c *gin.Context, chatflowID string, rule ratelimit.Rule
 	}
 	d.SetHeaders(c.Writer.Header())
 	if !d.Allowed {
+		l.metrics.RateLimited(c, chatflowID)
 		c.Abort()
 		c.String(http.StatusTooManyRequests, rule.Message)
 		return false

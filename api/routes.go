@@ -54,7 +54,6 @@ const (
 	executionEdits = "executions record Temporal runs; they are listed and read, not edited, deleted or shared"
 	messageExport  = "exporting one chatflow's messages as a file is not offered; GET /api/v1/chatmessage/{id} lists them"
 	stats          = "chat statistics are not offered; GET /api/v1/chatmessage/{id} and GET /api/v1/feedback/{id} list what they count"
-	metrics        = "Flowgate has no Prometheus endpoint; Temporal's UI and metrics show its runs"
 )
 
 // flowiseRoutes follows the order of Flowise's routes/index.js, a resource's routes with the
@@ -310,7 +309,8 @@ var flowiseRoutes = []flowiseRoute{
 	{"GET", "/github/login", open, enterprise},
 	{"GET", "/github/callback", open, enterprise},
 	{"GET", "/ip", open, ""},
-	{"GET", "/metrics", open, metrics},
+	// Flowise serves its metrics behind its API key check (the route is not on its whitelist).
+	{"GET", "/metrics", byKey, ""},
 }
 
 // routeCatalogue finds the rows of a table by method and route pattern.

@@ -122,9 +122,9 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 // so a request that attaches to a run already under way gets what it missed.
 func (p *predictions) subscribe(topic string) stream.Subscription {
 	if r, ok := p.broker.(resumer); ok {
-		return r.SubscribeAfter(topic, 0)
+		return p.counted(r.SubscribeAfter(topic, 0))
 	}
-	return p.broker.Subscribe(topic)
+	return p.counted(p.broker.Subscribe(topic))
 }
 
 // closingGrace is how long a new turn waits for the chat's previous run to close. A run that

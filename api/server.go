@@ -18,6 +18,7 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
@@ -71,6 +72,8 @@ type Deps struct {
 	// Files holds uploads and attachments.
 	Files storage.Store
 	Log   *slog.Logger
+	// Telemetry is the process's metrics and traces; nil when both are off.
+	Telemetry *telemetry.Telemetry
 }
 
 // resource is a group of handlers. open routes need no management key (a chatflow's own
@@ -86,6 +89,7 @@ type Server struct {
 	auth      *auth
 	resources []resource
 	routes    *routeCatalogue
+	metrics   *telemetry.Metrics
 }
 
 // New builds a server from its settings and dependencies.
@@ -104,26 +108,29 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	log := deps.Log
 	auth := &auth{keys: deps.Keys, flows: deps.Store, log: log}
-	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log}
+	metrics := deps.Telemetry.Recorder()
+	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log, metrics: metrics}
 	plans := newCompiledFlows(256, node.ChatflowPlan)
 	files := chatFiles{store: deps.Files}
-	return &Server{cfg: cfg, log: log, auth: auth, routes: newRouteCatalogue(flowiseRoutes), resources: []resource{
-		&chatflows{store: deps.Store, plans: plans, files: files, log: log},
+	return &Server{cfg: cfg, log: log, auth: auth, routes: newRouteCatalogue(flowiseRoutes), metrics: metrics, resources: []resource{
+		&chatflows{store: deps.Store, plans: plans, files: files, log: log, metrics: metrics},
 		&publicFlows{store: deps.Store, auth: auth, log: log},
 		&feedback{store: deps.Store, auth: auth, log: log},
 		&leads{store: deps.Store, auth: auth, log: log},
 		&credentials{store: deps.Store, cipher: deps.Cipher, log: log},
 		&variables{store: deps.Store, log: log},
 		&exportImport{store: deps.Store, limit: cfg.BodyLimit, log: log},
-		&tools{store: deps.Store, log: log},
+		&tools{store: deps.Store, log: log, metrics: metrics},
 		&keys{store: deps.Keys, log: log},
 		&executions{store: deps.Store, log: log},
 		&messages{store: deps.Store, files: files, log: log},
-		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, log: log},
+		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, log: log},
 		&predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, files: files,
-			plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log},
+			plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log,
+			metrics: metrics, tracer: deps.Telemetry.Tracer()},
+		&scrape{handler: deps.Telemetry.ScrapeHandler()},
 		&attachments{auth: auth, limits: limits, files: files, log: log},
-		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, files: files, log: log},
+		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, files: files, log: log},
 	}}
 }
 
@@ -135,7 +142,12 @@ func (s *Server) Handler() http.Handler {
 	r.ContextWithFallback = true
 	// CORS comes before the checks that may refuse a request, so a page can read why.
 	cors := newCORSPolicy(s.cfg, s.routes)
-	r.Use(recoverer(s.log), logRequests(s.log, s.cfg.ClientIP), cors.handle, limitBody(s.cfg.BodyLimit), refuseUnprintableIDs)
+	r.Use(recoverer(s.log))
+	if s.metrics != nil {
+		// First, so that the requests the checks below refuse are counted too.
+		r.Use(countRequests(s.metrics))
+	}
+	r.Use(logRequests(s.log, s.cfg.ClientIP), cors.handle, limitBody(s.cfg.BodyLimit), refuseUnprintableIDs)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)
 	})

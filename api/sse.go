@@ -103,7 +103,7 @@ func (p *predictions) predictStreaming(c *gin.Context, in workflows.PredictionIn
 	if w.event("start", "", 0) != nil {
 		return
 	}
-	await(c, p.turn(sub, run), &streamAnswer{p: p, w: w, info: info})
+	await(c, p.turn(sub, run), observe[workflows.PredictionResult](p, c, prediction(c, in.Run.ChatflowID, false, true), &streamAnswer{p: p, w: w, info: info}))
 }
 
 // resumeStreaming continues a stream after the event id a reconnecting client last saw
@@ -116,7 +116,7 @@ func (p *predictions) resumeStreaming(c *gin.Context, chatflowID, lastEventID st
 		fail(c, http.StatusBadRequest, "Last-Event-ID %q does not name a stream this server can resume", lastEventID)
 		return
 	}
-	sub := r.SubscribeAfter(topic, 0)
+	sub := p.counted(r.SubscribeAfter(topic, 0))
 	defer sub.Close()
 	var info runInfo
 	var replay []stream.Event

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/models"
 )
 
@@ -18,6 +19,8 @@ import (
 type tools struct {
 	store *models.Store
 	log   *slog.Logger
+	// metrics counts creations (nil: off).
+	metrics *telemetry.Metrics
 }
 
 func (h *tools) routes(_, v1 *gin.RouterGroup) {
@@ -143,6 +146,7 @@ func (h *tools) create(c *gin.Context) {
 		h.failTool(c, err)
 		return
 	}
+	h.metrics.Count(c, telemetry.ToolCreated, true)
 	c.JSON(http.StatusOK, t)
 }
 

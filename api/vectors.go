@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/internal/knowledge/loader"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
@@ -149,8 +150,10 @@ func (h *vectorUpserts) run(c *gin.Context, f *models.ChatFlow, plan *chatflow.P
 		}
 	}
 	var out node.VectorAdded
-	if h.runs.do(c, "vector upsert", node.VectorUpsertWorkflow, node.VectorUpsertWorkflowID(f.ID, uuid.NewString()), upsertTimeout,
-		node.VectorUpsertInput{Plan: *plan, Run: run}, &out) {
+	ok := h.runs.do(c, "vector upsert", node.VectorUpsertWorkflow, node.VectorUpsertWorkflowID(f.ID, uuid.NewString()), upsertTimeout,
+		node.VectorUpsertInput{Plan: *plan, Run: run}, &out)
+	h.runs.metrics.Count(c, telemetry.VectorUpserted, ok)
+	if ok {
 		if out.AddedDocs == nil {
 			out.AddedDocs = []node.Document{}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
@@ -26,6 +27,8 @@ type workRuns struct {
 	temporal client.Client
 	cfg      Config
 	log      *slog.Logger
+	// metrics counts upserts in Flowise's vector_upserted (nil: off).
+	metrics *telemetry.Metrics
 }
 
 // do runs work (its name in messages) as a run of workflowType with input in under id, for at

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	neturl "net/url"
+	"os"
 	"sort"
 	"sync"
 	"syscall"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/flowgate/flowgate/internal/platform/config"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
 )
 
@@ -24,12 +27,15 @@ import (
 // in one process, SQLite) answering llm-chain.json non-streaming, one request at a time,
 // against the mock LLM at 0 ms delay: the per-prediction path. It reports p50 and p99 latency,
 // the process's CPU time per prediction, and (with -benchmem) the allocations per prediction of
-// the whole process: client, API, worker, Temporal server and mock together:
+// the whole process: client, API, worker, Temporal server and mock together. Telemetry
+// follows the environment (ENABLE_METRICS=true measures metrics on):
 //
 //	go test ./e2e/ -run '^$' -bench SequentialPredictions -benchtime 500x -benchmem
 func BenchmarkSequentialPredictions(b *testing.B) {
 	t := &testing.T{}
-	h := newHarness(t)
+	telemetryCfg, err := telemetry.ConfigFromEnv(os.Getenv)
+	require.NoError(b, err)
+	h := newHarness(t, func(c *config.Config) { c.Telemetry = telemetryCfg })
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-bench"})
 	flowID := h.createFlow("bench", h.loadFlow("llm-chain.json", cred), nil)
 	body, err := json.Marshal(map[string]any{"question": "hello"})

@@ -9,7 +9,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.temporal.io/sdk/client"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -26,10 +30,12 @@ func historyFiles(t *testing.T) []string {
 	return files
 }
 
-// replay replays a history with fn as the prediction workflow (and the real agentflow one).
-func replay(t *testing.T, fn any, file string) error {
+// replay replays a history with fn as the prediction workflow (and the real agentflow one),
+// through the given worker interceptors.
+func replay(t *testing.T, fn any, file string, interceptors ...interceptor.WorkerInterceptor) error {
 	t.Helper()
-	r := worker.NewWorkflowReplayer()
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{Interceptors: interceptors})
+	require.NoError(t, err)
 	r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: node.PredictionWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.Agentflow, workflow.RegisterOptions{Name: node.AgentflowWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.Iteration, workflow.RegisterOptions{Name: node.IterationWorkflow})
@@ -53,6 +59,20 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, file := range historyFiles(t) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			require.NoError(t, replay(t, workflows.Prediction, file))
+		})
+	}
+}
+
+// TestReplayWithTracing: the OpenTelemetry tracing interceptor a worker runs with when traces
+// are on adds no command to a run, so the recorded histories replay through it.
+func TestReplayWithTracing(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)).Tracer("replay")
+	tracing, err := temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{Tracer: tracer})
+	require.NoError(t, err)
+	for _, file := range historyFiles(t) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			require.NoError(t, replay(t, workflows.Prediction, file, tracing))
 		})
 	}
 }

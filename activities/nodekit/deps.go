@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
 )
@@ -29,4 +30,8 @@ type Deps struct {
 	// HTTP is the client of nodes and tools that call out; it refuses private, loopback and
 	// metadata addresses unless configured otherwise (netguard).
 	HTTP *http.Client
+	// Metrics records model calls and node attempts; nil when metrics are off.
+	Metrics *telemetry.Metrics
+	// CaptureContent lets spans carry prompts and answers (FLOWGATE_OTEL_CAPTURE_CONTENT).
+	CaptureContent bool
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/activity"
 
 	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/internal/providers/llm"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
@@ -46,7 +49,9 @@ func (d *Deps) Chat(ctx context.Context, c Chat) (string, error) {
 	if c.Streams() {
 		onToken = d.tokenPublisher(ctx, c.StreamTo)
 	}
+	start := time.Now()
 	resp, err := llm.Chat(ctx, cfg, secret, c.Messages, onToken)
+	d.observeCall(ctx, cfg, c.Messages, resp, time.Since(start), err)
 	if err != nil {
 		return "", callError(ctx, err)
 	}
@@ -59,11 +64,30 @@ func (d *Deps) ChatWithTools(ctx context.Context, c Chat, tools []llm.Tool) (llm
 	if err != nil {
 		return llm.Response{}, err
 	}
+	start := time.Now()
 	resp, err := llm.ChatWithTools(ctx, cfg, secret, c.Messages, tools)
+	d.observeCall(ctx, cfg, c.Messages, resp, time.Since(start), err)
 	if err != nil {
 		return llm.Response{}, callError(ctx, err)
 	}
 	return resp, nil
+}
+
+// observeCall records a model call: its duration and the tokens its provider reported, in the
+// metrics and on the node's span; the messages and the answer too when the operator turned
+// content capture on.
+func (d *Deps) observeCall(ctx context.Context, cfg llm.Config, messages []llm.Message, resp llm.Response, took time.Duration, err error) {
+	d.Metrics.ModelCall(ctx, cfg.Provider, cfg.Model, resp.Usage.PromptTokens, resp.Usage.CompletionTokens, took, err)
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(llm.ModelAttr.String(cfg.Model), llm.InputTokensAttr.Int(resp.Usage.PromptTokens),
+		llm.OutputTokensAttr.Int(resp.Usage.CompletionTokens))
+	if d.CaptureContent {
+		prompt, _ := json.Marshal(messages)
+		span.SetAttributes(telemetry.PromptAttr.String(string(prompt)), telemetry.CompletionAttr.String(resp.Text))
+	}
 }
 
 // prepare reads a model's settings and decrypts its credential for one call.

@@ -2,7 +2,6 @@ package nodekit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,7 +9,6 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc"
 )
 
@@ -42,8 +40,7 @@ func ReportRetries[Req, Res any](log *slog.Logger, fn func(context.Context, Req)
 				"activity", info.ActivityType.Name, "attempt", info.Attempt, "cause", previousAttempt(ctx, info))
 		}
 		res, err := fn(ctx, req)
-		var app *temporal.ApplicationError
-		if err != nil && !(errors.As(err, &app) && app.NonRetryable()) && ctx.Err() == nil {
+		if willRetry(ctx, err) {
 			if info.IsLocalActivity {
 				// No heartbeat carries it to the next attempt, which runs in this worker.
 				log.Warn("node failed; retrying", "workflowId", info.WorkflowExecution.ID, "runId", info.WorkflowExecution.RunID,

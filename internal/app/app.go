@@ -30,6 +30,7 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/internal/storage/offload"
 	"github.com/flowgate/flowgate/models"
@@ -51,6 +52,8 @@ type App struct {
 	errs     chan error // the process can no longer serve
 	closers  []func()
 	listens  bool // reads streams: an API process
+	// telemetry is the process's metrics and traces; nil when both are off.
+	telemetry *telemetry.Telemetry
 	// defaultKey is the plaintext of the DefaultKey created at this start, if one was.
 	defaultKey string
 }
@@ -112,6 +115,17 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			a.close()
 		}
 	}()
+	if a.telemetry, err = telemetry.New(ctx, cfg.Telemetry, Version, log); err != nil {
+		return nil, err
+	}
+	// Closed last: it sends the spans and metrics of everything closed before it.
+	a.closers = append(a.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.telemetry.Shutdown(ctx); err != nil {
+			log.Warn("telemetry: last export failed", "error", err)
+		}
+	})
 	if a.db, err = models.Open(ctx, cfg.Database); err != nil {
 		return nil, err
 	}
@@ -151,6 +165,9 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{
 			grpc.WithChainUnaryInterceptor(api.DedupStarts, nodekit.ReportTaskRetries(log))}},
 	}
+	// The SDK's metrics go to the process's registry; its tracing interceptor carries a
+	// prediction's trace from the API's start to the worker's workflow and activities.
+	a.telemetry.TemporalOptions(&copts)
 	if opts.Worker {
 		// A worker is useless without Temporal: fail at start, loudly.
 		dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -191,7 +208,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		})
 		workflows.Register(a.worker)
 		err := activities.Register(a.worker, &activities.Deps{Store: store, Cipher: cipher, Stream: broker, Aborts: broker, Logger: log, Files: files,
-			HTTP: cfg.HTTPPolicy.Client(nil, time.Minute)})
+			HTTP: cfg.HTTPPolicy.Client(nil, time.Minute), Metrics: a.telemetry.Recorder(), CaptureContent: a.telemetry.CaptureContent()})
 		if err != nil {
 			return nil, fmt.Errorf("register activities: %w", err)
 		}
@@ -244,13 +261,19 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			CORSOrigins:          cfg.CORSOrigins,
 			CORSAllowCredentials: cfg.CORSAllowCredentials,
 			FrameAncestors:       cfg.IframeOrigins,
-		}, api.Deps{Store: store, Temporal: a.temporal, Broker: broker, Cipher: cipher, Keys: keys, Files: files, Log: log})
+		}, api.Deps{Store: store, Temporal: a.temporal, Broker: broker, Cipher: cipher, Keys: keys, Files: files, Log: log,
+			Telemetry: a.telemetry})
 		err = a.serve(cfg.Addr(), srv.Handler())
 	case opts.Worker:
-		// The worker tier serves only its probes, on WORKER_PORT as Flowise workers do.
+		// The worker tier serves only its probes, on WORKER_PORT as Flowise workers do, and its
+		// own series (the nodes it ran, the Temporal SDK's worker metrics) for Prometheus to
+		// scrape: keep the port private, as it asks for no key.
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /healthz", health.Live)
 		mux.HandleFunc("GET /readyz", ready)
+		if scrape := a.telemetry.ScrapeHandler(); scrape != nil {
+			mux.Handle("GET /metrics", scrape)
+		}
 		err = a.serve(fmt.Sprintf("%s:%d", cfg.Host, cfg.WorkerPort), mux)
 	}
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/internal/sandbox/netguard"
 	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/models"
@@ -110,6 +111,8 @@ type Config struct {
 	// HTTPPolicy guards HTTP from nodes and tools against server-side request forgery:
 	// HTTP_SECURITY_CHECK, HTTP_DENY_LIST and FLOWGATE_HTTP_ALLOW_LIST.
 	HTTPPolicy netguard.Policy
+	// Telemetry is metrics (ENABLE_METRICS, METRICS_*) and traces (OTEL_*).
+	Telemetry telemetry.Config
 
 	LogLevel          string        // LOG_LEVEL
 	FileSizeLimit     int64         // FLOWISE_FILE_SIZE_LIMIT, e.g. "50mb"
@@ -248,6 +251,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("FLOWGATE_HUMAN_INPUT_TIMEOUT must be a positive duration such as 720h, got %q", getenv("FLOWGATE_HUMAN_INPUT_TIMEOUT"))
 	}
 	if c.HTTPPolicy, err = netguard.PolicyFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.Telemetry, err = telemetry.ConfigFromEnv(getenv); err != nil {
 		return c, err
 	}
 	return c, nil

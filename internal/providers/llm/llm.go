@@ -138,7 +138,7 @@ type call struct {
 // Errors are *ProviderError, except that when ctx ends first Chat returns an
 // error wrapping ctx.Err().
 func Chat(ctx context.Context, cfg Config, secret Secret, messages []Message, onToken func(string)) (Response, error) {
-	return chat(ctx, cfg, secret, messages, nil, onToken)
+	return traced(ctx, cfg, func(ctx context.Context) (Response, error) { return chat(ctx, cfg, secret, messages, nil, onToken) })
 }
 
 // ChatWithTools runs one completion in which the model may call tools: its Response carries
@@ -152,7 +152,7 @@ func Chat(ctx context.Context, cfg Config, secret Secret, messages []Message, on
 // Gemini receive the results of one turn together, and Gemini and Ollama look a result's
 // function name up among the calls before it.
 func ChatWithTools(ctx context.Context, cfg Config, secret Secret, messages []Message, tools []Tool) (Response, error) {
-	return chat(ctx, cfg, secret, messages, tools, nil)
+	return traced(ctx, cfg, func(ctx context.Context) (Response, error) { return chat(ctx, cfg, secret, messages, tools, nil) })
 }
 
 func chat(ctx context.Context, cfg Config, secret Secret, messages []Message, tools []Tool, onToken func(string)) (Response, error) {

@@ -1,0 +1,239 @@
+// Package telemetry gives a Flowgate process its metrics and traces: one OpenTelemetry
+// MeterProvider, read by a Prometheus registry (GET /api/v1/metrics, a worker's /metrics) or
+// pushed through OTLP, and one TracerProvider exporting spans through OTLP. The Temporal SDK's
+// own metrics and its tracing interceptor use the same providers, so a prediction's trace
+// runs from the API's span through the workflow to each node's activity and provider call.
+//
+// Off costs nothing: with ENABLE_METRICS unset Metrics is nil (its methods return at once),
+// and without an OTLP traces endpoint no span is started anywhere.
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.temporal.io/sdk/client"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/interceptor"
+)
+
+// Telemetry is a process's metrics and traces. A nil *Telemetry is telemetry turned off.
+type Telemetry struct {
+	cfg Config
+	// Metrics records Flowgate's series; nil when metrics are off.
+	Metrics  *Metrics
+	meters   *sdkmetric.MeterProvider
+	scrape   http.Handler // the Prometheus registry's handler; nil unless provider prometheus
+	tracers  *sdktrace.TracerProvider
+	temporal client.MetricsHandler
+	tracing  interceptor.Interceptor
+}
+
+// New starts what cfg turns on. version is Flowgate's, reported as service.version and in
+// flowgate_version_info.
+func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (*Telemetry, error) {
+	if !cfg.Metrics && !cfg.Tracing() {
+		return nil, nil
+	}
+	// Export failures go to the log rather than to stderr; they never fail a request.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("telemetry export failed", "error", err) }))
+	if cfg.Debug {
+		otel.SetLogger(logr.FromSlogHandler(log.Handler()))
+	}
+	t := &Telemetry{cfg: cfg}
+	if cfg.Metrics {
+		if err := t.startMetrics(ctx, version); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Tracing() {
+		if err := t.startTracing(ctx, version); err != nil {
+			_ = t.Shutdown(ctx)
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func newResource(name, version string) *resource.Resource {
+	return resource.NewSchemaless(attribute.String("service.name", name), attribute.String("service.version", version))
+}
+
+// secondsBuckets bound the Temporal SDK's latencies, which it records in seconds; the SDK's
+// default buckets are made for milliseconds.
+var secondsBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
+
+func (t *Telemetry) startMetrics(ctx context.Context, version string) error {
+	opts := []sdkmetric.Option{
+		sdkmetric.WithResource(newResource(t.cfg.ServiceName, version)),
+		sdkmetric.WithView(sdkmetric.NewView(
+			sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
+			sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: secondsBuckets}})),
+	}
+	switch t.cfg.Provider {
+	case Prometheus:
+		reg := prometheus.NewRegistry()
+		// Every series carries app=METRICS_SERVICE_NAME, as Flowise's do.
+		labelled := prometheus.WrapRegistererWith(prometheus.Labels{"app": t.cfg.ServiceName}, reg)
+		if t.cfg.Runtime {
+			labelled.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		}
+		// Names stay as the instruments name them: Flowise's series (chatflow_created,
+		// http_request_duration_ms) and the Temporal SDK's (temporal_request) carry no added
+		// unit or _total suffix.
+		exp, err := otelprom.New(otelprom.WithRegisterer(labelled), otelprom.WithoutUnits(),
+			otelprom.WithoutCounterSuffixes(), otelprom.WithoutScopeInfo(), otelprom.WithoutTargetInfo())
+		if err != nil {
+			return fmt.Errorf("start the Prometheus exporter: %w", err)
+		}
+		opts = append(opts, sdkmetric.WithReader(exp))
+		t.scrape = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	case OpenTelemetry:
+		exp, err := metricExporter(ctx, t.cfg.MetricProtocol, t.cfg.MetricEndpoint)
+		if err != nil {
+			return err
+		}
+		// Every 5 s, as Flowise exports; OTEL_METRIC_EXPORT_INTERVAL is not read then.
+		opts = append(opts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(5*time.Second))))
+	}
+	t.meters = sdkmetric.NewMeterProvider(opts...)
+	var err error
+	if t.Metrics, err = newMetrics(t.meters.Meter("flowgate"), version); err != nil {
+		return err
+	}
+	t.temporal = newCachedTags(temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
+		Meter:                t.meters.Meter("temporal-sdk-go"),
+		UseMonotonicCounters: true,
+		// An instrument the SDK asks for twice with another kind must not stop the process.
+		OnError: func(err error) { otel.Handle(err) },
+	}))
+	return nil
+}
+
+func metricExporter(ctx context.Context, proto, endpoint string) (sdkmetric.Exporter, error) {
+	var exp sdkmetric.Exporter
+	var err error
+	// A URL says whether TLS is used; a bare host:port leaves it to OTEL_EXPORTER_OTLP_INSECURE.
+	url := strings.Contains(endpoint, "://")
+	switch {
+	case proto == protoGRPC && url:
+		exp, err = otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpointURL(endpoint))
+	case proto == protoGRPC:
+		exp, err = otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpoint(endpoint))
+	case url:
+		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(endpoint))
+	default:
+		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpoint(endpoint))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start the OTLP metric exporter for %s: %w", endpoint, err)
+	}
+	return exp, nil
+}
+
+func (t *Telemetry) startTracing(ctx context.Context, version string) error {
+	var exp sdktrace.SpanExporter
+	var err error
+	endpoint := t.cfg.TraceEndpoint
+	url := strings.Contains(endpoint, "://")
+	switch {
+	case t.cfg.TraceProtocol == protoGRPC && url:
+		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(endpoint))
+	case t.cfg.TraceProtocol == protoGRPC:
+		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(endpoint))
+	case url:
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
+	default:
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(endpoint))
+	}
+	if err != nil {
+		return fmt.Errorf("start the OTLP trace exporter for %s: %w", endpoint, err)
+	}
+	// Sampling follows OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (default: every trace,
+	// or as the caller's traceparent decided).
+	t.tracers = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp),
+		sdktrace.WithResource(newResource(t.cfg.TraceServiceName, version)))
+	// Spans cross Temporal in its headers (W3C trace context and baggage), from the API's
+	// start to the worker's workflow and activities.
+	t.tracing, err = temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{Tracer: t.tracers.Tracer("temporal-sdk-go")})
+	if err != nil {
+		return fmt.Errorf("start the Temporal tracing interceptor: %w", err)
+	}
+	return nil
+}
+
+// ScrapeHandler serves the Prometheus text format; nil unless METRICS_PROVIDER is prometheus.
+func (t *Telemetry) ScrapeHandler() http.Handler {
+	if t == nil {
+		return nil
+	}
+	return t.scrape
+}
+
+// Recorder is the process's Metrics, nil when they are off.
+func (t *Telemetry) Recorder() *Metrics {
+	if t == nil {
+		return nil
+	}
+	return t.Metrics
+}
+
+// Tracer starts Flowgate's own spans; nil when tracing is off.
+func (t *Telemetry) Tracer() trace.Tracer {
+	if t == nil || t.tracers == nil {
+		return nil
+	}
+	return t.tracers.Tracer("flowgate")
+}
+
+// CaptureContent reports whether spans may carry prompts and answers.
+func (t *Telemetry) CaptureContent() bool { return t != nil && t.cfg.CaptureContent }
+
+// TemporalOptions sets the Temporal client's metrics handler and tracing interceptor; a
+// worker made from the client inherits both.
+func (t *Telemetry) TemporalOptions(o *client.Options) {
+	if t == nil {
+		return
+	}
+	if t.temporal != nil {
+		o.MetricsHandler = t.temporal
+	}
+	if t.tracing != nil {
+		o.Interceptors = append(o.Interceptors, t.tracing)
+	}
+}
+
+// Shutdown sends what is still buffered (the last spans, the last OTLP metrics) and stops.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	if t == nil {
+		return nil
+	}
+	var errs []error
+	if t.tracers != nil {
+		errs = append(errs, t.tracers.Shutdown(ctx))
+	}
+	if t.meters != nil {
+		errs = append(errs, t.meters.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
