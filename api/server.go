@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
@@ -70,13 +71,22 @@ type Deps struct {
 	Keys   apikeys.Store
 	// Files holds uploads and attachments.
 	Files storage.Store
-	Log   *slog.Logger
+	// Converter decodes what runs record (the Temporal client's data converter, with its
+	// codec); nil is Temporal's default.
+	Converter converter.DataConverter
+	Log       *slog.Logger
 }
 
 // resource is a group of handlers. open routes need no management key (a chatflow's own
 // bound key may still guard them); v1 routes need a valid API key.
 type resource interface {
 	routes(open, v1 *gin.RouterGroup)
+}
+
+// rootResource is a resource with routes outside /api/v1, at the paths its clients expect
+// (OpenAI's clients call a base URL ending in /v1).
+type rootResource interface {
+	rootRoutes(root *gin.RouterGroup)
 }
 
 // Server serves the API.
@@ -107,6 +117,8 @@ func New(cfg Config, deps Deps) *Server {
 	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log}
 	plans := newCompiledFlows(256, node.ChatflowPlan)
 	files := chatFiles{store: deps.Files}
+	p := &predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, converter: deps.Converter, files: files,
+		plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log}
 	return &Server{cfg: cfg, log: log, auth: auth, routes: newRouteCatalogue(flowiseRoutes), resources: []resource{
 		&chatflows{store: deps.Store, plans: plans, files: files, log: log},
 		&publicFlows{store: deps.Store, auth: auth, log: log},
@@ -119,8 +131,8 @@ func New(cfg Config, deps Deps) *Server {
 		&executions{store: deps.Store, log: log},
 		&messages{store: deps.Store, files: files, log: log},
 		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, log: log},
-		&predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, files: files,
-			plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log},
+		p,
+		&openAI{p: p, store: deps.Store, log: log},
 		&attachments{auth: auth, limits: limits, files: files, log: log},
 		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log}, files: files, log: log},
 	}}
@@ -150,7 +162,11 @@ func (s *Server) Handler() http.Handler {
 	v1 := r.Group("/api/v1", s.auth.requireKey)
 	for _, res := range s.resources {
 		res.routes(open, v1)
+		if ext, ok := res.(rootResource); ok {
+			ext.rootRoutes(&r.RouterGroup)
+		}
 	}
 	s.routes.register(r, cors.preflight)
+	registerExtensionPreflights(r, cors.preflight)
 	return r
 }

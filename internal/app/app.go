@@ -244,7 +244,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			CORSOrigins:          cfg.CORSOrigins,
 			CORSAllowCredentials: cfg.CORSAllowCredentials,
 			FrameAncestors:       cfg.IframeOrigins,
-		}, api.Deps{Store: store, Temporal: a.temporal, Broker: broker, Cipher: cipher, Keys: keys, Files: files, Log: log})
+		}, api.Deps{Store: store, Temporal: a.temporal, Broker: broker, Cipher: cipher, Keys: keys, Files: files,
+			Converter: copts.DataConverter, Log: log})
 		err = a.serve(cfg.Addr(), srv.Handler())
 	case opts.Worker:
 		// The worker tier serves only its probes, on WORKER_PORT as Flowise workers do.
