@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,7 +13,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/flowgate/flowgate/internal/platform/config"
 	"github.com/flowgate/flowgate/internal/testkit/llmmock"
+	"github.com/flowgate/flowgate/internal/testkit/pgtest"
+	"github.com/flowgate/flowgate/models"
 )
 
 // TestIdempotencyKeyRunsOnce: a prediction retried with the same Idempotency-Key, while its run
@@ -84,14 +86,7 @@ func (h *harness) startAsync(flowID string, body map[string]any, header ...strin
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	if h.key != "" {
-		req.Header.Set("Authorization", "Bearer "+h.key)
-	}
-	resp, err := httpClient.Do(req)
-	require.NoError(h.t, err)
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
+	resp, out := h.exchange(req)
 	require.Equal(h.t, http.StatusAccepted, resp.StatusCode, "%s", out)
 	require.Equal(h.t, "respond-async", resp.Header.Get("Preference-Applied"))
 	var state runState
@@ -116,9 +111,19 @@ func (h *harness) poll(location string) runState {
 // is then polled until it completes with the answer the prediction would have returned, and
 // streamed in Flowise's framing by a reader that comes while it works or after it ended. An
 // unknown run is 404, a failed one reports the prediction's error, and a key-bound chatflow's
-// run is read only with its key.
+// run is read only with its key. In one process with SQLite (events in memory: a late reader
+// gets the answer whole) and with PostgreSQL (whose broker keeps the run's events for readers
+// that come late).
 func TestAsyncRuns(t *testing.T) {
-	h := newHarness(t)
+	t.Run("sqlite", func(t *testing.T) { testAsyncRuns(t, newHarness(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		testAsyncRuns(t, newHarness(t, func(cfg *config.Config) {
+			cfg.Database = models.DBConfig{Type: "postgres", Host: pgtest.Host, Port: pgtest.Port, Name: pgtest.NewDatabase(t), User: pgtest.User}
+		}))
+	})
+}
+
+func testAsyncRuns(t *testing.T, h *harness) {
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-async"})
 	flowID := h.createFlow("chain", h.loadFlow("llm-chain.json", cred), nil)
 	answerTo := func(q string) string { return llmmock.Answer("You are a benchmark bot. Reply to: " + q) }
@@ -204,13 +209,6 @@ func (h *harness) get(path string) (*http.Response, []sseEvent) {
 	h.t.Helper()
 	req, err := http.NewRequest("GET", h.base+path, nil)
 	require.NoError(h.t, err)
-	if h.key != "" {
-		req.Header.Set("Authorization", "Bearer "+h.key)
-	}
-	resp, err := httpClient.Do(req)
-	require.NoError(h.t, err)
-	defer resp.Body.Close()
-	all, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
+	resp, all := h.exchange(req)
 	return resp, parseSSE(h.t, all)
 }
