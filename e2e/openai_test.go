@@ -34,8 +34,8 @@ func requireOpenAIError(t *testing.T, err error, status int, code string) {
 // TestOpenAIClient: the official OpenAI client, pointed at Flowgate, gets a chatflow's answer as
 // a completion and as a stream, the earlier messages reaching the model as the chat's history;
 // lists the chatflows it may call (without a key only the public ones); and is refused a
-// key-bound chatflow without its key (401) and a model that does not exist (404), in OpenAI's
-// error shape.
+// key-bound chatflow without its key (401), a model that does not exist (404) and a call over
+// the chatflow's rate limit (429), in OpenAI's error shape.
 func TestOpenAIClient(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -135,8 +135,24 @@ func TestOpenAIClient(t *testing.T) {
 	_, err = client.Chat.Completions.New(ctx, ask)
 	requireOpenAIError(t, err, http.StatusBadRequest, "")
 
+	// The chatflow's rate limit counts completions and predictions together.
+	limited := h.createFlow("limited bot", h.loadFlow("llm-chain.json", cred), map[string]any{"apiConfig": limitConfig(true, 1, 60, "slow down")})
+	ask.Model = limited
+	ask.Messages = []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}
+	_, err = client.Chat.Completions.New(ctx, ask)
+	require.NoError(t, err)
+	_, err = client.Chat.Completions.New(ctx, ask)
+	requireOpenAIError(t, err, http.StatusTooManyRequests, "rate_limit_exceeded")
+	var refused *openai.Error
+	require.True(t, errors.As(err, &refused))
+	require.Equal(t, "slow down", refused.Message, "the flow's limitMsg")
+	status, body := h.do("POST", "/api/v1/prediction/"+limited, map[string]any{"question": "hi"})
+	require.Equal(t, http.StatusTooManyRequests, status)
+	require.Equal(t, "slow down", string(body), "Flowise's answer on its own route")
+
 	// An Idempotency-Key makes a retried completion the first one's answer, not a second run.
 	calls := h.mock.Calls()
+	ask.Model = public
 	ask.Messages = []openai.ChatCompletionMessageParamUnion{openai.UserMessage("once only")}
 	first, err := client.Chat.Completions.New(ctx, ask, option.WithHeader("Idempotency-Key", "openai-retry-1"))
 	require.NoError(t, err)
