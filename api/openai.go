@@ -35,6 +35,7 @@ type openAI struct {
 	log   *slog.Logger
 }
 
+// routes: none below /api/v1; OpenAI's clients look for theirs at /v1 (rootRoutes).
 func (o *openAI) routes(_, _ *gin.RouterGroup) {}
 
 func (o *openAI) rootRoutes(root *gin.RouterGroup) {

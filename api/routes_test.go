@@ -45,9 +45,10 @@ func TestRouteTableMatchesTheServer(t *testing.T) {
 }
 
 // TestExtensionRoutesAnswer: each extension answers a request of nothing but unknown ids and
-// an empty body as its own (OpenAI's routes in OpenAI's error shape).
+// an empty body as its own (OpenAI's routes in OpenAI's error shape), and their preflight lets
+// the pages of CORS_ORIGINS call them.
 func TestExtensionRoutesAnswer(t *testing.T) {
-	a := newTestAPI(t, "sqlite")
+	a := newTestAPIWith(t, "sqlite", Config{CORSOrigins: []string{"https://app.example"}})
 	want := map[string]int{
 		"GET /api/v1/runs/:runId":        http.StatusNotFound,
 		"GET /api/v1/runs/:runId/stream": http.StatusNotFound,
@@ -60,6 +61,10 @@ func TestExtensionRoutesAnswer(t *testing.T) {
 		require.Equal(t, want[r.method+" "+r.path], status, "%s %s: %s", r.method, r.path, body)
 		if strings.HasPrefix(r.path, "/v1/") && status >= 400 {
 			require.Contains(t, body, `"error":{"message":`, "OpenAI's error shape")
+		}
+		for origin, want := range map[string]int{"https://app.example": http.StatusNoContent, "https://elsewhere.example": http.StatusForbidden} {
+			resp := a.request(http.MethodOptions, path, "", nil, "Origin", origin, "Access-Control-Request-Method", r.method)
+			require.Equal(t, want, resp.StatusCode, "%s %s from %s: %s", r.method, r.path, origin, resp.body)
 		}
 	}
 	a.logs.requireNoErrors(t)
