@@ -26,7 +26,23 @@ func fail(c *gin.Context, status int, format string, args ...any) {
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", "5")
 	}
-	c.AbortWithStatusJSON(status, errorBody{StatusCode: status, Message: fmt.Sprintf(format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	if speaksOpenAI(c) {
+		c.AbortWithStatusJSON(status, openAIError(status, msg))
+		return
+	}
+	c.AbortWithStatusJSON(status, errorBody{StatusCode: status, Message: msg})
+}
+
+// failText answers a refusal Flowise sends as plain text (a rate limit's message, a refused
+// origin on a streaming request); a route of OpenAI's API answers it in its own shape.
+func failText(c *gin.Context, status int, msg string) {
+	if speaksOpenAI(c) {
+		fail(c, status, "%s", msg)
+		return
+	}
+	c.Abort()
+	c.String(status, "%s", msg)
 }
 
 // failErr maps a store error: not found is 404; a duplicate of a unique value (a variable's

@@ -166,8 +166,7 @@ func allowOrigin(c *gin.Context, f *models.ChatFlow, streaming bool) bool {
 	case msg == "":
 		return true
 	case streaming:
-		c.Abort()
-		c.String(http.StatusForbidden, "%s", msg)
+		failText(c, http.StatusForbidden, msg)
 	default:
 		fail(c, http.StatusForbidden, "%s", msg)
 	}

@@ -12,9 +12,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/flowgate/flowgate/internal/flowise/agentflow"
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
+	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/internal/platform/telemetry"
 	"github.com/flowgate/flowgate/models"
@@ -29,12 +31,14 @@ type predictions struct {
 	store    *models.Store
 	temporal client.Client
 	broker   stream.Broker
-	files    chatFiles
-	plans    *compiledFlows[*chatflow.Plan]
-	graphs   *compiledFlows[*agentflow.Graph]
-	auth     *auth
-	limits   *rateLimits
-	log      *slog.Logger
+	// converter decodes the inputs runs recorded (see runInput).
+	converter converter.DataConverter
+	files     chatFiles
+	plans     *compiledFlows[*chatflow.Plan]
+	graphs    *compiledFlows[*agentflow.Graph]
+	auth      *auth
+	limits    *rateLimits
+	log       *slog.Logger
 	// metrics count predictions (nil: off); tracer opens their API spans (nil: off).
 	metrics *telemetry.Metrics
 	tracer  trace.Tracer
@@ -43,6 +47,8 @@ type predictions struct {
 func (p *predictions) routes(open, _ *gin.RouterGroup) {
 	open.POST("/prediction/:id", p.predict)
 	open.PUT("/chatmessage/abort/:id/:chatId", p.abort)
+	open.GET("/runs/:runId", p.pollRun)
+	open.GET("/runs/:runId/stream", p.streamRun)
 }
 
 func (p *predictions) predict(c *gin.Context) {
@@ -57,11 +63,8 @@ func (p *predictions) predict(c *gin.Context) {
 		}
 		return
 	}
-	rule, ok := p.limits.rule(c, f)
+	rule, ok := p.admit(c, f)
 	if !ok {
-		return
-	}
-	if !bySession(rule) && !p.limits.take(c, f.ID, rule, "") {
 		return
 	}
 	body, form, ok := readPrediction(c)
@@ -76,16 +79,7 @@ func (p *predictions) predict(c *gin.Context) {
 	// Checked once the body is read: Flowise answers a refused streaming request in text,
 	// which its widget shows. The bound key was checked first, so a caller without it never
 	// has its body read.
-	if !allowOrigin(c, f, bool(body.Streaming)) {
-		return
-	}
-	// Refused before anything runs: a run with an unusable id or text fails only after its
-	// model call (see storable), and a session limit needs a valid session to count.
-	if msg := body.problem(); msg != "" {
-		fail(c, http.StatusBadRequest, "%s", msg)
-		return
-	}
-	if bySession(rule) && !p.limits.take(c, f.ID, rule, body.sessionID()) {
+	if !allowOrigin(c, f, bool(body.Streaming)) || !p.admitBody(c, f, rule, body) {
 		return
 	}
 	ident := identify(c, f.ID, &body, files)
@@ -93,6 +87,64 @@ func (p *predictions) predict(c *gin.Context) {
 		p.predictAgentflow(c, f, body, files, ident)
 		return
 	}
+	async := prefersAsync(c)
+	if async {
+		// Published as they come, so that a reader of the run's stream gets them live.
+		body.Streaming = true
+	}
+	t, ok := p.startChatflow(c, f, body, files, ident)
+	if !ok {
+		return
+	}
+	defer t.sub.Close()
+	switch {
+	case async:
+		p.accepted(c, t)
+	case t.streaming:
+		p.predictStreaming(c, t.in, t.sub, t.run)
+	default:
+		await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](p, c, prediction(c, f.ID, false, false), &jsonAnswer{p: p, c: c, in: t.in}))
+	}
+}
+
+// admit reads the chatflow's rate limit and takes from it what can be taken before the body
+// is read; on refusal it has answered.
+func (p *predictions) admit(c *gin.Context, f *models.ChatFlow) (ratelimit.Rule, bool) {
+	rule, ok := p.limits.rule(c, f)
+	if !ok {
+		return rule, false
+	}
+	if !bySession(rule) && !p.limits.take(c, f.ID, rule, "") {
+		return rule, false
+	}
+	return rule, true
+}
+
+// admitBody refuses, before anything runs, a body that cannot run: a run with an unusable id or
+// text fails only after its model call (see storable), and a session limit needs a valid
+// session to count. On refusal it has answered.
+func (p *predictions) admitBody(c *gin.Context, f *models.ChatFlow, rule ratelimit.Rule, body predictionBody) bool {
+	if msg := body.problem(); msg != "" {
+		fail(c, http.StatusBadRequest, "%s", msg)
+		return false
+	}
+	return !bySession(rule) || p.limits.take(c, f.ID, rule, body.sessionID())
+}
+
+// chatTurn is a started chatflow run and what answering it needs.
+type chatTurn struct {
+	in  workflows.PredictionInput
+	run client.WorkflowRun
+	// sub carries the run's events; the caller closes it.
+	sub stream.Subscription
+	// streaming: the run publishes its answer's tokens.
+	streaming bool
+}
+
+// startChatflow resolves an admitted request into the chatflow run's input, stores its uploads
+// and starts the run (or attaches to the one a resend of it started). On failure it has
+// answered.
+func (p *predictions) startChatflow(c *gin.Context, f *models.ChatFlow, body predictionBody, files []*multipart.FileHeader, ident requestIdentity) (chatTurn, bool) {
 	in, streaming, err := p.predictionInput(c, f, body)
 	if err != nil {
 		status := http.StatusInternalServerError // the saved flow cannot run
@@ -101,11 +153,11 @@ func (p *predictions) predict(c *gin.Context) {
 			status = http.StatusBadRequest
 		}
 		fail(c, status, "%s", err.Error())
-		return
+		return chatTurn{}, false
 	}
 	if in.FileUploads, err = p.files.storeUploads(c, policyOf(f), &in.Run, body.Uploads, files); err != nil {
 		failUpload(c, p.log, err)
-		return
+		return chatTurn{}, false
 	}
 	describeSpan(c, in.Run.ChatID, in.Run.SessionID, streaming)
 	chat := chatRun{in.Run.ChatflowID, in.Run.ChatID, in.Run.SessionID}
@@ -113,15 +165,7 @@ func (p *predictions) predict(c *gin.Context) {
 		in.Run.Topic = topic
 		return in
 	})
-	if !ok {
-		return
-	}
-	defer sub.Close()
-	if streaming {
-		p.predictStreaming(c, in, sub, run)
-		return
-	}
-	await(c, p.turn(sub, run), observe[workflows.PredictionResult](p, c, prediction(c, f.ID, false, false), &jsonAnswer{p: p, c: c, in: in}))
+	return chatTurn{in: in, run: run, sub: sub, streaming: streaming}, ok
 }
 
 // predictionInput compiles the flow and resolves the request into the run's immutable input.

@@ -94,8 +94,7 @@ func (l *rateLimits) take(c *gin.Context, chatflowID string, rule ratelimit.Rule
 	d.SetHeaders(c.Writer.Header())
 	if !d.Allowed {
 		l.metrics.RateLimited(c, chatflowID)
-		c.Abort()
-		c.String(http.StatusTooManyRequests, rule.Message)
+		failText(c, http.StatusTooManyRequests, rule.Message)
 		return false
 	}
 	return true

@@ -21,23 +21,53 @@ func samplePath(path string) string {
 }
 
 // TestRouteTableMatchesTheServer: the server routes exactly the table's rows below /api/v1
-// (the offered ones to their resources, the others to a 501), so the table, and the README made
-// from it, tell the truth.
+// (the offered ones to their resources, the others to a 501) and Flowgate's extensions, so the
+// tables, and the README made from the first, tell the truth.
 func TestRouteTableMatchesTheServer(t *testing.T) {
 	engine := New(Config{}, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler().(*gin.Engine)
 	var routed, listed []string
 	for _, r := range engine.Routes() {
-		if r.Method != http.MethodOptions && strings.HasPrefix(r.Path, apiPrefix+"/") {
+		if r.Method != http.MethodOptions && r.Path != "/readyz" {
 			routed = append(routed, r.Method+" "+r.Path)
 		}
 	}
 	for _, r := range flowiseRoutes {
 		listed = append(listed, r.method+" "+apiPrefix+r.path)
 	}
+	for _, r := range extensionRoutes {
+		require.False(t, newRouteCatalogue(flowiseRoutes).find(r.method, r.path) != nil, "%s %s is Flowise's, not an extension", r.method, r.path)
+		listed = append(listed, r.method+" "+r.path)
+	}
 	slices.Sort(routed)
 	slices.Sort(listed)
 	require.Equal(t, listed, routed)
-	require.Len(t, slices.Compact(listed), len(flowiseRoutes), "a route is listed twice")
+	require.Len(t, slices.Compact(listed), len(flowiseRoutes)+len(extensionRoutes), "a route is listed twice")
+}
+
+// TestExtensionRoutesAnswer: each extension answers a request of nothing but unknown ids and
+// an empty body as its own (OpenAI's routes in OpenAI's error shape), and their preflight lets
+// the pages of CORS_ORIGINS call them.
+func TestExtensionRoutesAnswer(t *testing.T) {
+	a := newTestAPIWith(t, "sqlite", Config{CORSOrigins: []string{"https://app.example"}})
+	want := map[string]int{
+		"GET /api/v1/runs/:runId":        http.StatusNotFound,
+		"GET /api/v1/runs/:runId/stream": http.StatusNotFound,
+		"GET /v1/models":                 http.StatusOK,
+		"POST /v1/chat/completions":      http.StatusBadRequest,
+	}
+	for _, r := range extensionRoutes {
+		path := strings.ReplaceAll(r.path, ":runId", "6f1e2d3c")
+		status, body := a.send(r.method, path, "application/json", strings.NewReader(""))
+		require.Equal(t, want[r.method+" "+r.path], status, "%s %s: %s", r.method, r.path, body)
+		if strings.HasPrefix(r.path, "/v1/") && status >= 400 {
+			require.Contains(t, body, `"error":{"message":`, "OpenAI's error shape")
+		}
+		for origin, want := range map[string]int{"https://app.example": http.StatusNoContent, "https://elsewhere.example": http.StatusForbidden} {
+			resp := a.request(http.MethodOptions, path, "", nil, "Origin", origin, "Access-Control-Request-Method", r.method)
+			require.Equal(t, want, resp.StatusCode, "%s %s from %s: %s", r.method, r.path, origin, resp.body)
+		}
+	}
+	a.logs.requireNoErrors(t)
 }
 
 // TestEveryFlowiseRouteAnswers: each route of the table answers, without a key, as the table

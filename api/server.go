@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
@@ -71,7 +72,10 @@ type Deps struct {
 	Keys   apikeys.Store
 	// Files holds uploads and attachments.
 	Files storage.Store
-	Log   *slog.Logger
+	// Converter decodes what runs record (the Temporal client's data converter, with its
+	// codec); nil is Temporal's default.
+	Converter converter.DataConverter
+	Log       *slog.Logger
 	// Telemetry is the process's metrics and traces; nil when both are off.
 	Telemetry *telemetry.Telemetry
 }
@@ -80,6 +84,12 @@ type Deps struct {
 // bound key may still guard them); v1 routes need a valid API key.
 type resource interface {
 	routes(open, v1 *gin.RouterGroup)
+}
+
+// rootResource is a resource with routes outside /api/v1, at the paths its clients expect
+// (OpenAI's clients call a base URL ending in /v1).
+type rootResource interface {
+	rootRoutes(root *gin.RouterGroup)
 }
 
 // Server serves the API.
@@ -112,6 +122,9 @@ func New(cfg Config, deps Deps) *Server {
 	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log, metrics: metrics}
 	plans := newCompiledFlows(256, node.ChatflowPlan)
 	files := chatFiles{store: deps.Files}
+	p := &predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, converter: deps.Converter, files: files,
+		plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log,
+		metrics: metrics, tracer: deps.Telemetry.Tracer()}
 	return &Server{cfg: cfg, log: log, auth: auth, routes: newRouteCatalogue(flowiseRoutes), metrics: metrics, resources: []resource{
 		&chatflows{store: deps.Store, plans: plans, files: files, log: log, metrics: metrics},
 		&publicFlows{store: deps.Store, auth: auth, log: log},
@@ -125,9 +138,8 @@ func New(cfg Config, deps Deps) *Server {
 		&executions{store: deps.Store, log: log},
 		&messages{store: deps.Store, files: files, log: log},
 		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, log: log},
-		&predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, files: files,
-			plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log,
-			metrics: metrics, tracer: deps.Telemetry.Tracer()},
+		p,
+		&openAI{p: p, store: deps.Store, log: log},
 		&scrape{handler: deps.Telemetry.ScrapeHandler()},
 		&attachments{auth: auth, limits: limits, files: files, log: log},
 		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, files: files, log: log},
@@ -163,7 +175,11 @@ func (s *Server) Handler() http.Handler {
 	v1 := r.Group("/api/v1", s.auth.requireKey)
 	for _, res := range s.resources {
 		res.routes(open, v1)
+		if ext, ok := res.(rootResource); ok {
+			ext.rootRoutes(&r.RouterGroup)
+		}
 	}
 	s.routes.register(r, cors.preflight)
+	registerExtensionPreflights(r, cors.preflight)
 	return r
 }

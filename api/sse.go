@@ -27,13 +27,18 @@ type sseWriter struct {
 }
 
 func newSSEWriter(c *gin.Context, topic string) *sseWriter {
+	startSSE(c)
+	return &sseWriter{w: c.Writer, topic: topic}
+}
+
+// startSSE begins an event stream: its headers, which keep proxies from buffering it, and 200.
+func startSSE(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Connection", "keep-alive")
 	h.Set("X-Accel-Buffering", "no")
 	c.Status(http.StatusOK)
-	return &sseWriter{w: c.Writer, topic: topic}
 }
 
 // event writes one event; data is a value or already encoded JSON (json.RawMessage). An event
@@ -63,7 +68,26 @@ func (w *sseWriter) event(name string, data any, seq int64) error {
 }
 
 func (w *sseWriter) comment(text string) error {
-	if _, err := w.w.WriteString(":" + text + "\n\n"); err != nil {
+	return w.frame(":" + text + "\n\n")
+}
+
+// data writes one event in the plain SSE framing OpenAI's clients read: "data: <value>\n\n";
+// a string is written as it is ("[DONE]"), anything else as JSON.
+func (w *sseWriter) data(v any) error {
+	text, ok := v.(string)
+	if !ok {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		text = string(raw)
+	}
+	return w.frame("data: " + text + "\n\n")
+}
+
+// frame writes an encoded event and sends it on at once.
+func (w *sseWriter) frame(text string) error {
+	if _, err := w.w.WriteString(text); err != nil {
 		return err
 	}
 	w.w.Flush()
@@ -155,13 +179,19 @@ type streamAnswer struct {
 	w    *sseWriter
 	info runInfo
 	// after is the last event a reconnecting client had; events up to it only count as sent.
-	after  int64
-	tokens tokenDedup
+	after int64
+	// joinedLate: the reader subscribed after the run began, to a broker that keeps no events,
+	// so the tokens it gets may start mid-answer; it gets the answer whole when it is saved.
+	joinedLate bool
+	tokens     tokenDedup
 }
 
 func (a *streamAnswer) event(ev stream.Event) error {
 	data := ev.Data
 	if ev.Name == node.TokenEvent {
+		if a.joinedLate {
+			return nil
+		}
 		rest, ok := a.tokens.add(ev)
 		if !ok {
 			return nil

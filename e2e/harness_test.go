@@ -166,6 +166,13 @@ func (h *harness) do(method, path string, body any) (int, []byte) {
 // send adds the harness's API key to req and returns the answer's status and body.
 func (h *harness) send(req *http.Request) (int, []byte) {
 	h.t.Helper()
+	resp, out := h.exchange(req)
+	return resp.StatusCode, out
+}
+
+// exchange adds the harness's API key to req and returns the answer, its body read whole.
+func (h *harness) exchange(req *http.Request) (*http.Response, []byte) {
+	h.t.Helper()
 	if h.key != "" {
 		req.Header.Set("Authorization", "Bearer "+h.key)
 	}
@@ -174,7 +181,7 @@ func (h *harness) send(req *http.Request) (int, []byte) {
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	require.NoError(h.t, err)
-	return resp.StatusCode, out
+	return resp, out
 }
 
 // doJSON sends a request, requires status want and decodes the answer into v.

@@ -261,8 +261,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			CORSOrigins:          cfg.CORSOrigins,
 			CORSAllowCredentials: cfg.CORSAllowCredentials,
 			FrameAncestors:       cfg.IframeOrigins,
-		}, api.Deps{Store: store, Temporal: a.temporal, Broker: broker, Cipher: cipher, Keys: keys, Files: files, Log: log,
-			Telemetry: a.telemetry})
+		}, api.Deps{Store: store, Temporal: a.temporal, Broker: broker, Cipher: cipher, Keys: keys, Files: files,
+			Converter: copts.DataConverter, Log: log, Telemetry: a.telemetry})
 		err = a.serve(cfg.Addr(), srv.Handler())
 	case opts.Worker:
 		// The worker tier serves only its probes, on WORKER_PORT as Flowise workers do, and its

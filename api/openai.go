@@ -1,0 +1,332 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/flowgate/flowgate/internal/platform/stream"
+	"github.com/flowgate/flowgate/models"
+	"github.com/flowgate/flowgate/workflows"
+	"github.com/flowgate/flowgate/workflows/node"
+)
+
+// OpenAI's chat completion API over chatflows (a Flowgate extension, docs/extensions.md), for
+// the programs that speak it: the model is a chatflow's id or name, the last user message the
+// question, the messages before it the history. A request runs exactly as
+// POST /api/v1/prediction/{id} does (the chatflow's bound key, rate limit, allowed origins,
+// resends and Idempotency-Key), through the same path; only the answer, and the errors, are in
+// OpenAI's shape.
+
+// chatflowType is the type of the classic chatflows OpenAI's API runs.
+const chatflowType = "CHATFLOW"
+
+// openAI serves /v1.
+type openAI struct {
+	p     *predictions
+	store *models.Store
+	log   *slog.Logger
+}
+
+// routes: none below /api/v1; OpenAI's clients look for theirs at /v1 (rootRoutes).
+func (o *openAI) routes(_, _ *gin.RouterGroup) {}
+
+func (o *openAI) rootRoutes(root *gin.RouterGroup) {
+	v1 := root.Group("/v1", speakOpenAI)
+	v1.GET("/models", o.models)
+	v1.POST("/chat/completions", o.chatCompletions)
+}
+
+// openAIShape marks a request whose errors are answered in OpenAI's shape (see fail).
+const openAIShape = "flowgate.openAIShape"
+
+func speakOpenAI(c *gin.Context) {
+	c.Set(openAIShape, true)
+	c.Next()
+}
+
+func speaksOpenAI(c *gin.Context) bool { return c.GetBool(openAIShape) }
+
+// openAIErrorBody is OpenAI's error shape: {"error":{"message","type","param","code"}}.
+type openAIErrorBody struct {
+	Error openAIErrorDetail `json:"error"`
+}
+
+type openAIErrorDetail struct {
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    *string `json:"code"`
+}
+
+// openAIError is an error as OpenAI's API writes it: its type and code follow from the status,
+// as the errors its clients tell apart are one per status here (a missing chatflow is the only
+// 404, a refused key the only 401).
+func openAIError(status int, msg string) openAIErrorBody {
+	d := openAIErrorDetail{Message: msg, Type: "invalid_request_error"}
+	code := func(s string) *string { return &s }
+	switch {
+	case status == http.StatusUnauthorized:
+		d.Code = code("invalid_api_key")
+	case status == http.StatusNotFound:
+		d.Code = code("model_not_found")
+	case status == http.StatusTooManyRequests:
+		d.Type, d.Code = "requests", code("rate_limit_exceeded")
+	case status >= http.StatusInternalServerError || status == statusClientClosed:
+		d.Type = "server_error"
+	}
+	return openAIErrorBody{Error: d}
+}
+
+// model is an entry of GET /v1/models: a chatflow, named by its id, with its name beside.
+type model struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+	Name    string `json:"name"`
+}
+
+// models answers GET /v1/models: the chatflows the caller may call by name (see callable).
+func (o *openAI) models(c *gin.Context) {
+	flows, ok := o.callable(c)
+	if !ok {
+		return
+	}
+	list := make([]model, 0, len(flows))
+	for _, f := range flows {
+		list = append(list, model{ID: f.ID, Object: "model", Created: f.CreatedDate.Unix(), OwnedBy: "flowgate", Name: f.Name})
+	}
+	c.JSON(http.StatusOK, gin.H{"object": "list", "data": list})
+}
+
+// callable are the chatflows a caller sees in GET /v1/models and may name by their name. With a
+// key: those bound to it and those bound to none (any valid key lists every chatflow through
+// the management API anyway). Without one: only the chatflows bound to no key that their owners
+// made public (isPublic, which Flowise's public-chatflows route shows too): a chatflow bound to
+// no key is open to whoever knows its id, and a list would hand its id to everyone. A key that
+// does not verify is refused (401). On failure it has answered.
+func (o *openAI) callable(c *gin.Context) ([]models.ChatFlow, bool) {
+	var flows []models.ChatFlow
+	var err error
+	if bearer(c) != "" {
+		key, ok := o.p.auth.verify(c)
+		if !ok {
+			return nil, false
+		}
+		flows, err = o.store.ListChatFlowsForKey(c, key.ID, false)
+	} else {
+		flows, err = o.store.ListChatFlows(c, chatflowType)
+		flows = slices.DeleteFunc(flows, func(f models.ChatFlow) bool {
+			return f.IsPublic == nil || !*f.IsPublic || deref(f.APIKeyID) != ""
+		})
+	}
+	if err != nil {
+		failErrOf(c, o.log, "Chatflows", "", err)
+		return nil, false
+	}
+	return slices.DeleteFunc(flows, func(f models.ChatFlow) bool { return f.Type != chatflowType }), true
+}
+
+// flow resolves a request's model into the chatflow it names and lets the caller in as the
+// prediction route does. An id is any chatflow's, guarded by its bound key; a name is looked up
+// among the chatflows the caller sees listed, so that names, easier to guess than ids, open
+// nothing more. On failure it has answered: 404 model_not_found for a model no chatflow is.
+func (o *openAI) flow(c *gin.Context, name string) (*models.ChatFlow, bool) {
+	f, err := o.store.GetChatFlow(c, name)
+	switch {
+	case err == nil:
+		if !o.p.auth.authorizeFlow(c, f) {
+			return nil, false
+		}
+	case errors.Is(err, models.ErrNotFound):
+		flows, ok := o.callable(c)
+		if !ok {
+			return nil, false
+		}
+		flows = slices.DeleteFunc(flows, func(f models.ChatFlow) bool { return f.Name != name })
+		switch len(flows) {
+		case 0:
+			fail(c, http.StatusNotFound, "The model %q does not exist: name a chatflow by its id, or by a name GET /v1/models lists", name)
+			return nil, false
+		case 1:
+			f = &flows[0]
+		default:
+			fail(c, http.StatusBadRequest, "%d chatflows are named %q; name one by its id", len(flows), name)
+			return nil, false
+		}
+	default:
+		failErrOf(c, o.log, "Chatflow", name, err)
+		return nil, false
+	}
+	if f.Type != chatflowType {
+		fail(c, http.StatusBadRequest, "Chatflow %s is of type %s; /v1/chat/completions runs chatflows of type %s", f.ID, f.Type, chatflowType)
+		return nil, false
+	}
+	return f, true
+}
+
+// readChatRequest reads and parses a bounded chat completion request; on failure it has
+// answered 400 or 413.
+func readChatRequest(c *gin.Context) (chatRequest, bool) {
+	raw, err := io.ReadAll(io.LimitReader(c.Request.Body, maxChatRequestBytes+1))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig) || len(raw) > maxChatRequestBytes:
+		fail(c, http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", maxChatRequestBytes)
+		return chatRequest{}, false
+	case err != nil:
+		fail(c, http.StatusBadRequest, "the request body could not be read: %v", err)
+		return chatRequest{}, false
+	}
+	req, err := parseChatRequest(raw)
+	if err != nil {
+		fail(c, http.StatusBadRequest, "%v", err)
+		return chatRequest{}, false
+	}
+	return req, true
+}
+
+// chatCompletions answers POST /v1/chat/completions with a chat.completion, or with its chunks
+// as a stream.
+func (o *openAI) chatCompletions(c *gin.Context) {
+	req, ok := readChatRequest(c)
+	if !ok {
+		return
+	}
+	f, ok := o.flow(c, req.Model)
+	if !ok {
+		return
+	}
+	p := o.p
+	defer p.startSpan(c, f.ID)()
+	rule, ok := p.admit(c, f)
+	if !ok {
+		return
+	}
+	body := req.predictionBody()
+	if !allowOrigin(c, f, req.Stream) || !p.admitBody(c, f, rule, body) {
+		return
+	}
+	ident := identify(c, f.ID, &body, nil)
+	t, ok := p.startChatflow(c, f, body, nil, ident)
+	if !ok {
+		return
+	}
+	defer t.sub.Close()
+	// Named after the run, so that a resend's answer is the first one's.
+	a := &completionAnswer{p: p, c: c, id: "chatcmpl-" + t.run.GetRunID(), model: req.Model, created: time.Now().Unix()}
+	if req.Stream {
+		a.sse = newSSEWriter(c, "")
+		if a.chunk(&chatDelta{Role: "assistant", Content: new(string)}, nil) != nil {
+			return
+		}
+	}
+	// Counted and traced as the prediction it is: OpenAI's clients are external callers.
+	await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](p, c, prediction(c, f.ID, false, req.Stream), a))
+}
+
+// completion is a chat.completion, or one chat.completion.chunk of a stream.
+type completion struct {
+	ID      string             `json:"id"`
+	Object  string             `json:"object"`
+	Created int64              `json:"created"`
+	Model   string             `json:"model"`
+	Choices []completionChoice `json:"choices"`
+}
+
+type completionChoice struct {
+	Index        int        `json:"index"`
+	Message      *chatDelta `json:"message,omitempty"`
+	Delta        *chatDelta `json:"delta,omitempty"`
+	FinishReason *string    `json:"finish_reason"`
+}
+
+// chatDelta is a completion's message, or what a chunk adds to it.
+type chatDelta struct {
+	Role    string  `json:"role,omitempty"`
+	Content *string `json:"content,omitempty"`
+}
+
+// finishStop is the finish reason of every answer: a chatflow's answer is whole.
+var finishStop = "stop"
+
+// completionAnswer answers a chatflow turn in OpenAI's shape: one chat.completion, or its
+// chunks (the role, the tokens as the run publishes them, the finish) and [DONE].
+type completionAnswer struct {
+	p       *predictions
+	c       *gin.Context
+	sse     *sseWriter // nil: one chat.completion
+	id      string
+	model   string
+	created int64
+	tokens  tokenDedup
+}
+
+func (a *completionAnswer) chunk(delta *chatDelta, finish *string) error {
+	return a.sse.data(completion{ID: a.id, Object: "chat.completion.chunk", Created: a.created, Model: a.model,
+		Choices: []completionChoice{{Delta: delta, FinishReason: finish}}})
+}
+
+func (a *completionAnswer) content(text string) error {
+	return a.chunk(&chatDelta{Content: &text}, nil)
+}
+
+func (a *completionAnswer) event(ev stream.Event) error {
+	if a.sse == nil || ev.Name != node.TokenEvent {
+		return nil
+	}
+	raw, ok := a.tokens.add(ev)
+	var tok string
+	if !ok || json.Unmarshal(raw, &tok) != nil {
+		return nil
+	}
+	return a.content(tok)
+}
+
+func (a *completionAnswer) saved(_ context.Context, res workflows.PredictionResult) bool {
+	a.ended(res, nil)
+	return true
+}
+
+func (a *completionAnswer) ended(res workflows.PredictionResult, err error) {
+	if err != nil {
+		status, msg := a.p.runError(err)
+		if a.sse == nil {
+			fail(a.c, status, "%s", msg)
+			return
+		}
+		_ = a.sse.data(openAIError(status, msg))
+		_ = a.sse.data("[DONE]")
+		return
+	}
+	text := res.Text
+	if text == "" && res.JSON != nil {
+		text = string(res.JSON) // an output parser's answer
+	}
+	if a.sse == nil {
+		a.c.JSON(http.StatusOK, completion{ID: a.id, Object: "chat.completion", Created: a.created, Model: a.model,
+			Choices: []completionChoice{{Message: &chatDelta{Role: "assistant", Content: &text}, FinishReason: &finishStop}}})
+		return
+	}
+	// What did not arrive as tokens, as Flowise's stream sends it (see streamAnswer.ended).
+	if rest, ok := a.tokens.rest(text); ok {
+		_ = a.content(rest)
+	}
+	_ = a.chunk(&chatDelta{}, &finishStop)
+	_ = a.sse.data("[DONE]")
+}
+
+func (a *completionAnswer) idle() error {
+	if a.sse == nil {
+		return nil
+	}
+	return a.sse.comment("heartbeat")
+}
