@@ -63,7 +63,7 @@ func (p *predictions) predictAgentflow(c *gin.Context, f *models.ChatFlow, body 
 		_ = a.sse.event("start", "", 0)
 		_ = a.sse.event("agentFlowEvent", node.StatusInProgress, 0)
 	}
-	await(c, p.turn(sub, run), observe[workflows.AgentflowResult](p, c, prediction(c, f.ID, true, streaming), a))
+	await(c, p.turn(sub, run), observe[workflows.AgentflowResult](c, true, streaming, a))
 }
 
 // agentflowAnswer answers an agentflow turn with Flowise's fields: as JSON, or as a stream of

@@ -215,6 +215,7 @@ func (o *openAI) chatCompletions(c *gin.Context) {
 	if !allowOrigin(c, f, req.Stream) || !p.admitBody(c, f, rule, body) {
 		return
 	}
+	defer p.beginPrediction(c, f.ID)()
 	ident := identify(c, f.ID, &body, nil)
 	t, ok := p.startChatflow(c, f, body, nil, ident)
 	if !ok {
@@ -230,7 +231,7 @@ func (o *openAI) chatCompletions(c *gin.Context) {
 		}
 	}
 	// Counted and traced as the prediction it is: OpenAI's clients are external callers.
-	await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](p, c, prediction(c, f.ID, false, req.Stream), a))
+	await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, req.Stream, a))
 }
 
 // completion is a chat.completion, or one chat.completion.chunk of a stream.

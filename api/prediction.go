@@ -82,6 +82,7 @@ func (p *predictions) predict(c *gin.Context) {
 	if !allowOrigin(c, f, bool(body.Streaming)) || !p.admitBody(c, f, rule, body) {
 		return
 	}
+	defer p.beginPrediction(c, f.ID)()
 	ident := identify(c, f.ID, &body, files)
 	if f.Type == agentflowType {
 		p.predictAgentflow(c, f, body, files, ident)
@@ -103,7 +104,7 @@ func (p *predictions) predict(c *gin.Context) {
 	case t.streaming:
 		p.predictStreaming(c, t.in, t.sub, t.run)
 	default:
-		await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](p, c, prediction(c, f.ID, false, false), &jsonAnswer{p: p, c: c, in: t.in}))
+		await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, false, &jsonAnswer{p: p, c: c, in: t.in}))
 	}
 }
 

@@ -78,6 +78,7 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 		previous := ""
 		if cur != nil {
 			if cur.resentTo(ident, p.cfg.ResendWindow, time.Now()) {
+				attached(c) // counted as the first request's prediction
 				return p.temporal.GetWorkflow(c.Request.Context(), opts.ID, cur.runID), p.subscribe(cur.topic), true
 			}
 			if cur.running() {

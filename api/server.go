@@ -154,11 +154,12 @@ func (s *Server) Handler() http.Handler {
 	r.ContextWithFallback = true
 	// CORS comes before the checks that may refuse a request, so a page can read why.
 	cors := newCORSPolicy(s.cfg, s.routes)
-	r.Use(recoverer(s.log))
 	if s.metrics != nil {
-		// First, so that the requests the checks below refuse are counted too.
+		// First, so that the requests the checks below refuse, and handlers' panics (500s
+		// once recoverer answers them), are counted too.
 		r.Use(countRequests(s.metrics))
 	}
+	r.Use(recoverer(s.log))
 	r.Use(logRequests(s.log, s.cfg.ClientIP), cors.handle, limitBody(s.cfg.BodyLimit), refuseUnprintableIDs)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "Route %s %s not found", c.Request.Method, c.Request.URL.Path)

@@ -127,7 +127,7 @@ func (p *predictions) predictStreaming(c *gin.Context, in workflows.PredictionIn
 	if w.event("start", "", 0) != nil {
 		return
 	}
-	await(c, p.turn(sub, run), observe[workflows.PredictionResult](p, c, prediction(c, in.Run.ChatflowID, false, true), &streamAnswer{p: p, w: w, info: info}))
+	await(c, p.turn(sub, run), observe[workflows.PredictionResult](c, false, true, &streamAnswer{p: p, w: w, info: info}))
 }
 
 // resumeStreaming continues a stream after the event id a reconnecting client last saw

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -143,7 +144,9 @@ func TestMetricsAfterPredictions(t *testing.T) {
 	require.Equal(t, 1.0, counterValue(m, "flowgate_node_failures_total", map[string]string{"kind": "llmChain", "retryable": "true"}))
 	require.Equal(t, 1.0, counterValue(m, "flowgate_node_retries_total", map[string]string{"kind": "llmChain"}))
 	require.Equal(t, 1.0, counterValue(m, "flowgate_rate_limit_refusals_total", map[string]string{"chatflowid": limited}))
-	require.Equal(t, 0.0, counterValue(m, "flowgate_stream_subscribers", nil), "every wait has ended")
+	// A wait ends a moment after its answer is written: the gauge comes back to 0.
+	require.Eventually(t, func() bool { return counterValue(h.scrape(), "flowgate_stream_subscribers", nil) == 0 },
+		10*time.Second, 50*time.Millisecond, "every wait has ended")
 	require.Positive(t, counterValue(m, "http_requests_total", map[string]string{"method": "POST", "path": "/api/v1/prediction/:id", "status": "200"}))
 
 	// The Temporal SDK's client and worker series share the registry.
@@ -330,8 +333,10 @@ func TestQueueModeMetricsPerProcess(t *testing.T) {
 	require.NotNil(t, sample(fromWorker, "temporal_workflow_task_execution_latency", map[string]string{"workflow_type": "prediction"}))
 }
 
-// TestAgentflowTelemetry: an agentflow prediction counts in agentflow_prediction_external and
-// its nodes' spans (regular and local activities) name the flow, the chat and the node.
+// TestAgentflowTelemetry: an agentflow (v2) prediction counts in chatflow_prediction_external,
+// as Flowise counts AGENTFLOW predictions (its agentflow_prediction_* are MULTIAGENT's), and
+// its nodes' spans (regular and local activities) name the flow, the chat and the node, in the
+// API span's trace.
 func TestAgentflowTelemetry(t *testing.T) {
 	sink := otlpsink.Start(t)
 	h := newHarness(t, withTelemetry(t, map[string]string{"ENABLE_METRICS": "true",
@@ -340,18 +345,34 @@ func TestAgentflowTelemetry(t *testing.T) {
 	flowID := approvalFlow(t, h, cred)
 	_, events := h.stream(flowID, map[string]any{"question": "refund please", "chatId": "agentflow-traced"})
 	require.Contains(t, eventNames(events), "metadata")
-	require.Equal(t, 1.0, counterValue(h.scrape(), "agentflow_prediction_external",
+	m := h.scrape()
+	require.Equal(t, 1.0, counterValue(m, "chatflow_prediction_external",
 		map[string]string{"chatflowid": flowID, "status": "success", "streaming": "true"}))
+	require.Nil(t, m["agentflow_prediction_external"])
 	h.stop()
 
-	var nodes int
-	for _, s := range sink.Spans() {
-		if strings.HasPrefix(s.GetName(), "RunActivity:node.") {
-			nodes++
-			require.NotEmpty(t, attr(s, "flowise.node.id"), s.GetName())
-			require.Equal(t, flowID, attr(s, "flowise.chatflow.id"), s.GetName())
-			require.Equal(t, "agentflow-traced", attr(s, "flowise.chat.id"), s.GetName())
+	spans := sink.Spans()
+	var api *tracepb.Span
+	for _, s := range spans {
+		if s.GetName() == "POST /api/v1/prediction/:id" {
+			require.Nil(t, api, "one API span")
+			api = s
 		}
 	}
-	require.Positive(t, nodes)
+	require.NotNil(t, api)
+	nodeIDs := map[string]bool{}
+	for _, s := range spans {
+		if strings.HasPrefix(s.GetName(), "RunActivity:node.") {
+			nodeIDs[attr(s, "flowise.node.id")] = true
+			require.Equal(t, flowID, attr(s, "flowise.chatflow.id"), s.GetName())
+			require.Equal(t, "agentflow-traced", attr(s, "flowise.chat.id"), s.GetName())
+			require.Equal(t, api.GetTraceId(), s.GetTraceId(), "span %s is in another trace", s.GetName())
+		}
+	}
+	// The run stops at the human input node: the model's node ran, and no span names a
+	// node the flow does not have.
+	require.True(t, nodeIDs["llmAgentflow_0"], "node spans: %v", nodeIDs)
+	for id := range nodeIDs {
+		require.Contains(t, []string{"startAgentflow_0", "llmAgentflow_0", "humanInputAgentflow_0", "directReplyAgentflow_0", "loopAgentflow_0"}, id)
+	}
 }

@@ -77,7 +77,7 @@ func (d *Deps) ChatWithTools(ctx context.Context, c Chat, tools []llm.Tool) (llm
 // metrics and on the node's span; the messages and the answer too when the operator turned
 // content capture on.
 func (d *Deps) observeCall(ctx context.Context, cfg llm.Config, messages []llm.Message, resp llm.Response, took time.Duration, err error) {
-	d.Metrics.ModelCall(ctx, cfg.Provider, cfg.Model, resp.Usage.PromptTokens, resp.Usage.CompletionTokens, took, err)
+	d.Metrics.ModelCall(ctx, cfg.Provider, resp.Usage.PromptTokens, resp.Usage.CompletionTokens, took, err)
 	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
 		return

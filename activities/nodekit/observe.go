@@ -3,6 +3,7 @@ package nodekit
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -27,31 +28,48 @@ func Observe[Req, Res any](d *Deps, kind string, fn func(context.Context, Req) (
 		}
 		start := time.Now()
 		res, err := fn(ctx, req)
-		d.Metrics.NodeAttempt(ctx, kind, activity.GetInfo(ctx).Attempt > 1, time.Since(start), err, willRetry(ctx, err))
+		info := activity.GetInfo(ctx)
+		d.Metrics.NodeAttempt(ctx, kind, info.Attempt > 1, time.Since(start), err, willRetry(ctx, info, err))
 		return res, err
 	}
 }
 
 // willRetry reports whether Temporal tries a failed attempt again: it failed by itself (not
-// aborted) with an error its retry policy does not rule out.
-func willRetry(ctx context.Context, err error) bool {
+// aborted), attempts are left, and neither the error nor its retry policy rules a retry out.
+// (A server-side timeout fails an attempt without it returning: such attempts are not seen.)
+func willRetry(ctx context.Context, info activity.Info, err error) bool {
+	if err == nil || ctx.Err() != nil {
+		return false
+	}
 	var app *temporal.ApplicationError
-	return err != nil && !(errors.As(err, &app) && app.NonRetryable()) && ctx.Err() == nil
+	isApp := errors.As(err, &app)
+	if isApp && app.NonRetryable() {
+		return false
+	}
+	policy := info.RetryPolicy
+	if policy == nil { // the server's default: unlimited attempts
+		return true
+	}
+	if policy.MaximumAttempts > 0 && info.Attempt >= policy.MaximumAttempts {
+		return false
+	}
+	return !isApp || !slices.Contains(policy.NonRetryableErrorTypes, app.Type())
 }
 
 // spanAttrs names a node's attempt: what every request of a node activity carries.
 func spanAttrs(kind string, req any) []attribute.KeyValue {
-	attrs := []attribute.KeyValue{telemetry.NodeKindAttr.String(kind)}
 	switch r := req.(type) {
 	case node.Request:
-		attrs = append(attrs, telemetry.NodeIDAttr.String(r.Node.ID), telemetry.ChatflowIDAttr.String(r.Run.ChatflowID),
-			telemetry.ChatIDAttr.String(r.Run.ChatID), telemetry.SessionIDAttr.String(r.Run.SessionID))
+		return nodeAttrs(kind, r.Node.ID, r.Run.ChatflowID, r.Run.ChatID, r.Run.SessionID)
 	case node.StepRequest:
-		attrs = append(attrs, telemetry.NodeIDAttr.String(r.Node.ID), telemetry.ChatflowIDAttr.String(r.Run.ChatflowID),
-			telemetry.ChatIDAttr.String(r.Run.ChatID), telemetry.SessionIDAttr.String(r.Run.SessionID))
+		return nodeAttrs(kind, r.Node.ID, r.Run.ChatflowID, r.Run.ChatID, r.Run.SessionID)
 	case node.ToolRequest:
-		attrs = append(attrs, telemetry.NodeIDAttr.String(r.Node.ID), telemetry.ChatflowIDAttr.String(r.Run.ChatflowID),
-			telemetry.ChatIDAttr.String(r.Run.ChatID), telemetry.SessionIDAttr.String(r.Run.SessionID))
+		return nodeAttrs(kind, r.Node.ID, r.Run.ChatflowID, r.Run.ChatID, r.Run.SessionID)
 	}
-	return attrs
+	return []attribute.KeyValue{telemetry.NodeKindAttr.String(kind)}
+}
+
+func nodeAttrs(kind, nodeID, chatflowID, chatID, sessionID string) []attribute.KeyValue {
+	return []attribute.KeyValue{telemetry.NodeKindAttr.String(kind), telemetry.NodeIDAttr.String(nodeID),
+		telemetry.ChatflowIDAttr.String(chatflowID), telemetry.ChatIDAttr.String(chatID), telemetry.SessionIDAttr.String(sessionID)}
 }

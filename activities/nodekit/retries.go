@@ -40,7 +40,7 @@ func ReportRetries[Req, Res any](log *slog.Logger, fn func(context.Context, Req)
 				"activity", info.ActivityType.Name, "attempt", info.Attempt, "cause", previousAttempt(ctx, info))
 		}
 		res, err := fn(ctx, req)
-		if willRetry(ctx, err) {
+		if willRetry(ctx, info, err) {
 			if info.IsLocalActivity {
 				// No heartbeat carries it to the next attempt, which runs in this worker.
 				log.Warn("node failed; retrying", "workflowId", info.WorkflowExecution.ID, "runId", info.WorkflowExecution.RunID,

@@ -118,7 +118,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 	if a.telemetry, err = telemetry.New(ctx, cfg.Telemetry, Version, log); err != nil {
 		return nil, err
 	}
-	// Closed last: it sends the spans and metrics of everything closed before it.
+	// Closed after the worker, the Temporal client and every later part (closers run last
+	// first), before the database: it sends the spans and metrics of all of them.
 	a.closers = append(a.closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -51,28 +51,32 @@ type Config struct {
 // Tracing reports whether spans are exported.
 func (c Config) Tracing() bool { return c.TraceEndpoint != "" }
 
+// setting is a variable's value and its name, for errors that name what to fix.
+type setting struct{ name, value string }
+
 // ConfigFromEnv reads the telemetry settings from getenv (os.Getenv in production).
+//
+// OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none turn tracing off, as in every
+// OpenTelemetry SDK; OTEL_METRICS_EXPORTER=none and OTEL_SDK_DISABLED=true turn off OTLP
+// metrics (METRICS_PROVIDER=open_telemetry). The Prometheus endpoint is Flowise's setting
+// (ENABLE_METRICS) and stays as it asks.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	get := func(names ...string) string {
+	get := func(names ...string) setting {
 		for _, n := range names {
 			if v := strings.TrimSpace(getenv(n)); v != "" {
-				return v
+				return setting{n, v}
 			}
 		}
-		return ""
+		return setting{}
 	}
 	c := Config{
-		Metrics:          get("ENABLE_METRICS") == "true",
-		Provider:         strings.ToLower(get("METRICS_PROVIDER")),
-		ServiceName:      get("METRICS_SERVICE_NAME"),
-		MetricEndpoint:   get("METRICS_OPEN_TELEMETRY_METRIC_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"),
-		MetricProtocol:   strings.ToLower(get("METRICS_OPEN_TELEMETRY_PROTOCOL")),
-		Debug:            get("METRICS_OPEN_TELEMETRY_DEBUG") == "true",
-		Runtime:          get("METRICS_INCLUDE_NODE_METRICS") != "false",
-		TraceEndpoint:    get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-		TraceProtocol:    strings.ToLower(get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")),
-		TraceServiceName: get("OTEL_SERVICE_NAME"),
-		CaptureContent:   get("FLOWGATE_OTEL_CAPTURE_CONTENT") == "true",
+		Metrics:          get("ENABLE_METRICS").value == "true",
+		Provider:         strings.ToLower(get("METRICS_PROVIDER").value),
+		ServiceName:      get("METRICS_SERVICE_NAME").value,
+		Debug:            get("METRICS_OPEN_TELEMETRY_DEBUG").value == "true",
+		Runtime:          get("METRICS_INCLUDE_NODE_METRICS").value != "false",
+		TraceServiceName: get("OTEL_SERVICE_NAME").value,
+		CaptureContent:   get("FLOWGATE_OTEL_CAPTURE_CONTENT").value == "true",
 	}
 	if c.Provider == "" {
 		c.Provider = Prometheus
@@ -83,21 +87,26 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.TraceServiceName == "" {
 		c.TraceServiceName = "flowgate"
 	}
-	base := get("OTEL_EXPORTER_OTLP_ENDPOINT")
-	if c.TraceEndpoint == "" && base != "" {
-		c.TraceEndpoint = signalURL(base, c.TraceProtocol, "/v1/traces")
-	}
-	if c.MetricEndpoint == "" && base != "" {
-		c.MetricEndpoint = signalURL(base, get("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"), "/v1/metrics")
-	}
-	if c.MetricProtocol == "" {
-		c.MetricProtocol = get("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
-	}
-	var err error
-	if c.MetricProtocol, err = protocol("METRICS_OPEN_TELEMETRY_PROTOCOL", c.MetricProtocol, "http"); err != nil {
+	disabled := get("OTEL_SDK_DISABLED").value == "true"
+	traces, err := exporterOn(get("OTEL_TRACES_EXPORTER"))
+	if err != nil {
 		return c, err
 	}
-	if c.TraceProtocol, err = protocol("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", c.TraceProtocol, "http"); err != nil {
+	otlpMetrics, err := exporterOn(get("OTEL_METRICS_EXPORTER"))
+	if err != nil {
+		return c, err
+	}
+	base := get("OTEL_EXPORTER_OTLP_ENDPOINT")
+	// The protocol first: it decides whether the base endpoint gets the signal's path.
+	if c.TraceProtocol, err = protocol(get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")); err != nil {
+		return c, err
+	}
+	if traces && !disabled {
+		if c.TraceEndpoint, err = endpoint(get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), base, c.TraceProtocol, "/v1/traces"); err != nil {
+			return c, err
+		}
+	}
+	if c.MetricProtocol, err = protocol(get("METRICS_OPEN_TELEMETRY_PROTOCOL", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")); err != nil {
 		return c, err
 	}
 	if !c.Metrics {
@@ -106,6 +115,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	switch c.Provider {
 	case Prometheus:
 	case OpenTelemetry:
+		if disabled || !otlpMetrics {
+			c.Metrics = false
+			return c, nil
+		}
+		if c.MetricEndpoint, err = endpoint(get("METRICS_OPEN_TELEMETRY_METRIC_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"), base, c.MetricProtocol, "/v1/metrics"); err != nil {
+			return c, err
+		}
 		if c.MetricEndpoint == "" {
 			return c, fmt.Errorf("METRICS_PROVIDER=open_telemetry needs METRICS_OPEN_TELEMETRY_METRIC_ENDPOINT (or OTEL_EXPORTER_OTLP_ENDPOINT)")
 		}
@@ -115,6 +131,38 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// exporterOn reads OTEL_TRACES_EXPORTER or OTEL_METRICS_EXPORTER: otlp (the default) or none.
+func exporterOn(s setting) (bool, error) {
+	switch strings.ToLower(s.value) {
+	case "", "otlp":
+		return true, nil
+	case "none":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s must be otlp or none (Flowgate exports through OTLP only), got %q", s.name, s.value)
+}
+
+// endpoint is a signal's endpoint: its own setting as given, else the base one
+// (OTEL_EXPORTER_OTLP_ENDPOINT) with, over HTTP, the signal's path appended as the
+// OpenTelemetry specification says. Over HTTP it must be a URL: a bare host:port says
+// neither the scheme nor the path.
+func endpoint(own, base setting, proto, path string) (string, error) {
+	s := own
+	if s.value == "" {
+		if base.value == "" {
+			return "", nil
+		}
+		s = base
+		if proto == protoHTTP {
+			s.value = strings.TrimSuffix(base.value, "/") + path
+		}
+	}
+	if proto == protoHTTP && !strings.Contains(s.value, "://") {
+		return "", fmt.Errorf("%s must be a URL for OTLP over HTTP (like http://collector:4318), got %q", s.name, s.value)
+	}
+	return s.value, nil
+}
+
 // The OTLP transports.
 const (
 	protoGRPC = "grpc"
@@ -122,24 +170,14 @@ const (
 )
 
 // protocol reads an OTLP protocol setting: Flowise's values (http, proto, grpc) and
-// OpenTelemetry's (http/protobuf, http/json, grpc). Both HTTP forms are sent as protobuf.
-func protocol(name, v, def string) (string, error) {
-	switch v {
-	case "":
-		return def, nil
+// OpenTelemetry's (http/protobuf, http/json, grpc). Both HTTP forms are sent as protobuf;
+// unset is http/protobuf, the specification's default.
+func protocol(s setting) (string, error) {
+	switch strings.ToLower(s.value) {
+	case "", "http", "proto", "http/protobuf", "http/json":
+		return protoHTTP, nil
 	case "grpc":
 		return protoGRPC, nil
-	case "http", "proto", "http/protobuf", "http/json":
-		return protoHTTP, nil
 	}
-	return "", fmt.Errorf("%s must be grpc, http or http/protobuf, got %q", name, v)
-}
-
-// signalURL is a signal's endpoint derived from OTEL_EXPORTER_OTLP_ENDPOINT: over HTTP the
-// signal's path is appended, as the OpenTelemetry specification says; gRPC takes the base.
-func signalURL(base, proto, path string) string {
-	if p, _ := protocol("", proto, protoHTTP); p == protoHTTP {
-		return strings.TrimSuffix(base, "/") + path
-	}
-	return base
+	return "", fmt.Errorf("%s must be grpc, http or http/protobuf, got %q", s.name, s.value)
 }

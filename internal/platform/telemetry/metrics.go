@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -13,9 +14,13 @@ import (
 // Metrics are Flowgate's series. Flowise's keep its names and its status label (success,
 // failure); Flowgate's own start with flowgate_. Every method of a nil *Metrics returns at
 // once: metrics off.
+//
+// Every label comes from a bounded set: flow ids (the flows in the database), route patterns,
+// standard HTTP methods, node kinds, provider names. Caller-chosen strings (a model name an
+// override may set, a made-up HTTP method) never become a label.
 type Metrics struct {
-	predictions map[predictionKind]metric.Int64Counter
-	created     map[string]metric.Int64Counter
+	predictions [2]metric.Int64Counter // by Prediction.Internal
+	events      map[Event]metric.Int64Counter
 
 	predictionSeconds metric.Float64Histogram
 	httpMillis        metric.Float64Histogram
@@ -27,17 +32,30 @@ type Metrics struct {
 	nodeRetries       metric.Int64Counter
 	rateLimited       metric.Int64Counter
 	subscribers       metric.Int64UpDownCounter
+
+	// The attribute sets of the hot series, built once per label tuple.
+	predictionSets attrSets[predictionLabels]
+	httpSets       attrSets[httpLabels]
+	nodeSets       attrSets[nodeLabels]
 }
 
-type predictionKind struct{ agentflow, internal bool }
+// Event is one of Flowise's event counters (its FLOWISE_METRIC_COUNTERS) that Flowgate has a
+// cause for.
+type Event string
 
-// Flowise's counters (its FLOWISE_METRIC_COUNTERS) that Flowgate has a cause for.
 const (
-	ChatflowCreated  = "chatflow_created"
-	AgentflowCreated = "agentflow_created"
-	ToolCreated      = "tool_created"
-	VectorUpserted   = "vector_upserted"
+	ChatflowCreated  Event = "chatflow_created"
+	AgentflowCreated Event = "agentflow_created"
+	ToolCreated      Event = "tool_created"
+	VectorUpserted   Event = "vector_upserted"
 )
+
+var eventHelp = map[Event]string{
+	ChatflowCreated:  "Total number of Chatflow Created",
+	AgentflowCreated: "Total number of Agentflow Created",
+	ToolCreated:      "Total number of Tool Created",
+	VectorUpserted:   "Total number of Vectorstore Upsert",
+}
 
 // Outcomes, Flowise's FLOWISE_COUNTER_STATUS.
 const (
@@ -56,6 +74,9 @@ func status(ok bool) string {
 // cached quick node to a long agent run.
 var predictionBuckets = []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300}
 
+// versionGauge is Flowise's flowise_version_info, labelled version="v<Flowgate's version>".
+const versionGauge = "flowise_version_info"
+
 func newMetrics(m metric.Meter, version string) (*Metrics, error) {
 	var errs []error
 	counter := func(name, help string) metric.Int64Counter {
@@ -69,33 +90,31 @@ func newMetrics(m metric.Meter, version string) (*Metrics, error) {
 		return h
 	}
 	x := &Metrics{
-		predictions: map[predictionKind]metric.Int64Counter{
-			{false, false}: counter("chatflow_prediction_external", "Total number of Chatflow Prediction External"),
-			{false, true}:  counter("chatflow_prediction_internal", "Total number of Chatflow Prediction Internal"),
-			{true, false}:  counter("agentflow_prediction_external", "Total number of Agentflow Prediction External"),
-			{true, true}:   counter("agentflow_prediction_internal", "Total number of Agentflow Prediction Internal"),
+		// Flowise counts AGENTFLOW (v2) predictions here too: its agentflow_prediction_*
+		// counters are for MULTIAGENT flows, which Flowgate does not run.
+		predictions: [2]metric.Int64Counter{
+			counter("chatflow_prediction_external", "Total number of Chatflow Prediction External"),
+			counter("chatflow_prediction_internal", "Total number of Chatflow Prediction Internal"),
 		},
-		created: map[string]metric.Int64Counter{
-			ChatflowCreated:  counter(ChatflowCreated, "Total number of Chatflow Created"),
-			AgentflowCreated: counter(AgentflowCreated, "Total number of Agentflow Created"),
-			ToolCreated:      counter(ToolCreated, "Total number of Tool Created"),
-			VectorUpserted:   counter(VectorUpserted, "Total number of Vectorstore Upsert"),
-		},
+		events:            map[Event]metric.Int64Counter{},
 		predictionSeconds: histogram("flowgate_prediction_duration_seconds", "Time from a prediction's start to its answer", "s", predictionBuckets),
 		// Flowise's buckets, in milliseconds.
 		httpMillis:   histogram("http_request_duration_ms", "Duration of HTTP requests in ms", "ms", []float64{1, 5, 15, 50, 100, 200, 300, 400, 500}),
 		httpRequests: counter("http_requests_total", "Total number of HTTP requests"),
-		tokens:       counter("flowgate_llm_tokens_total", "Tokens a chat model's provider reported, by type (prompt, completion)"),
+		tokens:       counter("flowgate_llm_tokens_total", "Tokens a chat model's provider reported, by provider and type (prompt, completion)"),
 		modelSeconds: histogram("flowgate_llm_call_duration_seconds", "Duration of chat model calls", "s", predictionBuckets),
 		nodeSeconds:  histogram("flowgate_node_duration_seconds", "Duration of one attempt of a node's activity", "s", predictionBuckets),
 		nodeFailures: counter("flowgate_node_failures_total", "Failed attempts of node activities; retryable=true ones are tried again"),
 		nodeRetries:  counter("flowgate_node_retries_total", "Attempts of node activities after their first"),
 		rateLimited:  counter("flowgate_rate_limit_refusals_total", "Requests refused by a chatflow's rate limit (429)"),
 	}
+	for e, help := range eventHelp {
+		x.events[e] = counter(string(e), help)
+	}
 	var err error
 	x.subscribers, err = m.Int64UpDownCounter("flowgate_stream_subscribers", metric.WithDescription("Clients waiting on a run's events (JSON or SSE) in this process"))
 	errs = append(errs, err)
-	info, err := m.Int64Gauge("flowgate_version_info", metric.WithDescription("Flowgate version info."))
+	info, err := m.Int64Gauge(versionGauge, metric.WithDescription("Flowise version info."))
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -113,73 +132,124 @@ type Prediction struct {
 	Streaming bool
 }
 
-// Predicted counts a finished prediction in Flowise's counter of its kind
-// (chatflow_prediction_external…), by status, flow and mode, and records its duration.
+type predictionLabels struct {
+	Prediction
+	ok bool
+}
+
+// Predicted counts a finished prediction in Flowise's counter of its origin
+// (chatflow_prediction_external or _internal), by status, flow and mode, and records its
+// duration by flow type.
 func (m *Metrics) Predicted(ctx context.Context, p Prediction, ok bool, took time.Duration) {
 	if m == nil {
 		return
 	}
-	attrs := metric.WithAttributes(attribute.String("status", status(ok)), attribute.String("chatflowid", p.ChatflowID),
-		attribute.Bool("streaming", p.Streaming))
-	m.predictions[predictionKind{p.Agentflow, p.Internal}].Add(ctx, 1, attrs)
-	flowType := "chatflow"
-	if p.Agentflow {
-		flowType = "agentflow"
+	sets := m.predictionSets.get(predictionLabels{p, ok}, func(l predictionLabels) []attribute.Set {
+		flowType := "chatflow"
+		if l.Agentflow {
+			flowType = "agentflow"
+		}
+		return []attribute.Set{
+			attribute.NewSet(attribute.String("status", status(l.ok)), attribute.String("chatflowid", l.ChatflowID), attribute.Bool("streaming", l.Streaming)),
+			attribute.NewSet(attribute.String("status", status(l.ok)), attribute.String("type", flowType), attribute.Bool("streaming", l.Streaming)),
+		}
+	})
+	internal := 0
+	if p.Internal {
+		internal = 1
 	}
-	m.predictionSeconds.Record(ctx, took.Seconds(), metric.WithAttributes(attribute.String("status", status(ok)),
-		attribute.String("type", flowType), attribute.Bool("streaming", p.Streaming)))
+	m.predictions[internal].Add(ctx, 1, metric.WithAttributeSet(sets[0]))
+	m.predictionSeconds.Record(ctx, took.Seconds(), metric.WithAttributeSet(sets[1]))
 }
 
-// Count counts one of Flowise's event counters (ChatflowCreated, VectorUpserted…) by outcome.
-func (m *Metrics) Count(ctx context.Context, counter string, ok bool) {
+// Count counts one of Flowise's event counters by outcome.
+func (m *Metrics) Count(ctx context.Context, e Event, ok bool) {
 	if m == nil {
 		return
 	}
-	m.created[counter].Add(ctx, 1, metric.WithAttributes(attribute.String("status", status(ok))))
+	if c, known := m.events[e]; known {
+		c.Add(ctx, 1, metric.WithAttributes(attribute.String("status", status(ok))))
+	}
+}
+
+type httpLabels struct {
+	method, route string
+	code          int
 }
 
 // HTTPRequest records one answered request as Flowise does: http_requests_total by method,
 // path and status, and http_request_duration_ms by method, route and code. route is the
-// matched pattern (never the raw path, whose ids would make a series per id).
+// matched pattern (never the raw path, whose ids would make a series per id); a method other
+// than the standard ones is counted as _OTHER.
 func (m *Metrics) HTTPRequest(ctx context.Context, method, route string, code int, took time.Duration) {
 	if m == nil {
 		return
 	}
-	c := strconv.Itoa(code)
-	m.httpRequests.Add(ctx, 1, metric.WithAttributes(attribute.String("method", method), attribute.String("path", route), attribute.String("status", c)))
-	m.httpMillis.Record(ctx, float64(took.Microseconds())/1000, metric.WithAttributes(attribute.String("method", method), attribute.String("route", route), attribute.String("code", c)))
+	sets := m.httpSets.get(httpLabels{KnownMethod(method), route, code}, func(l httpLabels) []attribute.Set {
+		c := strconv.Itoa(l.code)
+		return []attribute.Set{
+			attribute.NewSet(attribute.String("method", l.method), attribute.String("path", l.route), attribute.String("status", c)),
+			attribute.NewSet(attribute.String("method", l.method), attribute.String("route", l.route), attribute.String("code", c)),
+		}
+	})
+	m.httpRequests.Add(ctx, 1, metric.WithAttributeSet(sets[0]))
+	m.httpMillis.Record(ctx, float64(took.Microseconds())/1000, metric.WithAttributeSet(sets[1]))
 }
 
-// ModelCall records one chat model call, and the tokens its provider reported.
-func (m *Metrics) ModelCall(ctx context.Context, provider, model string, promptTokens, completionTokens int, took time.Duration, err error) {
+// KnownMethod is method if it is one of HTTP's standard methods, else "_OTHER" (as
+// OpenTelemetry's HTTP conventions name it): anyone may send any method.
+func KnownMethod(method string) string {
+	switch method {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE":
+		return method
+	}
+	return "_OTHER"
+}
+
+// ModelCall records one chat model call, and the tokens its provider reported, by provider.
+// The model's name is not a label: a caller may set it (overrideConfig.modelName); it is on
+// the call's span.
+func (m *Metrics) ModelCall(ctx context.Context, provider string, promptTokens, completionTokens int, took time.Duration, err error) {
 	if m == nil {
 		return
 	}
-	m.modelSeconds.Record(ctx, took.Seconds(), metric.WithAttributes(attribute.String("provider", provider),
-		attribute.String("model", model), attribute.String("status", status(err == nil))))
+	p := attribute.String("provider", provider)
+	m.modelSeconds.Record(ctx, took.Seconds(), metric.WithAttributes(p, attribute.String("status", status(err == nil))))
 	if promptTokens > 0 {
-		m.tokens.Add(ctx, int64(promptTokens), metric.WithAttributes(attribute.String("provider", provider),
-			attribute.String("model", model), attribute.String("type", "prompt")))
+		m.tokens.Add(ctx, int64(promptTokens), metric.WithAttributes(p, attribute.String("type", "prompt")))
 	}
 	if completionTokens > 0 {
-		m.tokens.Add(ctx, int64(completionTokens), metric.WithAttributes(attribute.String("provider", provider),
-			attribute.String("model", model), attribute.String("type", "completion")))
+		m.tokens.Add(ctx, int64(completionTokens), metric.WithAttributes(p, attribute.String("type", "completion")))
 	}
 }
 
+type nodeLabels struct {
+	kind      string
+	failed    bool
+	retryable bool
+}
+
 // NodeAttempt records one attempt of a node's activity of kind (chatOpenAI, llmChain…).
-// retried says it is not the first; failed ones are counted by whether they will be retried.
+// retried says it is not the first; failed ones are counted by whether Temporal will try
+// them again (retryable).
 func (m *Metrics) NodeAttempt(ctx context.Context, kind string, retried bool, took time.Duration, err error, retryable bool) {
 	if m == nil {
 		return
 	}
-	k := attribute.String("kind", kind)
+	sets := m.nodeSets.get(nodeLabels{kind, err != nil, retryable && err != nil}, func(l nodeLabels) []attribute.Set {
+		k := attribute.String("kind", l.kind)
+		return []attribute.Set{
+			attribute.NewSet(k),
+			attribute.NewSet(k, attribute.String("status", status(!l.failed))),
+			attribute.NewSet(k, attribute.Bool("retryable", l.retryable)),
+		}
+	})
 	if retried {
-		m.nodeRetries.Add(ctx, 1, metric.WithAttributes(k))
+		m.nodeRetries.Add(ctx, 1, metric.WithAttributeSet(sets[0]))
 	}
-	m.nodeSeconds.Record(ctx, took.Seconds(), metric.WithAttributes(k, attribute.String("status", status(err == nil))))
+	m.nodeSeconds.Record(ctx, took.Seconds(), metric.WithAttributeSet(sets[1]))
 	if err != nil {
-		m.nodeFailures.Add(ctx, 1, metric.WithAttributes(k, attribute.Bool("retryable", retryable)))
+		m.nodeFailures.Add(ctx, 1, metric.WithAttributeSet(sets[2]))
 	}
 }
 
@@ -198,4 +268,37 @@ func (m *Metrics) Subscribed(ctx context.Context) (done func()) {
 	}
 	m.subscribers.Add(ctx, 1)
 	return func() { m.subscribers.Add(context.Background(), -1) }
+}
+
+// maxAttrSets bounds the attribute sets one series family keeps; past it, sets are built at
+// each call (correct, only slower). The SDK's cardinality limit bounds the series themselves.
+const maxAttrSets = 4096
+
+// attrSets keeps the attribute sets built for each label tuple, so that recording a series
+// does not sort and allocate a set at every call.
+type attrSets[K comparable] struct {
+	mu   sync.RWMutex
+	sets map[K][]attribute.Set
+}
+
+func (a *attrSets[K]) get(k K, build func(K) []attribute.Set) []attribute.Set {
+	a.mu.RLock()
+	s, ok := a.sets[k]
+	a.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = build(k)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if have, ok := a.sets[k]; ok {
+		return have
+	}
+	if a.sets == nil {
+		a.sets = map[K][]attribute.Set{}
+	}
+	if len(a.sets) < maxAttrSets {
+		a.sets[k] = s
+	}
+	return s
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -28,6 +29,7 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -39,9 +41,8 @@ import (
 
 // Telemetry is a process's metrics and traces. A nil *Telemetry is telemetry turned off.
 type Telemetry struct {
-	cfg Config
-	// Metrics records Flowgate's series; nil when metrics are off.
-	Metrics  *Metrics
+	cfg      Config
+	metrics  *Metrics // nil when metrics are off
 	meters   *sdkmetric.MeterProvider
 	scrape   http.Handler // the Prometheus registry's handler; nil unless provider prometheus
 	tracers  *sdktrace.TracerProvider
@@ -50,19 +51,21 @@ type Telemetry struct {
 }
 
 // New starts what cfg turns on. version is Flowgate's, reported as service.version and in
-// flowgate_version_info.
+// flowise_version_info.
 func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (*Telemetry, error) {
 	if !cfg.Metrics && !cfg.Tracing() {
 		return nil, nil
 	}
-	// Export failures go to the log rather than to stderr; they never fail a request.
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("telemetry export failed", "error", err) }))
+	// The SDK's own errors (failed exports, instruments asked for twice) go to the log rather
+	// than to stderr; they never fail a request.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("opentelemetry", "error", err) }))
 	if cfg.Debug {
 		otel.SetLogger(logr.FromSlogHandler(log.Handler()))
 	}
 	t := &Telemetry{cfg: cfg}
 	if cfg.Metrics {
 		if err := t.startMetrics(ctx, version); err != nil {
+			_ = t.Shutdown(ctx)
 			return nil, err
 		}
 	}
@@ -75,19 +78,39 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (*Te
 	return t, nil
 }
 
-func newResource(name, version string) *resource.Resource {
-	return resource.NewSchemaless(attribute.String("service.name", name), attribute.String("service.version", version))
+// newResource names the process: OTEL_RESOURCE_ATTRIBUTES, then the service's name and
+// version from the settings.
+func newResource(ctx context.Context, name, version string) (*resource.Resource, error) {
+	r, err := resource.New(ctx, resource.WithFromEnv(),
+		resource.WithAttributes(attribute.String("service.name", name), attribute.String("service.version", version)))
+	if err != nil {
+		return nil, fmt.Errorf("read OTEL_RESOURCE_ATTRIBUTES: %w", err)
+	}
+	return r, nil
 }
 
 // secondsBuckets bound the Temporal SDK's latencies, which it records in seconds; the SDK's
 // default buckets are made for milliseconds.
 var secondsBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
+// temporalScope is the instrumentation scope of the Temporal SDK's instruments.
+const temporalScope = "temporal-sdk-go"
+
+// cardinalityLimit caps the series of one instrument, a backstop behind the bounded labels:
+// past it the SDK folds new series into one otel_metric_overflow="true" series.
+const cardinalityLimit = 2000
+
 func (t *Telemetry) startMetrics(ctx context.Context, version string) error {
+	res, err := newResource(ctx, t.cfg.ServiceName, version)
+	if err != nil {
+		return err
+	}
 	opts := []sdkmetric.Option{
-		sdkmetric.WithResource(newResource(t.cfg.ServiceName, version)),
+		sdkmetric.WithResource(res),
+		sdkmetric.WithCardinalityLimit(cardinalityLimit),
+		// Only the SDK's histograms: Flowgate's own name their buckets.
 		sdkmetric.WithView(sdkmetric.NewView(
-			sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
+			sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s", Scope: instrumentation.Scope{Name: temporalScope}},
 			sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: secondsBuckets}})),
 	}
 	switch t.cfg.Provider {
@@ -116,13 +139,13 @@ func (t *Telemetry) startMetrics(ctx context.Context, version string) error {
 		// Every 5 s, as Flowise exports; OTEL_METRIC_EXPORT_INTERVAL is not read then.
 		opts = append(opts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(5*time.Second))))
 	}
+	// From here Shutdown (New calls it on failure) stops the exporter with the provider.
 	t.meters = sdkmetric.NewMeterProvider(opts...)
-	var err error
-	if t.Metrics, err = newMetrics(t.meters.Meter("flowgate"), version); err != nil {
-		return err
+	if t.metrics, err = newMetrics(t.meters.Meter("flowgate"), version); err != nil {
+		return fmt.Errorf("create Flowgate's instruments: %w", err)
 	}
 	t.temporal = newCachedTags(temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
-		Meter:                t.meters.Meter("temporal-sdk-go"),
+		Meter:                t.meters.Meter(temporalScope),
 		UseMonotonicCounters: true,
 		// An instrument the SDK asks for twice with another kind must not stop the process.
 		OnError: func(err error) { otel.Handle(err) },
@@ -130,20 +153,22 @@ func (t *Telemetry) startMetrics(ctx context.Context, version string) error {
 	return nil
 }
 
+// withEndpoint picks an exporter's option for endpoint: a URL says whether TLS is used; a
+// bare host:port (gRPC only, see endpoint) leaves it to OTEL_EXPORTER_OTLP_INSECURE.
+func withEndpoint[O any](endpoint string, url, hostPort func(string) O) O {
+	if strings.Contains(endpoint, "://") {
+		return url(endpoint)
+	}
+	return hostPort(endpoint)
+}
+
 func metricExporter(ctx context.Context, proto, endpoint string) (sdkmetric.Exporter, error) {
 	var exp sdkmetric.Exporter
 	var err error
-	// A URL says whether TLS is used; a bare host:port leaves it to OTEL_EXPORTER_OTLP_INSECURE.
-	url := strings.Contains(endpoint, "://")
-	switch {
-	case proto == protoGRPC && url:
-		exp, err = otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpointURL(endpoint))
-	case proto == protoGRPC:
-		exp, err = otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpoint(endpoint))
-	case url:
+	if proto == protoGRPC {
+		exp, err = otlpmetricgrpc.New(ctx, withEndpoint(endpoint, otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithEndpoint))
+	} else {
 		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(endpoint))
-	default:
-		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpoint(endpoint))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("start the OTLP metric exporter for %s: %w", endpoint, err)
@@ -151,31 +176,42 @@ func metricExporter(ctx context.Context, proto, endpoint string) (sdkmetric.Expo
 	return exp, nil
 }
 
-func (t *Telemetry) startTracing(ctx context.Context, version string) error {
+func traceExporter(ctx context.Context, proto, endpoint string) (sdktrace.SpanExporter, error) {
 	var exp sdktrace.SpanExporter
 	var err error
-	endpoint := t.cfg.TraceEndpoint
-	url := strings.Contains(endpoint, "://")
-	switch {
-	case t.cfg.TraceProtocol == protoGRPC && url:
-		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(endpoint))
-	case t.cfg.TraceProtocol == protoGRPC:
-		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(endpoint))
-	case url:
+	if proto == protoGRPC {
+		exp, err = otlptracegrpc.New(ctx, withEndpoint(endpoint, otlptracegrpc.WithEndpointURL, otlptracegrpc.WithEndpoint))
+	} else {
 		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
-	default:
-		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(endpoint))
 	}
 	if err != nil {
-		return fmt.Errorf("start the OTLP trace exporter for %s: %w", endpoint, err)
+		return nil, fmt.Errorf("start the OTLP trace exporter for %s: %w", endpoint, err)
 	}
-	// Sampling follows OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (default: every trace,
-	// or as the caller's traceparent decided).
-	t.tracers = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp),
-		sdktrace.WithResource(newResource(t.cfg.TraceServiceName, version)))
+	return exp, nil
+}
+
+// contentValueLimit caps an attribute's length when spans carry content (prompts, answers),
+// unless OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT or OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT says.
+const contentValueLimit = 8 << 10
+
+func (t *Telemetry) startTracing(ctx context.Context, version string) error {
+	res, err := newResource(ctx, t.cfg.TraceServiceName, version)
+	if err != nil {
+		return err
+	}
+	exp, err := traceExporter(ctx, t.cfg.TraceProtocol, t.cfg.TraceEndpoint)
+	if err != nil {
+		return err
+	}
+	limits := sdktrace.NewSpanLimits() // OTEL_SPAN_* and OTEL_ATTRIBUTE_* as set
+	if t.cfg.CaptureContent && limits.AttributeValueLengthLimit < 0 {
+		limits.AttributeValueLengthLimit = contentValueLimit
+	}
+	// Sampling follows OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (default: every trace).
+	t.tracers = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res), sdktrace.WithRawSpanLimits(limits))
 	// Spans cross Temporal in its headers (W3C trace context and baggage), from the API's
 	// start to the worker's workflow and activities.
-	t.tracing, err = temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{Tracer: t.tracers.Tracer("temporal-sdk-go")})
+	t.tracing, err = temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{Tracer: t.tracers.Tracer(temporalScope)})
 	if err != nil {
 		return fmt.Errorf("start the Temporal tracing interceptor: %w", err)
 	}
@@ -195,7 +231,7 @@ func (t *Telemetry) Recorder() *Metrics {
 	if t == nil {
 		return nil
 	}
-	return t.Metrics
+	return t.metrics
 }
 
 // Tracer starts Flowgate's own spans; nil when tracing is off.
@@ -224,16 +260,27 @@ func (t *Telemetry) TemporalOptions(o *client.Options) {
 }
 
 // Shutdown sends what is still buffered (the last spans, the last OTLP metrics) and stops.
+// Both providers stop at once, each within ctx: a slow trace collector does not eat the
+// metrics' time, nor the other way round.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	var errs []error
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	stop := func(i int, shutdown func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = shutdown(ctx)
+		}()
+	}
 	if t.tracers != nil {
-		errs = append(errs, t.tracers.Shutdown(ctx))
+		stop(0, t.tracers.Shutdown)
 	}
 	if t.meters != nil {
-		errs = append(errs, t.meters.Shutdown(ctx))
+		stop(1, t.meters.Shutdown)
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +48,49 @@ func TestConfigFromEnv(t *testing.T) {
 	require.ErrorContains(t, err, "METRICS_PROVIDER")
 	_, err = ConfigFromEnv(env(map[string]string{"METRICS_OPEN_TELEMETRY_PROTOCOL": "udp"}))
 	require.ErrorContains(t, err, "METRICS_OPEN_TELEMETRY_PROTOCOL")
+	_, err = ConfigFromEnv(env(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "udp"}))
+	require.ErrorContains(t, err, "OTEL_EXPORTER_OTLP_PROTOCOL", "the variable that was set")
+}
+
+// TestConfigOTelSwitches: the SDK's standard switches, the metric protocol deciding the
+// metric path, and HTTP endpoints that must be URLs.
+func TestConfigOTelSwitches(t *testing.T) {
+	base := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "ENABLE_METRICS": "true", "METRICS_PROVIDER": "open_telemetry"}
+	with := func(more map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range more {
+			m[k] = v
+		}
+		return m
+	}
+	c, err := ConfigFromEnv(env(with(map[string]string{"OTEL_SDK_DISABLED": "true"})))
+	require.NoError(t, err)
+	require.False(t, c.Tracing())
+	require.False(t, c.Metrics)
+	c, err = ConfigFromEnv(env(with(map[string]string{"OTEL_TRACES_EXPORTER": "none"})))
+	require.NoError(t, err)
+	require.False(t, c.Tracing())
+	require.True(t, c.Metrics)
+	c, err = ConfigFromEnv(env(with(map[string]string{"OTEL_METRICS_EXPORTER": "none"})))
+	require.NoError(t, err)
+	require.True(t, c.Tracing())
+	require.False(t, c.Metrics)
+	_, err = ConfigFromEnv(env(with(map[string]string{"OTEL_TRACES_EXPORTER": "jaeger"})))
+	require.ErrorContains(t, err, "OTEL_TRACES_EXPORTER")
+
+	c, err = ConfigFromEnv(env(with(map[string]string{"METRICS_OPEN_TELEMETRY_PROTOCOL": "grpc"})))
+	require.NoError(t, err)
+	require.Equal(t, "http://collector:4318", c.MetricEndpoint, "gRPC: no signal path")
+	require.Equal(t, "http://collector:4318/v1/traces", c.TraceEndpoint)
+
+	_, err = ConfigFromEnv(env(map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "collector:4318"}))
+	require.ErrorContains(t, err, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be a URL")
+	c, err = ConfigFromEnv(env(map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}))
+	require.NoError(t, err, "a host:port is a gRPC endpoint")
+	require.Equal(t, "collector:4317", c.TraceEndpoint)
 }
 
 func TestOffIsNil(t *testing.T) {
@@ -81,8 +126,57 @@ func TestPrometheusNames(t *testing.T) {
 	require.Contains(t, body, `chatflow_created{app="prod",status="success"} 1`)
 	require.Contains(t, body, `http_request_duration_ms_bucket{app="prod",code="200",method="GET",route="/api/v1/ping",le="5"} 1`)
 	require.Contains(t, body, `flowgate_prediction_duration_seconds_count{app="prod",status="failure",streaming="false",type="chatflow"} 1`)
-	require.Contains(t, body, `flowgate_version_info{app="prod",version="v1.2.3"} 1`)
+	require.Contains(t, body, `flowise_version_info{app="prod",version="v1.2.3"} 1`)
 	require.NotContains(t, body, "go_goroutines", "METRICS_INCLUDE_NODE_METRICS=false")
+}
+
+func scrapeBody(t *testing.T, tel *Telemetry) string {
+	rec := httptest.NewRecorder()
+	tel.ScrapeHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.String()
+}
+
+func startPrometheus(t *testing.T) *Telemetry {
+	c, err := ConfigFromEnv(env(map[string]string{"ENABLE_METRICS": "true", "METRICS_INCLUDE_NODE_METRICS": "false"}))
+	require.NoError(t, err)
+	tel, err := New(context.Background(), c, "1", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	return tel
+}
+
+// TestBoundedLabels: our histograms keep their own buckets (the seconds view is the Temporal
+// SDK's only), a made-up HTTP method is _OTHER, and no model name is a label.
+func TestBoundedLabels(t *testing.T) {
+	tel := startPrometheus(t)
+	m, ctx := tel.Recorder(), context.Background()
+	m.Predicted(ctx, Prediction{ChatflowID: "f"}, true, 200*time.Second)
+	m.HTTPRequest(ctx, "GET", "/api/v1/ping", 200, time.Millisecond)
+	m.HTTPRequest(ctx, "XYZZY-1", "unmatched", 404, time.Millisecond)
+	m.ModelCall(ctx, "chatOpenAI", 3, 4, time.Second, nil)
+	tel.temporal.Timer("temporal_request_latency").Record(time.Second)
+
+	body := scrapeBody(t, tel)
+	require.Contains(t, body, `flowgate_prediction_duration_seconds_bucket{app="FlowiseAI",status="success",streaming="false",type="chatflow",le="300"} 1`)
+	require.Contains(t, body, `flowgate_llm_call_duration_seconds_bucket{app="FlowiseAI",provider="chatOpenAI",status="success",le="120"} 1`)
+	require.Contains(t, body, `temporal_request_latency_bucket{app="FlowiseAI",le="30"} 1`, "the SDK's seconds buckets")
+	require.NotContains(t, body, `temporal_request_latency_bucket{app="FlowiseAI",le="300"}`)
+	require.Contains(t, body, `http_requests_total{app="FlowiseAI",method="_OTHER",path="unmatched",status="404"} 1`)
+	require.Contains(t, body, `http_requests_total{app="FlowiseAI",method="GET",path="/api/v1/ping",status="200"} 1`)
+	require.NotContains(t, body, "XYZZY")
+	require.Contains(t, body, `flowgate_llm_tokens_total{app="FlowiseAI",provider="chatOpenAI",type="prompt"} 3`)
+	require.NotContains(t, body, "model=")
+}
+
+// TestCardinalityLimit: however many flows, one instrument's series stop at the limit.
+func TestCardinalityLimit(t *testing.T) {
+	tel := startPrometheus(t)
+	for i := range cardinalityLimit + 10 {
+		tel.Recorder().RateLimited(context.Background(), "flow-"+strconv.Itoa(i))
+	}
+	body := scrapeBody(t, tel)
+	require.Contains(t, body, `otel_metric_overflow="true"`)
+	require.Equal(t, cardinalityLimit, strings.Count(body, "flowgate_rate_limit_refusals_total{"))
 }
 
 // TestTemporalHandlerTags: the Temporal SDK's series carry the tags they were recorded with,
@@ -137,7 +231,7 @@ func BenchmarkPredictionSeries(b *testing.B) {
 		done := m.Subscribed(ctx)
 		m.HTTPRequest(ctx, "POST", "/api/v1/prediction/:id", 200, time.Millisecond)
 		m.Predicted(ctx, Prediction{ChatflowID: "f"}, true, time.Millisecond)
-		m.ModelCall(ctx, "chatOpenAI", "gpt-4o-mini", 10, 10, time.Millisecond, nil)
+		m.ModelCall(ctx, "chatOpenAI", 10, 10, time.Millisecond, nil)
 		for range 3 {
 			m.NodeAttempt(ctx, "llmChain", false, time.Millisecond, nil, false)
 		}

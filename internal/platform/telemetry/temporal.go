@@ -33,11 +33,18 @@ func newCachedTags(h client.MetricsHandler) *cachedTags {
 
 var tagSeed = maphash.MakeSeed()
 
-// hashTags hashes a tag set whatever the map's iteration order, without allocating.
+// hashTags hashes a tag set whatever the map's iteration order, without allocating: the sum
+// of each pair's hash, key and value apart (a separator keeps "ab"+"c" from "a"+"bc").
 func hashTags(tags map[string]string) uint64 {
 	var sum uint64
+	var h maphash.Hash
+	h.SetSeed(tagSeed)
 	for k, v := range tags {
-		sum += maphash.String(tagSeed, k)*31 + maphash.String(tagSeed, v)
+		h.Reset()
+		h.WriteString(k)
+		h.WriteByte(0)
+		h.WriteString(v)
+		sum += h.Sum64()
 	}
 	return sum
 }
@@ -46,21 +53,33 @@ func hashTags(tags map[string]string) uint64 {
 func (c *cachedTags) WithTags(tags map[string]string) client.MetricsHandler {
 	key := hashTags(tags)
 	c.mu.RLock()
-	for _, t := range c.byHash[key] {
-		if maps.Equal(t.tags, tags) {
-			c.mu.RUnlock()
-			return t.h
-		}
-	}
+	h := c.find(key, tags)
 	c.mu.RUnlock()
-	h := newCachedTags(c.MetricsHandler.WithTags(tags))
+	if h != nil {
+		return h
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Another caller may have made it since we looked.
+	if h := c.find(key, tags); h != nil {
+		return h
+	}
+	h = newCachedTags(c.MetricsHandler.WithTags(tags))
 	if c.entries < maxTagSets {
 		c.byHash[key] = append(c.byHash[key], taggedHandler{tags: maps.Clone(tags), h: h})
 		c.entries++
 	}
 	return h
+}
+
+// find is the handler kept for tags, or nil; c.mu is held.
+func (c *cachedTags) find(key uint64, tags map[string]string) *cachedTags {
+	for _, t := range c.byHash[key] {
+		if maps.Equal(t.tags, tags) {
+			return t.h
+		}
+	}
+	return nil
 }
 
 // Unwrap is the OpenTelemetry handler, for go.temporal.io/sdk/contrib/opentelemetry's

@@ -5,8 +5,9 @@ import (
 )
 
 // Span attributes Flowgate sets. They name the flow, the chat and the node, never what was
-// said: prompts and answers go on spans only with FLOWGATE_OTEL_CAPTURE_CONTENT=true
-// (ContentAttr and the provider call's gen_ai.* attributes).
+// said: prompts and answers go on a chat model node's span only with
+// FLOWGATE_OTEL_CAPTURE_CONTENT=true (PromptAttr, CompletionAttr); the provider call's span
+// (internal/providers/llm) carries the model and token counts only.
 const (
 	ChatflowIDAttr = attribute.Key("flowise.chatflow.id")
 	ChatIDAttr     = attribute.Key("flowise.chat.id")
@@ -14,7 +15,6 @@ const (
 	NodeIDAttr     = attribute.Key("flowise.node.id")
 	NodeKindAttr   = attribute.Key("flowise.node.kind")
 	StreamingAttr  = attribute.Key("flowise.streaming")
-	FlowTypeAttr   = attribute.Key("flowise.flow.type")
 	// PromptAttr and CompletionAttr carry content, with capture on only.
 	PromptAttr     = attribute.Key("gen_ai.prompt")
 	CompletionAttr = attribute.Key("gen_ai.completion")

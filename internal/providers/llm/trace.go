@@ -2,6 +2,8 @@ package llm
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -31,10 +33,20 @@ func traced(ctx context.Context, cfg Config, call func(context.Context) (Respons
 	defer span.End()
 	resp, err := call(ctx)
 	if err != nil {
-		// Errors are scrubbed of the credential (classify) before they get here.
-		span.SetStatus(codes.Error, err.Error())
+		// Never the error's text: a provider may echo the prompt, or a key, in its message.
+		span.SetStatus(codes.Error, failureStatus(err))
 		return resp, err
 	}
 	span.SetAttributes(InputTokensAttr.Int(resp.Usage.PromptTokens), OutputTokensAttr.Int(resp.Usage.CompletionTokens))
 	return resp, nil
+}
+
+// failureStatus describes a failed call without its error's text: the provider's HTTP status
+// when it answered.
+func failureStatus(err error) string {
+	var pe *ProviderError
+	if errors.As(err, &pe) && pe.StatusCode != 0 {
+		return fmt.Sprintf("the provider answered %d", pe.StatusCode)
+	}
+	return "the call failed"
 }
