@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -15,12 +16,19 @@ import (
 // exportImport serves Flowise's workspace export and import (Settings → Export / Import) in
 // Flowise's file format. Unlike Flowise, an import keeps the file's ids: a row already here is
 // updated, or left alone when equal, so importing a file twice changes nothing, and a flow keeps
-// the URL its clients call.
+// the URL its clients call. History (chat messages, feedback, leads, executions) is only added
+// to: a row already here under an id is left as it is.
 type exportImport struct {
 	store *models.Store
 	limit int64 // FLOWISE_FILE_SIZE_LIMIT: the file is the body
 	log   *slog.Logger
+	// importing is held while an import runs: one at a time, as each reads and writes whole
+	// tables and holds the file in memory.
+	importing sync.Mutex
 }
+
+// maxExportRequest bounds an export request's body: an object of a few booleans.
+const maxExportRequest = 4 << 10
 
 func (h *exportImport) routes(_, v1 *gin.RouterGroup) {
 	v1.POST("/export-import/export", h.export)
@@ -28,9 +36,13 @@ func (h *exportImport) routes(_, v1 *gin.RouterGroup) {
 }
 
 func (h *exportImport) export(c *gin.Context) {
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxExportRequest+1))
 	if err != nil {
 		failBody(c, err)
+		return
+	}
+	if len(body) > maxExportRequest {
+		fail(c, http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", maxExportRequest)
 		return
 	}
 	sel, err := flowiseimport.ParseSelection(body)
@@ -56,12 +68,17 @@ type importCount struct {
 }
 
 func (h *exportImport) importFile(c *gin.Context) {
+	if !h.importing.TryLock() {
+		fail(c, http.StatusTooManyRequests, "Error: exportImportService.importAll - another import is running; try again when it is done")
+		return
+	}
+	defer h.importing.Unlock()
 	data, err := flowiseimport.ParseExport(c.Request.Body, h.limit)
 	if err != nil {
 		failBody(c, err)
 		return
 	}
-	rep, err := flowiseimport.Apply(c, flowiseimport.Destination{DB: h.store.DB()}, data, false)
+	rep, err := flowiseimport.Apply(c, flowiseimport.Destination{DB: h.store.DB(), KeepHistory: true}, data, false)
 	if errors.Is(err, flowiseimport.ErrConflict) {
 		fail(c, http.StatusConflict, "Error: exportImportService.importAll - %v", err)
 		return

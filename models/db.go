@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -54,7 +57,8 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 		}
 		// WAL lets readers run beside the writer; IMMEDIATE transactions take the write lock up
 		// front so two writers queue on busy_timeout instead of failing with SQLITE_BUSY.
-		dsn := "file:" + file + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+		dsn := SQLiteDSN(file, "_pragma=busy_timeout(10000)", "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)",
+			"_pragma=foreign_keys(1)", "_txlock=immediate")
 		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: dsn}), gcfg)
 		if err == nil {
 			setPool(db, 4)
@@ -85,6 +89,79 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// IsUniqueViolation reports whether err is a unique constraint refusing a write, on either
+// database: for writers outside this package, such as an import.
+func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
+
+// ErrNoDatabase is a Flowgate database that does not exist yet.
+var ErrNoDatabase = errors.New("no Flowgate database yet")
+
+// OpenReadOnly connects to an existing database without creating or migrating anything: SQLite
+// opened with mode=ro (ErrNoDatabase when the file is missing), PostgreSQL as it is. It is for
+// runs that must write nothing, such as an import's dry run; the caller keeps its queries
+// inside a transaction it rolls back.
+func OpenReadOnly(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
+	gcfg := &gorm.Config{Logger: logger.Discard}
+	var dialector gorm.Dialector
+	switch cfg.Type {
+	case "", "sqlite":
+		file := filepath.Join(cfg.Path, "database.sqlite")
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			return nil, ErrNoDatabase
+		}
+		dialector = sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: SQLiteDSN(file, "mode=ro", "_pragma=busy_timeout(10000)")})
+	case "postgres":
+		dialector = postgres.Open(PostgresDSN(cfg))
+	default:
+		return nil, fmt.Errorf("DATABASE_TYPE %q is not supported (use sqlite or postgres)", cfg.Type)
+	}
+	db, err := gorm.Open(dialector, gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", cfg.Type, err)
+	}
+	sqlDB, _ := db.DB()
+	setPool(db, 1)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", cfg.Type, err)
+	}
+	if !db.Migrator().HasTable(&ChatFlow{}) {
+		_ = sqlDB.Close()
+		return nil, ErrNoDatabase
+	}
+	return db, nil
+}
+
+// OpenMemory is an empty, migrated SQLite database in memory: what a Flowgate that has nothing
+// yet looks like, for a dry run against a database not created yet.
+func OpenMemory(ctx context.Context) (*gorm.DB, error) {
+	db, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: "file::memory:"}), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		return nil, fmt.Errorf("open an in-memory database: %w", err)
+	}
+	setPool(db, 1) // each connection to :memory: is a database of its own
+	if err := Migrate(db.WithContext(ctx)); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// SQLiteDSN is the modernc.org/sqlite URL of file with the given query parameters
+// (name=value, kept in order: _pragma may repeat).
+func SQLiteDSN(file string, params ...string) string {
+	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: file}).EscapedPath()}
+	for i, p := range params {
+		name, value, _ := strings.Cut(p, "=")
+		if i > 0 {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += url.QueryEscape(name) + "=" + url.QueryEscape(value)
+	}
+	return u.String()
 }
 
 // SQLiteFiles lists the files of the SQLite database in file: the database itself, its
@@ -123,7 +200,7 @@ func PostgresDSN(cfg DBConfig) string {
 	u := url.URL{
 		Scheme: "postgres",
 		User:   url.UserPassword(cfg.User, cfg.Password),
-		Host:   fmt.Sprintf("%s:%d", cfg.Host, cfg.Port),
+		Host:   net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
 		Path:   "/" + cfg.Name,
 	}
 	q := url.Values{}

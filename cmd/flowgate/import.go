@@ -22,7 +22,9 @@ encryption key and APIKEY_STORAGE_TYPE). The Flowise side is read only. Flowise'
 name its database and key: DATABASE_TYPE, DATABASE_PATH, DATABASE_HOST/PORT/USER/PASSWORD/NAME/SSL,
 SECRETKEY_PATH, FLOWISE_SECRETKEY_OVERWRITE, SECRETKEY_STORAGE_TYPE and SECRETKEY_AWS_*, read from
 Flowise's .env (--flowise-env) and --flowise-set, never from this process's environment, whose
-same names configure Flowgate. Running it again changes only what changed in Flowise.`
+same names configure Flowgate. Give secrets (DATABASE_PASSWORD, FLOWISE_SECRETKEY_OVERWRITE,
+SECRETKEY_AWS_*) in the --flowise-env file: a command line is visible in the process list.
+Running it again changes only what changed in Flowise.`
 
 // importCommand parses the import command's flags into the command to run.
 func importCommand(args []string, stdout io.Writer) (func(context.Context, config.Config, *slog.Logger) error, error) {
@@ -69,12 +71,41 @@ func importCommand(args []string, stdout io.Writer) (func(context.Context, confi
 		}
 		in.Source = &src
 	}
+	secretSets := secretSettings(sets)
 	return func(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+		if len(secretSets) > 0 {
+			// A command line is visible to every user of the machine (ps, /proc).
+			log.Warn("--flowise-set carries secrets that other users can read in the process list; put them in the --flowise-env file instead",
+				"settings", strings.Join(secretSets, ","))
+		}
 		rep, err := app.ImportFlowise(ctx, cfg, in, log)
+		if rep.Committed {
+			rep.Write(stdout) // what was written stays written: say what it is
+		}
 		if err != nil {
 			return fmt.Errorf("import from %s: %w", rep.Source, err)
 		}
-		rep.Write(stdout)
+		if !rep.Committed {
+			rep.Write(stdout)
+		}
 		return nil
 	}, nil
+}
+
+// secretSettings names the --flowise-set settings that look like secrets: a PASSWORD, SECRET
+// or KEY in the name, unless it only says where one is (SECRETKEY_PATH, SECRETKEY_AWS_REGION).
+func secretSettings(sets []string) []string {
+	var out []string
+	for _, s := range sets {
+		name, _, _ := strings.Cut(s, "=")
+		upper := strings.ToUpper(name)
+		secret := strings.Contains(upper, "PASSWORD") || strings.Contains(upper, "SECRET") || strings.Contains(upper, "KEY")
+		for _, where := range []string{"_PATH", "_TYPE", "_NAME", "_REGION", "_ENDPOINT"} {
+			secret = secret && !strings.HasSuffix(upper, where)
+		}
+		if secret {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -419,15 +419,20 @@ func checkKey(ctx context.Context, store *models.Store, cipher *secrets.Cipher, 
 	return nil
 }
 
-// newCipher resolves the encryption key from its configured source, plus the previous key
-// while a rotation is under way.
-func newCipher(ctx context.Context, cfg config.Config) (*secrets.Cipher, error) {
-	key, err := secrets.ResolveKey(ctx, secrets.KeySourceConfig{
+// keySource is where cfg says Flowgate's encryption key is.
+func keySource(cfg config.Config) secrets.KeySourceConfig {
+	return secrets.KeySourceConfig{
 		Overwrite:   cfg.SecretKeyOverwrite,
 		Path:        cfg.SecretKeyPath,
 		StorageType: cfg.SecretKeyStorageType,
 		AWS:         cfg.SecretKeyAWS,
-	})
+	}
+}
+
+// newCipher resolves the encryption key from its configured source, plus the previous key
+// while a rotation is under way.
+func newCipher(ctx context.Context, cfg config.Config) (*secrets.Cipher, error) {
+	key, err := secrets.ResolveKey(ctx, keySource(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("resolve encryption key: %w", err)
 	}

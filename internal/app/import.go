@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
 	"github.com/flowgate/flowgate/internal/platform/config"
 	"github.com/flowgate/flowgate/internal/platform/flowiseimport"
+	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/models"
 )
 
@@ -56,16 +61,12 @@ func ImportFlowise(ctx context.Context, cfg config.Config, in FlowiseImport, log
 	if err != nil {
 		return flowiseimport.Report{Source: source}, err
 	}
-	db, err := models.Open(ctx, cfg.Database)
+	db, cipher, err := destination(ctx, cfg, in.DryRun)
 	if err != nil {
 		return flowiseimport.Report{Source: source}, err
 	}
 	a := &App{cfg: cfg, db: db}
 	defer a.close()
-	cipher, err := newCipher(ctx, cfg)
-	if err != nil {
-		return flowiseimport.Report{Source: source}, err
-	}
 	// Credentials sealed with a key that cannot open the ones already here would be lost to
 	// every process that can.
 	if err := checkKey(ctx, models.NewStore(db), cipher, log); err != nil {
@@ -75,6 +76,47 @@ func ImportFlowise(ctx context.Context, cfg config.Config, in FlowiseImport, log
 		KeysInDB: cfg.APIKeyStorageType == "db"}, data, in.DryRun)
 	rep.Source, rep.Elapsed = source, time.Since(start)
 	return rep, err
+}
+
+// destination opens Flowgate's database and key for an import. A dry run creates nothing: the
+// database is opened read-only and unmigrated (one not created yet is an empty one in memory,
+// so everything counts as new), and the key is only read (none yet: a throwaway key seals
+// what is counted, as the real run's new key will).
+func destination(ctx context.Context, cfg config.Config, dryRun bool) (*gorm.DB, *secrets.Cipher, error) {
+	if !dryRun {
+		db, err := models.Open(ctx, cfg.Database)
+		if err != nil {
+			return nil, nil, err
+		}
+		cipher, err := newCipher(ctx, cfg)
+		if err != nil {
+			closeDB(db)
+			return nil, nil, err
+		}
+		return db, cipher, nil
+	}
+	db, err := models.OpenReadOnly(ctx, cfg.Database)
+	if errors.Is(err, models.ErrNoDatabase) {
+		db, err = models.OpenMemory(ctx)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := secrets.ReadKey(ctx, keySource(cfg))
+	if errors.Is(err, fs.ErrNotExist) {
+		key, err = secrets.NewKey(uuid.NewString(), "dry run: Flowgate has no key yet"), nil
+	}
+	if err != nil {
+		closeDB(db)
+		return nil, nil, fmt.Errorf("resolve encryption key: %w", err)
+	}
+	return db, secrets.NewCipher(key), nil
+}
+
+func closeDB(db *gorm.DB) {
+	if s, err := db.DB(); err == nil {
+		_ = s.Close()
+	}
 }
 
 func readExportFile(path string) (*flowiseimport.Data, error) {

@@ -132,7 +132,7 @@ func Load(getenv func(string) string) (Config, error) {
 	var err error
 	c := Config{
 		Host:              env("HOST", ""),
-		DataDir:           env("FLOWGATE_DATA_DIR", filepath.Join(homeDir(), ".flowgate")),
+		DataDir:           env("FLOWGATE_DATA_DIR", filepath.Join(HomeDir(), ".flowgate")),
 		SecretKeyPrevious: getenv("FLOWGATE_SECRETKEY_PREVIOUS"),
 		Mode:              env("MODE", ModeMain),
 		TemporalAddress:   env("TEMPORAL_ADDRESS", ""),

@@ -16,8 +16,9 @@ func setting(getenv func(string) string, name, def string) string {
 	return def
 }
 
-// homeDir is the user's home, or "." when there is none.
-func homeDir() string {
+// HomeDir is the user's home, or "." when there is none: where Flowgate's and Flowise's
+// default directories (.flowgate, .flowise) are.
+func HomeDir() string {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return "."

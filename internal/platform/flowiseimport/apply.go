@@ -7,6 +7,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -26,6 +27,10 @@ type Destination struct {
 	// rest, to DB's apikey table.
 	Keys     apikeys.Store
 	KeysInDB bool
+	// KeepHistory leaves chat messages, feedback, leads and executions that Flowgate already
+	// has under an id as they are: only new ones are inserted. The export-import route sets
+	// it, so that an uploaded file cannot rewrite a conversation's record.
+	KeepHistory bool
 }
 
 // Count is what an import did, or would do, with one kind of row.
@@ -42,6 +47,9 @@ type Report struct {
 	Skipped map[string]int
 	Notes   []string
 	Elapsed time.Duration
+	// Committed says the rows were written, even when a later step (the API keys' file)
+	// failed: the summary is then still true and worth printing.
+	Committed bool
 }
 
 // Changed reports whether the import wrote (or would write) anything.
@@ -55,7 +63,7 @@ func (r Report) Changed() bool {
 }
 
 // ErrConflict marks an import refused because a row would take a unique value (a variable's
-// name) that another row here already has.
+// name, a feedback's message) that another row here already has.
 var ErrConflict = errors.New("conflicts with what Flowgate has")
 
 // errDryRun rolls back a dry run's transaction, in which nothing was written anyway.
@@ -77,6 +85,7 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 	var keysAfter func() error
 	err := dst.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		w := &writer{tx: tx, dry: dryRun}
+		history := &writer{tx: tx, dry: dryRun, insertOnly: dst.KeepHistory}
 		var flows, agentflows []models.ChatFlow
 		for _, f := range data.Flows {
 			if f.Type == models.TypeAgentflow {
@@ -89,7 +98,10 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 		if err != nil {
 			return err
 		}
-		if err := checkVariableNames(tx, data.Variables); err != nil {
+		if err := checkUnique(tx, "variable", "name", data.Variables, func(v *models.Variable) (string, string) { return v.ID, v.Name }); err != nil {
+			return err
+		}
+		if err := checkUnique(tx, "feedback", `"messageId"`, data.Feedback, func(f *models.ChatMessageFeedback) (string, string) { return f.ID, f.MessageID }); err != nil {
 			return err
 		}
 		stores, chunks, kept, err := leaveUpserted(tx, data.Stores, data.Chunks)
@@ -120,16 +132,16 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 				return c, err
 			},
 			func() (Count, error) {
-				return upsert(w, "chat messages", data.Messages, func(m *models.ChatMessage) string { return m.ID })
+				return upsert(history, "chat messages", data.Messages, func(m *models.ChatMessage) string { return m.ID })
 			},
 			func() (Count, error) {
-				return upsert(w, "feedback", data.Feedback, func(f *models.ChatMessageFeedback) string { return f.ID })
+				return upsert(history, "feedback", data.Feedback, func(f *models.ChatMessageFeedback) string { return f.ID })
 			},
 			func() (Count, error) {
-				return upsert(w, "leads", data.Leads, func(l *models.Lead) string { return l.ID })
+				return upsert(history, "leads", data.Leads, func(l *models.Lead) string { return l.ID })
 			},
 			func() (Count, error) {
-				return upsert(w, "executions", data.Executions, func(e *models.Execution) string { return e.ID })
+				return upsert(history, "executions", data.Executions, func(e *models.Execution) string { return e.ID })
 			},
 		}
 		for _, step := range steps {
@@ -138,6 +150,11 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 				return err
 			}
 			rep.Counts = append(rep.Counts, c)
+		}
+		for _, c := range rep.Counts {
+			if n := history.kept[c.Kind]; n > 0 {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%d %s differ from what Flowgate has under the same id and were left as they are (an upload adds history, never rewrites it); counted unchanged", n, c.Kind))
+			}
 		}
 		store := dst.Keys
 		if dst.KeysInDB {
@@ -164,6 +181,7 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 	if err != nil {
 		return rep, err
 	}
+	rep.Committed = true
 	if keysAfter != nil {
 		if err := keysAfter(); err != nil {
 			return rep, fmt.Errorf("the rows were imported, the API keys were not (run the import again): %w", err)
@@ -179,6 +197,9 @@ func credentialID(c *models.Credential) string { return c.ID }
 type writer struct {
 	tx  *gorm.DB
 	dry bool
+	// insertOnly leaves rows already here as they are, counting those that differ in kept.
+	insertOnly bool
+	kept       map[string]int
 }
 
 // idBatch bounds the ids of one IN (...) query and the rows of one insert.
@@ -222,21 +243,40 @@ func upsert[T any](w *writer, kind string, rows []T, id func(*T) string) (Count,
 			fresh = append(fresh, rows[i])
 		case same(old, rows[i]):
 			c.Unchanged++
+		case w.insertOnly:
+			c.Unchanged++
+			if w.kept == nil {
+				w.kept = map[string]int{}
+			}
+			w.kept[kind]++
 		default:
 			c.Updated++
 			if !w.dry {
 				if err := w.tx.Select("*").Save(&rows[i]).Error; err != nil {
-					return c, fmt.Errorf("import %s: update %s: %w", kind, ids[i], err)
+					return c, writeError(kind, ids[i], err)
 				}
 			}
 		}
 	}
 	if len(fresh) > 0 && !w.dry {
 		if err := w.tx.CreateInBatches(fresh, idBatch/5).Error; err != nil {
-			return c, fmt.Errorf("import %s: %w", kind, err)
+			return c, writeError(kind, "", err)
 		}
 	}
 	return c, nil
+}
+
+// writeError is a failed write of kind (of the row id, when one row was written): a unique
+// value another row already has is ErrConflict, which the database's message details.
+func writeError(kind, id string, err error) error {
+	what := kind
+	if id != "" {
+		what += " " + id
+	}
+	if models.IsUniqueViolation(err) {
+		return fmt.Errorf("import %s: %w: %v", what, ErrConflict, err)
+	}
+	return fmt.Errorf("import %s: %w", what, err)
 }
 
 // same compares two rows as the database keeps them: dates in UTC to the microsecond
@@ -334,27 +374,30 @@ func leaveUpserted(tx *gorm.DB, stores []models.DocumentStore, chunks []models.D
 	return keep, keepChunks, kept, nil
 }
 
-// checkVariableNames refuses a variable whose name another variable already has: Flowgate's
-// names are unique, as flows read variables by name.
-func checkVariableNames(tx *gorm.DB, vars []models.Variable) error {
+// checkUnique refuses rows of what whose unique column (a variable's name, a feedback's
+// message id) another row has, in the import or already in Flowgate, with each row's id: the
+// database would refuse the write with no id to name.
+func checkUnique[T any](tx *gorm.DB, what, column string, rows []T, key func(*T) (id, value string)) error {
 	var errs []error
 	seen := map[string]string{}
-	for _, v := range vars {
-		if other, dup := seen[v.Name]; dup {
-			errs = append(errs, fmt.Errorf("variable %s (%s): variable %s has the same name", v.ID, v.Name, other))
+	label := strings.Trim(column, `"`)
+	for i := range rows {
+		id, value := key(&rows[i])
+		if other, dup := seen[value]; dup {
+			errs = append(errs, fmt.Errorf("%s %s (%s): %s %s has the same %s", what, id, value, what, other, label))
 		}
-		seen[v.Name] = v.ID
-		var clash models.Variable
-		err := tx.Where("name = ? AND id <> ?", v.Name, v.ID).Limit(1).Find(&clash).Error
+		seen[value] = id
+		var clash []string
+		err := tx.Model(new(T)).Where(column+" = ? AND id <> ?", value, id).Limit(1).Pluck("id", &clash).Error
 		if err != nil {
-			return fmt.Errorf("import variables: %w", err)
+			return fmt.Errorf("import %s: %w", what, err)
 		}
-		if clash.ID != "" {
-			errs = append(errs, fmt.Errorf("variable %s (%s): Flowgate already has variable %s of that name", v.ID, v.Name, clash.ID))
+		if len(clash) > 0 {
+			errs = append(errs, fmt.Errorf("%s %s (%s): Flowgate already has %s %s with that %s", what, id, value, what, clash[0], label))
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("import variables: %w: %w", ErrConflict, joinLines(errs))
+		return fmt.Errorf("import %s: %w: %w", what, ErrConflict, joinCapped(errs, 20))
 	}
 	return nil
 }

@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -351,24 +353,93 @@ func TestParseSelection(t *testing.T) {
 	require.Error(t, err)
 }
 
-// FuzzParseExport: no input panics, and what parses converts to rows Apply can take.
+// FuzzParseExport: no input panics; what parses has, in every kind, ids that are non-empty and
+// unique, and survives Apply → Export → ParseExport with the same ids.
 func FuzzParseExport(f *testing.F) {
 	f.Add([]byte(`{"ChatFlow":[{"id":"a","name":"n","flowData":"{}","createdDate":"2026-12-03T18:24:56.000Z","updatedDate":"2026-12-03 18:24:56"}]}`))
 	f.Add([]byte(`{"Variable":[{"id":"v","name":"x","type":"static","value":null,"createdDate":"2026-01-01","updatedDate":"2026-01-01"}],"Tool":[]}`))
 	f.Add([]byte(`{"DocumentStoreFileChunk":[{"id":"c","docId":"d","storeId":"s","chunkNo":1,"pageContent":"p","metadata":{"a":[1,2]}}]}`))
 	f.Add([]byte(`{"ChatMessage":[{"id":"m","role":"userMessage","chatflowid":"a","content":"hi","chatId":"c","createdDate":"x"}],"AssistantCustom":[{}]}`))
 	f.Add([]byte(`{"ChatFlow":[[[[{"\"":"\\"}]]]]}`))
+	f.Add(fixture.Read(f, "flowise-3.1.2", "export", "ExportData.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		data, err := ParseExport(bytes.NewReader(b), 1<<16)
+		data, err := ParseExport(bytes.NewReader(b), 1<<17)
 		if err != nil {
 			return
 		}
 		for _, fl := range data.Flows {
-			if fl.ID == "" || (fl.Type != models.TypeChatflow && fl.Type != models.TypeAgentflow) {
-				t.Fatalf("a flow without id or of type %q passed", fl.Type)
+			if fl.Type != models.TypeChatflow && fl.Type != models.TypeAgentflow {
+				t.Fatalf("a flow of type %q passed", fl.Type)
 			}
 		}
+		want := idsOf(data)
+		for kind, ids := range want {
+			seen := map[string]bool{}
+			for _, id := range ids {
+				if id == "" || seen[id] {
+					t.Fatalf("%s: id %q is empty or given twice", kind, id)
+				}
+				seen[id] = true
+			}
+		}
+		db, err := models.OpenMemory(context.Background())
+		require.NoError(t, err)
+		defer closeDB(db)
+		if _, err := Apply(context.Background(), Destination{DB: db}, data, false); err != nil {
+			if errors.Is(err, ErrConflict) {
+				return // two variables of one name, or two feedbacks of one message
+			}
+			t.Fatalf("a parsed file cannot be written: %v", err)
+		}
+		out, err := Export(context.Background(), db, Selection{AgentflowV2: true, Chatflow: true, ChatMessage: true,
+			ChatFeedback: true, DocumentStore: true, Execution: true, Tool: true, Variable: true})
+		require.NoError(t, err)
+		file, err := json.Marshal(out)
+		require.NoError(t, err)
+		again, err := ParseExport(bytes.NewReader(file), 1<<20)
+		require.NoError(t, err, "Flowgate's own export parses")
+		require.Equal(t, want, idsOf(again), "Export → ParseExport keeps every row")
 	})
+}
+
+// idsOf lists the ids of each kind in data, sorted.
+func idsOf(d *Data) map[string][]string {
+	out := map[string][]string{}
+	add := func(kind, id string) { out[kind] = append(out[kind], id) }
+	for _, v := range d.Flows {
+		add("flows", v.ID)
+	}
+	for _, v := range d.Variables {
+		add("variables", v.ID)
+	}
+	for _, v := range d.Tools {
+		add("tools", v.ID)
+	}
+	for _, v := range d.Stores {
+		add("stores", v.ID)
+	}
+	for _, v := range d.Chunks {
+		add("chunks", v.ID)
+	}
+	for _, v := range d.Messages {
+		add("messages", v.ID)
+	}
+	for _, v := range d.Feedback {
+		add("feedback", v.ID)
+	}
+	for _, v := range d.Executions {
+		add("executions", v.ID)
+	}
+	for _, ids := range out {
+		slices.Sort(ids)
+	}
+	return out
+}
+
+func closeDB(db *gorm.DB) {
+	if s, err := db.DB(); err == nil {
+		_ = s.Close()
+	}
 }
 
 // FuzzParseEnv: no .env text panics, and every name read is one a shell could set.

@@ -1,9 +1,14 @@
 package flowiseimport
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/flowgate/flowgate/internal/platform/apikeys"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
@@ -110,6 +115,7 @@ func convert(rows map[string][]row, flowiseKey *secrets.Cipher) (*Data, error) {
 	d.APIKeys = convertAll(rows, "apikey", &errs, apiKey)
 	if len(d.APIKeys) > 0 {
 		d.Notes = append(d.Notes, fmt.Sprintf("%d API keys: their plaintexts keep working; Flowise's per-key permissions do not come along (a Flowgate key may call every route)", len(d.APIKeys)))
+		d.Notes = append(d.Notes, restrictedKeys(rows["apikey"])...)
 	}
 	d.Variables = convertAll(rows, "variable", &errs, variable)
 	d.Tools = convertAll(rows, "tool", &errs, tool)
@@ -157,15 +163,30 @@ func (l lines) Unwrap() []error { return l }
 
 func joinLines(errs []error) error { return lines(errs) }
 
-// convertAll converts every row of one table, collecting the rows that fail.
+// convertAll converts every row of one table, collecting the rows that fail: an id that is
+// missing, not one Flowise could have stored (see checkID) or given twice (an export file may
+// list a flow under both ChatFlow and AgentFlowV2). NUL bytes are taken out of every value,
+// as Flowise does before it saves a row (PostgreSQL's text cannot hold them).
 func convertAll[T any](rows map[string][]row, name string, errs *[]error, conv func(*fields) T) []T {
 	src := rows[name]
 	out := make([]T, 0, len(src))
+	seen := make(map[string]bool, len(src))
 	for _, r := range src {
-		f := &fields{table: name, r: r}
-		if f.id() == "" {
-			f.fail("id", errNull)
+		for k, v := range r {
+			if v != nil && strings.IndexByte(*v, 0) >= 0 {
+				s := strings.ReplaceAll(*v, "\x00", "")
+				r[k] = &s
+			}
 		}
+		f := &fields{table: name, r: r}
+		id := f.id()
+		switch err := checkID(id); {
+		case err != nil:
+			f.fail("id", err)
+		case seen[id]:
+			f.fail("id", errors.New("the same id is given twice"))
+		}
+		seen[id] = true
 		v := conv(f)
 		if f.err != nil {
 			*errs = append(*errs, f.err)
@@ -174,6 +195,26 @@ func convertAll[T any](rows map[string][]row, name string, errs *[]error, conv f
 		out = append(out, v)
 	}
 	return out
+}
+
+// maxIDLen is the length of Flowise's id columns, varchar(36) (a UUID).
+const maxIDLen = 36
+
+// checkID refuses an id Flowise could not have stored: empty, longer than its varchar(36), or
+// with spaces or control characters.
+func checkID(id string) error {
+	if id == "" {
+		return errNull
+	}
+	if !utf8.ValidString(id) || utf8.RuneCountInString(id) > maxIDLen {
+		return fmt.Errorf("%q is not an id (at most %d characters)", clip(id), maxIDLen)
+	}
+	for _, r := range id {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return fmt.Errorf("%q is not an id (printable characters only)", clip(id))
+		}
+	}
+	return nil
 }
 
 func chatFlow(f *fields) models.ChatFlow {
@@ -220,6 +261,51 @@ func apiKey(f *fields) apikeys.Key {
 		f.fail("apiKey", fmt.Errorf("the key does not match its apiSecret"))
 	}
 	return k
+}
+
+// fullKeyPermissions are the permissions of a Flowise 3.1 API key that may do everything: those
+// a key created with every box ticked holds and those Flowise's AddApiKeyPermission migration
+// gave the keys that existed before permissions did.
+var fullKeyPermissions = []string{
+	"chatflows:view", "chatflows:create", "chatflows:update", "chatflows:duplicate", "chatflows:delete",
+	"chatflows:export", "chatflows:import", "chatflows:config", "chatflows:domains",
+	"agentflows:view", "agentflows:create", "agentflows:update", "agentflows:duplicate", "agentflows:delete",
+	"agentflows:export", "agentflows:import", "agentflows:config", "agentflows:domains",
+	"tools:view", "tools:create", "tools:update", "tools:delete", "tools:export",
+	"assistants:view", "assistants:create", "assistants:update", "assistants:delete",
+	"credentials:view", "credentials:create", "credentials:update", "credentials:delete",
+	"variables:view", "variables:create", "variables:update", "variables:delete",
+	"apikeys:view", "apikeys:create", "apikeys:update", "apikeys:delete",
+	"documentStores:view", "documentStores:create", "documentStores:update", "documentStores:delete",
+	"documentStores:add-loader", "documentStores:delete-loader", "documentStores:preview-process",
+	"documentStores:upsert-config", "executions:view", "executions:delete",
+}
+
+// restrictedKeys names, one note each, the API keys whose Flowise permissions were not full:
+// in Flowgate they may call every route, which an operator must know before clients get them.
+func restrictedKeys(rows []row) []string {
+	var notes []string
+	for _, r := range rows {
+		p := r["permissions"]
+		if p == nil {
+			continue // a Flowise before permissions: every key could do everything
+		}
+		var perms []string
+		full := json.Unmarshal([]byte(*p), &perms) == nil
+		for _, want := range fullKeyPermissions {
+			full = full && slices.Contains(perms, want)
+		}
+		if !full {
+			f := &fields{r: r}
+			name := ""
+			if n := r["keyName"]; n != nil {
+				name = *n
+			}
+			notes = append(notes, fmt.Sprintf("API key %s (%s) had restricted permissions in Flowise (%s); in Flowgate it may call every route: delete it or give its clients a new key if that matters",
+				f.id(), name, clip(*p)))
+		}
+	}
+	return notes
 }
 
 func variable(f *fields) models.Variable {

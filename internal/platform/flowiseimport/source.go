@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,11 +37,7 @@ type Source struct {
 // SECRETKEY_STORAGE_TYPE=aws. getenv reads the Flowise .env, never Flowgate's environment: the
 // two use the same names for their own databases and keys.
 func SourceFromEnv(getenv func(string) string) (Source, error) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = "."
-	}
-	flowiseDir := filepath.Join(home, ".flowise")
+	flowiseDir := filepath.Join(config.HomeDir(), ".flowise")
 	s := Source{Database: config.Database(getenv, flowiseDir), Key: config.KeySource(getenv, flowiseDir)}
 	raw := strings.TrimSpace(getenv("DATABASE_PORT"))
 	if raw == "" {
@@ -124,10 +121,17 @@ func envValue(v string) string {
 // Describe names the source without its secrets, for the summary.
 func (s Source) Describe() string {
 	if s.Database.Type == "postgres" {
-		u := url.URL{Scheme: "postgres", Host: fmt.Sprintf("%s:%d", s.Database.Host, s.Database.Port), Path: "/" + s.Database.Name}
+		// PostgresDSN's URL, with the password and the connection options left out.
+		u, err := url.Parse(models.PostgresDSN(s.Database))
+		if err != nil {
+			return "Flowise PostgreSQL database " + s.Database.Name
+		}
 		if s.Database.User != "" {
 			u.User = url.User(s.Database.User)
+		} else {
+			u.User = nil
 		}
+		u.RawQuery = ""
 		return "Flowise PostgreSQL database " + u.String()
 	}
 	return "Flowise SQLite database " + s.SQLiteFile()
@@ -172,22 +176,33 @@ func (e *SchemaError) Error() string {
 	return fmt.Sprintf("unknown Flowise schema: table %s lacks column(s) %s", e.Table, strings.Join(e.Missing, ", "))
 }
 
-// ReadDatabase reads a Flowise database without writing to it: SQLite opened read-only,
-// PostgreSQL in one read-only transaction, so every table comes from the same moment of a
-// deployment that may still be running. It checks the schema first, then converts every row,
-// opening credentials with the deployment's key.
+// ReadDatabase reads a Flowise database without writing to it. PostgreSQL is read in one
+// read-only repeatable-read transaction, so every table comes from the same moment of a
+// deployment that may still be running. SQLite is opened read-only and each table is read by
+// a statement of its own: a reader holds a shared lock that makes Flowise's writes fail
+// (Flowise sets no busy timeout), so no lock is held across tables; for a consistent copy of
+// a live SQLite deployment, stop Flowise or import from a copy of its file (docs/migrating.md).
+// It checks the schema first, then converts every row, opening credentials with the
+// deployment's key.
 func ReadDatabase(ctx context.Context, src Source, messages bool) (*Data, error) {
 	db, dialect, err := openSource(ctx, src)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: dialect.isolation})
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", src.Describe(), err)
+	r := &reader{q: db, d: dialect}
+	if dialect.snapshot {
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", src.Describe(), err)
+		}
+		defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+		// Dates are read as text, whose form follows the session's DateStyle: fix it.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL datestyle = 'ISO, YMD'`); err != nil {
+			return nil, fmt.Errorf("read %s: %w", src.Describe(), err)
+		}
+		r.q = tx
 	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	r := &reader{tx: tx, d: dialect}
 	newest, err := r.checkSchema(ctx, messages)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src.Describe(), err)
@@ -211,6 +226,9 @@ func ReadDatabase(ctx context.Context, src Source, messages bool) (*Data, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := r.leftovers(ctx, data, messages); err != nil {
+		return nil, fmt.Errorf("%s: %w", src.Describe(), err)
+	}
 	if n, _ := strconv.ParseInt(migrationStamp(newest), 10, 64); n > newestKnownMigration {
 		data.Notes = append(data.Notes, fmt.Sprintf("the source's newest migration %s is newer than Flowise 3.1.2's; the columns Flowgate reads are all there", newest))
 	}
@@ -228,23 +246,29 @@ func migrationStamp(name string) string {
 
 // dialect is what differs between the two databases when reading.
 type dialect struct {
-	tables    string // lists the tables
-	asText    func(column string) string
-	isolation sql.IsolationLevel
+	tables string // lists the tables
+	asText func(column string) string
+	// snapshot reads every table in one repeatable-read transaction.
+	snapshot bool
 }
 
 var (
 	sqliteDialect = dialect{
-		tables:    `SELECT name FROM sqlite_master WHERE type = 'table'`,
-		asText:    func(c string) string { return `CAST(` + quote(c) + ` AS TEXT)` },
-		isolation: sql.LevelDefault,
+		tables: `SELECT name FROM sqlite_master WHERE type = 'table'`,
+		asText: func(c string) string { return `CAST(` + quote(c) + ` AS TEXT)` },
 	}
 	postgresDialect = dialect{
-		tables:    `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`,
-		asText:    func(c string) string { return quote(c) + `::text` },
-		isolation: sql.LevelRepeatableRead,
+		tables:   `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`,
+		asText:   func(c string) string { return quote(c) + `::text` },
+		snapshot: true,
 	}
 )
+
+// queryer is a database or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
 
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
@@ -268,7 +292,7 @@ func openSource(ctx context.Context, src Source) (*sql.DB, dialect, error) {
 			return nil, d, fmt.Errorf("read %s: %w", file, err)
 		}
 		// mode=ro: SQLite itself refuses every write, and a running Flowise may keep writing.
-		db, err = sql.Open("sqlite", "file:"+file+"?mode=ro&_pragma=busy_timeout(10000)")
+		db, err = sql.Open("sqlite", models.SQLiteDSN(file, "mode=ro", "_pragma=busy_timeout(10000)"))
 	}
 	if err != nil {
 		return nil, d, fmt.Errorf("open %s: %w", src.Describe(), err)
@@ -281,18 +305,79 @@ func openSource(ctx context.Context, src Source) (*sql.DB, dialect, error) {
 	return db, d, nil
 }
 
-// reader reads one source inside its read-only transaction.
+// reader reads one source, in its read-only transaction where the dialect takes a snapshot.
 type reader struct {
-	tx      *sql.Tx
+	q       queryer
 	d       dialect
 	columns map[string][]string // of each table read
+	// present are the source's tables; extra the columns of each table read that Flowgate
+	// does not keep.
+	present map[string]bool
+	extra   map[string][]string
+}
+
+// leftBehind are the Flowise tables whose rows Flowgate does not import, with what they hold.
+var leftBehind = []struct{ table, what string }{
+	{"assistant", "assistants"},
+	{"custom_template", "custom templates"},
+	{"evaluation", "evaluations"},
+	{"evaluator", "evaluators"},
+	{"dataset", "datasets"},
+	{"chat_message", "chat messages"},
+	{"chat_message_feedback", "chat message feedback rows"},
+	{"lead", "leads"},
+	{"execution", "executions"},
+}
+
+// leftovers counts the rows an import leaves in the source: whole tables Flowgate has no place
+// for (or chat history not asked for), and columns of the tables read that hold data Flowgate
+// does not keep.
+func (r *reader) leftovers(ctx context.Context, data *Data, messages bool) error {
+	for _, t := range leftBehind {
+		if !r.present[t.table] || (messages && r.columns[t.table] != nil) {
+			continue
+		}
+		var n int
+		if err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+quote(t.table)).Scan(&n); err != nil {
+			return fmt.Errorf("count %s: %w", t.table, err)
+		}
+		if n > 0 {
+			why := "not supported by Flowgate"
+			if r.columns[t.table] == nil && slices.ContainsFunc(tables, func(k table) bool { return k.name == t.table }) {
+				why = "chat history: add --messages to move it"
+			}
+			data.Skipped[fmt.Sprintf("%s (%s)", t.what, why)] += n
+		}
+	}
+	workspaces := false
+	for _, t := range tables {
+		for _, c := range r.extra[t.name] {
+			if c == "workspaceId" {
+				// On every row of Flowise 3: one note for all tables, not one each.
+				workspaces = true
+				continue
+			}
+			var n int
+			q := `SELECT COUNT(*) FROM ` + quote(t.name) + ` WHERE ` + quote(c) + ` IS NOT NULL`
+			if err := r.q.QueryRowContext(ctx, q).Scan(&n); err != nil {
+				return fmt.Errorf("count %s.%s: %w", t.name, c, err)
+			}
+			if n > 0 {
+				data.Notes = append(data.Notes, fmt.Sprintf("%s.%s: %d rows hold a value Flowgate does not keep; it stays behind", t.name, c, n))
+			}
+		}
+	}
+	if workspaces {
+		data.Notes = append(data.Notes, "Flowise's workspaceId of each row stays behind: a Flowgate is one workspace")
+	}
+	return nil
 }
 
 // checkSchema makes sure this is a Flowise database with every column an import reads, and
 // returns its newest migration.
 func (r *reader) checkSchema(ctx context.Context, messages bool) (string, error) {
 	present := map[string]bool{}
-	rows, err := r.tx.QueryContext(ctx, r.d.tables)
+	rows, err := r.q.QueryContext(ctx, r.d.tables)
 	if err != nil {
 		return "", fmt.Errorf("list tables: %w", err)
 	}
@@ -305,11 +390,12 @@ func (r *reader) checkSchema(ctx context.Context, messages bool) (string, error)
 		present[name] = true
 	}
 	rows.Close()
+	r.present, r.extra = present, map[string][]string{}
 	if !present["migrations"] {
 		return "", errors.New("not a Flowise database: it has no migrations table")
 	}
 	var newest string
-	err = r.tx.QueryRowContext(ctx, `SELECT name FROM migrations ORDER BY "timestamp" DESC LIMIT 1`).Scan(&newest)
+	err = r.q.QueryRowContext(ctx, `SELECT name FROM migrations ORDER BY "timestamp" DESC LIMIT 1`).Scan(&newest)
 	if err != nil {
 		return "", fmt.Errorf("read Flowise's migrations: %w", err)
 	}
@@ -341,12 +427,18 @@ func (r *reader) checkSchema(ctx context.Context, messages bool) (string, error)
 			}
 		}
 		r.columns[t.name] = cols
+		for c := range have {
+			if !slices.Contains(cols, c) {
+				r.extra[t.name] = append(r.extra[t.name], c)
+			}
+		}
+		slices.Sort(r.extra[t.name])
 	}
 	return newest, nil
 }
 
 func (r *reader) tableColumns(ctx context.Context, name string) (map[string]bool, error) {
-	rows, err := r.tx.QueryContext(ctx, `SELECT * FROM `+quote(name)+` WHERE 1 = 0`)
+	rows, err := r.q.QueryContext(ctx, `SELECT * FROM `+quote(name)+` WHERE 1 = 0`)
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", name, err)
 	}
@@ -369,7 +461,7 @@ func (r *reader) readTable(ctx context.Context, t table) ([]row, error) {
 	for i, c := range cols {
 		exprs[i] = r.d.asText(c)
 	}
-	rows, err := r.tx.QueryContext(ctx, `SELECT `+strings.Join(exprs, ", ")+` FROM `+quote(t.name))
+	rows, err := r.q.QueryContext(ctx, `SELECT `+strings.Join(exprs, ", ")+` FROM `+quote(t.name))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", t.name, err)
 	}

@@ -131,11 +131,24 @@ func awsKey(ctx context.Context, cfg KeySourceConfig) (Key, bool, error) {
 	}
 	c := cfg.AWS.withDefaults()
 	source := c.source()
-	passphrase, err := readOrCreateAWSSecret(ctx, c)
+	read := readOrCreateAWSSecret
+	if cfg.ReadOnly {
+		read = readAWSSecret
+	}
+	passphrase, err := read(ctx, c)
 	if err != nil {
 		return Key{}, false, fmt.Errorf("key from %s: %w", source, err)
 	}
 	return NewKey(passphrase, source), true, nil
+}
+
+// readAWSSecret returns the secret's SecretString; a missing secret is an error.
+func readAWSSecret(ctx context.Context, c AWSKeyConfig) (string, error) {
+	client, err := newSecretsManagerClient(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return getAWSSecret(ctx, client, c.Name)
 }
 
 // readOrCreateAWSSecret returns the secret's SecretString, first creating the

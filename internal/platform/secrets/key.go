@@ -107,6 +107,10 @@ type KeySourceConfig struct {
 	StorageType string
 	// AWS locates the secret when StorageType is StorageTypeAWS.
 	AWS AWSKeyConfig
+	// ReadOnly makes every source only read: a missing key file or AWS secret is an error
+	// instead of being created. It is for a key another installation owns (a Flowise
+	// deployment being moved in) and for runs that must write nothing (an import's dry run).
+	ReadOnly bool
 }
 
 // keySource looks for the passphrase in one place. It reports ok=false when
@@ -161,7 +165,14 @@ func fileKey(cfg KeySourceConfig) (Key, bool, error) {
 		dir = filepath.Join(home, defaultKeyDir)
 	}
 	path := filepath.Join(dir, KeyFileName)
-	passphrase, err := readOrCreateKeyFile(path)
+	read := readOrCreateKeyFile
+	if cfg.ReadOnly {
+		read = readKeyFile
+	}
+	passphrase, err := read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Key{}, false, fmt.Errorf("no key file at %s (SECRETKEY_PATH, or FLOWISE_SECRETKEY_OVERWRITE): %w", path, err)
+	}
 	if err != nil {
 		return Key{}, false, err
 	}

@@ -35,7 +35,7 @@ func TestReadKeyAWSReadsButNeverCreates(t *testing.T) {
 	fake := newFakeSecretsManager(t)
 	cfg := awsConfig(t, fake.start())
 	_, err := ReadKey(t.Context(), cfg)
-	require.ErrorContains(t, err, "reading key from AWS Secrets Manager secret FlowiseEncryptionKey (us-east-1)")
+	require.ErrorContains(t, err, "key from AWS Secrets Manager secret FlowiseEncryptionKey (us-east-1)")
 	require.Zero(t, fake.createdCount(), "a missing secret is not created")
 	require.Equal(t, []string{"GetSecretValue FlowiseEncryptionKey"}, fake.recorded())
 
