@@ -64,7 +64,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 }
 
 // TestReplayWithTracing: the OpenTelemetry tracing interceptor a worker runs with when traces
-// are on adds no command to a run, so the recorded histories replay through it.
+// are on adds no command to a run, so the recorded histories replay through it. The test
+// checks the interceptor did run: each history's workflow went through it and it made the
+// run's span (the replayer runs a history's last task as new, as a live worker does).
 func TestReplayWithTracing(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)).Tracer("replay")
@@ -72,9 +74,30 @@ func TestReplayWithTracing(t *testing.T) {
 	require.NoError(t, err)
 	for _, file := range historyFiles(t) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			require.NoError(t, replay(t, workflows.Prediction, file, tracing))
+			seen := &seenWorkflows{Interceptor: tracing}
+			before := len(spans.Ended())
+			require.NoError(t, replay(t, workflows.Prediction, file, seen))
+			require.Positive(t, seen.count, "the tracing interceptor saw no workflow")
+			var runs []string
+			for _, s := range spans.Ended()[before:] {
+				if strings.HasPrefix(s.Name(), "RunWorkflow:") {
+					runs = append(runs, s.Name())
+				}
+			}
+			require.NotEmpty(t, runs, "no RunWorkflow span")
 		})
 	}
+}
+
+// seenWorkflows is an interceptor that counts the workflows it intercepts.
+type seenWorkflows struct {
+	interceptor.Interceptor
+	count int
+}
+
+func (s *seenWorkflows) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	s.count++
+	return s.Interceptor.InterceptWorkflow(ctx, next)
 }
 
 // reorderedPrediction is Prediction with its nodes run in reverse order: a change that must be
