@@ -15,11 +15,15 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/flowgate/flowgate/internal/platform/filelock"
 	"github.com/flowgate/flowgate/internal/platform/fsperm"
 )
 
 // FileName is the file a JSON store keeps its keys in, inside APIKEY_PATH, as in Flowise.
 const FileName = "api.json"
+
+// lockName is the file beside FileName whose lock each rewrite of it holds.
+const lockName = "." + FileName + ".lock"
 
 // flowiseEntry is one element of Flowise's api.json. In files Flowise wrote, APIKey is the
 // plaintext key; in files this package writes, it is only the key's prefix, and KeyFingerprint,
@@ -147,6 +151,16 @@ func (s *jsonStore) save(keys []Key) error {
 func (s *jsonStore) update(f func([]Key) ([]Key, error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Another process (`flowgate import` beside `flowgate start`) may rewrite the file too:
+	// each read-modify-write holds the file lock, so neither loses the other's keys.
+	if err := fsperm.MkdirAll(filepath.Dir(s.path)); err != nil {
+		return fmt.Errorf("create api key directory: %w", err)
+	}
+	unlock, err := filelock.Lock(filepath.Join(filepath.Dir(s.path), lockName))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	keys, err := s.load()
 	if err != nil {
 		return err

@@ -405,35 +405,22 @@ func FuzzParseExport(f *testing.F) {
 // idsOf lists the ids of each kind in data, sorted.
 func idsOf(d *Data) map[string][]string {
 	out := map[string][]string{}
-	add := func(kind, id string) { out[kind] = append(out[kind], id) }
-	for _, v := range d.Flows {
-		add("flows", v.ID)
-	}
-	for _, v := range d.Variables {
-		add("variables", v.ID)
-	}
-	for _, v := range d.Tools {
-		add("tools", v.ID)
-	}
-	for _, v := range d.Stores {
-		add("stores", v.ID)
-	}
-	for _, v := range d.Chunks {
-		add("chunks", v.ID)
-	}
-	for _, v := range d.Messages {
-		add("messages", v.ID)
-	}
-	for _, v := range d.Feedback {
-		add("feedback", v.ID)
-	}
-	for _, v := range d.Executions {
-		add("executions", v.ID)
-	}
-	for _, ids := range out {
-		slices.Sort(ids)
-	}
+	addIDs(out, "flows", d.Flows, func(v models.ChatFlow) string { return v.ID })
+	addIDs(out, "variables", d.Variables, func(v models.Variable) string { return v.ID })
+	addIDs(out, "tools", d.Tools, func(v models.Tool) string { return v.ID })
+	addIDs(out, "stores", d.Stores, func(v models.DocumentStore) string { return v.ID })
+	addIDs(out, "chunks", d.Chunks, func(v models.DocumentStoreFileChunk) string { return v.ID })
+	addIDs(out, "messages", d.Messages, func(v models.ChatMessage) string { return v.ID })
+	addIDs(out, "feedback", d.Feedback, func(v models.ChatMessageFeedback) string { return v.ID })
+	addIDs(out, "executions", d.Executions, func(v models.Execution) string { return v.ID })
 	return out
+}
+
+func addIDs[T any](out map[string][]string, kind string, rows []T, id func(T) string) {
+	for _, r := range rows {
+		out[kind] = append(out[kind], id(r))
+	}
+	slices.Sort(out[kind])
 }
 
 func closeDB(db *gorm.DB) {

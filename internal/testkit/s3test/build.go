@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/platform/filelock"
 )
 
 // Version is the pinned versitygw release; it builds with this repo's Go toolchain.
@@ -53,7 +55,7 @@ func Binary() (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create tool cache dir: %w", err)
 	}
-	unlock, err := lockFile(filepath.Join(dir, ".lock"))
+	unlock, err := filelock.Lock(filepath.Join(dir, ".lock"))
 	if err != nil {
 		return "", fmt.Errorf("lock tool cache dir: %w", err)
 	}
