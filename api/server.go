@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -76,8 +77,12 @@ type Deps struct {
 	// codec); nil is Temporal's default.
 	Converter converter.DataConverter
 	Log       *slog.Logger
-	// Telemetry is the process's metrics and traces; nil when both are off.
-	Telemetry *telemetry.Telemetry
+	// Metrics records the process's series; nil when metrics are off.
+	Metrics *telemetry.Metrics
+	// Tracer opens predictions' API spans; nil when tracing is off.
+	Tracer trace.Tracer
+	// Scrape serves the series at GET /api/v1/metrics; nil unless Prometheus serves them.
+	Scrape http.Handler
 }
 
 // resource is a group of handlers. open routes need no management key (a chatflow's own
@@ -118,13 +123,13 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	log := deps.Log
 	auth := &auth{keys: deps.Keys, flows: deps.Store, log: log}
-	metrics := deps.Telemetry.Recorder()
+	metrics := deps.Metrics
 	limits := &rateLimits{limiter: cfg.Limiter, ips: cfg.ClientIP, ipv6Prefix: cfg.RateLimitIPv6Prefix, auth: auth, log: log, metrics: metrics}
 	plans := newCompiledFlows(256, node.ChatflowPlan)
 	files := chatFiles{store: deps.Files}
 	p := &predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, converter: deps.Converter, files: files,
 		plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log,
-		metrics: metrics, tracer: deps.Telemetry.Tracer()}
+		metrics: metrics, tracer: deps.Tracer}
 	return &Server{cfg: cfg, log: log, auth: auth, routes: newRouteCatalogue(flowiseRoutes), metrics: metrics, resources: []resource{
 		&chatflows{store: deps.Store, plans: plans, files: files, log: log, metrics: metrics},
 		&publicFlows{store: deps.Store, auth: auth, log: log},
@@ -140,7 +145,7 @@ func New(cfg Config, deps Deps) *Server {
 		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, log: log},
 		p,
 		&openAI{p: p, store: deps.Store, log: log},
-		&scrape{handler: deps.Telemetry.ScrapeHandler()},
+		&scrape{handler: deps.Scrape},
 		&attachments{auth: auth, limits: limits, files: files, log: log},
 		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, files: files, log: log},
 	}}

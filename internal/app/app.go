@@ -30,7 +30,7 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/ratelimit"
 	"github.com/flowgate/flowgate/internal/platform/secrets"
 	"github.com/flowgate/flowgate/internal/platform/stream"
-	"github.com/flowgate/flowgate/internal/platform/telemetry"
+	"github.com/flowgate/flowgate/internal/platform/telemetry/otelsetup"
 	"github.com/flowgate/flowgate/internal/storage"
 	"github.com/flowgate/flowgate/internal/storage/offload"
 	"github.com/flowgate/flowgate/models"
@@ -53,7 +53,7 @@ type App struct {
 	closers  []func()
 	listens  bool // reads streams: an API process
 	// telemetry is the process's metrics and traces; nil when both are off.
-	telemetry *telemetry.Telemetry
+	telemetry *otelsetup.Telemetry
 	// defaultKey is the plaintext of the DefaultKey created at this start, if one was.
 	defaultKey string
 }
@@ -115,7 +115,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			a.close()
 		}
 	}()
-	if a.telemetry, err = telemetry.New(ctx, cfg.Telemetry, Version, log); err != nil {
+	if a.telemetry, err = otelsetup.New(ctx, cfg.Telemetry, Version, log); err != nil {
 		return nil, err
 	}
 	// Closed after the worker, the Temporal client and every later part (closers run last
@@ -263,7 +263,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			CORSAllowCredentials: cfg.CORSAllowCredentials,
 			FrameAncestors:       cfg.IframeOrigins,
 		}, api.Deps{Store: store, Temporal: a.temporal, Broker: broker, Cipher: cipher, Keys: keys, Files: files,
-			Converter: copts.DataConverter, Log: log, Telemetry: a.telemetry})
+			Converter: copts.DataConverter, Log: log,
+			Metrics: a.telemetry.Recorder(), Tracer: a.telemetry.Tracer(), Scrape: a.telemetry.ScrapeHandler()})
 		err = a.serve(cfg.Addr(), srv.Handler())
 	case opts.Worker:
 		// The worker tier serves only its probes, on WORKER_PORT as Flowise workers do, and its

@@ -163,9 +163,9 @@ func endpoint(own, base setting, proto, path string) (string, error) {
 	return s.value, nil
 }
 
-// The OTLP transports.
+// The OTLP transports: ProtoGRPC, or protoHTTP (protobuf bodies over HTTP).
 const (
-	protoGRPC = "grpc"
+	ProtoGRPC = "grpc"
 	protoHTTP = "http"
 )
 
@@ -177,7 +177,7 @@ func protocol(s setting) (string, error) {
 	case "", "http", "proto", "http/protobuf", "http/json":
 		return protoHTTP, nil
 	case "grpc":
-		return protoGRPC, nil
+		return ProtoGRPC, nil
 	}
 	return "", fmt.Errorf("%s must be grpc, http or http/protobuf, got %q", s.name, s.value)
 }

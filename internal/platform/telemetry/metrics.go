@@ -1,3 +1,7 @@
+// Package telemetry is what Flowgate's packages record and name: the Metrics recorder of
+// Flowgate's series (on the OpenTelemetry metric API only), the span attributes' keys, and the
+// settings (Config). The SDK, its exporters and the scrape handler are built by its
+// subpackage otelsetup, in internal/app only.
 package telemetry
 
 import (
@@ -77,7 +81,8 @@ var predictionBuckets = []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 20, 30, 60, 1
 // versionGauge is Flowise's flowise_version_info, labelled version="v<Flowgate's version>".
 const versionGauge = "flowise_version_info"
 
-func newMetrics(m metric.Meter, version string) (*Metrics, error) {
+// NewMetrics makes Flowgate's instruments on m; version is reported in flowise_version_info.
+func NewMetrics(m metric.Meter, version string) (*Metrics, error) {
 	var errs []error
 	counter := func(name, help string) metric.Int64Counter {
 		c, err := m.Int64Counter(name, metric.WithDescription(help))

@@ -1,12 +1,14 @@
-// Package telemetry gives a Flowgate process its metrics and traces: one OpenTelemetry
-// MeterProvider, read by a Prometheus registry (GET /api/v1/metrics, a worker's /metrics) or
-// pushed through OTLP, and one TracerProvider exporting spans through OTLP. The Temporal SDK's
-// own metrics and its tracing interceptor use the same providers, so a prediction's trace
-// runs from the API's span through the workflow to each node's activity and provider call.
+// Package otelsetup builds a process's telemetry from its settings (telemetry.Config): one
+// OpenTelemetry MeterProvider, read by a Prometheus registry (GET /api/v1/metrics, a worker's
+// /metrics) or pushed through OTLP, and one TracerProvider exporting spans through OTLP. The
+// Temporal SDK's own metrics and its tracing interceptor use the same providers, so a
+// prediction's trace runs from the API's span through the workflow to each node's activity
+// and provider call. Only internal/app uses it: the exporters and the Temporal contrib stay
+// out of the packages that record (they use telemetry, which needs only the OpenTelemetry API).
 //
-// Off costs nothing: with ENABLE_METRICS unset Metrics is nil (its methods return at once),
-// and without an OTLP traces endpoint no span is started anywhere.
-package telemetry
+// Off costs nothing: with ENABLE_METRICS unset the recorder is nil (its methods return at
+// once), and without an OTLP traces endpoint no span is started anywhere.
+package otelsetup
 
 import (
 	"context"
@@ -37,12 +39,14 @@ import (
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
+
+	"github.com/flowgate/flowgate/internal/platform/telemetry"
 )
 
 // Telemetry is a process's metrics and traces. A nil *Telemetry is telemetry turned off.
 type Telemetry struct {
-	cfg      Config
-	metrics  *Metrics // nil when metrics are off
+	cfg      telemetry.Config
+	metrics  *telemetry.Metrics // nil when metrics are off
 	meters   *sdkmetric.MeterProvider
 	scrape   http.Handler // the Prometheus registry's handler; nil unless provider prometheus
 	tracers  *sdktrace.TracerProvider
@@ -52,7 +56,7 @@ type Telemetry struct {
 
 // New starts what cfg turns on. version is Flowgate's, reported as service.version and in
 // flowise_version_info.
-func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (*Telemetry, error) {
+func New(ctx context.Context, cfg telemetry.Config, version string, log *slog.Logger) (*Telemetry, error) {
 	if !cfg.Metrics && !cfg.Tracing() {
 		return nil, nil
 	}
@@ -114,7 +118,7 @@ func (t *Telemetry) startMetrics(ctx context.Context, version string) error {
 			sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: secondsBuckets}})),
 	}
 	switch t.cfg.Provider {
-	case Prometheus:
+	case telemetry.Prometheus:
 		reg := prometheus.NewRegistry()
 		// Every series carries app=METRICS_SERVICE_NAME, as Flowise's do.
 		labelled := prometheus.WrapRegistererWith(prometheus.Labels{"app": t.cfg.ServiceName}, reg)
@@ -131,7 +135,7 @@ func (t *Telemetry) startMetrics(ctx context.Context, version string) error {
 		}
 		opts = append(opts, sdkmetric.WithReader(exp))
 		t.scrape = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	case OpenTelemetry:
+	case telemetry.OpenTelemetry:
 		exp, err := metricExporter(ctx, t.cfg.MetricProtocol, t.cfg.MetricEndpoint)
 		if err != nil {
 			return err
@@ -141,7 +145,7 @@ func (t *Telemetry) startMetrics(ctx context.Context, version string) error {
 	}
 	// From here Shutdown (New calls it on failure) stops the exporter with the provider.
 	t.meters = sdkmetric.NewMeterProvider(opts...)
-	if t.metrics, err = newMetrics(t.meters.Meter("flowgate"), version); err != nil {
+	if t.metrics, err = telemetry.NewMetrics(t.meters.Meter("flowgate"), version); err != nil {
 		return fmt.Errorf("create Flowgate's instruments: %w", err)
 	}
 	t.temporal = newCachedTags(temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
@@ -165,7 +169,7 @@ func withEndpoint[O any](endpoint string, url, hostPort func(string) O) O {
 func metricExporter(ctx context.Context, proto, endpoint string) (sdkmetric.Exporter, error) {
 	var exp sdkmetric.Exporter
 	var err error
-	if proto == protoGRPC {
+	if proto == telemetry.ProtoGRPC {
 		exp, err = otlpmetricgrpc.New(ctx, withEndpoint(endpoint, otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithEndpoint))
 	} else {
 		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(endpoint))
@@ -179,7 +183,7 @@ func metricExporter(ctx context.Context, proto, endpoint string) (sdkmetric.Expo
 func traceExporter(ctx context.Context, proto, endpoint string) (sdktrace.SpanExporter, error) {
 	var exp sdktrace.SpanExporter
 	var err error
-	if proto == protoGRPC {
+	if proto == telemetry.ProtoGRPC {
 		exp, err = otlptracegrpc.New(ctx, withEndpoint(endpoint, otlptracegrpc.WithEndpointURL, otlptracegrpc.WithEndpoint))
 	} else {
 		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
@@ -227,7 +231,7 @@ func (t *Telemetry) ScrapeHandler() http.Handler {
 }
 
 // Recorder is the process's Metrics, nil when they are off.
-func (t *Telemetry) Recorder() *Metrics {
+func (t *Telemetry) Recorder() *telemetry.Metrics {
 	if t == nil {
 		return nil
 	}
