@@ -97,6 +97,11 @@ func TestMetricsAfterPredictions(t *testing.T) {
 	// The model fails once: the chain's node fails, is retried, and the prediction succeeds.
 	h.mock.FailNext(1, http.StatusInternalServerError)
 	h.predict(flowID, map[string]any{"question": "hello"})
+	// A flow that cannot run fails before any run starts: counted as a failure, as Flowise
+	// counts any error of a prediction.
+	broken := h.createFlow("broken", `{"nodes":[{"id":"mystery_0","data":{"id":"mystery_0","name":"noSuchNode","category":"Chains"}}],"edges":[]}`, nil)
+	status, body := h.do("POST", "/api/v1/prediction/"+broken, map[string]any{"question": "hello"})
+	require.GreaterOrEqual(t, status, 400, string(body))
 	// A document store upsert counts in Flowise's vector_upserted.
 	var store struct{ ID string }
 	h.doJSON("POST", "/api/v1/document-store/store", map[string]any{"name": "Counted"}, 200, &store)
@@ -123,7 +128,8 @@ func TestMetricsAfterPredictions(t *testing.T) {
 	require.Equal(t, 1.0, counterValue(m, "chatflow_prediction_external",
 		map[string]string{"chatflowid": flowID, "status": "success", "streaming": "true"}))
 	require.Equal(t, 1.0, counterValue(m, "chatflow_prediction_external", map[string]string{"chatflowid": limited, "status": "success"}))
-	require.Equal(t, 2.0, counterValue(m, "chatflow_created", map[string]string{"status": "success"}))
+	require.Equal(t, 1.0, counterValue(m, "chatflow_prediction_external", map[string]string{"chatflowid": broken, "status": "failure"}))
+	require.Equal(t, 3.0, counterValue(m, "chatflow_created", map[string]string{"status": "success"}))
 	require.Equal(t, 1.0, counterValue(m, "vector_upserted", map[string]string{"status": "success"}))
 
 	latency := sample(m, "flowgate_prediction_duration_seconds", map[string]string{"type": "chatflow", "status": "success", "streaming": "false"})
