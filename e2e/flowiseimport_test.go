@@ -117,6 +117,11 @@ func restoreFixtureDump(t *testing.T) string {
 	out, err := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", pgtest.Host, "-p", strconv.Itoa(pgtest.Port),
 		"-U", pgtest.User, "-d", name, "-f", fixture.Path("flowise-3.1.2", "postgres", "flowise.sql")).CombinedOutput()
 	require.NoError(t, err, "restore the Flowise dump: %s", out)
+	// A server whose DateStyle is not ISO writes timestamps as text another way ("SQL, DMY":
+	// 03/12/2026 18:24:56): the import must read dates the same whatever the setting.
+	out, err = exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", pgtest.Host, "-p", strconv.Itoa(pgtest.Port),
+		"-U", pgtest.User, "-d", name, "-c", `ALTER DATABASE "`+name+`" SET datestyle = 'SQL, DMY'`).CombinedOutput()
+	require.NoError(t, err, "set DateStyle: %s", out)
 	return name
 }
 

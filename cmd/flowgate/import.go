@@ -14,7 +14,7 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/flowiseimport"
 )
 
-const importUsage = `usage: flowgate import [--flowise-env FILE] [--flowise-set NAME=VALUE]... [--messages] [--dry-run]
+const importUsage = `usage: flowgate import [--flowise-env FILE] [--flowise-set NAME=VALUE]... [--messages] [--skip-restricted-keys] [--dry-run]
        flowgate import --export-file FILE [--dry-run]
 
 Moves a Flowise deployment into the Flowgate that this environment configures (its DATABASE_*,
@@ -34,6 +34,7 @@ func importCommand(args []string, stdout io.Writer) (func(context.Context, confi
 	exportFile := fs.String("export-file", "", "a Flowise export file (Settings → Export) instead of a database")
 	messages := fs.Bool("messages", false, "also move chat messages, feedback, leads and executions")
 	dryRun := fs.Bool("dry-run", false, "print what would be imported; write nothing")
+	skipRestricted := fs.Bool("skip-restricted-keys", false, "leave out API keys whose Flowise permissions were not full (a Flowgate key may call every route)")
 	var sets []string
 	fs.Func("flowise-set", "a Flowise setting NAME=VALUE (repeatable; wins over --flowise-env)", func(s string) error {
 		if name, _, ok := strings.Cut(s, "="); !ok || name == "" {
@@ -48,7 +49,7 @@ func importCommand(args []string, stdout io.Writer) (func(context.Context, confi
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q\n%s", fs.Arg(0), importUsage)
 	}
-	in := app.FlowiseImport{ExportFile: *exportFile, Messages: *messages, DryRun: *dryRun}
+	in := app.FlowiseImport{ExportFile: *exportFile, Messages: *messages, SkipRestrictedKeys: *skipRestricted, DryRun: *dryRun}
 	if *exportFile != "" {
 		if *envFile != "" || len(sets) > 0 || *messages {
 			return nil, errors.New("--export-file reads no Flowise database: drop --flowise-env, --flowise-set and --messages")

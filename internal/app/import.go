@@ -29,7 +29,10 @@ type FlowiseImport struct {
 	// Messages also moves chat messages, feedback, leads and agentflow executions from a
 	// database (an export file brings what it holds).
 	Messages bool
-	DryRun   bool
+	// SkipRestrictedKeys leaves out the API keys whose Flowise permissions were not full (in
+	// Flowgate a key may call every route).
+	SkipRestrictedKeys bool
+	DryRun             bool
 }
 
 // maxExportFile bounds an export file read by the command: it is read whole into memory.
@@ -60,6 +63,9 @@ func ImportFlowise(ctx context.Context, cfg config.Config, in FlowiseImport, log
 	}
 	if err != nil {
 		return flowiseimport.Report{Source: source}, err
+	}
+	if in.SkipRestrictedKeys {
+		data.SkipRestrictedKeys()
 	}
 	db, cipher, err := destination(ctx, cfg, in.DryRun)
 	if err != nil {

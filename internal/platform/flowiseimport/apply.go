@@ -94,7 +94,7 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 				flows = append(flows, f)
 			}
 		}
-		creds, err := sealCredentials(tx, dst.Cipher, data.Credentials)
+		creds, haveCreds, err := sealCredentials(tx, dst.Cipher, data.Credentials)
 		if err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 		steps := []func() (Count, error){
 			func() (Count, error) { return upsert(w, "chatflows", flows, chatFlowID) },
 			func() (Count, error) { return upsert(w, "agentflows", agentflows, chatFlowID) },
-			func() (Count, error) { return upsert(w, "credentials", creds, credentialID) },
+			func() (Count, error) { return upsertOver(w, "credentials", creds, credentialID, haveCreds) },
 			func() (Count, error) {
 				return upsert(w, "variables", data.Variables, func(v *models.Variable) string { return v.ID })
 			},
@@ -222,18 +222,28 @@ func existing[T any](tx *gorm.DB, ids []string, id func(*T) string) (map[string]
 
 // upsert writes rows of one kind by id and counts what it did.
 func upsert[T any](w *writer, kind string, rows []T, id func(*T) string) (Count, error) {
-	c := Count{Kind: kind}
 	if len(rows) == 0 {
-		return c, nil
+		return Count{Kind: kind}, nil
 	}
+	have, err := existing(w.tx, idsOf(rows, id), id)
+	if err != nil {
+		return Count{Kind: kind}, fmt.Errorf("import %s: read what is there: %w", kind, err)
+	}
+	return upsertOver(w, kind, rows, id, have)
+}
+
+func idsOf[T any](rows []T, id func(*T) string) []string {
 	ids := make([]string, len(rows))
 	for i := range rows {
 		ids[i] = id(&rows[i])
 	}
-	have, err := existing(w.tx, ids, id)
-	if err != nil {
-		return c, fmt.Errorf("import %s: read what is there: %w", kind, err)
-	}
+	return ids
+}
+
+// upsertOver is upsert with the rows already here (have, by id) read by the caller.
+func upsertOver[T any](w *writer, kind string, rows []T, id func(*T) string, have map[string]T) (Count, error) {
+	c := Count{Kind: kind}
+	ids := idsOf(rows, id)
 	var fresh []T
 	for i := range rows {
 		old, ok := have[ids[i]]
@@ -302,12 +312,13 @@ func normalized[T any](v T) T {
 	return v
 }
 
-// sealCredentials turns credentials in the clear into rows sealed with Flowgate's key. A
-// credential already stored with the same fields keeps its sealed value, so that a second
-// import finds it unchanged (sealing is randomised).
-func sealCredentials(tx *gorm.DB, cipher *secrets.Cipher, creds []Credential) ([]models.Credential, error) {
+// sealCredentials turns credentials in the clear into rows sealed with Flowgate's key, and
+// returns the credentials already here too, for upsertOver. A credential already stored with
+// the same fields keeps its sealed value, so that a second import finds it unchanged (sealing
+// is randomised).
+func sealCredentials(tx *gorm.DB, cipher *secrets.Cipher, creds []Credential) ([]models.Credential, map[string]models.Credential, error) {
 	if len(creds) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ids := make([]string, len(creds))
 	for i, c := range creds {
@@ -315,7 +326,7 @@ func sealCredentials(tx *gorm.DB, cipher *secrets.Cipher, creds []Credential) ([
 	}
 	have, err := existing(tx, ids, credentialID)
 	if err != nil {
-		return nil, fmt.Errorf("import credentials: read what is there: %w", err)
+		return nil, nil, fmt.Errorf("import credentials: read what is there: %w", err)
 	}
 	out := make([]models.Credential, len(creds))
 	keyID := cipher.KeyID()
@@ -329,12 +340,12 @@ func sealCredentials(tx *gorm.DB, cipher *secrets.Cipher, creds []Credential) ([
 		}
 		if row.EncryptedData == "" {
 			if row.EncryptedData, err = cipher.Encrypt(c.Plain); err != nil {
-				return nil, fmt.Errorf("import credential %s: %w", c.ID, err)
+				return nil, nil, fmt.Errorf("import credential %s: %w", c.ID, err)
 			}
 		}
 		out[i] = row
 	}
-	return out, nil
+	return out, have, nil
 }
 
 // leaveUpserted takes out of an import the document stores that Flowgate has vectors for, and

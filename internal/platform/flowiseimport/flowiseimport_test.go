@@ -372,7 +372,7 @@ func FuzzParseExport(f *testing.F) {
 				t.Fatalf("a flow of type %q passed", fl.Type)
 			}
 		}
-		want := idsOf(data)
+		want := idsByKind(data)
 		for kind, ids := range want {
 			seen := map[string]bool{}
 			for _, id := range ids {
@@ -398,12 +398,12 @@ func FuzzParseExport(f *testing.F) {
 		require.NoError(t, err)
 		again, err := ParseExport(bytes.NewReader(file), 1<<20)
 		require.NoError(t, err, "Flowgate's own export parses")
-		require.Equal(t, want, idsOf(again), "Export → ParseExport keeps every row")
+		require.Equal(t, want, idsByKind(again), "Export → ParseExport keeps every row")
 	})
 }
 
-// idsOf lists the ids of each kind in data, sorted.
-func idsOf(d *Data) map[string][]string {
+// idsByKind lists the ids of each kind in data, sorted.
+func idsByKind(d *Data) map[string][]string {
 	out := map[string][]string{}
 	addIDs(out, "flows", d.Flows, func(v models.ChatFlow) string { return v.ID })
 	addIDs(out, "variables", d.Variables, func(v models.Variable) string { return v.ID })

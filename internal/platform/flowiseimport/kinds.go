@@ -33,6 +33,8 @@ type Data struct {
 	Feedback   []models.ChatMessageFeedback
 	Leads      []models.Lead
 	Executions []models.Execution
+	// RestrictedKeys are the API keys (among APIKeys) whose Flowise permissions were not full.
+	RestrictedKeys []RestrictedKey
 	// Skipped counts rows of the source that Flowgate has no place for, by what they are.
 	Skipped map[string]int
 	// Notes say what changed on the way, for the summary.
@@ -115,7 +117,11 @@ func convert(rows map[string][]row, flowiseKey *secrets.Cipher) (*Data, error) {
 	d.APIKeys = convertAll(rows, "apikey", &errs, apiKey)
 	if len(d.APIKeys) > 0 {
 		d.Notes = append(d.Notes, fmt.Sprintf("%d API keys: their plaintexts keep working; Flowise's per-key permissions do not come along (a Flowgate key may call every route)", len(d.APIKeys)))
-		d.Notes = append(d.Notes, restrictedKeys(rows["apikey"])...)
+		d.RestrictedKeys = restrictedKeys(rows["apikey"])
+		for _, k := range d.RestrictedKeys {
+			d.Notes = append(d.Notes, fmt.Sprintf("API key %s (%s) had restricted permissions in Flowise; in Flowgate it may call every route: delete it, give its clients a new key, or import with --skip-restricted-keys if that matters",
+				k.ID, k.Name))
+		}
 	}
 	d.Variables = convertAll(rows, "variable", &errs, variable)
 	d.Tools = convertAll(rows, "tool", &errs, tool)
@@ -281,10 +287,13 @@ var fullKeyPermissions = []string{
 	"documentStores:upsert-config", "executions:view", "executions:delete",
 }
 
-// restrictedKeys names, one note each, the API keys whose Flowise permissions were not full:
-// in Flowgate they may call every route, which an operator must know before clients get them.
-func restrictedKeys(rows []row) []string {
-	var notes []string
+// RestrictedKey is an API key whose Flowise permissions were not full.
+type RestrictedKey struct{ ID, Name string }
+
+// restrictedKeys lists the API keys whose Flowise permissions were not full: in Flowgate they
+// may call every route, which an operator must know before clients keep using them.
+func restrictedKeys(rows []row) []RestrictedKey {
+	var out []RestrictedKey
 	for _, r := range rows {
 		p := r["permissions"]
 		if p == nil {
@@ -297,15 +306,30 @@ func restrictedKeys(rows []row) []string {
 		}
 		if !full {
 			f := &fields{r: r}
-			name := ""
+			k := RestrictedKey{ID: f.id()}
 			if n := r["keyName"]; n != nil {
-				name = *n
+				k.Name = *n
 			}
-			notes = append(notes, fmt.Sprintf("API key %s (%s) had restricted permissions in Flowise (%s); in Flowgate it may call every route: delete it or give its clients a new key if that matters",
-				f.id(), name, clip(*p)))
+			out = append(out, k)
 		}
 	}
-	return notes
+	return out
+}
+
+// SkipRestrictedKeys leaves out of d the API keys whose Flowise permissions were not full, and
+// says so in the notes instead of warning about them.
+func (d *Data) SkipRestrictedKeys() {
+	if len(d.RestrictedKeys) == 0 {
+		return
+	}
+	d.APIKeys = slices.DeleteFunc(d.APIKeys, func(k apikeys.Key) bool {
+		return slices.ContainsFunc(d.RestrictedKeys, func(r RestrictedKey) bool { return r.ID == k.ID })
+	})
+	d.Notes = slices.DeleteFunc(d.Notes, func(n string) bool { return strings.Contains(n, "had restricted permissions in Flowise") })
+	for _, k := range d.RestrictedKeys {
+		d.Notes = append(d.Notes, fmt.Sprintf("API key %s (%s) had restricted permissions in Flowise: not imported (--skip-restricted-keys)", k.ID, k.Name))
+	}
+	d.RestrictedKeys = nil
 }
 
 func variable(f *fields) models.Variable {

@@ -132,6 +132,13 @@ func TestSummaryNamesWhatStaysBehind(t *testing.T) {
 	require.Contains(t, notes, "Flowise's workspaceId of each row stays behind")
 	require.NotContains(t, notes, "chat_flow.workspaceId")
 	require.Equal(t, 10, data.Skipped["chat messages (chat history: add --messages to move it)"], data.Skipped)
+
+	data.SkipRestrictedKeys()
+	require.Len(t, data.APIKeys, 1)
+	require.Equal(t, "DefaultKey", data.APIKeys[0].Name)
+	notes = strings.Join(data.Notes, "\n")
+	require.Contains(t, notes, "(ci-key) had restricted permissions in Flowise: not imported (--skip-restricted-keys)")
+	require.NotContains(t, notes, "in Flowgate it may call every route: delete it")
 }
 
 // TestFlowiseExportFile: an export file in Flowise's shape (every column of its entities,
