@@ -15,10 +15,6 @@ import (
 	"github.com/flowgate/flowgate/internal/platform/telemetry"
 )
 
-func env(vars map[string]string) func(string) string {
-	return func(name string) string { return vars[name] }
-}
-
 func TestOffIsNil(t *testing.T) {
 	tel, err := New(context.Background(), telemetry.Config{}, "1.0.0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
@@ -34,11 +30,7 @@ func TestOffIsNil(t *testing.T) {
 // TestPrometheusNames: series keep Flowise's names (no unit or _total added), carry the app
 // label, and the Prometheus text format is served.
 func TestPrometheusNames(t *testing.T) {
-	c, err := telemetry.ConfigFromEnv(env(map[string]string{"ENABLE_METRICS": "true", "METRICS_SERVICE_NAME": "prod", "METRICS_INCLUDE_NODE_METRICS": "false"}))
-	require.NoError(t, err)
-	tel, err := New(context.Background(), c, "1.2.3", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
+	tel := start(t, "1.2.3", map[string]string{"METRICS_SERVICE_NAME": "prod", "METRICS_INCLUDE_NODE_METRICS": "false"})
 	m := tel.Recorder()
 	ctx := context.Background()
 	m.Predicted(ctx, telemetry.Prediction{ChatflowID: "f1"}, false, 2*time.Second)
@@ -56,6 +48,21 @@ func TestPrometheusNames(t *testing.T) {
 	require.NotContains(t, body, "go_goroutines", "METRICS_INCLUDE_NODE_METRICS=false")
 }
 
+// start builds the telemetry vars ask for (ENABLE_METRICS=true added), stopped at the end.
+func start(tb testing.TB, version string, vars map[string]string) *Telemetry {
+	tb.Helper()
+	all := map[string]string{"ENABLE_METRICS": "true"}
+	for k, v := range vars {
+		all[k] = v
+	}
+	c, err := telemetry.ConfigFromEnv(func(name string) string { return all[name] })
+	require.NoError(tb, err)
+	tel, err := New(context.Background(), c, version, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, tel.Shutdown(context.Background())) })
+	return tel
+}
+
 func scrapeBody(t *testing.T, tel *Telemetry) string {
 	rec := httptest.NewRecorder()
 	tel.ScrapeHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -63,12 +70,7 @@ func scrapeBody(t *testing.T, tel *Telemetry) string {
 }
 
 func startPrometheus(t *testing.T) *Telemetry {
-	c, err := telemetry.ConfigFromEnv(env(map[string]string{"ENABLE_METRICS": "true", "METRICS_INCLUDE_NODE_METRICS": "false"}))
-	require.NoError(t, err)
-	tel, err := New(context.Background(), c, "1", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	return tel
+	return start(t, "1", map[string]string{"METRICS_INCLUDE_NODE_METRICS": "false"})
 }
 
 // TestBoundedLabels: our histograms keep their own buckets (the seconds view is the Temporal
@@ -108,11 +110,7 @@ func TestCardinalityLimit(t *testing.T) {
 // TestTemporalHandlerTags: the Temporal SDK's series carry the tags they were recorded with,
 // each tag set's handler made once.
 func TestTemporalHandlerTags(t *testing.T) {
-	c, err := telemetry.ConfigFromEnv(env(map[string]string{"ENABLE_METRICS": "true", "METRICS_INCLUDE_NODE_METRICS": "false"}))
-	require.NoError(t, err)
-	tel, err := New(context.Background(), c, "1", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
+	tel := start(t, "1", map[string]string{"METRICS_INCLUDE_NODE_METRICS": "false"})
 	a := tel.temporal.WithTags(map[string]string{"namespace": "default", "task_queue": "q"})
 	require.Same(t, a, tel.temporal.WithTags(map[string]string{"task_queue": "q", "namespace": "default"}))
 	b := tel.temporal.WithTags(map[string]string{"namespace": "default", "task_queue": "other"})
@@ -127,14 +125,7 @@ func TestTemporalHandlerTags(t *testing.T) {
 	require.Contains(t, body, `temporal_request{app="FlowiseAI",namespace="default",task_queue="other"} 1`)
 }
 
-func benchTelemetry(b *testing.B) *Telemetry {
-	c, err := telemetry.ConfigFromEnv(env(map[string]string{"ENABLE_METRICS": "true"}))
-	require.NoError(b, err)
-	tel, err := New(context.Background(), c, "1", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	return tel
-}
+func benchTelemetry(b *testing.B) *Telemetry { return start(b, "1", nil) }
 
 // BenchmarkTemporalMetric is one metric of the Temporal SDK as the SDK records it: a tagged
 // handler asked for, then a counter.
