@@ -47,13 +47,14 @@ func (p *predictions) predictAgentflow(c *gin.Context, f *models.ChatFlow, body 
 			return
 		}
 		in.Run.Stream = streaming
-		run, sub, ok = p.startRun(c, node.AgentflowWorkflow, chatRun{f.ID, chatID, sessionID}, p.cfg.HumanInputTimeout, ident, func(topic string) any {
+		s, ok := p.startRun(c, node.AgentflowWorkflow, chatRun{f.ID, chatID, sessionID}, p.cfg.HumanInputTimeout, ident, func(topic string) any {
 			in.Run.Topic = topic
 			return in
 		})
 		if !ok {
 			return
 		}
+		run, sub = s.run, s.sub
 	}
 	defer sub.Close()
 	a := &agentflowAnswer{p: p, c: c, run: run,

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows"
 	"github.com/flowgate/flowgate/workflows/node"
@@ -79,12 +80,17 @@ func decodeRunRef(id string) (runRef, bool) {
 	return runRef{chatflowID: parts[0], chatID: parts[1], runID: parts[2]}, true
 }
 
-// accepted answers a started run 202, with where to follow it.
+// accepted answers a started run 202, with where to follow it, and how it stands: running, or,
+// for a resend attached to a run that has ended, that run's state.
 func (p *predictions) accepted(c *gin.Context, t chatTurn) {
 	ref := runRef{chatflowID: t.in.Run.ChatflowID, chatID: t.in.Run.ChatID, runID: t.run.GetRunID()}
+	status := runRunning
+	if t.attached != nil {
+		status = runStatus(t.attached.status)
+	}
 	c.Header("Location", apiPrefix+"/runs/"+ref.encode())
 	c.Header("Preference-Applied", "respond-async")
-	c.JSON(http.StatusAccepted, gin.H{"runId": ref.encode(), "chatId": t.in.Run.ChatID, "sessionId": t.in.Run.SessionID, "status": runRunning})
+	c.JSON(http.StatusAccepted, gin.H{"runId": ref.encode(), "chatId": t.in.Run.ChatID, "sessionId": t.in.Run.SessionID, "status": status})
 }
 
 // asyncRun is a chatflow run a client asked about.
@@ -120,6 +126,8 @@ func (p *predictions) findRun(c *gin.Context) (asyncRun, bool) {
 	ctx, cancel := context.WithTimeout(c, startTimeout)
 	defer cancel()
 	desc, err := p.temporal.DescribeWorkflowExecution(ctx, ref.workflowID(), ref.runID)
+	// InvalidArgument is Temporal refusing the ids themselves (a workflow id too long for it):
+	// no run can have them, so the run is not found, as for any other id it never made.
 	if errors.As(err, new(*serviceerror.NotFound)) || errors.As(err, new(*serviceerror.InvalidArgument)) {
 		return notFound()
 	}
@@ -128,22 +136,29 @@ func (p *predictions) findRun(c *gin.Context) (asyncRun, bool) {
 		return asyncRun{}, false
 	}
 	info := desc.GetWorkflowExecutionInfo()
-	if info.GetType().GetName() != node.PredictionWorkflow {
+	memo := info.GetMemo().GetFields()
+	// The run must be the one the id names, not one whose workflow id merely reads the same
+	// (a chatflow or chat id holding the separator).
+	if info.GetType().GetName() != node.PredictionWorkflow ||
+		memoText(memo[node.MemoChatflowID]) != ref.chatflowID || memoText(memo[node.MemoChatID]) != ref.chatID {
 		return notFound()
 	}
-	return asyncRun{runRef: ref, status: runStatus(info.GetStatus()), topic: memoText(info.GetMemo().GetFields()[node.MemoTopic])}, true
+	return asyncRun{runRef: ref, status: runStatus(info.GetStatus()), topic: memoText(memo[node.MemoTopic])}, true
 }
 
 // runStatus names a Temporal run status as the runs routes do.
 func runStatus(s enumspb.WorkflowExecutionStatus) string {
 	switch s {
-	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+		// Its work goes on in the run it continued as, which reading its result follows.
+		// (A prediction never continues as new; a future one would not read FAILED.)
+		enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
 		return runRunning
 	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
 		return runCompleted
 	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
 		return runCanceled
-	default: // failed, timed out, terminated
+	default: // failed, timed out, terminated by an operator
 		return runFailed
 	}
 }
@@ -194,16 +209,28 @@ func (p *predictions) streamRun(c *gin.Context) {
 		return
 	}
 	_, keeps := p.broker.(resumer)
-	sub := p.subscribe(r.topic)
-	defer sub.Close()
+	// A run without a topic (older than the memo) publishes nowhere a reader could follow:
+	// its reader gets the answer whole when the run ends.
+	var sub stream.Subscription = noEvents{}
+	if r.topic != "" {
+		sub = p.subscribe(r.topic)
+		defer sub.Close()
+	}
 	info := runInfo{WorkflowID: r.workflowID(), RunID: r.runID, ChatID: r.chatID, SessionID: in.Run.SessionID, Question: in.Run.Question}
 	w := newSSEWriter(c, "")
 	if w.event("start", "", 0) != nil {
 		return
 	}
 	run := p.temporal.GetWorkflow(c.Request.Context(), r.workflowID(), r.runID)
-	await(c, p.turn(sub, run), &streamAnswer{p: p, w: w, info: info, joinedLate: !keeps})
+	await(c, p.turn(sub, run), answerOnSave{&streamAnswer{p: p, w: w, info: info, joinedLate: !keeps || r.topic == ""}})
 }
+
+// noEvents is the subscription of a run that publishes nowhere: nothing ever arrives.
+type noEvents struct{}
+
+func (noEvents) Ready() <-chan struct{} { return nil }
+func (noEvents) Drain() []stream.Event  { return nil }
+func (noEvents) Close()                 {}
 
 // runInput reads what a run was started with from the first event of its history.
 func (p *predictions) runInput(ctx context.Context, r runRef) (workflows.PredictionInput, error) {

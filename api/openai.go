@@ -2,15 +2,17 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/models"
@@ -25,18 +27,11 @@ import (
 // resends and Idempotency-Key), through the same path; only the answer, and the errors, are in
 // OpenAI's shape.
 
-// chatflowType is the type of the classic chatflows OpenAI's API runs.
-const chatflowType = "CHATFLOW"
-
-// openAI serves /v1.
+// openAI serves /v1. It runs classic chatflows (models.TypeChatflow) only.
 type openAI struct {
-	p     *predictions
-	store *models.Store
-	log   *slog.Logger
+	p   *predictions
+	log *slog.Logger
 }
-
-// routes: none below /api/v1; OpenAI's clients look for theirs at /v1 (rootRoutes).
-func (o *openAI) routes(_, _ *gin.RouterGroup) {}
 
 func (o *openAI) rootRoutes(root *gin.RouterGroup) {
 	v1 := root.Group("/v1", speakOpenAI)
@@ -96,7 +91,7 @@ type model struct {
 
 // models answers GET /v1/models: the chatflows the caller may call by name (see callable).
 func (o *openAI) models(c *gin.Context) {
-	flows, ok := o.callable(c)
+	flows, ok := o.callable(c, "")
 	if !ok {
 		return
 	}
@@ -107,67 +102,54 @@ func (o *openAI) models(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"object": "list", "data": list})
 }
 
-// callable are the chatflows a caller sees in GET /v1/models and may name by their name. With a
-// key: those bound to it and those bound to none (any valid key lists every chatflow through
-// the management API anyway). Without one: only the chatflows bound to no key that their owners
-// made public (isPublic, which Flowise's public-chatflows route shows too): a chatflow bound to
-// no key is open to whoever knows its id, and a list would hand its id to everyone. A key that
-// does not verify is refused (401). On failure it has answered.
-func (o *openAI) callable(c *gin.Context) ([]models.ChatFlow, bool) {
-	var flows []models.ChatFlow
-	var err error
-	if bearer(c) != "" {
-		key, ok := o.p.auth.verify(c)
-		if !ok {
-			return nil, false
-		}
-		flows, err = o.store.ListChatFlowsForKey(c, key.ID, false)
-	} else {
-		flows, err = o.store.ListChatFlows(c, chatflowType)
-		flows = slices.DeleteFunc(flows, func(f models.ChatFlow) bool {
-			return f.IsPublic == nil || !*f.IsPublic || deref(f.APIKeyID) != ""
-		})
-	}
+// callable are the chatflows a caller sees in GET /v1/models and may name by their name (all of
+// them, or those named name). With a key: those bound to it and those bound to none (any valid
+// key lists every chatflow through the management API anyway). Without one: only the chatflows
+// bound to no key that their owners made public (isPublic, which Flowise's public-chatflows
+// route shows too): a chatflow bound to no key is open to whoever knows its id, and a list would
+// hand its id to everyone. A key that does not verify counts as none, as on the prediction
+// route. On failure it has answered.
+func (o *openAI) callable(c *gin.Context, name string) ([]models.ChatFlow, bool) {
+	flows, err := o.p.store.CallableChatFlows(c, models.TypeChatflow, o.p.auth.verifiedKeyID(c), name)
 	if err != nil {
 		failErrOf(c, o.log, "Chatflows", "", err)
 		return nil, false
 	}
-	return slices.DeleteFunc(flows, func(f models.ChatFlow) bool { return f.Type != chatflowType }), true
+	return flows, true
 }
 
 // flow resolves a request's model into the chatflow it names and lets the caller in as the
-// prediction route does. An id is any chatflow's, guarded by its bound key; a name is looked up
-// among the chatflows the caller sees listed, so that names, easier to guess than ids, open
-// nothing more. On failure it has answered: 404 model_not_found for a model no chatflow is.
+// prediction route does: a key that does not verify counts as none, and only a chatflow bound
+// to a key refuses it (401). An id is any chatflow's; a name is looked up among the chatflows
+// the caller sees listed, so that names, easier to guess than ids, open nothing more. On
+// failure it has answered: 404 model_not_found for a model no chatflow is.
 func (o *openAI) flow(c *gin.Context, name string) (*models.ChatFlow, bool) {
-	f, err := o.store.GetChatFlow(c, name)
-	switch {
-	case err == nil:
-		if !o.p.auth.authorizeFlow(c, f) {
-			return nil, false
-		}
-	case errors.Is(err, models.ErrNotFound):
-		flows, ok := o.callable(c)
+	f, err := o.p.store.GetChatFlow(c, name)
+	if errors.Is(err, models.ErrNotFound) {
+		named, ok := o.callable(c, name)
 		if !ok {
 			return nil, false
 		}
-		flows = slices.DeleteFunc(flows, func(f models.ChatFlow) bool { return f.Name != name })
-		switch len(flows) {
+		switch len(named) {
 		case 0:
 			fail(c, http.StatusNotFound, "The model %q does not exist: name a chatflow by its id, or by a name GET /v1/models lists", name)
 			return nil, false
 		case 1:
-			f = &flows[0]
+			f, err = o.p.store.GetChatFlow(c, named[0].ID) // whole, to run it
 		default:
-			fail(c, http.StatusBadRequest, "%d chatflows are named %q; name one by its id", len(flows), name)
+			fail(c, http.StatusBadRequest, "%d chatflows are named %q; name one by its id", len(named), name)
 			return nil, false
 		}
-	default:
+	}
+	if err != nil {
 		failErrOf(c, o.log, "Chatflow", name, err)
 		return nil, false
 	}
-	if f.Type != chatflowType {
-		fail(c, http.StatusBadRequest, "Chatflow %s is of type %s; /v1/chat/completions runs chatflows of type %s", f.ID, f.Type, chatflowType)
+	if !o.p.auth.authorizeFlow(c, f) {
+		return nil, false
+	}
+	if f.Type != models.TypeChatflow {
+		fail(c, http.StatusBadRequest, "Chatflow %s is of type %s; /v1/chat/completions runs chatflows of type %s", f.ID, f.Type, models.TypeChatflow)
 		return nil, false
 	}
 	return f, true
@@ -216,14 +198,18 @@ func (o *openAI) chatCompletions(c *gin.Context) {
 		return
 	}
 	defer p.beginPrediction(c, f.ID)()
+	if c.GetHeader("Idempotency-Key") == "" {
+		body.ChatID = o.retryChat(c, f.ID, req)
+	}
 	ident := identify(c, f.ID, &body, nil)
 	t, ok := p.startChatflow(c, f, body, nil, ident)
 	if !ok {
 		return
 	}
 	defer t.sub.Close()
-	// Named after the run, so that a resend's answer is the first one's.
-	a := &completionAnswer{p: p, c: c, id: "chatcmpl-" + t.run.GetRunID(), model: req.Model, created: time.Now().Unix()}
+	// Named and dated after the run, so that a resend's answer is the first one's.
+	a := &completionAnswer{p: p, c: c, id: "chatcmpl-" + t.run.GetRunID(), model: req.Model, created: o.runStart(c, t.startedRun).Unix(),
+		joinedLate: p.joinedLate(t.startedRun)}
 	if req.Stream {
 		a.sse = newSSEWriter(c, "")
 		if a.chunk(&chatDelta{Role: "assistant", Content: new(string)}, nil) != nil {
@@ -231,7 +217,44 @@ func (o *openAI) chatCompletions(c *gin.Context) {
 		}
 	}
 	// Counted and traced as the prediction it is: OpenAI's clients are external callers.
-	await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, req.Stream, a))
+	await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, req.Stream, answerOnSave{a}))
+}
+
+// retryChat names the chat of a request that carries no Idempotency-Key after the request
+// itself: the chatflow, the caller (its verified key, else its address as the rate limiter
+// sees it) and what it asks (model, stream, messages). OpenAI's official clients retry on their
+// own, without a key (twice, on a dropped connection, 408, 409, 429 and 5xx): a retry then names
+// the chat of the first attempt, where the resend rule (resend.go) attaches it to that run,
+// while it runs and for RESEND_WINDOW after, instead of running the model again. The same
+// caller asking the very same thing within the window gets the same answer.
+func (o *openAI) retryChat(c *gin.Context, chatflowID string, req chatRequest) string {
+	caller := "key\x00" + o.p.auth.verifiedKeyID(c)
+	if caller == "key\x00" {
+		caller = "ip\x00" + clientIP(o.p.limits.ips, c)
+	}
+	asked, _ := json.Marshal(struct { // plain values: cannot fail
+		Model    string
+		Stream   bool
+		Messages chatMessages
+	}{req.Model, req.Stream, req.Messages})
+	sum := sha256.Sum256(asked)
+	return uuid.NewSHA1(requestIDSpace, []byte("openai\x00"+chatflowID+"\x00"+caller+"\x00"+hex.EncodeToString(sum[:]))).String()
+}
+
+// runStart is when the run answering a request started, which dates its completion: the run
+// it attached to, or the one it started, as Temporal recorded it (now, when it cannot say).
+func (o *openAI) runStart(c *gin.Context, s startedRun) time.Time {
+	if s.attached != nil {
+		return s.attached.started
+	}
+	ctx, cancel := context.WithTimeout(c, startTimeout)
+	defer cancel()
+	desc, err := o.p.temporal.DescribeWorkflowExecution(ctx, s.run.GetID(), s.run.GetRunID())
+	if err != nil {
+		o.log.Warn("describe the started run: its completion is dated now", "error", err)
+		return time.Now()
+	}
+	return desc.GetWorkflowExecutionInfo().GetStartTime().AsTime()
 }
 
 // completion is a chat.completion, or one chat.completion.chunk of a stream.
@@ -256,8 +279,9 @@ type chatDelta struct {
 	Content *string `json:"content,omitempty"`
 }
 
-// finishStop is the finish reason of every answer: a chatflow's answer is whole.
-var finishStop = "stop"
+// finishStop is the finish reason of every answer: a chatflow's answer is whole. A new string
+// each time, so that no answer can change another's.
+func finishStop() *string { return new("stop") }
 
 // completionAnswer answers a chatflow turn in OpenAI's shape: one chat.completion, or its
 // chunks (the role, the tokens as the run publishes them, the finish) and [DONE].
@@ -268,7 +292,10 @@ type completionAnswer struct {
 	id      string
 	model   string
 	created int64
-	tokens  tokenDedup
+	// joinedLate: the request attached to a run under way on a broker that keeps no events, so
+	// the tokens it gets may start mid-answer; it gets the answer whole when it is saved.
+	joinedLate bool
+	tokens     tokenDedup
 }
 
 func (a *completionAnswer) chunk(delta *chatDelta, finish *string) error {
@@ -281,20 +308,13 @@ func (a *completionAnswer) content(text string) error {
 }
 
 func (a *completionAnswer) event(ev stream.Event) error {
-	if a.sse == nil || ev.Name != node.TokenEvent {
+	if a.sse == nil || a.joinedLate || ev.Name != node.TokenEvent {
 		return nil
 	}
-	raw, ok := a.tokens.add(ev)
-	var tok string
-	if !ok || json.Unmarshal(raw, &tok) != nil {
-		return nil
+	if tok, ok := a.tokens.add(ev); ok {
+		return a.content(tok)
 	}
-	return a.content(tok)
-}
-
-func (a *completionAnswer) saved(_ context.Context, res workflows.PredictionResult) bool {
-	a.ended(res, nil)
-	return true
+	return nil
 }
 
 func (a *completionAnswer) ended(res workflows.PredictionResult, err error) {
@@ -314,14 +334,14 @@ func (a *completionAnswer) ended(res workflows.PredictionResult, err error) {
 	}
 	if a.sse == nil {
 		a.c.JSON(http.StatusOK, completion{ID: a.id, Object: "chat.completion", Created: a.created, Model: a.model,
-			Choices: []completionChoice{{Message: &chatDelta{Role: "assistant", Content: &text}, FinishReason: &finishStop}}})
+			Choices: []completionChoice{{Message: &chatDelta{Role: "assistant", Content: &text}, FinishReason: finishStop()}}})
 		return
 	}
 	// What did not arrive as tokens, as Flowise's stream sends it (see streamAnswer.ended).
 	if rest, ok := a.tokens.rest(text); ok {
 		_ = a.content(rest)
 	}
-	_ = a.chunk(&chatDelta{}, &finishStop)
+	_ = a.chunk(&chatDelta{}, finishStop())
 	_ = a.sse.data("[DONE]")
 }
 

@@ -41,8 +41,9 @@ func (m *chatMessages) UnmarshalJSON(b []byte) error {
 }
 
 // chatContent is a message's text: a string, null (an assistant turn that only called tools),
-// or an array of text parts, joined. Other parts (images, audio, files) are refused: a
-// chatflow takes files as uploads of Flowise's prediction API.
+// or an array of text parts, joined. An assistant's refusal parts say nothing the chatflow
+// uses and are left out. Other parts (images, audio, files) are refused: a chatflow takes
+// files as uploads of Flowise's prediction API.
 type chatContent string
 
 func (t *chatContent) UnmarshalJSON(b []byte) error {
@@ -63,10 +64,13 @@ func (t *chatContent) UnmarshalJSON(b []byte) error {
 		}
 		var text strings.Builder
 		for _, p := range parts {
-			if p.Type != "text" {
+			switch p.Type {
+			case "text":
+				text.WriteString(p.Text)
+			case "refusal":
+			default:
 				return fmt.Errorf("content parts of type %q are not supported; send text", p.Type)
 			}
-			text.WriteString(p.Text)
 		}
 		*t = chatContent(text.String())
 		return nil

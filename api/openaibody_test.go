@@ -15,13 +15,13 @@ import (
 
 // TestChatRequestBecomesAPrediction: the last user message is the question, the user and
 // assistant messages before it the history in Flowise's roles, system messages are left out,
-// and text parts are joined.
+// and text parts are joined (an assistant's refusal parts left out).
 func TestChatRequestBecomesAPrediction(t *testing.T) {
 	req, err := parseChatRequest([]byte(`{"model":"support","stream":true,"temperature":0.2,"messages":[
 		{"role":"system","content":"be terse"},
 		{"role":"user","content":"my name is Ada"},
 		{"role":"assistant","content":null},
-		{"role":"assistant","content":[{"type":"text","text":"Hello "},{"type":"text","text":"Ada"}]},
+		{"role":"assistant","content":[{"type":"text","text":"Hello "},{"type":"refusal","refusal":"no"},{"type":"text","text":"Ada"}]},
 		{"role":"user","content":"what is my name?"}]}`))
 	require.NoError(t, err)
 	require.Equal(t, "support", req.Model)

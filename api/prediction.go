@@ -102,9 +102,9 @@ func (p *predictions) predict(c *gin.Context) {
 	case async:
 		p.accepted(c, t)
 	case t.streaming:
-		p.predictStreaming(c, t.in, t.sub, t.run)
+		p.predictStreaming(c, t)
 	default:
-		await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, false, &jsonAnswer{p: p, c: c, in: t.in}))
+		await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, false, answerOnSave{&jsonAnswer{p: p, c: c, in: t.in}}))
 	}
 }
 
@@ -132,12 +132,10 @@ func (p *predictions) admitBody(c *gin.Context, f *models.ChatFlow, rule ratelim
 	return !bySession(rule) || p.limits.take(c, f.ID, rule, body.sessionID())
 }
 
-// chatTurn is a started chatflow run and what answering it needs.
+// chatTurn is a started (or attached to) chatflow run and what answering it needs.
 type chatTurn struct {
-	in  workflows.PredictionInput
-	run client.WorkflowRun
-	// sub carries the run's events; the caller closes it.
-	sub stream.Subscription
+	startedRun
+	in workflows.PredictionInput
 	// streaming: the run publishes its answer's tokens.
 	streaming bool
 }
@@ -162,11 +160,11 @@ func (p *predictions) startChatflow(c *gin.Context, f *models.ChatFlow, body pre
 	}
 	describeSpan(c, in.Run.ChatID, in.Run.SessionID, streaming)
 	chat := chatRun{in.Run.ChatflowID, in.Run.ChatID, in.Run.SessionID}
-	run, sub, ok := p.startRun(c, node.PredictionWorkflow, chat, p.cfg.PredictionTimeout, ident, func(topic string) any {
+	s, ok := p.startRun(c, node.PredictionWorkflow, chat, p.cfg.PredictionTimeout, ident, func(topic string) any {
 		in.Run.Topic = topic
 		return in
 	})
-	return chatTurn{in: in, run: run, sub: sub, streaming: streaming}, ok
+	return chatTurn{startedRun: s, in: in, streaming: streaming}, ok
 }
 
 // predictionInput compiles the flow and resolves the request into the run's immutable input.
@@ -242,6 +240,22 @@ func answer(in workflows.PredictionInput, res workflows.PredictionResult) gin.H 
 	return out
 }
 
+// chatAnswerer answers a chatflow turn whose saved answer is the run's result.
+type chatAnswerer interface {
+	event(ev stream.Event) error
+	ended(res workflows.PredictionResult, err error)
+	idle() error
+}
+
+// answerOnSave answers a chatflow turn the moment its answer is saved, as the run's end would:
+// tokens are published before the answer is saved, so all of them are out by then.
+type answerOnSave struct{ chatAnswerer }
+
+func (a answerOnSave) saved(_ context.Context, res workflows.PredictionResult) bool {
+	a.ended(res, nil)
+	return true
+}
+
 // jsonAnswer answers a chatflow turn with Flowise's JSON body, or its error.
 type jsonAnswer struct {
 	p  *predictions
@@ -250,11 +264,6 @@ type jsonAnswer struct {
 }
 
 func (a *jsonAnswer) event(stream.Event) error { return nil }
-
-func (a *jsonAnswer) saved(_ context.Context, res workflows.PredictionResult) bool {
-	a.ended(res, nil)
-	return true
-}
 
 func (a *jsonAnswer) ended(res workflows.PredictionResult, err error) {
 	if err != nil {

@@ -111,6 +111,7 @@ func (r requestIdentity) requestID(previous string) string {
 type currentRun struct {
 	runID       string
 	status      enumspb.WorkflowExecutionStatus
+	started     time.Time
 	closed      time.Time // zero while running
 	fingerprint string    // of the request that started it; "" for runs older than the memo
 	topic       string
@@ -144,7 +145,7 @@ func (p *predictions) current(ctx context.Context, workflowID string) (*currentR
 		return nil, fmt.Errorf("describe the chat's run: %w", err)
 	}
 	info := desc.GetWorkflowExecutionInfo()
-	r := &currentRun{runID: info.GetExecution().GetRunId(), status: info.GetStatus()}
+	r := &currentRun{runID: info.GetExecution().GetRunId(), status: info.GetStatus(), started: info.GetStartTime().AsTime()}
 	if t := info.GetCloseTime(); t != nil {
 		r.closed = t.AsTime()
 	}

@@ -35,7 +35,7 @@ func TestRouteTableMatchesTheServer(t *testing.T) {
 		listed = append(listed, r.method+" "+apiPrefix+r.path)
 	}
 	for _, r := range extensionRoutes {
-		require.False(t, newRouteCatalogue(flowiseRoutes).find(r.method, r.path) != nil, "%s %s is Flowise's, not an extension", r.method, r.path)
+		require.Nil(t, newRouteCatalogue(flowiseRoutes).find(r.method, r.path), "%s %s is Flowise's, not an extension", r.method, r.path)
 		listed = append(listed, r.method+" "+r.path)
 	}
 	slices.Sort(routed)

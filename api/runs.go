@@ -34,12 +34,28 @@ const startTimeout = 5 * time.Second
 // chatRun names the conversation a run belongs to.
 type chatRun struct{ chatflowID, chatID, sessionID string }
 
+// startedRun is the run a request started, or the one it attached to as a resend.
+type startedRun struct {
+	run client.WorkflowRun
+	// sub carries the run's events; the caller closes it.
+	sub stream.Subscription
+	// attached is the run a resend attached to, as it stood then; nil for a run just started.
+	attached *currentRun
+}
+
+// joinedLate reports whether the request attached to a run under way on a broker that keeps
+// no events: its subscription may begin mid-answer, so its tokens are not the answer's.
+func (p *predictions) joinedLate(s startedRun) bool {
+	_, keeps := p.broker.(resumer)
+	return s.attached != nil && !keeps
+}
+
 // startRun begins the run of workflowType that answers a request, one at a time per
 // conversation, subscribed to its events before it starts; input makes the run's input for
 // the events' topic. A resent request attaches to the run the first one started instead (see
 // resend.go). On failure it has answered; otherwise the caller closes the subscription.
 func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun, timeout time.Duration, ident requestIdentity,
-	input func(topic string) any) (client.WorkflowRun, stream.Subscription, bool) {
+	input func(topic string) any) (startedRun, bool) {
 	opts := client.StartWorkflowOptions{
 		ID:                       node.WorkflowID(chat.chatflowID, chat.chatID),
 		TaskQueue:                p.cfg.TaskQueue,
@@ -72,14 +88,14 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 			var err error
 			if cur, err = p.current(ctx, opts.ID); err != nil {
 				p.unavailable(c, "start prediction", err)
-				return nil, nil, false
+				return startedRun{}, false
 			}
 		}
 		previous := ""
 		if cur != nil {
 			if cur.resentTo(ident, p.cfg.ResendWindow, time.Now()) {
 				attached(c) // counted as the first request's prediction
-				return p.temporal.GetWorkflow(c.Request.Context(), opts.ID, cur.runID), p.subscribe(cur.topic), true
+				return startedRun{run: p.temporal.GetWorkflow(c.Request.Context(), opts.ID, cur.runID), sub: p.subscribe(cur.topic), attached: cur}, true
 			}
 			if cur.running() {
 				// The previous turn may have answered (the answer is sent when it is saved)
@@ -88,7 +104,7 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 					continue
 				}
 				fail(c, http.StatusConflict, "A prediction for chat %s is already running; wait for it or abort it", chat.chatID)
-				return nil, nil, false
+				return startedRun{}, false
 			}
 			previous = cur.runID
 		}
@@ -100,7 +116,7 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 		run, err := p.temporal.ExecuteWorkflow(withStartRequest(ctx, topic), opts, workflowType, input(topic))
 		if err == nil {
 			// Started, or a copy of this request racing us started it: the same run either way.
-			return run, sub, true
+			return startedRun{run: run, sub: sub}, true
 		}
 		sub.Close()
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -115,7 +131,7 @@ func (p *predictions) startRun(c *gin.Context, workflowType string, chat chatRun
 		default:
 			p.unavailable(c, "start prediction", err)
 		}
-		return nil, nil, false
+		return startedRun{}, false
 	}
 }
 
@@ -171,6 +187,9 @@ func runFailure(err error, work string, timeout time.Duration, statusOf map[stri
 		return statusClientClosed, "The client closed the request"
 	case errors.As(err, &canceled):
 		return http.StatusInternalServerError, fmt.Sprintf("The %s was aborted", work)
+	case errors.As(err, new(*temporal.TerminatedError)):
+		// An operator's doing, not a fault to log (a polled run would log it at every poll).
+		return http.StatusInternalServerError, fmt.Sprintf("The %s was terminated", work)
 	case errors.As(err, &app):
 		return cmp.Or(statusOf[app.Type()], http.StatusInternalServerError), app.Message()
 	case errors.As(err, new(*serviceerror.Unavailable)) || errors.As(err, new(*serviceerror.DeadlineExceeded)):

@@ -91,7 +91,7 @@ type resource interface {
 	routes(open, v1 *gin.RouterGroup)
 }
 
-// rootResource is a resource with routes outside /api/v1, at the paths its clients expect
+// rootResource is a group of handlers outside /api/v1, at the paths its clients expect
 // (OpenAI's clients call a base URL ending in /v1).
 type rootResource interface {
 	rootRoutes(root *gin.RouterGroup)
@@ -105,6 +105,9 @@ type Server struct {
 	resources []resource
 	routes    *routeCatalogue
 	metrics   *telemetry.Metrics
+
+	// roots are the resources outside /api/v1.
+	roots []rootResource
 }
 
 // New builds a server from its settings and dependencies.
@@ -130,7 +133,7 @@ func New(cfg Config, deps Deps) *Server {
 	p := &predictions{cfg: cfg, store: deps.Store, temporal: deps.Temporal, broker: deps.Broker, converter: deps.Converter, files: files,
 		plans: plans, graphs: newCompiledFlows(256, node.AgentflowGraph), auth: auth, limits: limits, log: log,
 		metrics: metrics, tracer: deps.Tracer}
-	return &Server{cfg: cfg, log: log, auth: auth, routes: newRouteCatalogue(flowiseRoutes), metrics: metrics, resources: []resource{
+	return &Server{cfg: cfg, log: log, auth: auth, routes: newRouteCatalogue(flowiseRoutes), metrics: metrics, roots: []rootResource{&openAI{p: p, log: log}}, resources: []resource{
 		&chatflows{store: deps.Store, plans: plans, files: files, log: log, metrics: metrics},
 		&publicFlows{store: deps.Store, auth: auth, log: log},
 		&feedback{store: deps.Store, auth: auth, log: log},
@@ -144,7 +147,6 @@ func New(cfg Config, deps Deps) *Server {
 		&messages{store: deps.Store, files: files, log: log},
 		&documentStores{store: deps.Store, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, log: log},
 		p,
-		&openAI{p: p, store: deps.Store, log: log},
 		&scrape{handler: deps.Scrape},
 		&attachments{auth: auth, limits: limits, files: files, log: log},
 		&vectorUpserts{auth: auth, limits: limits, runs: &workRuns{temporal: deps.Temporal, cfg: cfg, log: log, metrics: metrics}, files: files, log: log},
@@ -181,9 +183,9 @@ func (s *Server) Handler() http.Handler {
 	v1 := r.Group("/api/v1", s.auth.requireKey)
 	for _, res := range s.resources {
 		res.routes(open, v1)
-		if ext, ok := res.(rootResource); ok {
-			ext.rootRoutes(&r.RouterGroup)
-		}
+	}
+	for _, res := range s.roots {
+		res.rootRoutes(&r.RouterGroup)
 	}
 	s.routes.register(r, cors.preflight)
 	registerExtensionPreflights(r, cors.preflight)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
 
 	"github.com/flowgate/flowgate/internal/platform/stream"
 	"github.com/flowgate/flowgate/workflows"
@@ -113,8 +111,9 @@ type resumer interface {
 // the broker delivers them, then metadata and end; on failure error then end, with status 200
 // as Flowise does. With a broker that keeps events the stream is resumable: its first broker
 // event describes the run, and every event the client gets carries an id.
-func (p *predictions) predictStreaming(c *gin.Context, in workflows.PredictionInput, sub stream.Subscription, run client.WorkflowRun) {
-	info := runInfo{WorkflowID: run.GetID(), RunID: run.GetRunID(), ChatID: in.Run.ChatID, SessionID: in.Run.SessionID, Question: in.Run.Question}
+func (p *predictions) predictStreaming(c *gin.Context, t chatTurn) {
+	in := t.in
+	info := runInfo{WorkflowID: t.run.GetID(), RunID: t.run.GetRunID(), ChatID: in.Run.ChatID, SessionID: in.Run.SessionID, Question: in.Run.Question}
 	topic := ""
 	if _, ok := p.broker.(resumer); ok {
 		if err := p.broker.Publish(c, in.Run.Topic, 0, node.RunEvent, info); err != nil {
@@ -127,7 +126,8 @@ func (p *predictions) predictStreaming(c *gin.Context, in workflows.PredictionIn
 	if w.event("start", "", 0) != nil {
 		return
 	}
-	await(c, p.turn(sub, run), observe[workflows.PredictionResult](c, false, true, &streamAnswer{p: p, w: w, info: info}))
+	a := &streamAnswer{p: p, w: w, info: info, joinedLate: p.joinedLate(t.startedRun)}
+	await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, true, answerOnSave{a}))
 }
 
 // resumeStreaming continues a stream after the event id a reconnecting client last saw
@@ -170,7 +170,7 @@ func (p *predictions) resumeStreaming(c *gin.Context, chatflowID, lastEventID st
 	}
 	t := p.turn(sub, p.temporal.GetWorkflow(c.Request.Context(), info.WorkflowID, info.RunID))
 	t.replay = replay
-	await(c, t, &streamAnswer{p: p, w: newSSEWriter(c, topic), info: info, after: last})
+	await(c, t, answerOnSave{&streamAnswer{p: p, w: newSSEWriter(c, topic), info: info, after: last}})
 }
 
 // streamAnswer answers a chatflow turn as Flowise's SSE stream, after its start event.
@@ -187,7 +187,7 @@ type streamAnswer struct {
 }
 
 func (a *streamAnswer) event(ev stream.Event) error {
-	data := ev.Data
+	var data any = ev.Data
 	if ev.Name == node.TokenEvent {
 		if a.joinedLate {
 			return nil
@@ -202,13 +202,6 @@ func (a *streamAnswer) event(ev stream.Event) error {
 		return nil // the client has it
 	}
 	return a.w.event(ev.Name, data, ev.Seq)
-}
-
-// saved closes the stream: tokens are published before the answer is saved, so all of them
-// are out.
-func (a *streamAnswer) saved(_ context.Context, res workflows.PredictionResult) bool {
-	a.ended(res, nil)
-	return true
 }
 
 func (a *streamAnswer) ended(res workflows.PredictionResult, err error) {
@@ -265,10 +258,10 @@ func (d *tokenDedup) rest(text string) (string, bool) {
 }
 
 // add takes a token event and returns the text to send, if any.
-func (d *tokenDedup) add(ev stream.Event) (json.RawMessage, bool) {
+func (d *tokenDedup) add(ev stream.Event) (string, bool) {
 	var tok string
 	if json.Unmarshal(ev.Data, &tok) != nil {
-		return nil, false
+		return "", false
 	}
 	if ev.Attempt != d.attempt {
 		d.attempt = ev.Attempt
@@ -279,9 +272,8 @@ func (d *tokenDedup) add(ev stream.Event) (json.RawMessage, bool) {
 	if !ok || rest == "" {
 		// Either still repeating what was sent, or a retry that answered differently: the
 		// client cannot unsee tokens, so nothing more is streamed from this attempt.
-		return nil, false
+		return "", false
 	}
 	d.sent.WriteString(rest)
-	raw, _ := json.Marshal(rest)
-	return raw, true
+	return rest, true
 }

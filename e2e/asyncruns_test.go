@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -26,28 +27,43 @@ func TestIdempotencyKeyRunsOnce(t *testing.T) {
 	h := newHarness(t)
 	cred := h.createCredential("openAIApi", map[string]any{"openAIApiKey": "sk-idem"})
 	flowID := h.createFlow("chain", h.loadFlow("llm-chain.json", cred), nil)
-	ask := func() (int, predictionAnswer) {
+	// ask returns its failures rather than failing the test: it also runs in a goroutine.
+	ask := func() (int, predictionAnswer, error) {
+		var ans predictionAnswer
 		req, err := http.NewRequest("POST", h.base+"/api/v1/prediction/"+flowID, strings.NewReader(`{"question":"pay once"}`))
-		require.NoError(t, err)
+		if err != nil {
+			return 0, ans, err
+		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", "payment-42")
-		status, raw := h.send(req)
-		var ans predictionAnswer
-		require.NoError(t, json.Unmarshal(raw, &ans), "%s", raw)
-		return status, ans
+		req.Header.Set("Authorization", "Bearer "+h.key)
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			return 0, ans, err
+		}
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		if err == nil {
+			err = json.Unmarshal(raw, &ans)
+		}
+		return resp.StatusCode, ans, err
 	}
 
 	h.mock.SetDelay(2 * time.Second)
 	var wg sync.WaitGroup
 	var first predictionAnswer
 	var firstStatus int
-	wg.Go(func() { firstStatus, first = ask() })
+	var firstErr error
+	wg.Go(func() { firstStatus, first, firstErr = ask() })
 	require.Eventually(t, func() bool { return h.mock.Calls() == 1 }, 20*time.Second, 10*time.Millisecond, "the first run is calling the model")
-	status, during := ask() // while the first run waits for the model
+	status, during, err := ask() // while the first run waits for the model
 	wg.Wait()
+	require.NoError(t, firstErr)
+	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, firstStatus)
 	require.Equal(t, http.StatusOK, status)
-	status, after := ask() // after it ended
+	status, after, err := ask() // after it ended
+	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, status)
 
 	want := llmmock.Answer("You are a benchmark bot. Reply to: pay once")
@@ -74,7 +90,8 @@ type runState struct {
 	} `json:"error"`
 }
 
-// startAsync posts a prediction that prefers to be answered at once, and requires the 202.
+// startAsync posts a prediction that prefers to be answered at once, and requires the 202 (its
+// state is the caller's to check: a resend may attach to a run that has ended).
 func (h *harness) startAsync(flowID string, body map[string]any, header ...string) (runState, string) {
 	h.t.Helper()
 	raw, err := json.Marshal(body)
@@ -91,7 +108,6 @@ func (h *harness) startAsync(flowID string, body map[string]any, header ...strin
 	require.Equal(h.t, "respond-async", resp.Header.Get("Preference-Applied"))
 	var state runState
 	require.NoError(h.t, json.Unmarshal(out, &state))
-	require.Equal(h.t, "RUNNING", state.Status)
 	require.Equal(h.t, "/api/v1/runs/"+state.RunID, resp.Header.Get("Location"))
 	return state, resp.Header.Get("Location")
 }
@@ -110,8 +126,9 @@ func (h *harness) poll(location string) runState {
 // TestAsyncRuns: a prediction sent with Prefer: respond-async is answered 202 at once; its run
 // is then polled until it completes with the answer the prediction would have returned, and
 // streamed in Flowise's framing by a reader that comes while it works or after it ended. An
-// unknown run is 404, a failed one reports the prediction's error, and a key-bound chatflow's
-// run is read only with its key. In one process with SQLite (events in memory: a late reader
+// unknown run is 404 (as is an agentflow's, and one named under another chatflow than its own),
+// a failed one reports the prediction's error, and a key-bound chatflow's run is read only with
+// its key. In one process with SQLite (events in memory: a late reader
 // gets the answer whole) and with PostgreSQL (whose broker keeps the run's events for readers
 // that come late).
 func TestAsyncRuns(t *testing.T) {
@@ -129,10 +146,10 @@ func testAsyncRuns(t *testing.T, h *harness) {
 	answerTo := func(q string) string { return llmmock.Answer("You are a benchmark bot. Reply to: " + q) }
 
 	h.mock.SetDelay(time.Second)
-	started := time.Now()
 	accepted, location := h.startAsync(flowID, map[string]any{"question": "later", "chatId": "async-1"})
-	require.Less(t, time.Since(started), time.Second, "answered before the model")
+	require.Equal(t, "RUNNING", accepted.Status)
 	require.Equal(t, "async-1", accepted.ChatID)
+	// Answered before the model: the run it started still runs.
 	var running runState
 	h.doJSON("GET", location, nil, 200, &running)
 	require.Equal(t, "RUNNING", running.Status)
@@ -171,15 +188,19 @@ func testAsyncRuns(t *testing.T, h *harness) {
 		requireFlowiseError(t, status, body, http.StatusNotFound, "not found")
 	}
 
-	// A failed run reports the error its prediction would have had.
+	// A failed run reports the error its prediction would have had: the status of the same
+	// failure answered synchronously, and its message (but for the call, which streamed: an async
+	// run publishes its tokens).
 	h.mock.SetDelay(0)
 	h.mock.FailNext(1, http.StatusBadRequest)
 	_, failing := h.startAsync(flowID, map[string]any{"question": "doomed", "chatId": "async-2"})
 	failed := h.poll(failing)
 	require.Equal(t, "FAILED", failed.Status)
 	require.NotNil(t, failed.Error)
-	require.GreaterOrEqual(t, failed.Error.StatusCode, 400)
-	require.NotEmpty(t, failed.Error.Message)
+	h.mock.FailNext(1, http.StatusBadRequest)
+	status, body = h.do("POST", "/api/v1/prediction/"+flowID, map[string]any{"question": "doomed", "chatId": "async-3"})
+	requireFlowiseError(t, status, body, failed.Error.StatusCode,
+		strings.Replace(failed.Error.Message, "stream completion", "create completion", 1))
 
 	// A key-bound chatflow's run is read with its key only.
 	var key struct{ ID, APIKey string }
@@ -197,11 +218,51 @@ func testAsyncRuns(t *testing.T, h *harness) {
 		requireFlowiseError(t, status, body, http.StatusUnauthorized, "Unauthorized")
 	}
 	require.Equal(t, answerTo("secret"), owner.poll(boundRun).Result.Text)
+	// A run id is read under its own chatflow only: the bound chatflow's chat and run named
+	// under the public chatflow are no run.
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(boundRun, "/api/v1/runs/"))
+	require.NoError(t, err)
+	parts := strings.Split(string(raw), "\n")
+	require.Len(t, parts, 3)
+	require.Equal(t, bound, parts[0])
+	disguised := base64.RawURLEncoding.EncodeToString([]byte(flowID + "\n" + parts[1] + "\n" + parts[2]))
+	anon := *h
+	anon.key = ""
+	status, body = anon.do("GET", "/api/v1/runs/"+disguised, nil)
+	requireFlowiseError(t, status, body, http.StatusNotFound, "not found")
 
-	// The same async request again with its Idempotency-Key is the same run.
-	first, _ := h.startAsync(flowID, map[string]any{"question": "keyed"}, "Idempotency-Key", "async-key")
+	// An agentflow's run is not a chatflow prediction's: no run id names it.
+	agentflow := h.createFlow("reply", agentflowReply(t), map[string]any{"type": "AGENTFLOW"})
+	var agentRun struct{ ChatID, ExecutionID string }
+	h.doJSON("POST", "/api/v1/prediction/"+agentflow, map[string]any{"question": "hello"}, 200, &agentRun)
+	require.NotEmpty(t, agentRun.ExecutionID)
+	agentRunID := base64.RawURLEncoding.EncodeToString([]byte(agentflow + "\n" + agentRun.ChatID + "\n" + agentRun.ExecutionID))
+	status, body = h.do("GET", "/api/v1/runs/"+agentRunID, nil)
+	requireFlowiseError(t, status, body, http.StatusNotFound, "not found")
+
+	// The same async request again with its Idempotency-Key is the same run, and its model is
+	// called once; once the run has completed, the resend's 202 says so.
+	calls := h.mock.Calls()
+	first, firstRun := h.startAsync(flowID, map[string]any{"question": "keyed"}, "Idempotency-Key", "async-key")
+	require.Equal(t, "RUNNING", first.Status)
+	require.Equal(t, "COMPLETED", h.poll(firstRun).Status)
 	again, _ := h.startAsync(flowID, map[string]any{"question": "keyed"}, "Idempotency-Key", "async-key")
 	require.Equal(t, first.RunID, again.RunID)
+	require.Equal(t, "COMPLETED", again.Status, "the run it attached to has ended")
+	require.Equal(t, calls+1, h.mock.Calls(), "one run, one model call")
+}
+
+// agentflowReply is an agentflow that answers without a model: its start, then a direct reply.
+func agentflowReply(t *testing.T) string {
+	raw, err := json.Marshal(map[string]any{
+		"nodes": []any{
+			afNode("startAgentflow_0", "startAgentflow", "Start", map[string]any{"startInputType": "chatInput"}),
+			afNode("directReplyAgentflow_0", "directReplyAgentflow", "Reply", map[string]any{"directReplyMessage": "hi"}),
+		},
+		"edges": []any{afEdge("startAgentflow_0", "startAgentflow_0-output-startAgentflow", "directReplyAgentflow_0")},
+	})
+	require.NoError(t, err)
+	return string(raw)
 }
 
 // get reads an SSE answer whole, with the harness's key.

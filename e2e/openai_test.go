@@ -107,13 +107,12 @@ func TestOpenAIClient(t *testing.T) {
 	require.ElementsMatch(t, []string{public, private}, ids(client))
 	require.ElementsMatch(t, []string{public, private, bound}, ids(h.openAIClient(other.APIKey)))
 	require.ElementsMatch(t, []string{public}, ids(h.openAIClient("")))
-	wrong := h.openAIClient("not-a-key")
-	_, err = wrong.Models.List(ctx)
-	requireOpenAIError(t, err, http.StatusUnauthorized, "invalid_api_key")
+	// A key that does not verify counts as none, as on the prediction route.
+	require.ElementsMatch(t, []string{public}, ids(h.openAIClient("not-a-key")))
 
-	// A key-bound chatflow needs its key, as its prediction route does.
+	// A key-bound chatflow needs its key, as its prediction route does, by id and by name.
 	ask := openai.ChatCompletionNewParams{Model: bound, Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}
-	for _, key := range []string{"", h.key} {
+	for _, key := range []string{"", h.key, "not-a-key"} {
 		stranger := h.openAIClient(key)
 		_, err = stranger.Chat.Completions.New(ctx, ask)
 		requireOpenAIError(t, err, http.StatusUnauthorized, "invalid_api_key")
@@ -122,6 +121,14 @@ func TestOpenAIClient(t *testing.T) {
 	done, err = owner.Chat.Completions.New(ctx, ask)
 	require.NoError(t, err)
 	require.Equal(t, llmmock.Answer("You are a benchmark bot. Reply to: hi"), done.Choices[0].Message.Content)
+	ask.Model = "bound bot"
+	_, err = client.Chat.Completions.New(ctx, ask)
+	requireOpenAIError(t, err, http.StatusNotFound, "model_not_found")
+	// An unbound chatflow runs for a caller whose key does not verify, as its prediction does.
+	ask.Model = private
+	wrong := h.openAIClient("not-a-key")
+	_, err = wrong.Chat.Completions.New(ctx, ask)
+	require.NoError(t, err)
 	// A name opens only what the caller sees listed: without a key, not a private chatflow.
 	ask.Model = "internal bot"
 	anonymous := h.openAIClient("")

@@ -140,6 +140,29 @@ func (s *Store) ListChatFlowsForKey(ctx context.Context, keyID string, keyOnly b
 	return flows, nil
 }
 
+// CallableChatFlows returns, by name, the flows of type typ a caller may name without knowing
+// their id: with the API key keyID, those bound to it or to no key; without one (keyID ""),
+// those bound to no key that their owners made public. name, when set, keeps the flows so
+// named. Only the columns a listing shows are read, never the flow data.
+func (s *Store) CallableChatFlows(ctx context.Context, typ, keyID, name string) ([]ChatFlow, error) {
+	db, done := s.with(ctx)
+	defer done()
+	q := db.Select("id", "name", "apikeyid", "isPublic", "type", "createdDate").Where("type = ?", typ)
+	if keyID != "" {
+		q = q.Where("(apikeyid = ? OR apikeyid IS NULL OR apikeyid = '')", keyID)
+	} else {
+		q = q.Where(`"isPublic" = ? AND (apikeyid IS NULL OR apikeyid = '')`, true)
+	}
+	if name != "" {
+		q = q.Where("name = ?", name)
+	}
+	flows := []ChatFlow{}
+	if err := q.Order("name ASC").Find(&flows).Error; err != nil {
+		return nil, fmt.Errorf("list callable chatflows: %w", err)
+	}
+	return flows, nil
+}
+
 // GetChatFlow loads one flow.
 func (s *Store) GetChatFlow(ctx context.Context, id string) (*ChatFlow, error) {
 	return getByID[ChatFlow](ctx, s, id, "chatflow")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // maxBodyBytes stops a confused client from making the mock buffer without
@@ -99,6 +100,7 @@ func (s *Server) serve(d dialect) http.Handler {
 			return
 		}
 		sw := startStream(w, d.streamContentType())
+		sw.pause = func() bool { return sleep(r.Context(), time.Duration(s.chunkDelay.Load())) }
 		if s.wait(r.Context()) {
 			d.writeStream(sw, c, splitChunks(c.answer, s.opts.ChunkCount))
 		}

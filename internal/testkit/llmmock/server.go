@@ -51,6 +51,7 @@ type Server struct {
 	// inFlight and peak count completions being answered at once, to test concurrency bounds.
 	inFlight, peak atomic.Int64
 	delay          atomic.Int64 // time.Duration
+	chunkDelay     atomic.Int64 // time.Duration
 
 	mu       sync.Mutex // guards the fields below; held only for O(1) work
 	log      requestLog
@@ -112,6 +113,10 @@ func (s *Server) Close() {
 // SetDelay changes the latency applied to subsequent requests.
 func (s *Server) SetDelay(d time.Duration) { s.delay.Store(int64(d)) }
 
+// SetChunkDelay makes streamed answers pause d between their events, so that a test can come
+// upon a stream in the middle of its answer; 0 turns it off.
+func (s *Server) SetChunkDelay(d time.Duration) { s.chunkDelay.Store(int64(d)) }
+
 // FailNext makes the next n completion requests answer status with an error
 // body shaped like the real provider's.
 func (s *Server) FailNext(n int, status int) {
@@ -157,6 +162,7 @@ func (s *Server) Reset() {
 	s.log.clear()
 	s.failLeft, s.failCode = 0, 0
 	s.delay.Store(int64(s.opts.Delay))
+	s.chunkDelay.Store(0)
 }
 
 // admit counts and records a request and reports the failure status it must
@@ -176,7 +182,11 @@ func (s *Server) admit(req Request) (failStatus int) {
 // wait sleeps for the configured delay, returning false if the client went
 // away first.
 func (s *Server) wait(ctx context.Context) bool {
-	d := time.Duration(s.delay.Load())
+	return sleep(ctx, time.Duration(s.delay.Load()))
+}
+
+// sleep waits d, returning false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}

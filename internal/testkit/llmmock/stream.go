@@ -2,6 +2,7 @@ package llmmock
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 )
 
@@ -12,7 +13,21 @@ type streamWriter struct {
 	w   http.ResponseWriter
 	rc  *http.ResponseController
 	err error
+	// pause, when set, is waited out between two events; false: the client left.
+	pause func() bool
+	begun bool
 }
+
+// gap waits out the pause before every event but the first.
+func (sw *streamWriter) gap() {
+	if sw.begun && sw.pause != nil && sw.err == nil && !sw.pause() {
+		sw.err = errClientGone
+	}
+	sw.begun = true
+}
+
+// errClientGone stops a stream whose client left during a pause.
+var errClientGone = errors.New("llmmock: the client left")
 
 // startStream commits the response headers immediately, as real providers do,
 // so clients see the stream open before the first token arrives.
@@ -37,6 +52,7 @@ func (sw *streamWriter) event(name string, v any) {
 
 // data writes one server-sent event with a raw payload such as [DONE].
 func (sw *streamWriter) data(name string, payload []byte) {
+	sw.gap()
 	if name != "" {
 		sw.write([]byte("event: " + name + "\n"))
 	}
@@ -48,6 +64,7 @@ func (sw *streamWriter) data(name string, payload []byte) {
 
 // line writes v as one newline-delimited JSON record.
 func (sw *streamWriter) line(v any) {
+	sw.gap()
 	data, err := json.Marshal(v)
 	if err != nil {
 		sw.err = err
