@@ -113,13 +113,7 @@ type traces struct {
 }
 
 func (t traces) Export(_ context.Context, req *colltrace.ExportTraceServiceRequest) (*colltrace.ExportTraceServiceResponse, error) {
-	t.s.mu.Lock()
-	defer t.s.mu.Unlock()
-	for _, rs := range req.GetResourceSpans() {
-		for _, ss := range rs.GetScopeSpans() {
-			t.s.spans = append(t.s.spans, ss.GetSpans()...)
-		}
-	}
+	keep(t.s, &t.s.spans, req.GetResourceSpans(), (*tracepb.ResourceSpans).GetScopeSpans, (*tracepb.ScopeSpans).GetSpans)
 	return &colltrace.ExportTraceServiceResponse{}, nil
 }
 
@@ -129,12 +123,18 @@ type metrics struct {
 }
 
 func (m metrics) Export(_ context.Context, req *collmetrics.ExportMetricsServiceRequest) (*collmetrics.ExportMetricsServiceResponse, error) {
-	m.s.mu.Lock()
-	defer m.s.mu.Unlock()
-	for _, rm := range req.GetResourceMetrics() {
-		for _, sm := range rm.GetScopeMetrics() {
-			m.s.metrics = append(m.s.metrics, sm.GetMetrics()...)
+	keep(m.s, &m.s.metrics, req.GetResourceMetrics(), (*metricspb.ResourceMetrics).GetScopeMetrics, (*metricspb.ScopeMetrics).GetMetrics)
+	return &collmetrics.ExportMetricsServiceResponse{}, nil
+}
+
+// keep appends to dst, under the sink's lock, the items of every scope of every resource of
+// an export: OTLP nests spans and metrics alike.
+func keep[R, S, I any](s *Sink, dst *[]I, resources []R, scopes func(R) []S, items func(S) []I) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range resources {
+		for _, sc := range scopes(r) {
+			*dst = append(*dst, items(sc)...)
 		}
 	}
-	return &collmetrics.ExportMetricsServiceResponse{}, nil
 }
