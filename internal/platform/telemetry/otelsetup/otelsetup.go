@@ -215,7 +215,7 @@ func (t *Telemetry) startTracing(ctx context.Context, version string) error {
 	t.tracers = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res), sdktrace.WithRawSpanLimits(limits))
 	// Spans cross Temporal in its headers (W3C trace context and baggage), from the API's
 	// start to the worker's workflow and activities.
-	t.tracing, err = temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{Tracer: t.tracers.Tracer(temporalScope)})
+	t.tracing, err = temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{Tracer: quietTracer{t.tracers.Tracer(temporalScope)}})
 	if err != nil {
 		return fmt.Errorf("start the Temporal tracing interceptor: %w", err)
 	}

@@ -11,6 +11,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/flowgate/flowgate/internal/platform/telemetry"
 )
@@ -154,4 +159,22 @@ func BenchmarkPredictionSeries(b *testing.B) {
 		}
 		done()
 	}
+}
+
+// TestQuietTracer: the interceptor's spans say an attempt failed and the error's type, never
+// its text (which may echo a prompt).
+func TestQuietTracer(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tracer := quietTracer{sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)).Tracer("t")}
+	err := temporal.NewApplicationError("provider said: my secret prompt", "ProviderError")
+	_, span := tracer.Start(context.Background(), "RunActivity:node.llmChain")
+	span.RecordError(err)
+	span.SetStatus(codes.Error, err.Error())
+	span.End()
+
+	s := spans.Ended()[0]
+	require.Equal(t, codes.Error, s.Status().Code)
+	require.NotContains(t, s.Status().Description, "prompt")
+	require.Len(t, s.Events(), 1)
+	require.Equal(t, []attribute.KeyValue{attribute.String("exception.type", "ProviderError")}, s.Events()[0].Attributes)
 }
