@@ -32,12 +32,40 @@ func bearer(c *gin.Context) string {
 // verify checks the request's key; on failure it has answered 401 (or 503 when the key store
 // cannot be read).
 func (a *auth) verify(c *gin.Context) (apikeys.Key, bool) {
-	return a.verifyKey(c, bearer(c))
+	key, ok, err := a.bearerKey(c)
+	return a.answer(c, key, ok, err)
 }
 
 // verifyKey checks the key plaintext; on failure it has answered as verify does.
 func (a *auth) verifyKey(c *gin.Context, plaintext string) (apikeys.Key, bool) {
 	key, ok, err := a.keys.Verify(c, plaintext)
+	return a.answer(c, key, ok, err)
+}
+
+// bearerKeyContext is where a request keeps what its bearer key verified as.
+const bearerKeyContext = "flowgate.bearerKey"
+
+type verifiedKey struct {
+	key apikeys.Key
+	ok  bool
+	err error
+}
+
+// bearerKey verifies the request's bearer key once per request: the chatflow's bound key, its
+// rate limit bucket and an OpenAI request's caller all ask, and each ask would otherwise be
+// another look-up in the key store.
+func (a *auth) bearerKey(c *gin.Context) (apikeys.Key, bool, error) {
+	if v, ok := c.Get(bearerKeyContext); ok {
+		r := v.(verifiedKey)
+		return r.key, r.ok, r.err
+	}
+	key, ok, err := a.keys.Verify(c, bearer(c))
+	c.Set(bearerKeyContext, verifiedKey{key, ok, err})
+	return key, ok, err
+}
+
+// answer turns a verification into verify's result; on failure it has answered.
+func (a *auth) answer(c *gin.Context, key apikeys.Key, ok bool, err error) (apikeys.Key, bool) {
 	if err != nil {
 		failErr(c, a.log, "API key", err)
 		return apikeys.Key{}, false
@@ -59,11 +87,10 @@ func (a *auth) requireKey(c *gin.Context) {
 // verifiedKeyID is the id of the request's API key when it verifies, else "". Only a verified
 // key may name a rate limit bucket: a made-up key would otherwise get a fresh one per request.
 func (a *auth) verifiedKeyID(c *gin.Context) string {
-	token := bearer(c)
-	if token == "" {
+	if bearer(c) == "" {
 		return ""
 	}
-	key, ok, err := a.keys.Verify(c, token)
+	key, ok, err := a.bearerKey(c)
 	if err != nil || !ok {
 		return ""
 	}
