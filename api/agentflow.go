@@ -215,7 +215,7 @@ func (p *predictions) agentflowInput(c *gin.Context, f *models.ChatFlow, body pr
 	if start, ok := g.Node(g.Start); ok {
 		in.Run.EphemeralMemory = agentflow.Truthy(start.Inputs["startEphemeralMemory"])
 	}
-	if in.FileUploads, err = p.files.storeUploads(c, policyOf(f), &node.Run{ChatflowID: f.ID, ChatID: chatID}, body.Uploads, files); err != nil {
+	if in.FileUploads, err = p.files.storeUploads(c, f, &node.Run{ChatflowID: f.ID, ChatID: chatID}, body.Uploads, files); err != nil {
 		failUpload(c, p.log, err)
 		return in, false
 	}

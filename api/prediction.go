@@ -154,7 +154,7 @@ func (p *predictions) startChatflow(c *gin.Context, f *models.ChatFlow, body pre
 		fail(c, status, "%s", err.Error())
 		return chatTurn{}, false
 	}
-	if in.FileUploads, err = p.files.storeUploads(c, policyOf(f), &in.Run, body.Uploads, files); err != nil {
+	if in.FileUploads, err = p.files.storeUploads(c, f, &in.Run, body.Uploads, files); err != nil {
 		failUpload(c, p.log, err)
 		return chatTurn{}, false
 	}

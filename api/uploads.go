@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/flowgate/flowgate/internal/storage"
+	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
@@ -131,7 +132,13 @@ type chatFiles struct {
 // for stored files, the framed text of file:full uploads, and the fileUploads record of the
 // user message. Every upload is checked against the chatflow's policy before any is stored;
 // nothing is started when it fails.
-func (fs chatFiles) storeUploads(ctx context.Context, policy uploadPolicy, run *node.Run, uploads []uploadBody, files []*multipart.FileHeader) (string, error) {
+func (fs chatFiles) storeUploads(ctx context.Context, flow *models.ChatFlow, run *node.Run, uploads []uploadBody, files []*multipart.FileHeader) (string, error) {
+	if len(uploads) == 0 && len(files) == 0 {
+		// Most turns carry no file: reading the policy parses the whole flow, about 1% of a
+		// prediction's CPU, for nothing.
+		return "", nil
+	}
+	policy := policyOf(flow)
 	decoded := make([][]byte, len(uploads))
 	for i, u := range uploads {
 		size := 0

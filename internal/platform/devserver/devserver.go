@@ -213,11 +213,6 @@ func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 	if visibility, err = sqliteStore(visFile, "visibility"); err != nil {
 		return nil, nil, err
 	}
-	if visFile != "" {
-		if err := leanVisibility(visFile); err != nil {
-			return nil, nil, err
-		}
-	}
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("devserver: namespace config: %w", err)
@@ -225,6 +220,15 @@ func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 	// CreateNamespaces skips namespaces that already exist, so restarts keep their data.
 	if err := sqliteschema.CreateNamespaces(state, ns); err != nil {
 		return nil, nil, fmt.Errorf("devserver: create namespace %q: %w", opts.Namespace, err)
+	}
+	if visFile != "" {
+		fields, err := searchAttributeFields(state, opts.Namespace)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := leanVisibility(visFile, fields); err != nil {
+			return nil, nil, err
+		}
 	}
 	return state, visibility, nil
 }
@@ -263,9 +267,13 @@ func sqliteStore(file, name string) (*config.SQL, error) {
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		// Runs this size of cache hold the mutable state of runs in flight (a few per
-		// concurrent prediction); 8096 kept thousands of finished runs and ~100 MB of memory.
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 1024,
+		// The cache holds runs' mutable state. A chatflow prediction's run is read once more
+		// after it closes: its workflow task timeout timer fires PredictionTaskTimeout (6 s)
+		// later and checks the task. With 1024 entries, at 130 predictions a second the run
+		// had left the cache by then and was read back from SQLite (5% of all CPU at 50
+		// clients); 2048 holds 6 s of runs up to about 300 predictions a second. 8096 kept
+		// thousands of finished runs and ~100 MB of memory.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 2048,
 		// Partitions spread a task queue over matching hosts; with one host they only add
 		// forwarding hops between a task and the poller waiting for it.
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
@@ -288,6 +296,16 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// waits out the whole poll (default 20 s) before asking again. Ending each poll after
 		// 1 s bounds that stall; the SDK simply polls again, which costs one cached read.
 		dynamicconfig.HistoryLongPollExpirationInterval.Key(): time.Second,
+		// A run's visibility records (the UI's run list) are written by a queue that reads
+		// its tasks at most this many times a second per shard (default 20). Its start record
+		// is skipped when the run has closed by the time the task is read, which a prediction
+		// of tens of milliseconds always has when reads come twice a second: each run then
+		// costs one visibility write instead of two (the start records were 5% of all CPU at
+		// 50 clients). The run list shows a run at most about half a second later. Each read
+		// takes up to VisibilityTaskBatchSize tasks, so the queue keeps up with 2 × 1000
+		// tasks a second, far above what one machine's predictions make.
+		dynamicconfig.VisibilityProcessorMaxPollRPS.Key(): 2,
+		dynamicconfig.VisibilityTaskBatchSize.Key():       1000,
 	}
 }
 

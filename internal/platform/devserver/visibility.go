@@ -1,9 +1,19 @@
 package devserver
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/url"
+
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	"go.temporal.io/server/common/persistence"
+	"go.temporal.io/server/common/persistence/serialization"
+	tsql "go.temporal.io/server/common/persistence/sql"
+	"go.temporal.io/server/common/persistence/sql/sqlplugin"
+	"go.temporal.io/server/common/resolver"
 
 	// The pure-Go SQLite driver the server's own SQLite plugin uses, registered as "sqlite".
 	_ "modernc.org/sqlite"
@@ -15,9 +25,10 @@ import (
 // concurrent predictions the close records alone took a fifth of the process's CPU (WAL frames
 // written, B-trees walked). The embedded server keeps the indexes its users search by: the run
 // list itself (newest first), a run's workflow id, type and status, its execution time, its
-// parent's and root's workflow ids (the UI's relationships), and the custom keyword attributes
-// (Flowise's chatflow and chat ids land in two of them). Every query still answers; one filtering by a dropped column
-// reads the table instead of an index, which at this server's scale takes milliseconds.
+// parent's and root's workflow ids (the UI's relationships), and the custom keyword slots the
+// namespace's search attributes occupy (Flowise's chatflow and chat ids land in two of the
+// ten). Every query still answers; one filtering by a dropped column reads the table instead
+// of an index, which at this server's scale takes milliseconds.
 var droppedVisibilityIndexes = []string{
 	"by_history_length", "by_history_size_bytes", "by_execution_duration", "by_state_transition_count",
 	"by_task_queue", "by_parent_run_id", "by_root_run_id",
@@ -33,18 +44,65 @@ var droppedVisibilityIndexes = []string{
 	"by_temporal_low_cardinality_keyword_01",
 }
 
+// keywordSlots is how many custom keyword columns (Keyword01…Keyword10) the schema has.
+const keywordSlots = 10
+
 // leanVisibility drops the indexes the embedded server does not need from the visibility
-// database in file, at every start: idempotent, and a file from before keeps working.
-func leanVisibility(file string) error {
+// database in file, at every start: idempotent, and a file from before keeps working. Of the
+// custom keyword slots' indexes it keeps those in usedFields (column names such as
+// "Keyword03") and drops the others; a used slot whose index an earlier start dropped gets it
+// back.
+func leanVisibility(file string, usedFields map[string]bool) error {
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: file}).EscapedPath()+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return fmt.Errorf("devserver: open %s: %w", file, err)
 	}
 	defer db.Close()
+	statements := make([]string, 0, len(droppedVisibilityIndexes)+keywordSlots)
 	for _, index := range droppedVisibilityIndexes {
-		if _, err := db.Exec("DROP INDEX IF EXISTS " + index); err != nil {
-			return fmt.Errorf("devserver: drop visibility index %s in %s: %w", index, file, err)
+		statements = append(statements, "DROP INDEX IF EXISTS "+index)
+	}
+	for slot := 1; slot <= keywordSlots; slot++ {
+		index, column := fmt.Sprintf("by_keyword_%02d", slot), fmt.Sprintf("Keyword%02d", slot)
+		if !usedFields[column] {
+			statements = append(statements, "DROP INDEX IF EXISTS "+index)
+			continue
+		}
+		// The schema's own definition of this index.
+		statements = append(statements, "CREATE INDEX IF NOT EXISTS "+index+" ON executions_visibility (namespace_id, "+column+
+			", (COALESCE(close_time, '9999-12-31 23:59:59+00:00')) DESC, start_time DESC, run_id)")
+	}
+	for _, statement := range statements {
+		if _, err := db.Exec(statement); err != nil {
+			return fmt.Errorf("devserver: visibility database %s: %s: %w", file, statement, err)
 		}
 	}
 	return nil
+}
+
+// searchAttributeFields reads which visibility columns the namespace's custom search
+// attributes were given when it was created (a column name such as "Keyword03" per attribute).
+// The server chose them then, in no fixed order, and keeps the choice in the namespace's record.
+func searchAttributeFields(state *config.SQL, namespace string) (map[string]bool, error) {
+	db, err := tsql.NewSQLDB(sqlplugin.DbKindMain, state, resolver.NewNoopResolver(), log.NewNoopLogger(), metrics.NoopMetricsHandler)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: open the server's database: %w", err)
+	}
+	defer func() { _ = db.Close() }()
+	rows, err := db.SelectFromNamespace(context.Background(), sqlplugin.NamespaceFilter{Name: &namespace})
+	if err != nil {
+		return nil, fmt.Errorf("devserver: read namespace %q: %w", namespace, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("devserver: namespace %q is not in the server's database", namespace)
+	}
+	detail, err := serialization.NewSerializer().NamespaceDetailFromBlob(persistence.NewDataBlob(rows[0].Data, rows[0].DataEncoding))
+	if err != nil {
+		return nil, fmt.Errorf("devserver: decode namespace %q: %w", namespace, err)
+	}
+	fields := map[string]bool{}
+	for field := range detail.GetConfig().GetCustomSearchAttributeAliases() {
+		fields[field] = true
+	}
+	return fields, nil
 }

@@ -3,8 +3,10 @@ package devserver
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,11 +15,14 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/server/common/config"
 )
 
 // TestLeanVisibilityKeepsTheRunListSearchable: the embedded server's visibility database keeps
-// only the indexes its users search by, from the first start and again after a restart, and
-// the run list still finds runs by id, by type, by status and by a custom keyword attribute.
+// only the indexes its users search by, from the first start and again after a restart (the
+// index of the keyword slot the namespace's attribute occupies, of the ten, comes back if it
+// went missing), and the run list still finds runs by id, by type, by status and by a custom
+// keyword attribute.
 func TestLeanVisibilityKeepsTheRunListSearchable(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "temporal.db")
 	chatKey := temporal.NewSearchAttributeKeyKeyword("FlowiseChatId")
@@ -40,7 +45,24 @@ func TestLeanVisibilityKeepsTheRunListSearchable(t *testing.T) {
 	c.Close()
 	srv.Stop()
 
-	srv, c = start() // a restart drops nothing more and breaks nothing
+	visFile := filepath.Join(filepath.Dir(file), "temporal-visibility.db")
+	fields, err := searchAttributeFields(&config.SQL{PluginName: "sqlite", DatabaseName: file,
+		ConnectAttributes: map[string]string{"mode": "ro"}}, "default")
+	require.NoError(t, err)
+	require.Len(t, fields, 1, "the one custom attribute occupies one column")
+	var chatColumn string
+	for field := range fields {
+		chatColumn = field
+	}
+	require.Regexp(t, `^Keyword(0[1-9]|10)$`, chatColumn)
+	chatIndex := "by_keyword_" + strings.TrimPrefix(chatColumn, "Keyword")
+	db, err := sql.Open("sqlite", "file:"+visFile)
+	require.NoError(t, err)
+	_, err = db.Exec("DROP INDEX " + chatIndex) // as if an earlier start had dropped it
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	srv, c = start() // a restart drops nothing more, restores the used slot's index, breaks nothing
 	defer srv.Stop()
 	defer c.Close()
 	for _, query := range []string{
@@ -53,7 +75,7 @@ func TestLeanVisibilityKeepsTheRunListSearchable(t *testing.T) {
 		}, 20*time.Second, 50*time.Millisecond, "query %q", query)
 	}
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(filepath.Dir(file), "temporal-visibility.db")+"?mode=ro")
+	db, err = sql.Open("sqlite", "file:"+visFile+"?mode=ro")
 	require.NoError(t, err)
 	defer db.Close()
 	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL`)
@@ -65,10 +87,15 @@ func TestLeanVisibilityKeepsTheRunListSearchable(t *testing.T) {
 		indexes = append(indexes, name)
 	}
 	require.NoError(t, rows.Err())
-	for _, kept := range []string{"default_idx", "by_workflow_id", "by_workflow_type", "by_status", "by_keyword_01"} {
+	for _, kept := range []string{"default_idx", "by_workflow_id", "by_workflow_type", "by_status", chatIndex} {
 		require.Contains(t, indexes, kept)
 	}
 	for _, dropped := range droppedVisibilityIndexes {
 		require.False(t, slices.Contains(indexes, dropped), "index %s is still there", dropped)
+	}
+	for slot := 1; slot <= keywordSlots; slot++ {
+		if index := fmt.Sprintf("by_keyword_%02d", slot); index != chatIndex {
+			require.False(t, slices.Contains(indexes, index), "the unused slot's index %s is still there", index)
+		}
 	}
 }
