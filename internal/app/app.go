@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -163,9 +164,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 		// request attaches to the run the first one started (api.DedupStarts).
 		// A worker reports the workflow tasks it takes over from one that died
 		// (nodekit.ReportTaskRetries).
-		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{
-			grpc.WithChainUnaryInterceptor(api.DedupStarts, nodekit.ReportTaskRetries(log))},
-			GrpcCompression: grpcCompression(cfg.TemporalAddress)},
+		ConnectionOptions: client.ConnectionOptions{
+			DialOptions:     []grpc.DialOption{grpc.WithChainUnaryInterceptor(api.DedupStarts, nodekit.ReportTaskRetries(log))},
+			GrpcCompression: grpcCompression(cfg.TemporalAddress),
+		},
 	}
 	// The SDK's metrics go to the process's registry; its tracing interceptor carries a
 	// prediction's trace from the API's start to the worker's workflow and activities.
@@ -518,14 +520,15 @@ func ImportAPIKeys(ctx context.Context, cfg config.Config, path string) (int, er
 
 // grpcCompression is what the SDK compresses its calls to Temporal at addr with. The SDK
 // gzips every request by default (and the server answers in kind), which on a loopback
-// connection, the embedded server's or one on the same machine, saves no bandwidth and cost
+// connection, the embedded server's or one on the same machine, saves no bandwidth and costs
 // about 4% of a prediction's CPU at 50 clients. A remote server keeps the SDK's default.
 func grpcCompression(addr string) client.GrpcCompression {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		host = addr
+		host = addr // no port
 	}
-	if host == "localhost" {
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.EqualFold(host, "localhost") {
 		return &client.GrpcCompressionNone{}
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {

@@ -222,7 +222,7 @@ func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 		return nil, nil, fmt.Errorf("devserver: create namespace %q: %w", opts.Namespace, err)
 	}
 	if visFile != "" {
-		fields, err := searchAttributeFields(state, opts.Namespace)
+		fields, err := searchAttributeFields(state)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -297,13 +297,14 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// 1 s bounds that stall; the SDK simply polls again, which costs one cached read.
 		dynamicconfig.HistoryLongPollExpirationInterval.Key(): time.Second,
 		// A run's visibility records (the UI's run list) are written by a queue that reads
-		// its tasks at most this many times a second per shard (default 20). Its start record
-		// is skipped when the run has closed by the time the task is read, which a prediction
-		// of tens of milliseconds always has when reads come twice a second: each run then
-		// costs one visibility write instead of two (the start records were 5% of all CPU at
-		// 50 clients). The run list shows a run at most about half a second later. Each read
-		// takes up to VisibilityTaskBatchSize tasks, so the queue keeps up with 2 × 1000
-		// tasks a second, far above what one machine's predictions make.
+		// its tasks at most this many times a second per shard (default 20). A start record
+		// is skipped when the run has closed by the time its task is read. Under sustained
+		// load reads come every half second, and a prediction of tens of milliseconds has
+		// then mostly ended: most runs cost one visibility write instead of two (the start
+		// records were 5% of all CPU at 50 clients). Runs of seconds, such as calls to a real
+		// model, still get both. The run list shows a run up to about half a second later.
+		// Each read takes up to VisibilityTaskBatchSize tasks, so the queue's ceiling stays
+		// the default's 2 000 tasks a second (20 × 100), far above one machine's predictions.
 		dynamicconfig.VisibilityProcessorMaxPollRPS.Key(): 2,
 		dynamicconfig.VisibilityTaskBatchSize.Key():       1000,
 	}

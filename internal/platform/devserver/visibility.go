@@ -80,29 +80,37 @@ func leanVisibility(file string, usedFields map[string]bool) error {
 	return nil
 }
 
-// searchAttributeFields reads which visibility columns the namespace's custom search
-// attributes were given when it was created (a column name such as "Keyword03" per attribute).
-// The server chose them then, in no fixed order, and keeps the choice in the namespace's record.
-func searchAttributeFields(state *config.SQL, namespace string) (map[string]bool, error) {
+// searchAttributeFields reads which visibility columns the custom search attributes of every
+// namespace occupy (a column name such as "Keyword03" per attribute): the namespaces share the
+// visibility table. The server chose the columns when each namespace was created, or an
+// attribute added, in no fixed order, and keeps the choice in the namespace's record; an
+// attribute an operator adds while the server runs gets its index at the next start.
+func searchAttributeFields(state *config.SQL) (map[string]bool, error) {
 	db, err := tsql.NewSQLDB(sqlplugin.DbKindMain, state, resolver.NewNoopResolver(), log.NewNoopLogger(), metrics.NoopMetricsHandler)
 	if err != nil {
 		return nil, fmt.Errorf("devserver: open the server's database: %w", err)
 	}
 	defer func() { _ = db.Close() }()
-	rows, err := db.SelectFromNamespace(context.Background(), sqlplugin.NamespaceFilter{Name: &namespace})
-	if err != nil {
-		return nil, fmt.Errorf("devserver: read namespace %q: %w", namespace, err)
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("devserver: namespace %q is not in the server's database", namespace)
-	}
-	detail, err := serialization.NewSerializer().NamespaceDetailFromBlob(persistence.NewDataBlob(rows[0].Data, rows[0].DataEncoding))
-	if err != nil {
-		return nil, fmt.Errorf("devserver: decode namespace %q: %w", namespace, err)
-	}
 	fields := map[string]bool{}
-	for field := range detail.GetConfig().GetCustomSearchAttributeAliases() {
-		fields[field] = true
+	pageSize := 100
+	filter := sqlplugin.NamespaceFilter{PageSize: &pageSize}
+	for {
+		rows, err := db.SelectFromNamespace(context.Background(), filter)
+		if err != nil {
+			return nil, fmt.Errorf("devserver: list namespaces: %w", err)
+		}
+		for _, row := range rows {
+			detail, err := serialization.NewSerializer().NamespaceDetailFromBlob(persistence.NewDataBlob(row.Data, row.DataEncoding))
+			if err != nil {
+				return nil, fmt.Errorf("devserver: decode namespace %q: %w", row.Name, err)
+			}
+			for field := range detail.GetConfig().GetCustomSearchAttributeAliases() {
+				fields[field] = true
+			}
+		}
+		if len(rows) < pageSize {
+			return fields, nil
+		}
+		filter.GreaterThanID = &rows[len(rows)-1].ID
 	}
-	return fields, nil
 }

@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/server/common/config"
 )
 
 // TestLeanVisibilityKeepsTheRunListSearchable: the embedded server's visibility database keeps
@@ -46,8 +45,9 @@ func TestLeanVisibilityKeepsTheRunListSearchable(t *testing.T) {
 	srv.Stop()
 
 	visFile := filepath.Join(filepath.Dir(file), "temporal-visibility.db")
-	fields, err := searchAttributeFields(&config.SQL{PluginName: "sqlite", DatabaseName: file,
-		ConnectAttributes: map[string]string{"mode": "ro"}}, "default")
+	state, err := sqliteStore(file, "state")
+	require.NoError(t, err)
+	fields, err := searchAttributeFields(state)
 	require.NoError(t, err)
 	require.Len(t, fields, 1, "the one custom attribute occupies one column")
 	var chatColumn string
@@ -78,6 +78,9 @@ func TestLeanVisibilityKeepsTheRunListSearchable(t *testing.T) {
 	db, err = sql.Open("sqlite", "file:"+visFile+"?mode=ro")
 	require.NoError(t, err)
 	defer db.Close()
+	var inColumn int // the run's chat id is in the column the namespace's record names
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM executions_visibility WHERE "+chatColumn+" = 'lean'").Scan(&inColumn))
+	require.Equal(t, 1, inColumn)
 	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL`)
 	require.NoError(t, err)
 	var indexes []string
