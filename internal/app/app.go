@@ -528,10 +528,7 @@ func grpcCompression(addr string) client.GrpcCompression {
 		host = addr // no port
 	}
 	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
-	if strings.EqualFold(host, "localhost") {
-		return &client.GrpcCompressionNone{}
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback() {
 		return &client.GrpcCompressionNone{}
 	}
 	return nil // the SDK's default, gzip

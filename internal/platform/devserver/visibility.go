@@ -91,6 +91,7 @@ func searchAttributeFields(state *config.SQL) (map[string]bool, error) {
 		return nil, fmt.Errorf("devserver: open the server's database: %w", err)
 	}
 	defer func() { _ = db.Close() }()
+	serializer := serialization.NewSerializer()
 	fields := map[string]bool{}
 	pageSize := 100
 	filter := sqlplugin.NamespaceFilter{PageSize: &pageSize}
@@ -100,7 +101,7 @@ func searchAttributeFields(state *config.SQL) (map[string]bool, error) {
 			return nil, fmt.Errorf("devserver: list namespaces: %w", err)
 		}
 		for _, row := range rows {
-			detail, err := serialization.NewSerializer().NamespaceDetailFromBlob(persistence.NewDataBlob(row.Data, row.DataEncoding))
+			detail, err := serializer.NamespaceDetailFromBlob(persistence.NewDataBlob(row.Data, row.DataEncoding))
 			if err != nil {
 				return nil, fmt.Errorf("devserver: decode namespace %q: %w", row.Name, err)
 			}
