@@ -56,19 +56,20 @@ const tallyKey = "flowgate.prediction.tally"
 // compile, an upload was refused, Temporal was unavailable, the run failed). A resend that
 // attached to its first request's run is that prediction, counted once.
 type tally struct {
-	metrics  *telemetry.Metrics
-	ctx      context.Context
-	start    time.Time
-	mu       sync.Mutex
-	pr       telemetry.Prediction
-	counted  bool
-	attached bool
+	metrics *telemetry.Metrics
+	ctx     context.Context
+	start   time.Time
+	mu      sync.Mutex
+	pr      telemetry.Prediction
+	// counted is set once the prediction is counted, here or, for a resend that attached to
+	// its first request's run, by that first request.
+	counted bool
 }
 
 func (t *tally) finish(ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.counted || t.attached {
+	if t.counted {
 		return
 	}
 	t.counted = true
@@ -102,7 +103,7 @@ func tallyOf(c *gin.Context) *tally {
 func attached(c *gin.Context) {
 	if t := tallyOf(c); t != nil {
 		t.mu.Lock()
-		t.attached = true
+		t.counted = true
 		t.mu.Unlock()
 	}
 }
@@ -187,13 +188,12 @@ func describeSpan(c *gin.Context, chatID, sessionID string, streaming bool) {
 // countedSubscription is a subscription counted in flowgate_stream_subscribers until closed.
 type countedSubscription struct {
 	stream.Subscription
-	once *sync.Once
-	done func()
+	done func() // once only
 }
 
 func (s countedSubscription) Close() {
 	s.Subscription.Close()
-	s.once.Do(s.done)
+	s.done()
 }
 
 // counted counts sub among the stream's subscribers, metrics on.
@@ -201,5 +201,5 @@ func (p *predictions) counted(sub stream.Subscription) stream.Subscription {
 	if p.metrics == nil {
 		return sub
 	}
-	return countedSubscription{Subscription: sub, once: &sync.Once{}, done: p.metrics.Subscribed(context.Background())}
+	return countedSubscription{Subscription: sub, done: sync.OnceFunc(p.metrics.Subscribed(context.Background()))}
 }

@@ -394,9 +394,7 @@ func (a *App) close() {
 	}
 	a.closers = nil
 	if a.db != nil {
-		if sqlDB, err := a.db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
+		closeDB(a.db)
 		a.db = nil
 	}
 }
@@ -461,11 +459,7 @@ func RotateKeys(ctx context.Context, cfg config.Config, log *slog.Logger) (Rotat
 	if err != nil {
 		return rep, err
 	}
-	defer func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	}()
+	defer closeDB(db)
 	store := models.NewStore(db)
 	cipher, err := newCipher(ctx, cfg)
 	if err != nil {

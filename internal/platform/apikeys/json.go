@@ -121,11 +121,8 @@ func (s *jsonStore) save(keys []Key) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(s.path)
-	if err := fsperm.MkdirAll(dir); err != nil {
-		return fmt.Errorf("create api key directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+FileName+".*.tmp")
+	// update, the only caller, made the directory before it took the lock beside the file.
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), "."+FileName+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("write api keys: %w", err)
 	}

@@ -122,7 +122,7 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 				return upsert(w, "custom tools", data.Tools, func(t *models.Tool) string { return t.ID })
 			},
 			func() (Count, error) {
-				c, err := upsert(w, "document stores", stores, func(s *models.DocumentStore) string { return s.ID })
+				c, err := upsert(w, "document stores", stores, storeID)
 				c.Unchanged += len(kept)
 				return c, err
 			},
@@ -192,6 +192,8 @@ func Apply(ctx context.Context, dst Destination, data *Data, dryRun bool) (Repor
 
 func chatFlowID(f *models.ChatFlow) string     { return f.ID }
 func credentialID(c *models.Credential) string { return c.ID }
+func storeID(s *models.DocumentStore) string   { return s.ID }
+func clearCredentialID(c *Credential) string   { return c.ID }
 
 // writer writes rows inside the import's transaction, or with dry set only reads.
 type writer struct {
@@ -320,11 +322,7 @@ func sealCredentials(tx *gorm.DB, cipher *secrets.Cipher, creds []Credential) ([
 	if len(creds) == 0 {
 		return nil, nil, nil
 	}
-	ids := make([]string, len(creds))
-	for i, c := range creds {
-		ids[i] = c.ID
-	}
-	have, err := existing(tx, ids, credentialID)
+	have, err := existing(tx, idsOf(creds, clearCredentialID), credentialID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("import credentials: read what is there: %w", err)
 	}
@@ -356,21 +354,21 @@ func leaveUpserted(tx *gorm.DB, stores []models.DocumentStore, chunks []models.D
 	if len(stores) == 0 {
 		return stores, chunks, nil, nil
 	}
-	ids := make([]string, len(stores))
-	for i, s := range stores {
-		ids[i] = s.ID
-	}
 	var upserted []string
-	err := tx.Model(&models.DocStoreVector{}).Distinct(`"storeId"`).Where(`"storeId" IN ?`, ids).Pluck(`"storeId"`, &upserted).Error
+	err := tx.Model(&models.DocStoreVector{}).Distinct(`"storeId"`).Where(`"storeId" IN ?`, idsOf(stores, storeID)).Pluck(`"storeId"`, &upserted).Error
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("import document stores: %w", err)
 	}
 	if len(upserted) == 0 {
 		return stores, chunks, nil, nil
 	}
+	isUpserted := make(map[string]bool, len(upserted))
+	for _, id := range upserted {
+		isUpserted[id] = true
+	}
 	var keep, kept []models.DocumentStore
 	for _, s := range stores {
-		if slices.Contains(upserted, s.ID) {
+		if isUpserted[s.ID] {
 			kept = append(kept, s)
 		} else {
 			keep = append(keep, s)
@@ -378,7 +376,7 @@ func leaveUpserted(tx *gorm.DB, stores []models.DocumentStore, chunks []models.D
 	}
 	var keepChunks []models.DocumentStoreFileChunk
 	for _, c := range chunks {
-		if !slices.Contains(upserted, c.StoreID) {
+		if !isUpserted[c.StoreID] {
 			keepChunks = append(keepChunks, c)
 		}
 	}
