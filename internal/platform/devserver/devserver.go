@@ -267,15 +267,17 @@ func sqliteStore(file, name string) (*config.SQL, error) {
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		// The cache holds runs' mutable state. A chatflow prediction's run is read once more
-		// after it closes: its workflow task timeout timer fires PredictionTaskTimeout (6 s)
-		// later and checks the task. A run no longer cached is read back from SQLite, nine
-		// queries (5% of all CPU at 50 clients with 1024 entries at 130 predictions a second).
-		// A prediction in a new chat takes two entries, its run's and its workflow id's
-		// current-run lock, so 2048 hold 6 s of runs up to about 170 predictions a second.
-		// Faster machines read some back (4% at 230 a second), but 4096 entries cost 65 MB
-		// more memory for no CPU saving measurable at 250 a second; 8096 kept thousands of
-		// finished runs and ~100 MB.
+		// The cache holds runs' mutable state. A chatflow prediction's run is read again after
+		// it closes: its workflow task timeout timer fires PredictionTaskTimeout (6 s) after
+		// the task started, and its run timeout timer at the prediction timeout. A run no
+		// longer cached is read back from SQLite, nine queries (5% of all CPU at 50 clients
+		// with 1024 entries at 130 predictions a second). A prediction in a new chat takes two
+		// entries, its run's and its workflow id's current-run lock, so 2048 hold 6 s of runs
+		// up to about 170 predictions a second; under traffic longer than the prediction
+		// timeout, the timeout timer's reads put a closed run back as a third entry, and the
+		// ceiling falls to about 110. Faster machines read some back (4% at 230 a second), but
+		// 4096 entries cost 65 MB more memory for no CPU saving measurable at 250 a second;
+		// 8096 kept thousands of finished runs and ~100 MB.
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 2048,
 		// Every history batch a run writes is walked for payloads kept outside Temporal
 		// (external storage, which Flowgate's client does not use) to account for their size:
