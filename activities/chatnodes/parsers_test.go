@@ -74,6 +74,12 @@ func TestRunReadOnlySQLite(t *testing.T) {
 	require.True(t, strings.HasPrefix(res, `"Error: `), res)
 	require.Equal(t, `[{"n":2}]`, runReadOnly(ctx, db, dialect, "SELECT COUNT(*) AS n FROM t"), "nothing was written")
 
+	// A path cannot carry URI parameters that would reopen the file writable.
+	for _, addr := range []string{file + "?_pragma=query_only(0)", "file:" + file + "?mode=rw", file + "#x"} {
+		_, _, err := openSQL(nd, addr)
+		require.ErrorContains(t, err, "may not carry URI parameters", addr)
+	}
+
 	// Bounded: at most sqlMaxRows rows.
 	big := runReadOnly(ctx, db, dialect, fmt.Sprintf("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < %d) SELECT i FROM c", sqlMaxRows*3))
 	require.Equal(t, sqlMaxRows, strings.Count(big, `"i"`))

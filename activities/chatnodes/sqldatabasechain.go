@@ -132,8 +132,13 @@ func openSQL(nd chatflow.Node, addr string) (*sql.DB, string, error) {
 	var driver, dsn string
 	switch kind {
 	case "sqlite":
-		// Read-only at the file and at the connection.
-		driver, dsn = "sqlite", "file:"+strings.TrimPrefix(addr, "file:")+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(5000)"
+		// Read-only at the file and at the connection. A path carrying URI parameters of its
+		// own could turn both off (a second mode, a later query_only pragma), so it is refused.
+		path := strings.TrimPrefix(addr, "file:")
+		if strings.ContainsAny(path, "?#") {
+			return nil, "", nodekit.FlowError("%s: the SQLite database path may not carry URI parameters ('?' or '#')", nd.ID)
+		}
+		driver, dsn = "sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(5000)"
 	case "postgres":
 		driver, dsn = "pgx", addr
 		if !strings.Contains(addr, "://") {
