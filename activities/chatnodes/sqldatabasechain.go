@@ -21,6 +21,7 @@ import (
 	"github.com/flowgate/flowgate/activities/nodekit"
 	"github.com/flowgate/flowgate/internal/flowise/chatflow"
 	"github.com/flowgate/flowgate/internal/providers/llm"
+	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
@@ -133,12 +134,13 @@ func openSQL(nd chatflow.Node, addr string) (*sql.DB, string, error) {
 	switch kind {
 	case "sqlite":
 		// Read-only at the file and at the connection. A path carrying URI parameters of its
-		// own could turn both off (a second mode, a later query_only pragma), so it is refused.
+		// own could turn both off (a second mode, a later query_only pragma), so it is refused;
+		// the rest of the path is escaped into the URL as the project's own databases' are.
 		path := strings.TrimPrefix(addr, "file:")
 		if strings.ContainsAny(path, "?#") {
 			return nil, "", nodekit.FlowError("%s: the SQLite database path may not carry URI parameters ('?' or '#')", nd.ID)
 		}
-		driver, dsn = "sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(5000)"
+		driver, dsn = "sqlite", models.SQLiteDSN(path, "mode=ro", "_pragma=query_only(1)", "_pragma=busy_timeout(5000)")
 	case "postgres":
 		driver, dsn = "pgx", addr
 		if !strings.Contains(addr, "://") {
