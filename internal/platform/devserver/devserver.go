@@ -229,6 +229,7 @@ func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 		if err := leanVisibility(visFile, fields); err != nil {
 			return nil, nil, err
 		}
+		visibility.PluginName = batchedPluginName
 	}
 	return state, visibility, nil
 }

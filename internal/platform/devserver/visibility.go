@@ -53,7 +53,7 @@ const keywordSlots = 10
 // "Keyword03") and drops the others; a used slot whose index an earlier start dropped gets it
 // back.
 func leanVisibility(file string, usedFields map[string]bool) error {
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: file}).EscapedPath()+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", sqliteURL(file, "_pragma=busy_timeout(10000)"))
 	if err != nil {
 		return fmt.Errorf("devserver: open %s: %w", file, err)
 	}
@@ -78,6 +78,11 @@ func leanVisibility(file string, usedFields map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// sqliteURL is the driver's URL of the database in file with the URI parameters in query.
+func sqliteURL(file, query string) string {
+	return "file:" + (&url.URL{Path: file}).EscapedPath() + "?" + query
 }
 
 // searchAttributeFields reads which visibility columns the custom search attributes of every
