@@ -8,6 +8,7 @@ package devserver
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -234,6 +235,12 @@ func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 	return state, visibility, nil
 }
 
+// fileAttributes configure the connections to a database file: the mode is a SQLite URI
+// parameter, the others PRAGMAs. WAL with synchronous=NORMAL commits without an fsync each
+// time (the WAL is synced at checkpoints): a crash of the machine, not of the process, can
+// lose the last commits.
+var fileAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"}
+
 // sqliteStore configures one SQLite database: in memory when file is empty (tests), else the
 // file, created with its schema on first use.
 func sqliteStore(file, name string) (*config.SQL, error) {
@@ -243,10 +250,7 @@ func sqliteStore(file, name string) (*config.SQL, error) {
 		conf.DatabaseName = "flowgate-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 		return conf, nil
 	}
-	// Keys other than SQLite URI parameters become PRAGMAs. WAL with synchronous=NORMAL
-	// commits without an fsync each time (the WAL is synced at checkpoints): a crash of
-	// the machine, not of the process, can lose the last commits.
-	conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"}
+	conf.ConnectAttributes = maps.Clone(fileAttributes)
 	conf.DatabaseName = file
 	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
 		if err := fsperm.MkdirAll(filepath.Dir(file)); err != nil {

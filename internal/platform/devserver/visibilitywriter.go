@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +19,8 @@ import (
 	"go.temporal.io/server/common/persistence/sql/sqlplugin"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/resolver"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Temporal's SQLite plugin writes each run-list record in a transaction of its own, from a
@@ -52,43 +56,29 @@ func (batchedPlugin) CreateDB(kind sqlplugin.DbKind, cfg *config.SQL, r resolver
 	plain.PluginName = sqliteplugin.PluginName
 	db, err := tsql.NewSQLDB(kind, &plain, r, logger, mh)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("devserver: open %s through the %s plugin: %w", cfg.DatabaseName, sqliteplugin.PluginName, err)
 	}
-	// The same database serves the server's schema version check, as an AdminDB.
+	// The server also asks for this database as an AdminDB, to check the schema's version.
 	admin, ok := db.(sqlplugin.AdminDB)
 	if !ok {
 		_ = db.Close()
 		return nil, fmt.Errorf("devserver: the %s plugin's database is not an admin database", sqliteplugin.PluginName)
 	}
-	w, err := openVisibilityWriter(cfg.DatabaseName)
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	return &batchedDB{DB: db, AdminCRUD: admin, admin: admin, writer: w}, nil
+	return &batchedDB{DB: db, AdminCRUD: admin, file: cfg.DatabaseName}, nil
 }
 
-// batchedDB is the plugin's database with the run-list writes going through writer.
+// batchedDB is the plugin's database with the run-list writes going through a writer, opened
+// at the first write: of the server's services, only history writes the run list, and the
+// others (and the version check) need no connection of their own for it. Transactions from
+// BeginTx are the plugin's own; the visibility store writes the run list without one.
 type batchedDB struct {
 	sqlplugin.DB
 	sqlplugin.AdminCRUD
-	admin  sqlplugin.AdminDB
+	file string
+
+	mu     sync.Mutex
 	writer *visibilityWriter
-}
-
-func (db *batchedDB) ExpectedVersion() string { return db.admin.ExpectedVersion() }
-func (db *batchedDB) VerifyVersion() error    { return db.admin.VerifyVersion() }
-
-func (db *batchedDB) InsertIntoVisibility(ctx context.Context, row *sqlplugin.VisibilityRow) (sql.Result, error) {
-	return db.writer.write(ctx, db.writer.insert, visibilityArgs(row))
-}
-
-func (db *batchedDB) ReplaceIntoVisibility(ctx context.Context, row *sqlplugin.VisibilityRow) (sql.Result, error) {
-	return db.writer.write(ctx, db.writer.upsert, visibilityArgs(row))
-}
-
-func (db *batchedDB) DeleteFromVisibility(ctx context.Context, filter sqlplugin.VisibilityDeleteFilter) (sql.Result, error) {
-	return db.writer.write(ctx, db.writer.delete, []any{filter.NamespaceID, filter.RunID})
+	closed bool
 }
 
 var (
@@ -96,8 +86,62 @@ var (
 	_ sqlplugin.AdminDB = (*batchedDB)(nil)
 )
 
+func (db *batchedDB) ExpectedVersion() string { return db.DB.(sqlplugin.AdminDB).ExpectedVersion() }
+func (db *batchedDB) VerifyVersion() error    { return db.DB.(sqlplugin.AdminDB).VerifyVersion() }
+
+func (db *batchedDB) InsertIntoVisibility(ctx context.Context, row *sqlplugin.VisibilityRow) (sql.Result, error) {
+	return db.writeRow(ctx, insertWrite, row)
+}
+
+func (db *batchedDB) ReplaceIntoVisibility(ctx context.Context, row *sqlplugin.VisibilityRow) (sql.Result, error) {
+	return db.writeRow(ctx, upsertWrite, row)
+}
+
+func (db *batchedDB) DeleteFromVisibility(ctx context.Context, filter sqlplugin.VisibilityDeleteFilter) (sql.Result, error) {
+	w, err := db.openWriter()
+	if err != nil {
+		return nil, err
+	}
+	return w.write(ctx, deleteWrite, []any{filter.NamespaceID, filter.RunID})
+}
+
+func (db *batchedDB) writeRow(ctx context.Context, kind writeKind, row *sqlplugin.VisibilityRow) (sql.Result, error) {
+	if row == nil {
+		return nil, errors.New("devserver: no run-list row to write")
+	}
+	w, err := db.openWriter()
+	if err != nil {
+		return nil, err
+	}
+	return w.write(ctx, kind, visibilityArgs(row))
+}
+
+func (db *batchedDB) openWriter() (*visibilityWriter, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return nil, errWriterClosed
+	}
+	if db.writer == nil {
+		w, err := openVisibilityWriter(db.file)
+		if err != nil {
+			return nil, err
+		}
+		db.writer = w
+	}
+	return db.writer, nil
+}
+
 func (db *batchedDB) Close() error {
-	return errors.Join(db.writer.close(), db.DB.Close())
+	db.mu.Lock()
+	w := db.writer
+	db.closed = true
+	db.mu.Unlock()
+	var err error
+	if w != nil {
+		err = w.close()
+	}
+	return errors.Join(err, db.DB.Close())
 }
 
 // The statements are those of Temporal's plugin, with positional parameters in the order of
@@ -175,18 +219,29 @@ const visibilityBatch = 256
 // visibilityWriteTimeout bounds one transaction, lock wait included.
 const visibilityWriteTimeout = 10 * time.Second
 
+// A writeKind is one of the three run-list writes, an index into visibilityWriter.stmts.
+type writeKind int
+
+const (
+	insertWrite writeKind = iota
+	upsertWrite
+	deleteWrite
+)
+
+var writeStatements = [...]string{insertWrite: insertVisibility, upsertWrite: upsertVisibility, deleteWrite: deleteVisibility}
+
 // A visibilityWriter commits run-list writes in shared transactions on a connection of its own.
 type visibilityWriter struct {
-	db                     *sql.DB
-	insert, upsert, delete *sql.Stmt
-	queue                  chan *pendingWrite
-	stop, stopped          chan struct{}
-	closeOnce              sync.Once
+	db            *sql.DB
+	stmts         [len(writeStatements)]*sql.Stmt
+	queue         chan *pendingWrite
+	stop, stopped chan struct{}
+	closeOnce     sync.Once
 }
 
 type pendingWrite struct {
 	ctx  context.Context
-	stmt *sql.Stmt
+	kind writeKind
 	args []any
 	done chan writeResult // buffered: the writer never waits for a caller
 }
@@ -196,13 +251,30 @@ type writeResult struct {
 	err error
 }
 
+var errWriterClosed = errors.New("devserver: the run-list writer is closed")
+
+// writerURL is the writer's connection to file: that of the server's own connections
+// (fileAttributes, and _time_format, so that times are stored in the same form); a wait for
+// the write lock, which another connection can hold; and statement journals in memory: each
+// upsert of a shared transaction keeps one, to undo that statement alone, and in a temporary
+// file that cost a write system call per record.
+func writerURL(file string) string {
+	query := url.Values{}
+	for key, value := range fileAttributes {
+		if key == "mode" {
+			query.Set(key, value)
+		} else {
+			query.Add("_pragma", key+"="+value)
+		}
+	}
+	query.Add("_pragma", "busy_timeout=10000")
+	query.Add("_pragma", "temp_store=memory")
+	query.Set("_time_format", "sqlite")
+	return sqliteURL(file, query.Encode())
+}
+
 func openVisibilityWriter(file string) (*visibilityWriter, error) {
-	// The parameters of the plugin's own connection, so that times are stored in the same form
-	// (_time_format); a wait for the write lock, which the plugin's connection can hold; and
-	// statement journals in memory: each upsert of a shared transaction keeps one, to undo
-	// that statement alone, and in a temporary file that cost a write system call per record.
-	db, err := sql.Open("sqlite", sqliteURL(file, "mode=rwc&_pragma=journal_mode%3Dwal&_pragma=synchronous%3Dnormal"+
-		"&_pragma=busy_timeout%3D10000&_pragma=temp_store%3Dmemory&_time_format=sqlite"))
+	db, err := sql.Open("sqlite", writerURL(file))
 	if err != nil {
 		return nil, fmt.Errorf("devserver: open %s for run-list writes: %w", file, err)
 	}
@@ -211,11 +283,8 @@ func openVisibilityWriter(file string) (*visibilityWriter, error) {
 	db.SetMaxIdleConns(1)
 	w := &visibilityWriter{db: db, queue: make(chan *pendingWrite, visibilityBatch),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
-	for _, s := range []struct {
-		stmt  **sql.Stmt
-		query string
-	}{{&w.insert, insertVisibility}, {&w.upsert, upsertVisibility}, {&w.delete, deleteVisibility}} {
-		if *s.stmt, err = db.Prepare(s.query); err != nil {
+	for kind, query := range writeStatements {
+		if w.stmts[kind], err = db.Prepare(query); err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("devserver: prepare run-list write in %s: %w", file, err)
 		}
@@ -225,8 +294,8 @@ func openVisibilityWriter(file string) (*visibilityWriter, error) {
 }
 
 // write queues one write and waits until its transaction commits, or ctx ends.
-func (w *visibilityWriter) write(ctx context.Context, stmt *sql.Stmt, args []any) (sql.Result, error) {
-	p := &pendingWrite{ctx: ctx, stmt: stmt, args: args, done: make(chan writeResult, 1)}
+func (w *visibilityWriter) write(ctx context.Context, kind writeKind, args []any) (sql.Result, error) {
+	p := &pendingWrite{ctx: ctx, kind: kind, args: args, done: make(chan writeResult, 1)}
 	select {
 	case w.queue <- p:
 	case <-w.stop:
@@ -238,9 +307,15 @@ func (w *visibilityWriter) write(ctx context.Context, stmt *sql.Stmt, args []any
 	case r := <-p.done:
 		return r.res, r.err
 	case <-w.stopped:
-		return nil, errWriterClosed
+		select { // its transaction may have been the writer's last
+		case r := <-p.done:
+			return r.res, r.err
+		default:
+			return nil, errWriterClosed
+		}
 	case <-ctx.Done():
-		// The write may still commit; every run-list write can be repeated.
+		// The write may still commit. The visibility queue writes again what it did not see
+		// stored, and a run's records carry versions, so a late upsert changes nothing newer.
 		return nil, ctx.Err()
 	}
 }
@@ -268,50 +343,70 @@ func (w *visibilityWriter) run() {
 	}
 }
 
-// commit writes batch in one transaction. If that fails, each write is tried in a transaction
-// of its own, so that one bad row fails only its own caller.
+// commit writes batch in one transaction. When one write fails, the transaction is undone,
+// that write fails alone and the others go into another; when the transaction as a whole
+// fails (its lock wait or deadline, its commit), every write in it fails.
 func (w *visibilityWriter) commit(batch []*pendingWrite) {
-	results, err := w.transact(batch)
-	if err == nil {
-		for i, p := range batch {
-			p.done <- results[i]
+	for len(batch) > 0 {
+		results, failed, err := w.transact(batch)
+		if err == nil || failed < 0 {
+			for i, p := range batch {
+				if err != nil {
+					p.done <- writeResult{err: err}
+				} else {
+					p.done <- results[i]
+				}
+			}
+			return
 		}
-		return
-	}
-	if len(batch) == 1 {
-		batch[0].done <- writeResult{err: err}
-		return
-	}
-	for _, p := range batch {
-		w.commit([]*pendingWrite{p})
+		batch[failed].done <- writeResult{err: err}
+		batch = slices.Concat(batch[:failed], batch[failed+1:]) // a copy: the caller's slice stays whole
 	}
 }
 
-func (w *visibilityWriter) transact(batch []*pendingWrite) ([]writeResult, error) {
+// transact runs batch in one transaction. On error, failed is the index of the write that
+// failed, or -1 if the transaction did.
+func (w *visibilityWriter) transact(batch []*pendingWrite) (results []writeResult, failed int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), visibilityWriteTimeout)
 	defer cancel()
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("devserver: begin run-list writes: %w", err)
+		return nil, -1, fmt.Errorf("devserver: begin run-list writes: %w", err)
 	}
-	results := make([]writeResult, len(batch))
+	var stmts [len(writeStatements)]*sql.Stmt
+	results = make([]writeResult, len(batch))
 	for i, p := range batch {
 		if p.ctx.Err() != nil { // its caller has gone; the task that wanted it will retry
 			results[i].err = p.ctx.Err()
 			continue
 		}
-		if results[i].res, err = tx.StmtContext(ctx, p.stmt).ExecContext(ctx, p.args...); err != nil {
+		if stmts[p.kind] == nil {
+			stmts[p.kind] = tx.StmtContext(ctx, w.stmts[p.kind])
+		}
+		if results[i].res, err = stmts[p.kind].ExecContext(ctx, p.args...); err != nil {
 			_ = tx.Rollback()
-			return nil, fmt.Errorf("devserver: run-list write: %w", err)
+			if ctx.Err() != nil || isLockError(err) { // not this write's fault
+				return nil, -1, fmt.Errorf("devserver: run-list writes: %w", err)
+			}
+			return nil, i, fmt.Errorf("devserver: run-list write: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("devserver: commit run-list writes: %w", err)
+		return nil, -1, fmt.Errorf("devserver: commit run-list writes: %w", err)
 	}
-	return results, nil
+	return results, -1, nil
 }
 
-var errWriterClosed = errors.New("devserver: the run-list writer is closed")
+// isLockError reports whether err is SQLite's giving up a wait for a lock (SQLITE_BUSY,
+// SQLITE_LOCKED and their extended codes).
+func isLockError(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	code := e.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+}
 
 // close stops the writer once the transaction in progress ends; writes still queued fail.
 func (w *visibilityWriter) close() error {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,6 +104,7 @@ func fullRow(t *testing.T, runID string, version int64) *sqlplugin.VisibilityRow
 func TestBatchedVisibilityStoresWhatThePluginStores(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	now := time.Now()
 	plain, plainFile := visibilityDB(t, dir, "sqlite")
 	batched, batchedFile := visibilityDB(t, dir, batchedPluginName)
 
@@ -120,6 +122,12 @@ func TestBatchedVisibilityStoresWhatThePluginStores(t *testing.T) {
 		{"upsert older", func(db sqlplugin.DB) (sql.Result, error) { return db.ReplaceIntoVisibility(ctx, older) }},
 		{"upsert new run", func(db sqlplugin.DB) (sql.Result, error) { return db.ReplaceIntoVisibility(ctx, row("run-2", 1)) }},
 		{"upsert third run", func(db sqlplugin.DB) (sql.Result, error) { return db.ReplaceIntoVisibility(ctx, row("run-3", 1)) }},
+		{"start record", func(db sqlplugin.DB) (sql.Result, error) {
+			// As a run's start is recorded: no close time, no counters, no attributes.
+			return db.InsertIntoVisibility(ctx, &sqlplugin.VisibilityRow{NamespaceID: "ns-1", RunID: "run-4",
+				WorkflowTypeName: "prediction", WorkflowID: "chat:run-4", StartTime: now, ExecutionTime: now,
+				Status: 1, Encoding: "Proto3", TaskQueue: "flowgate", RootWorkflowID: "chat:run-4", RootRunID: "run-4", Version: 1})
+		}},
 		{"delete", func(db sqlplugin.DB) (sql.Result, error) {
 			return db.DeleteFromVisibility(ctx, sqlplugin.VisibilityDeleteFilter{NamespaceID: "ns-1", RunID: "run-3"})
 		}},
@@ -137,10 +145,10 @@ func TestBatchedVisibilityStoresWhatThePluginStores(t *testing.T) {
 		require.Equal(t, storedRows(t, plainFile), storedRows(t, batchedFile), "after %s", o.name)
 	}
 	stored := storedRows(t, batchedFile)
-	require.Len(t, stored, 2)
+	require.Len(t, stored, 3)
 	require.EqualValues(t, 5, stored[0]["_version"], "the newer upsert won, the older changed nothing")
 
-	for _, run := range []string{"run-1", "run-2"} {
+	for _, run := range []string{"run-1", "run-2", "run-4"} {
 		want, err := plain.GetFromVisibility(ctx, sqlplugin.VisibilityGetFilter{NamespaceID: "ns-1", RunID: run})
 		require.NoError(t, err)
 		got, err := batched.GetFromVisibility(ctx, sqlplugin.VisibilityGetFilter{NamespaceID: "ns-1", RunID: run})
@@ -167,48 +175,62 @@ func holdWriteLock(t *testing.T, file string) func() {
 	}
 }
 
-// TestBatchedVisibilityWritesWaitTogether: writes that arrive while a transaction waits for
-// SQLite's write lock queue up behind it, and each caller returns once its write is stored.
-func TestBatchedVisibilityWritesWaitTogether(t *testing.T) {
+// writerOf opens db's run-list writer.
+func writerOf(t *testing.T, db sqlplugin.DB) *visibilityWriter {
+	t.Helper()
+	w, err := db.(*batchedDB).openWriter()
+	require.NoError(t, err)
+	return w
+}
+
+// TestBatchedVisibilityWritesWaitForTheirCommit: writes that arrive while a transaction waits
+// for SQLite's write lock queue up behind it, and no caller returns before its write is
+// stored.
+func TestBatchedVisibilityWritesWaitForTheirCommit(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db, file := visibilityDB(t, t.TempDir(), batchedPluginName)
-	w := db.(*batchedDB).writer
+	w := writerOf(t, db)
 
 	release := holdWriteLock(t, file)
+	const writes = 40
 	var wg sync.WaitGroup
-	errs := make([]error, 40)
+	var entered, returned atomic.Int32
+	errs := make([]error, writes)
 	for i := range errs {
+		args := visibilityArgs(fullRow(t, fmt.Sprintf("run-%02d", i), 1))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = w.write(ctx, w.upsert, visibilityArgs(fullRow(t, fmt.Sprintf("run-%02d", i), 1)))
+			entered.Add(1)
+			_, errs[i] = w.write(ctx, upsertWrite, args)
+			returned.Add(1)
 		}()
 	}
-	// One transaction waits for the lock with what it took; the rest wait in the queue.
-	require.Eventually(t, func() bool { return len(w.queue) > 0 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return entered.Load() == writes && len(w.queue) > 0 }, 10*time.Second, time.Millisecond)
+	require.Zero(t, returned.Load(), "a write was acknowledged before it could be stored")
 	require.Empty(t, storedRows(t, file))
 	release()
 	wg.Wait()
 	for i, err := range errs {
 		require.NoError(t, err, "write %d", i)
 	}
-	require.Len(t, storedRows(t, file), len(errs))
+	require.Len(t, storedRows(t, file), writes)
 }
 
 // TestBatchedVisibilityFailureStaysWithItsWrite: when one write of a shared transaction fails,
 // the others are stored all the same and only its caller gets the error.
 func TestBatchedVisibilityFailureStaysWithItsWrite(t *testing.T) {
 	db, file := visibilityDB(t, t.TempDir(), batchedPluginName)
-	w := db.(*batchedDB).writer
+	w := writerOf(t, db)
 	const bad = 2
 	batch := make([]*pendingWrite, 5)
 	for i := range batch {
 		args := visibilityArgs(fullRow(t, fmt.Sprintf("run-%d", i), 1))
 		if i == bad {
-			args = args[:3] // too few values: SQLite refuses the statement
+			args = args[:3] // too few values: the statement fails inside the transaction
 		}
-		batch[i] = &pendingWrite{ctx: context.Background(), stmt: w.upsert, args: args, done: make(chan writeResult, 1)}
+		batch[i] = &pendingWrite{ctx: context.Background(), kind: upsertWrite, args: args, done: make(chan writeResult, 1)}
 	}
 	w.commit(batch)
 	for i, p := range batch {
@@ -226,19 +248,22 @@ func TestBatchedVisibilityFailureStaysWithItsWrite(t *testing.T) {
 }
 
 // TestBatchedVisibilityWaitsEnd: a caller waiting on a write stops at its own deadline, and
-// once the writer is closed writes fail at once.
+// once the store is closed writes fail at once.
 func TestBatchedVisibilityWaitsEnd(t *testing.T) {
 	db, file := visibilityDB(t, t.TempDir(), batchedPluginName)
-	w := db.(*batchedDB).writer
+	w := writerOf(t, db)
 
 	release := holdWriteLock(t, file)
 	short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, err := w.write(short, w.upsert, visibilityArgs(fullRow(t, "run-1", 1)))
+	_, err := w.write(short, upsertWrite, visibilityArgs(fullRow(t, "run-1", 1)))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	release()
 
 	require.NoError(t, w.close())
+	_, err = w.write(context.Background(), upsertWrite, visibilityArgs(fullRow(t, "run-2", 1)))
+	require.ErrorIs(t, err, errWriterClosed)
+	db.(*batchedDB).closed = true
 	_, err = db.ReplaceIntoVisibility(context.Background(), fullRow(t, "run-2", 1))
 	require.ErrorIs(t, err, errWriterClosed)
 }
