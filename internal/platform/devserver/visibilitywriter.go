@@ -349,13 +349,15 @@ func (w *visibilityWriter) run() {
 func (w *visibilityWriter) commit(batch []*pendingWrite) {
 	for len(batch) > 0 {
 		results, failed, err := w.transact(batch)
-		if err == nil || failed < 0 {
+		switch {
+		case err == nil:
 			for i, p := range batch {
-				if err != nil {
-					p.done <- writeResult{err: err}
-				} else {
-					p.done <- results[i]
-				}
+				p.done <- results[i]
+			}
+			return
+		case failed < 0:
+			for _, p := range batch {
+				p.done <- writeResult{err: err}
 			}
 			return
 		}

@@ -260,10 +260,9 @@ func TestBatchedVisibilityWaitsEnd(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	release()
 
-	require.NoError(t, w.close())
+	require.NoError(t, db.Close())
 	_, err = w.write(context.Background(), upsertWrite, visibilityArgs(fullRow(t, "run-2", 1)))
 	require.ErrorIs(t, err, errWriterClosed)
-	db.(*batchedDB).closed = true
 	_, err = db.ReplaceIntoVisibility(context.Background(), fullRow(t, "run-2", 1))
 	require.ErrorIs(t, err, errWriterClosed)
 }
