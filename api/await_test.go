@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,11 +20,13 @@ import (
 type fakeRun struct {
 	client.WorkflowRun
 	result chan workflows.PredictionResult
+	gets   atomic.Int32 // calls to Get: watches of the run's end
 }
 
 func newFakeRun() *fakeRun { return &fakeRun{result: make(chan workflows.PredictionResult, 1)} }
 
 func (r *fakeRun) Get(ctx context.Context, valuePtr any) error {
+	r.gets.Add(1)
 	select {
 	case res := <-r.result:
 		*valuePtr.(*workflows.PredictionResult) = res
@@ -79,6 +82,8 @@ type awaitTest struct {
 	run    *fakeRun
 	c      *gin.Context
 	cancel context.CancelFunc
+	// watchEndAfter is the turn's; an hour unless a test needs the run's end watched.
+	watchEndAfter time.Duration
 }
 
 func newAwaitTest(t *testing.T) *awaitTest {
@@ -86,10 +91,11 @@ func newAwaitTest(t *testing.T) *awaitTest {
 	sub := broker.Subscribe("topic")
 	t.Cleanup(sub.Close)
 	c, _ := gin.CreateTestContext(httptest.NewRecorder())
-	ctx, cancel := context.WithCancel(context.Background())
+	// The client's deadline ends a wait that never ends by itself, as the client leaving.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	c.Request = httptest.NewRequestWithContext(ctx, "POST", "/api/v1/prediction/x", nil)
-	return &awaitTest{t: t, broker: broker, sub: sub, run: newFakeRun(), c: c, cancel: cancel}
+	return &awaitTest{t: t, broker: broker, sub: sub, run: newFakeRun(), c: c, cancel: cancel, watchEndAfter: time.Hour}
 }
 
 func (a *awaitTest) publish(name string, data any) {
@@ -97,7 +103,8 @@ func (a *awaitTest) publish(name string, data any) {
 }
 
 func (a *awaitTest) await(heartbeat time.Duration, replay []stream.Event, r *recorder) {
-	await(a.c, turn{sub: a.sub, run: a.run, replay: replay, timeout: time.Minute, heartbeat: heartbeat}, r)
+	await(a.c, turn{sub: a.sub, run: a.run, replay: replay, timeout: time.Hour, heartbeat: heartbeat,
+		watchEndAfter: a.watchEndAfter}, r)
 }
 
 // The saved answer is the client's as soon as it is published, while the workflow is still
@@ -111,6 +118,38 @@ func TestAwaitAnswersFromTheSavedResult(t *testing.T) {
 	r := &recorder{answers: true}
 	a.await(time.Hour, nil, r)
 	require.Equal(t, []string{"event token", "event token", "saved Hello"}, r.got)
+	require.Zero(t, a.run.gets.Load(), "a turn answered from its saved answer never long-polls Temporal for the run's end")
+}
+
+// Before the delay, the wait does not watch the run's end: a run that has ended (here, at
+// once) is not seen, and the saved answer published twenty heartbeats later answers.
+func TestAwaitDoesNotWatchTheRunsEndBeforeTheDelay(t *testing.T) {
+	a := newAwaitTest(t)
+	a.watchEndAfter = time.Hour
+	a.run.result <- workflows.PredictionResult{Text: "done"}
+	r := &recorder{answers: true}
+	idles := 0
+	r.onIdle = func() {
+		if idles++; idles == 20 {
+			a.publish(node.ResultEvent, node.Result{Text: "Hello"})
+		}
+	}
+	a.await(time.Millisecond, nil, r)
+	require.Equal(t, "saved Hello", r.got[len(r.got)-1])
+	require.NotContains(t, r.got, "ended done")
+	require.Zero(t, a.run.gets.Load())
+}
+
+// A turn whose saved answer does not come watches the run's end after the delay, and answers
+// from it.
+func TestAwaitWatchesTheRunsEndAfterTheDelay(t *testing.T) {
+	a := newAwaitTest(t)
+	a.watchEndAfter = time.Millisecond
+	a.run.result <- workflows.PredictionResult{Text: "done"}
+	r := &recorder{}
+	a.await(time.Hour, nil, r)
+	require.Equal(t, []string{"ended done"}, r.got)
+	require.Equal(t, int32(1), a.run.gets.Load())
 }
 
 // A saved answer that does not answer the client (an agentflow's last turn) leaves the
@@ -141,6 +180,7 @@ func TestAwaitAnswersFromTheReplay(t *testing.T) {
 // An idle stream gets a chance to send a heartbeat.
 func TestAwaitCallsIdleWhenNothingArrives(t *testing.T) {
 	a := newAwaitTest(t)
+	a.watchEndAfter = 0
 	r := &recorder{}
 	r.onIdle = func() {
 		r.onIdle = nil
@@ -153,10 +193,22 @@ func TestAwaitCallsIdleWhenNothingArrives(t *testing.T) {
 
 // The client leaving ends the wait without an answer, and is logged as 499.
 func TestAwaitStopsWhenTheClientLeaves(t *testing.T) {
-	a := newAwaitTest(t)
-	a.cancel()
-	r := &recorder{}
-	a.await(time.Hour, nil, r)
-	require.Empty(t, r.got)
-	require.Equal(t, statusClientClosed, a.c.Writer.Status())
+	for _, watchEndAfter := range []time.Duration{0, time.Hour} {
+		a := newAwaitTest(t)
+		a.watchEndAfter = watchEndAfter
+		a.cancel()
+		r := &recorder{}
+		a.await(time.Hour, nil, r)
+		require.Empty(t, r.got)
+		require.Equal(t, statusClientClosed, a.c.Writer.Status())
+	}
+}
+
+// A run the request started is watched after the delay; a run a resend attached to, whose
+// saved answer may be gone, at once.
+func TestChatflowTurnsWatchAResendsRunAtOnce(t *testing.T) {
+	p := &predictions{cfg: Config{PredictionTimeout: time.Minute, HeartbeatInterval: time.Second}}
+	require.Equal(t, endWatchDelay, p.chatflowTurn(startedRun{}).watchEndAfter)
+	require.Zero(t, p.chatflowTurn(startedRun{attached: &currentRun{}}).watchEndAfter)
+	require.Zero(t, p.turn(nil, nil).watchEndAfter)
 }

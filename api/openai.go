@@ -217,7 +217,7 @@ func (o *openAI) chatCompletions(c *gin.Context) {
 		}
 	}
 	// Counted and traced as the prediction it is: OpenAI's clients are external callers.
-	await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, req.Stream, answerOnSave{a}))
+	await(c, p.chatflowTurn(t.startedRun), observe[workflows.PredictionResult](c, false, req.Stream, answerOnSave{a}))
 }
 
 // retryChat names the chat of a request that carries no Idempotency-Key after the request

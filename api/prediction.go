@@ -104,7 +104,7 @@ func (p *predictions) predict(c *gin.Context) {
 	case t.streaming:
 		p.predictStreaming(c, t)
 	default:
-		await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, false, answerOnSave{&jsonAnswer{p: p, c: c, in: t.in}}))
+		await(c, p.chatflowTurn(t.startedRun), observe[workflows.PredictionResult](c, false, false, answerOnSave{&jsonAnswer{p: p, c: c, in: t.in}}))
 	}
 }
 

@@ -127,7 +127,7 @@ func (p *predictions) predictStreaming(c *gin.Context, t chatTurn) {
 		return
 	}
 	a := &streamAnswer{p: p, w: w, info: info, joinedLate: p.joinedLate(t.startedRun)}
-	await(c, p.turn(t.sub, t.run), observe[workflows.PredictionResult](c, false, true, answerOnSave{a}))
+	await(c, p.chatflowTurn(t.startedRun), observe[workflows.PredictionResult](c, false, true, answerOnSave{a}))
 }
 
 // resumeStreaming continues a stream after the event id a reconnecting client last saw
