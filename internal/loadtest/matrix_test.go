@@ -46,15 +46,17 @@ func TestMarkdownTable(t *testing.T) {
 func TestSoakJudgesTheSecondHalf(t *testing.T) {
 	o := SoakOptions{Total: 4000, Step: 1000}
 	require.NoError(t, o.defaults())
-	flat := &SoakResult{Points: []SoakPoint{{0, 100, 100, 0, 0}, {1000, 180, 190, 0, 50}, {2000, 200, 210, 0, 50},
-		{3000, 201, 210, 0, 50}, {4000, 200, 215, 0, 50}}}
+	flat := &SoakResult{Points: []SoakPoint{{0, 100, 100, 0, 0, 40}, {1000, 180, 190, 0, 50, 110}, {2000, 200, 210, 0, 50, 125},
+		{3000, 201, 210, 0, 50, 126}, {4000, 200, 215, 0, 50, 124}}}
 	flat.judge(o)
 	require.True(t, flat.Pass, flat.Verdict)
 	require.Equal(t, 215.0, flat.PeakRSSMB)
+	require.Equal(t, 124.0, flat.FinalAnonMB)
+	require.Contains(t, flat.Verdict, "RSS 200.0 MB (124.0 MB anonymous) after 4000 predictions")
 	require.InDelta(t, 0, flat.SlopeMBPer1k, 0.001, "the early climb is not the trend")
 
-	leak := &SoakResult{Points: []SoakPoint{{0, 100, 100, 0, 0}, {1000, 120, 120, 0, 50}, {2000, 140, 140, 0, 50},
-		{3000, 160, 160, 0, 50}, {4000, 180, 180, 0, 50}}}
+	leak := &SoakResult{Points: []SoakPoint{{0, 100, 100, 0, 0, 40}, {1000, 120, 120, 0, 50, 60}, {2000, 140, 140, 0, 50, 80},
+		{3000, 160, 160, 0, 50, 100}, {4000, 180, 180, 0, 50, 120}}}
 	leak.judge(o)
 	require.False(t, leak.Pass)
 	require.InDelta(t, 20, leak.SlopeMBPer1k, 0.001)

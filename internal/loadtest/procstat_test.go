@@ -19,12 +19,33 @@ func TestParseStatCountsFieldsFromTheLastParenthesis(t *testing.T) {
 	require.Error(t, err)
 }
 
-func TestParseVmRSS(t *testing.T) {
-	rss, err := parseVmRSS([]byte("Name:\tflowgate\nVmPeak:\t 999 kB\nVmRSS:\t   2048 kB\nThreads:\t12\n"))
+func TestStatusBytesReadsTheNamedLine(t *testing.T) {
+	status := []byte("Name:\tflowgate\nVmPeak:\t 999 kB\nVmRSS:\t   2048 kB\nRssAnon:\t  512 kB\nThreads:\t12\n")
+	rss, err := statusBytes(status, "VmRSS")
 	require.NoError(t, err)
 	require.Equal(t, uint64(2048*1024), rss)
+	anon, err := statusBytes(status, "RssAnon")
+	require.NoError(t, err)
+	require.Equal(t, uint64(512*1024), anon)
 
-	_, err = parseVmRSS([]byte("Name:\tkthreadd\n"))
+	_, err = statusBytes([]byte("Name:\tkthreadd\n"), "VmRSS")
+	require.ErrorContains(t, err, "no VmRSS")
+	_, err = statusBytes([]byte("VmRSS:\t12 MB\n"), "VmRSS")
+	require.ErrorContains(t, err, "unexpected VmRSS line")
+}
+
+// Memory is RSS and its anonymous part; a kernel without RssAnon still gives RSS, with the
+// anonymous part unknown (0).
+func TestMemoryOfToleratesAMissingRssAnon(t *testing.T) {
+	rss, anon, err := memoryOf([]byte("Name:\tflowgate\nVmRSS:\t   2048 kB\nRssAnon:\t  512 kB\n"))
+	require.NoError(t, err)
+	require.Equal(t, []uint64{2048 * 1024, 512 * 1024}, []uint64{rss, anon})
+
+	rss, anon, err = memoryOf([]byte("Name:\tflowgate\nVmRSS:\t   2048 kB\n"))
+	require.NoError(t, err)
+	require.Equal(t, []uint64{2048 * 1024, 0}, []uint64{rss, anon})
+
+	_, _, err = memoryOf([]byte("Name:\tkthreadd\n"))
 	require.ErrorContains(t, err, "no VmRSS")
 }
 
@@ -49,6 +70,8 @@ func TestSamplerMeasuresThisProcess(t *testing.T) {
 	require.Empty(t, r.Error)
 	require.Equal(t, []int{pid, pid}, r.PIDs)
 	require.Greater(t, r.RSSEndMB, 1.0, "summed over both entries")
+	require.Greater(t, r.AnonEndMB, 0.0)
+	require.Less(t, r.AnonEndMB, r.RSSEndMB, "a Go binary's own pages are resident and file-backed")
 	require.GreaterOrEqual(t, r.RSSPeakMB, r.RSSEndMB)
 	require.GreaterOrEqual(t, r.Samples, 2)
 	require.Greater(t, r.CPUPercent, 0.0)

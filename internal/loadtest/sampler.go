@@ -18,7 +18,9 @@ type Resources struct {
 	RSSStartMB         float64 `json:"rss_start_mb"`
 	RSSEndMB           float64 `json:"rss_end_mb"`
 	RSSPeakMB          float64 `json:"rss_peak_mb"`
-	Samples            int     `json:"samples"`
+	// AnonEndMB is the part of RSSEndMB no file backs (see ProcStats.AnonBytes).
+	AnonEndMB float64 `json:"rss_anon_end_mb"`
+	Samples   int     `json:"samples"`
 	// Error is the first failed read (a process that exited mid-run); figures then cover only
 	// the samples before it.
 	Error string `json:"error,omitempty"`
@@ -88,7 +90,7 @@ func (s *sampler) finish() Resources {
 	defer s.mu.Unlock()
 	r := Resources{
 		PIDs: s.pids, RSSStartMB: mb(s.first.RSSBytes), RSSEndMB: mb(s.last.RSSBytes),
-		RSSPeakMB: mb(s.peak), Samples: s.samples,
+		RSSPeakMB: mb(s.peak), AnonEndMB: mb(s.last.AnonBytes), Samples: s.samples,
 	}
 	r.CPUSeconds = float64(s.last.CPUTicks-s.first.CPUTicks) / clockTicks
 	if wall := s.lastAt.Sub(s.start).Seconds(); wall > 0 {

@@ -30,6 +30,9 @@ type SoakPoint struct {
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
 	Errors      int     `json:"errors"`
 	ReqPerS     float64 `json:"req_per_s"`
+	// AnonMB is the part of RSSMB no file backs: what the load can move (see
+	// ProcStats.AnonBytes).
+	AnonMB float64 `json:"rss_anon_mb"`
 }
 
 // SoakResult is the memory curve and the verdict on it.
@@ -40,6 +43,7 @@ type SoakResult struct {
 	SlopeMBPer1k       float64 `json:"slope_mb_per_1000"`
 	SecondHalfGrowthMB float64 `json:"second_half_growth_mb"`
 	FinalRSSMB         float64 `json:"final_rss_mb"`
+	FinalAnonMB        float64 `json:"final_rss_anon_mb"`
 	PeakRSSMB          float64 `json:"peak_rss_mb"`
 	Errors             int     `json:"errors"`
 	Pass               bool    `json:"pass"`
@@ -86,8 +90,9 @@ func RunSoak(ctx context.Context, o SoakOptions) (res *SoakResult, err error) {
 	if err != nil {
 		return nil, err
 	}
-	res = &SoakResult{Points: []SoakPoint{{RSSMB: mb(start.RSSBytes), PeakRSSMB: mb(start.RSSBytes)}}}
-	fmt.Fprintf(o.Out, "%6d predictions  RSS %6.1f MB (before load)\n", 0, mb(start.RSSBytes))
+	res = &SoakResult{Points: []SoakPoint{{RSSMB: mb(start.RSSBytes), PeakRSSMB: mb(start.RSSBytes), AnonMB: mb(start.AnonBytes)}}}
+	fmt.Fprintf(o.Out, "%6d predictions  RSS %6.1f MB (before load)  anonymous %6.1f MB\n", 0,
+		mb(start.RSSBytes), mb(start.AnonBytes))
 	for done := 0; done < o.Total; {
 		n := min(o.Step, o.Total-done)
 		rep, err := Run(ctx, Options{Target: st.Target, FlowID: st.FlowID, Concurrency: o.Concurrency, Count: n,
@@ -100,10 +105,10 @@ func RunSoak(ctx context.Context, o SoakOptions) (res *SoakResult, err error) {
 			return res, fmt.Errorf("read the server's memory: %s", rep.Resources.Error)
 		}
 		p := SoakPoint{Predictions: done, RSSMB: rep.Resources.RSSEndMB, PeakRSSMB: rep.Resources.RSSPeakMB,
-			Errors: rep.ErrorCount(), ReqPerS: rep.Throughput}
+			Errors: rep.ErrorCount(), ReqPerS: rep.Throughput, AnonMB: rep.Resources.AnonEndMB}
 		res.Points = append(res.Points, p)
-		fmt.Fprintf(o.Out, "%6d predictions  RSS %6.1f MB (peak %6.1f)  %6.1f req/s  %d errors\n",
-			p.Predictions, p.RSSMB, p.PeakRSSMB, p.ReqPerS, p.Errors)
+		fmt.Fprintf(o.Out, "%6d predictions  RSS %6.1f MB (peak %6.1f)  anonymous %6.1f MB  %6.1f req/s  %d errors\n",
+			p.Predictions, p.RSSMB, p.PeakRSSMB, p.AnonMB, p.ReqPerS, p.Errors)
 	}
 	res.judge(o)
 	return res, nil
@@ -120,13 +125,14 @@ func (r *SoakResult) judge(o SoakOptions) {
 		}
 	}
 	last := r.Points[len(r.Points)-1]
-	r.FinalRSSMB = last.RSSMB
+	r.FinalRSSMB, r.FinalAnonMB = last.RSSMB, last.AnonMB
 	r.SlopeMBPer1k = slope(xs, ys) * 1000
 	r.SecondHalfGrowthMB = r.SlopeMBPer1k * float64(o.Total-o.Total/2) / 1000
 	r.Pass = r.FinalRSSMB < o.MaxRSSMB && r.SecondHalfGrowthMB < o.FlatMB && r.Errors == 0
-	r.Verdict = fmt.Sprintf("RSS %.1f MB after %d predictions (target < %g MB), %+.2f MB per 1,000 over the last %d "+
-		"(%+.1f MB in all, target < %g MB), %d errors: ",
-		r.FinalRSSMB, last.Predictions, o.MaxRSSMB, r.SlopeMBPer1k, o.Total-o.Total/2, r.SecondHalfGrowthMB, o.FlatMB, r.Errors)
+	r.Verdict = fmt.Sprintf("RSS %.1f MB (%.1f MB anonymous) after %d predictions (target < %g MB), %+.2f MB per 1,000 "+
+		"over the last %d (%+.1f MB in all, target < %g MB), %d errors: ",
+		r.FinalRSSMB, r.FinalAnonMB, last.Predictions, o.MaxRSSMB, r.SlopeMBPer1k, o.Total-o.Total/2,
+		r.SecondHalfGrowthMB, o.FlatMB, r.Errors)
 	if r.Pass {
 		r.Verdict += "PASS"
 	} else {
