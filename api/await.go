@@ -102,7 +102,7 @@ func await[R any](c *gin.Context, t turn, a answerer[R]) {
 		}()
 	}
 	// watchTimer starts the watch after the delay, by t.timeout at the latest so that the
-	// timeout still ends the wait; nil once watching.
+	// timeout still ends the wait; nil when there is no delay, or once it has fired.
 	var watchTimer <-chan time.Time
 	if t.watchEndAfter > 0 {
 		timer := time.NewTimer(min(t.watchEndAfter, t.timeout))
