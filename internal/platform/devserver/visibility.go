@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/log"
@@ -17,6 +16,8 @@ import (
 
 	// The pure-Go SQLite driver the server's own SQLite plugin uses, registered as "sqlite".
 	_ "modernc.org/sqlite"
+
+	"github.com/flowgate/flowgate/models"
 )
 
 // Temporal's SQLite visibility schema indexes the run list 58 ways: by every system column and
@@ -53,7 +54,7 @@ const keywordSlots = 10
 // "Keyword03") and drops the others; a used slot whose index an earlier start dropped gets it
 // back.
 func leanVisibility(file string, usedFields map[string]bool) error {
-	db, err := sql.Open("sqlite", sqliteURL(file, "_pragma=busy_timeout(10000)"))
+	db, err := sql.Open("sqlite", models.SQLiteDSN(file, "_pragma=busy_timeout(10000)"))
 	if err != nil {
 		return fmt.Errorf("devserver: open %s: %w", file, err)
 	}
@@ -78,11 +79,6 @@ func leanVisibility(file string, usedFields map[string]bool) error {
 		}
 	}
 	return nil
-}
-
-// sqliteURL is the driver's URL of the database in file with the URI parameters in query.
-func sqliteURL(file, query string) string {
-	return "file:" + (&url.URL{Path: file}).EscapedPath() + "?" + query
 }
 
 // searchAttributeFields reads which visibility columns the custom search attributes of every

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -21,6 +20,8 @@ import (
 	"go.temporal.io/server/common/resolver"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/flowgate/flowgate/models"
 )
 
 // Temporal's SQLite plugin writes each run-list record in a transaction of its own, from a
@@ -259,18 +260,16 @@ var errWriterClosed = errors.New("devserver: the run-list writer is closed")
 // upsert of a shared transaction keeps one, to undo that statement alone, and in a temporary
 // file that cost a write system call per record.
 func writerURL(file string) string {
-	query := url.Values{}
+	var params []string
 	for key, value := range fileAttributes {
 		if key == "mode" {
-			query.Set(key, value)
+			params = append(params, key+"="+value)
 		} else {
-			query.Add("_pragma", key+"="+value)
+			params = append(params, "_pragma="+key+"="+value)
 		}
 	}
-	query.Add("_pragma", "busy_timeout=10000")
-	query.Add("_pragma", "temp_store=memory")
-	query.Set("_time_format", "sqlite")
-	return sqliteURL(file, query.Encode())
+	params = append(params, "_pragma=busy_timeout=10000", "_pragma=temp_store=memory", "_time_format=sqlite")
+	return models.SQLiteDSN(file, params...)
 }
 
 func openVisibilityWriter(file string) (*visibilityWriter, error) {

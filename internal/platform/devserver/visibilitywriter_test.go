@@ -17,6 +17,8 @@ import (
 	tsql "go.temporal.io/server/common/persistence/sql"
 	"go.temporal.io/server/common/persistence/sql/sqlplugin"
 	"go.temporal.io/server/common/resolver"
+
+	"github.com/flowgate/flowgate/models"
 )
 
 // visibilityDB opens a fresh visibility database in dir through the named plugin.
@@ -35,7 +37,7 @@ func visibilityDB(t *testing.T, dir, plugin string) (sqlplugin.DB, string) {
 // storedRows reads every column of every run-list row in file, as SQLite stores them.
 func storedRows(t *testing.T, file string) []map[string]any {
 	t.Helper()
-	db, err := sql.Open("sqlite", sqliteURL(file, "mode=ro"))
+	db, err := sql.Open("sqlite", models.SQLiteDSN(file, "mode=ro"))
 	require.NoError(t, err)
 	defer db.Close()
 	rows, err := db.Query("SELECT * FROM executions_visibility ORDER BY run_id")
@@ -161,7 +163,7 @@ func TestBatchedVisibilityStoresWhatThePluginStores(t *testing.T) {
 // the returned function releases it.
 func holdWriteLock(t *testing.T, file string) func() {
 	t.Helper()
-	db, err := sql.Open("sqlite", sqliteURL(file, "_pragma=busy_timeout%3D10000"))
+	db, err := sql.Open("sqlite", models.SQLiteDSN(file, "_pragma=busy_timeout=10000"))
 	require.NoError(t, err)
 	conn, err := db.Conn(context.Background())
 	require.NoError(t, err)
