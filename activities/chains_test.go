@@ -185,7 +185,8 @@ func TestLLMChainCredentialErrors(t *testing.T) {
 		s := newChainSetup(t, nil)
 		require.NoError(t, s.store.DeleteCredential(t.Context(), "cred-openai"))
 		_, err := s.run(t, s.llmChainRequest(t, node.Prompt{Template: llmTemplate}, node.Run{Question: "q"}, true))
-		requireAppError(t, err, node.ErrCredential, true)
+		app := requireAppError(t, err, node.ErrCredential, true)
+		require.Contains(t, app.Message(), "credential cred-openai not found")
 		require.Zero(t, s.mock.Calls())
 	})
 	t.Run("encrypted with another key", func(t *testing.T) {

@@ -20,7 +20,7 @@ func (s *Steps) Agent(ctx context.Context, req node.StepRequest) (node.StepResul
 		return s.modelStep(ctx, req, "agent")
 	}
 	n, sc := req.Node, scope(req)
-	model, err := s.agentModel(ctx, n, "agentModel", "agentModelConfig")
+	model, err := s.agentModel(n, "agentModel", "agentModelConfig")
 	if err != nil {
 		return node.StepResult{}, err
 	}

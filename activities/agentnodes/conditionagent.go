@@ -28,7 +28,7 @@ func (s *Steps) ConditionAgent(ctx context.Context, req node.StepRequest) (node.
 	if len(scenarios) == 0 {
 		return node.StepResult{}, nodekit.FlowError("%s: it has no scenarios to choose from", n)
 	}
-	model, err := s.agentModel(ctx, n, "conditionAgentModel", "conditionAgentModelConfig")
+	model, err := s.agentModel(n, "conditionAgentModel", "conditionAgentModelConfig")
 	if err != nil {
 		return node.StepResult{}, err
 	}

@@ -43,7 +43,7 @@ func (s *Steps) HumanInput(ctx context.Context, req node.StepRequest) (node.Step
 		}
 		return node.StepResult{Input: input, Output: map[string]any{"content": description}}, nil
 	}
-	model, err := s.agentModel(ctx, n, "humanInputModel", "humanInputModelConfig")
+	model, err := s.agentModel(n, "humanInputModel", "humanInputModelConfig")
 	if err != nil {
 		return node.StepResult{}, err
 	}

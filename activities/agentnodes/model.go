@@ -18,7 +18,7 @@ import (
 // <prefix>Messages, <prefix>EnableMemory and <prefix>UpdateState.
 func (s *Steps) modelStep(ctx context.Context, req node.StepRequest, prefix string) (node.StepResult, error) {
 	n, sc := req.Node, scope(req)
-	model, err := s.agentModel(ctx, n, prefix+"Model", prefix+"ModelConfig")
+	model, err := s.agentModel(n, prefix+"Model", prefix+"ModelConfig")
 	if err != nil {
 		return node.StepResult{}, err
 	}
@@ -249,8 +249,8 @@ func agentMessages(req node.StepRequest, sc agentflow.VarsScope, input string) (
 }
 
 // agentModel reads a model picked inside an agentflow node (its kind in kindInput, its
-// settings in configInput) and checks its credential, as a chat-model node of a chatflow does.
-func (s *Steps) agentModel(ctx context.Context, n agentflow.Node, kindInput, configInput string) (*node.Model, error) {
+// settings in configInput), as a chat-model node of a chatflow does.
+func (s *Steps) agentModel(n agentflow.Node, kindInput, configInput string) (*node.Model, error) {
 	kind := n.Input(kindInput)
 	if kind == "" {
 		return nil, nodekit.FlowError("%s: pick a model (%s)", n, kindInput)
@@ -261,5 +261,5 @@ func (s *Steps) agentModel(ctx context.Context, n agentflow.Node, kindInput, con
 		// Where Flowise's editor keeps the credential of a model picked in an agentflow node.
 		cred, _ = settings["FLOWISE_CREDENTIAL_ID"].(string)
 	}
-	return s.Models.Configure(ctx, s.Deps, chatmodels.Node{ID: n.ID, Kind: kind, Credential: cred, Inputs: settings})
+	return s.Models.Configure(chatmodels.Node{ID: n.ID, Kind: kind, Credential: cred, Inputs: settings})
 }

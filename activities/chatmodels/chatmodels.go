@@ -6,9 +6,7 @@ package chatmodels
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/flowgate/flowgate/activities/nodekit"
 	"github.com/flowgate/flowgate/internal/providers/llm"
-	"github.com/flowgate/flowgate/models"
 	"github.com/flowgate/flowgate/workflows/node"
 )
 
@@ -56,10 +53,11 @@ type Node struct {
 	Inputs     map[string]any
 }
 
-// Configure turns a chat model's inputs into provider settings and checks that its credential
-// exists. It hands on the credential id, never the key: the node that calls the model
-// decrypts it.
-func (s Set) Configure(ctx context.Context, d *nodekit.Deps, n Node) (*node.Model, error) {
+// Configure turns a chat model's inputs into provider settings. It hands on the credential id,
+// never the key: the node that calls the model loads and decrypts the credential, and reports
+// one that is missing or unreadable. (Checking here too read every prediction's credential
+// twice, 1.6% of all CPU at 50 clients.)
+func (s Set) Configure(n Node) (*node.Model, error) {
 	m, ok := s[n.Kind]
 	if !ok {
 		return nil, nodekit.FlowError("%s: %s is not a chat model Flowgate can call", n.ID, n.Kind)
@@ -70,14 +68,6 @@ func (s Set) Configure(ctx context.Context, d *nodekit.Deps, n Node) (*node.Mode
 	}
 	if n.Credential == "" && !m.NoCredential {
 		return nil, nodekit.FlowError("%s (%s) has no credential: pick one in the node", n.ID, n.Kind)
-	}
-	if n.Credential != "" {
-		if _, err := d.Store.GetCredential(ctx, n.Credential); err != nil {
-			if errors.Is(err, models.ErrNotFound) {
-				return nil, nodekit.CredentialError("%s: credential %s not found", n.ID, n.Credential)
-			}
-			return nil, err
-		}
 	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {

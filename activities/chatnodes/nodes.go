@@ -26,10 +26,11 @@ type Nodes struct {
 type Func = func(context.Context, node.Request) (node.Value, error)
 
 // ChatModel is the activity of every chat-model kind in a chatflow: the node's model settings,
-// checked, for the chain or agent wired to it.
+// checked, for the chain or agent wired to it (its credential is read by the node that calls
+// the model).
 func (n *Nodes) ChatModel(ctx context.Context, req node.Request) (node.Value, error) {
 	d := req.Node.Data
-	model, err := n.Models.Configure(ctx, n.Deps, chatmodels.Node{ID: req.Node.ID, Kind: d.Name, Credential: credentialID(req.Node), Inputs: d.Inputs})
+	model, err := n.Models.Configure(chatmodels.Node{ID: req.Node.ID, Kind: d.Name, Credential: credentialID(req.Node), Inputs: d.Inputs})
 	if err != nil {
 		return node.Value{}, err
 	}

@@ -202,7 +202,9 @@ func (s *Server) Stop() {
 // sqlConfig returns the stores of the server's state and of its visibility records (the run
 // list the UI searches). They are separate SQLite databases: SQLite lets one writer at a time
 // into a database, and every run writes its visibility records on the side, so sharing one
-// file made each prediction wait behind the visibility writes of the others.
+// file made each prediction wait behind the visibility writes of the others. Database files
+// go through this package's plugins (prepared run reads, batched run-list writes), which open
+// connections of their own; in-memory databases keep Temporal's plugin and its one connection.
 func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 	if state, err = sqliteStore(opts.DatabaseFile, "state"); err != nil {
 		return nil, nil, err
@@ -230,6 +232,7 @@ func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 		if err := leanVisibility(visFile, fields); err != nil {
 			return nil, nil, err
 		}
+		state.PluginName = preparedReadsPluginName
 		visibility.PluginName = batchedPluginName
 	}
 	return state, visibility, nil
@@ -249,6 +252,11 @@ func sqliteStore(file, name string) (*config.SQL, error) {
 		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		conf.DatabaseName = "flowgate-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 		return conf, nil
+	}
+	// Temporal's plugin puts the path into a SQLite URI as it is, where these characters
+	// would end or escape it: the server would open another file than ours.
+	if strings.ContainsAny(file, "?#%") {
+		return nil, fmt.Errorf("devserver: the database path %q may not contain ?, # or %%", file)
 	}
 	conf.ConnectAttributes = maps.Clone(fileAttributes)
 	conf.DatabaseName = file

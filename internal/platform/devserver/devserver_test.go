@@ -89,3 +89,14 @@ func TestTemporalDatabasesArePrivate(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), mode(file))
 }
+
+// TestDatabasePathsTheServerWouldMisread: a path Temporal's plugin would cut short or decode
+// is refused, rather than the server and Flowgate's own connections opening different files.
+func TestDatabasePathsTheServerWouldMisread(t *testing.T) {
+	for _, name := range []string{"a#b", "a?b", "a%41b"} {
+		file := filepath.Join(t.TempDir(), name, "temporal.db")
+		_, err := sqliteStore(file, "state")
+		require.ErrorContains(t, err, "may not contain", name)
+		require.NoFileExists(t, file)
+	}
+}

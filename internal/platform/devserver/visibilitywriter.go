@@ -11,17 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/server/common/config"
-	"go.temporal.io/server/common/log"
-	"go.temporal.io/server/common/metrics"
 	tsql "go.temporal.io/server/common/persistence/sql"
 	"go.temporal.io/server/common/persistence/sql/sqlplugin"
-	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
-	"go.temporal.io/server/common/resolver"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
-
-	"github.com/flowgate/flowgate/models"
 )
 
 // Temporal's SQLite plugin writes each run-list record in a transaction of its own, from a
@@ -39,56 +32,25 @@ import (
 // server treats it as SQLite visibility in every respect.
 const batchedPluginName = "flowgate-sqlite-batched-visibility"
 
-func init() { tsql.RegisterPlugin(batchedPluginName, batchedPlugin{}) }
-
-type batchedPlugin struct{}
-
-func (batchedPlugin) GetVisibilityQueryConverter() sqlplugin.VisibilityQueryConverter {
-	converter, err := tsql.GetPluginVisibilityQueryConverter(sqliteplugin.PluginName)
-	if err != nil { // the plugin registers itself when its package is imported, as it is here
-		panic(err)
-	}
-	return converter
-}
-
-func (batchedPlugin) CreateDB(kind sqlplugin.DbKind, cfg *config.SQL, r resolver.ServiceResolver,
-	logger log.Logger, mh metrics.Handler) (sqlplugin.GenericDB, error) {
-	plain := *cfg
-	plain.PluginName = sqliteplugin.PluginName
-	db, err := tsql.NewSQLDB(kind, &plain, r, logger, mh)
-	if err != nil {
-		return nil, fmt.Errorf("devserver: open %s through the %s plugin: %w", cfg.DatabaseName, sqliteplugin.PluginName, err)
-	}
-	// The server also asks for this database as an AdminDB, to check the schema's version.
-	admin, ok := db.(sqlplugin.AdminDB)
-	if !ok {
-		_ = db.Close()
-		return nil, fmt.Errorf("devserver: the %s plugin's database is not an admin database", sqliteplugin.PluginName)
-	}
-	return &batchedDB{DB: db, AdminCRUD: admin, file: cfg.DatabaseName}, nil
+func init() {
+	tsql.RegisterPlugin(batchedPluginName, wrappingPlugin{wrap: func(plain pluginDB, file string) sqlplugin.GenericDB {
+		return &batchedDB{pluginDB: plain, file: file}
+	}})
 }
 
 // batchedDB is the plugin's database with the run-list writes going through a writer, opened
-// at the first write: of the server's services, only history writes the run list, and the
-// others (and the version check) need no connection of their own for it. Transactions from
-// BeginTx are the plugin's own; the visibility store writes the run list without one.
+// at the first write. Transactions from BeginTx are the plugin's own; the visibility store
+// writes the run list without one.
 type batchedDB struct {
-	sqlplugin.DB
-	sqlplugin.AdminCRUD
-	file string
-
-	mu     sync.Mutex
-	writer *visibilityWriter
-	closed bool
+	pluginDB
+	file   string
+	writer opener[*visibilityWriter]
 }
 
 var (
 	_ sqlplugin.DB      = (*batchedDB)(nil)
 	_ sqlplugin.AdminDB = (*batchedDB)(nil)
 )
-
-func (db *batchedDB) ExpectedVersion() string { return db.DB.(sqlplugin.AdminDB).ExpectedVersion() }
-func (db *batchedDB) VerifyVersion() error    { return db.DB.(sqlplugin.AdminDB).VerifyVersion() }
 
 func (db *batchedDB) InsertIntoVisibility(ctx context.Context, row *sqlplugin.VisibilityRow) (sql.Result, error) {
 	return db.writeRow(ctx, insertWrite, row)
@@ -118,32 +80,10 @@ func (db *batchedDB) writeRow(ctx context.Context, kind writeKind, row *sqlplugi
 }
 
 func (db *batchedDB) openWriter() (*visibilityWriter, error) {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if db.closed {
-		return nil, errWriterClosed
-	}
-	if db.writer == nil {
-		w, err := openVisibilityWriter(db.file)
-		if err != nil {
-			return nil, err
-		}
-		db.writer = w
-	}
-	return db.writer, nil
+	return db.writer.get(func() (*visibilityWriter, error) { return openVisibilityWriter(db.file) }, errWriterClosed)
 }
 
-func (db *batchedDB) Close() error {
-	db.mu.Lock()
-	w := db.writer
-	db.closed = true
-	db.mu.Unlock()
-	var err error
-	if w != nil {
-		err = w.close()
-	}
-	return errors.Join(err, db.DB.Close())
-}
+func (db *batchedDB) Close() error { return db.writer.closeWith(db.pluginDB) }
 
 // The statements are those of Temporal's plugin, with positional parameters in the order of
 // sqlplugin.DbFields, which lists VisibilityRow's fields in their order, _version last (an
@@ -254,22 +194,12 @@ type writeResult struct {
 
 var errWriterClosed = errors.New("devserver: the run-list writer is closed")
 
-// writerURL is the writer's connection to file: that of the server's own connections
-// (fileAttributes, and _time_format, so that times are stored in the same form); a wait for
-// the write lock, which another connection can hold; and statement journals in memory: each
+// writerURL is the writer's connection to file: the server's own settings, a wait for the
+// write lock, which another connection can hold, and statement journals in memory: each
 // upsert of a shared transaction keeps one, to undo that statement alone, and in a temporary
 // file that cost a write system call per record.
 func writerURL(file string) string {
-	var params []string
-	for key, value := range fileAttributes {
-		if key == "mode" {
-			params = append(params, key+"="+value)
-		} else {
-			params = append(params, "_pragma="+key+"="+value)
-		}
-	}
-	params = append(params, "_pragma=busy_timeout=10000", "_pragma=temp_store=memory", "_time_format=sqlite")
-	return models.SQLiteDSN(file, params...)
+	return fileURL(file, "_pragma=busy_timeout=10000", "_pragma=temp_store=memory")
 }
 
 func openVisibilityWriter(file string) (*visibilityWriter, error) {

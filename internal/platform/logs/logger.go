@@ -29,7 +29,7 @@ func New(opts Options) (*slog.Logger, *Sink, error) {
 	} else {
 		h = slog.NewJSONHandler(w, ho)
 	}
-	return slog.New(h), sink, nil
+	return slog.New(deferAttrs(h)), sink, nil
 }
 
 // tee writes each record to the console and the sink. The built-in slog

@@ -1,0 +1,269 @@
+package devserver
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	enumsspb "go.temporal.io/server/api/enums/v1"
+	"go.temporal.io/server/chasm"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	tsql "go.temporal.io/server/common/persistence/sql"
+	"go.temporal.io/server/common/persistence/sql/sqlplugin"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	"go.temporal.io/server/common/resolver"
+)
+
+// stateDBs opens one fresh state database file twice: through Temporal's plugin and through
+// the prepared-reads plugin.
+func stateDBs(t *testing.T) (plain, prepared sqlplugin.DB) {
+	t.Helper()
+	conf, err := sqliteStore(filepath.Join(t.TempDir(), "state.db"), "state")
+	require.NoError(t, err)
+	open := func(plugin string) sqlplugin.DB {
+		c := *conf
+		c.PluginName = plugin
+		db, err := tsql.NewSQLDB(sqlplugin.DbKindMain, &c, resolver.NewNoopResolver(), log.NewNoopLogger(), metrics.NoopMetricsHandler)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	}
+	return open(sqliteplugin.PluginName), open(preparedReadsPluginName)
+}
+
+// runKey is one run's key in every table of its state.
+type runKey struct {
+	shard     int32
+	namespace primitives.UUID
+	workflow  string
+	run       primitives.UUID
+}
+
+// storeRun writes a run's state through the plugin: its row, its current-run row, and n rows
+// in each map and of requested signals and buffered events, each marked with tag.
+func storeRun(t *testing.T, db sqlplugin.DB, k runKey, n int, tag string) {
+	t.Helper()
+	ctx := context.Background()
+	data := func(i int, what string) []byte { return fmt.Appendf(nil, "%s-%s-%d", tag, what, i) }
+	_, err := db.InsertIntoExecutions(ctx, &sqlplugin.ExecutionsRow{ShardID: k.shard, NamespaceID: k.namespace,
+		WorkflowID: k.workflow, RunID: k.run, NextEventID: 7, LastWriteVersion: 3, Data: data(0, "info"),
+		DataEncoding: "Proto3", State: data(0, "state"), StateEncoding: "Proto3", DBRecordVersion: 2})
+	require.NoError(t, err)
+	start := time.Date(2026, 12, 5, 1, 2, 3, 456789000, time.UTC)
+	_, err = db.InsertIntoCurrentExecutions(ctx, &sqlplugin.CurrentExecutionsRow{ShardID: k.shard, NamespaceID: k.namespace,
+		WorkflowID: k.workflow, RunID: k.run, ArchetypeID: chasm.WorkflowArchetypeID, CreateRequestID: "request-" + tag,
+		StartTime: &start, LastWriteVersion: 3, State: enumsspb.WORKFLOW_EXECUTION_STATE_RUNNING,
+		Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, Data: data(0, "current"), DataEncoding: "Proto3"})
+	require.NoError(t, err)
+	for i := range n {
+		_, err = db.ReplaceIntoActivityInfoMaps(ctx, []sqlplugin.ActivityInfoMapsRow{{ShardID: k.shard, NamespaceID: k.namespace,
+			WorkflowID: k.workflow, RunID: k.run, ScheduleID: int64(10 + i), Data: data(i, "activity"), DataEncoding: "Proto3"}})
+		require.NoError(t, err)
+		_, err = db.ReplaceIntoTimerInfoMaps(ctx, []sqlplugin.TimerInfoMapsRow{{ShardID: k.shard, NamespaceID: k.namespace,
+			WorkflowID: k.workflow, RunID: k.run, TimerID: fmt.Sprint("timer-", i), Data: data(i, "timer"), DataEncoding: "Proto3"}})
+		require.NoError(t, err)
+		_, err = db.ReplaceIntoChildExecutionInfoMaps(ctx, []sqlplugin.ChildExecutionInfoMapsRow{{ShardID: k.shard, NamespaceID: k.namespace,
+			WorkflowID: k.workflow, RunID: k.run, InitiatedID: int64(20 + i), Data: data(i, "child"), DataEncoding: "Proto3"}})
+		require.NoError(t, err)
+		_, err = db.ReplaceIntoRequestCancelInfoMaps(ctx, []sqlplugin.RequestCancelInfoMapsRow{{ShardID: k.shard, NamespaceID: k.namespace,
+			WorkflowID: k.workflow, RunID: k.run, InitiatedID: int64(30 + i), Data: data(i, "cancel"), DataEncoding: "Proto3"}})
+		require.NoError(t, err)
+		_, err = db.ReplaceIntoSignalInfoMaps(ctx, []sqlplugin.SignalInfoMapsRow{{ShardID: k.shard, NamespaceID: k.namespace,
+			WorkflowID: k.workflow, RunID: k.run, InitiatedID: int64(40 + i), Data: data(i, "signal"), DataEncoding: "Proto3"}})
+		require.NoError(t, err)
+		_, err = db.ReplaceIntoSignalsRequestedSets(ctx, []sqlplugin.SignalsRequestedSetsRow{{ShardID: k.shard, NamespaceID: k.namespace,
+			WorkflowID: k.workflow, RunID: k.run, SignalID: fmt.Sprint("signal-", tag, i)}})
+		require.NoError(t, err)
+		_, err = db.ReplaceIntoChasmNodeMaps(ctx, []sqlplugin.ChasmNodeMapsRow{{ShardID: k.shard, NamespaceID: k.namespace,
+			WorkflowID: k.workflow, RunID: k.run, ChasmPath: fmt.Sprint("node-", i), Metadata: data(i, "meta"),
+			MetadataEncoding: "Proto3", Data: data(i, "chasm"), DataEncoding: "Proto3"}})
+		require.NoError(t, err)
+		_, err = db.InsertIntoBufferedEvents(ctx, []sqlplugin.BufferedEventsRow{{ShardID: k.shard, NamespaceID: k.namespace,
+			WorkflowID: k.workflow, RunID: k.run, Data: data(i, "events"), DataEncoding: "Proto3"}})
+		require.NoError(t, err)
+	}
+}
+
+// runState is everything the server's load of a run reads, through db.
+type runState struct {
+	Execution      *sqlplugin.ExecutionsRow
+	Current        *sqlplugin.CurrentExecutionsRow
+	Activities     []sqlplugin.ActivityInfoMapsRow
+	Timers         []sqlplugin.TimerInfoMapsRow
+	Children       []sqlplugin.ChildExecutionInfoMapsRow
+	Cancels        []sqlplugin.RequestCancelInfoMapsRow
+	Signals        []sqlplugin.SignalInfoMapsRow
+	SignalsWanted  []sqlplugin.SignalsRequestedSetsRow
+	ChasmNodes     []sqlplugin.ChasmNodeMapsRow
+	BufferedEvents []sqlplugin.BufferedEventsRow
+}
+
+func readRun(t *testing.T, db sqlplugin.DB, k runKey) runState {
+	t.Helper()
+	ctx := context.Background()
+	var s runState
+	var err error
+	s.Execution, err = db.SelectFromExecutions(ctx, sqlplugin.ExecutionsFilter{ShardID: k.shard, NamespaceID: k.namespace, WorkflowID: k.workflow, RunID: k.run})
+	require.NoError(t, err)
+	s.Current, err = db.SelectFromCurrentExecutions(ctx, sqlplugin.CurrentExecutionsFilter{ShardID: k.shard, NamespaceID: k.namespace,
+		WorkflowID: k.workflow, ArchetypeID: chasm.WorkflowArchetypeID})
+	require.NoError(t, err)
+	s.Activities, err = db.SelectAllFromActivityInfoMaps(ctx, sqlplugin.ActivityInfoMapsAllFilter{ShardID: k.shard, NamespaceID: k.namespace, WorkflowID: k.workflow, RunID: k.run})
+	require.NoError(t, err)
+	s.Timers, err = db.SelectAllFromTimerInfoMaps(ctx, sqlplugin.TimerInfoMapsAllFilter{ShardID: k.shard, NamespaceID: k.namespace, WorkflowID: k.workflow, RunID: k.run})
+	require.NoError(t, err)
+	s.Children, err = db.SelectAllFromChildExecutionInfoMaps(ctx, sqlplugin.ChildExecutionInfoMapsAllFilter{ShardID: k.shard, NamespaceID: k.namespace, WorkflowID: k.workflow, RunID: k.run})
+	require.NoError(t, err)
+	s.Cancels, err = db.SelectAllFromRequestCancelInfoMaps(ctx, sqlplugin.RequestCancelInfoMapsAllFilter{ShardID: k.shard, NamespaceID: k.namespace, WorkflowID: k.workflow, RunID: k.run})
+	require.NoError(t, err)
+	s.Signals, err = db.SelectAllFromSignalInfoMaps(ctx, sqlplugin.SignalInfoMapsAllFilter{ShardID: k.shard, NamespaceID: k.namespace, WorkflowID: k.workflow, RunID: k.run})
+	require.NoError(t, err)
+	s.SignalsWanted, err = db.SelectAllFromSignalsRequestedSets(ctx, sqlplugin.SignalsRequestedSetsAllFilter{ShardID: k.shard, NamespaceID: k.namespace, WorkflowID: k.workflow, RunID: k.run})
+	require.NoError(t, err)
+	s.ChasmNodes, err = db.SelectAllFromChasmNodeMaps(ctx, sqlplugin.ChasmNodeMapsAllFilter{ShardID: k.shard, NamespaceID: k.namespace, WorkflowID: k.workflow, RunID: k.run})
+	require.NoError(t, err)
+	s.BufferedEvents, err = db.SelectFromBufferedEvents(ctx, sqlplugin.BufferedEventsFilter{ShardID: k.shard, NamespaceID: k.namespace, WorkflowID: k.workflow, RunID: k.run})
+	require.NoError(t, err)
+	return s
+}
+
+// TestPreparedReadsReadWhatThePluginReads: a run's state read through the prepared statements
+// is exactly what Temporal's plugin reads (every row of every table, in the same order, only
+// the run's own), including what was written after an earlier read.
+func TestPreparedReadsReadWhatThePluginReads(t *testing.T) {
+	plain, prepared := stateDBs(t)
+	run := runKey{shard: 1, namespace: primitives.NewUUID(), workflow: "chat-1", run: primitives.NewUUID()}
+	storeRun(t, plain, run, 3, "a")
+	// Another run of another workflow in the same namespace and shard: not part of the first.
+	other := runKey{shard: 1, namespace: run.namespace, workflow: "chat-2", run: primitives.NewUUID()}
+	storeRun(t, plain, other, 2, "b")
+
+	want := readRun(t, plain, run)
+	require.Len(t, want.Timers, 3)
+	require.Len(t, want.BufferedEvents, 3)
+	require.Equal(t, want, readRun(t, prepared, run))
+	require.Equal(t, readRun(t, plain, other), readRun(t, prepared, other))
+
+	// A later write is seen by the next read: no read keeps an old snapshot of the database.
+	ctx := context.Background()
+	_, err := plain.UpdateExecutions(ctx, &sqlplugin.ExecutionsRow{ShardID: run.shard, NamespaceID: run.namespace,
+		WorkflowID: run.workflow, RunID: run.run, NextEventID: 9, LastWriteVersion: 3, Data: []byte("a-info-later"),
+		DataEncoding: "Proto3", State: []byte("a-state-later"), StateEncoding: "Proto3", DBRecordVersion: 3})
+	require.NoError(t, err)
+	storeRun(t, plain, runKey{shard: 1, namespace: run.namespace, workflow: "chat-3", run: primitives.NewUUID()}, 1, "c")
+	_, err = plain.ReplaceIntoTimerInfoMaps(ctx, []sqlplugin.TimerInfoMapsRow{{ShardID: run.shard, NamespaceID: run.namespace,
+		WorkflowID: run.workflow, RunID: run.run, TimerID: "timer-later", Data: []byte("later"), DataEncoding: "Proto3"}})
+	require.NoError(t, err)
+	later := readRun(t, prepared, run)
+	require.Equal(t, readRun(t, plain, run), later)
+	require.Equal(t, int64(9), later.Execution.NextEventID)
+	require.Len(t, later.Timers, 4)
+}
+
+// TestPreparedReadsReportAMissingRunAsThePluginDoes: the store tells a missing run by
+// comparing the error with sql.ErrNoRows, so it must come back unwrapped; a run without maps
+// has none.
+func TestPreparedReadsReportAMissingRunAsThePluginDoes(t *testing.T) {
+	plain, prepared := stateDBs(t)
+	ctx := context.Background()
+	missing := sqlplugin.ExecutionsFilter{ShardID: 1, NamespaceID: primitives.NewUUID(), WorkflowID: "none", RunID: primitives.NewUUID()}
+	for _, db := range []sqlplugin.DB{plain, prepared} {
+		row, err := db.SelectFromExecutions(ctx, missing)
+		require.Nil(t, row)
+		require.True(t, err == sql.ErrNoRows, "got %v", err) //nolint:errorlint // the store compares with ==
+		_, err = db.SelectFromCurrentExecutions(ctx, sqlplugin.CurrentExecutionsFilter{ShardID: 1, NamespaceID: missing.NamespaceID,
+			WorkflowID: "none", ArchetypeID: chasm.WorkflowArchetypeID})
+		require.True(t, err == sql.ErrNoRows, "got %v", err) //nolint:errorlint // the store compares with ==
+		timers, err := db.SelectAllFromTimerInfoMaps(ctx, sqlplugin.TimerInfoMapsAllFilter(missing))
+		require.NoError(t, err)
+		require.Nil(t, timers)
+	}
+}
+
+// TestPreparedReadsTakeOverEveryRunRead: once the reader is closed, every read it took over
+// fails, so none of them is still answered by the plugin; the current run of another archetype
+// is the plugin's to read, and still is.
+func TestPreparedReadsTakeOverEveryRunRead(t *testing.T) {
+	plain, prepared := stateDBs(t)
+	run := runKey{shard: 1, namespace: primitives.NewUUID(), workflow: "chat-1", run: primitives.NewUUID()}
+	storeRun(t, plain, run, 1, "a")
+	readRun(t, prepared, run) // opens the reader
+
+	r, err := prepared.(*preparedReadsDB).reader.get(nil, errReaderClosed)
+	require.NoError(t, err)
+	require.NoError(t, r.close())
+	ctx := context.Background()
+	f := sqlplugin.ExecutionsFilter{ShardID: run.shard, NamespaceID: run.namespace, WorkflowID: run.workflow, RunID: run.run}
+	reads := map[string]func() error{
+		"execution": func() error { _, err := prepared.SelectFromExecutions(ctx, f); return err },
+		"current": func() error {
+			_, err := prepared.SelectFromCurrentExecutions(ctx, sqlplugin.CurrentExecutionsFilter{ShardID: run.shard,
+				NamespaceID: run.namespace, WorkflowID: run.workflow, ArchetypeID: chasm.WorkflowArchetypeID})
+			return err
+		},
+		"activities": func() error {
+			_, err := prepared.SelectAllFromActivityInfoMaps(ctx, sqlplugin.ActivityInfoMapsAllFilter(f))
+			return err
+		},
+		"timers": func() error {
+			_, err := prepared.SelectAllFromTimerInfoMaps(ctx, sqlplugin.TimerInfoMapsAllFilter(f))
+			return err
+		},
+		"children": func() error {
+			_, err := prepared.SelectAllFromChildExecutionInfoMaps(ctx, sqlplugin.ChildExecutionInfoMapsAllFilter(f))
+			return err
+		},
+		"cancels": func() error {
+			_, err := prepared.SelectAllFromRequestCancelInfoMaps(ctx, sqlplugin.RequestCancelInfoMapsAllFilter(f))
+			return err
+		},
+		"signals": func() error {
+			_, err := prepared.SelectAllFromSignalInfoMaps(ctx, sqlplugin.SignalInfoMapsAllFilter(f))
+			return err
+		},
+		"signals requested": func() error {
+			_, err := prepared.SelectAllFromSignalsRequestedSets(ctx, sqlplugin.SignalsRequestedSetsAllFilter(f))
+			return err
+		},
+		"chasm nodes": func() error {
+			_, err := prepared.SelectAllFromChasmNodeMaps(ctx, sqlplugin.ChasmNodeMapsAllFilter(f))
+			return err
+		},
+		"buffered events": func() error {
+			_, err := prepared.SelectFromBufferedEvents(ctx, sqlplugin.BufferedEventsFilter(f))
+			return err
+		},
+	}
+	for name, read := range reads {
+		require.Error(t, read(), name)
+	}
+
+	other := sqlplugin.CurrentExecutionsFilter{ShardID: run.shard, NamespaceID: run.namespace, WorkflowID: run.workflow,
+		ArchetypeID: chasm.WorkflowArchetypeID + 1}
+	_, err = prepared.SelectFromCurrentExecutions(ctx, other)
+	require.True(t, err == sql.ErrNoRows, "got %v", err) //nolint:errorlint // the store compares with ==
+
+	require.NoError(t, prepared.Close())
+	_, err = prepared.SelectFromExecutions(ctx, f)
+	require.ErrorIs(t, err, errReaderClosed)
+}
+
+// TestPreparedReadsOnlyForWALFiles: an in-memory database keeps the plugin's one connection,
+// the only one that sees its data.
+func TestPreparedReadsOnlyForWALFiles(t *testing.T) {
+	conf, err := sqliteStore("", "state")
+	require.NoError(t, err)
+	conf.PluginName = preparedReadsPluginName
+	db, err := tsql.NewSQLDB(sqlplugin.DbKindMain, conf, resolver.NewNoopResolver(), log.NewNoopLogger(), metrics.NoopMetricsHandler)
+	require.NoError(t, err)
+	defer func() { _ = db.Close() }()
+	_, prepared := db.(*preparedReadsDB)
+	require.False(t, prepared)
+}
