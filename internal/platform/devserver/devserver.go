@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -244,6 +245,9 @@ func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 // lose the last commits.
 var fileAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"}
 
+// uriEscape is a percent escape, which SQLite decodes in a URI's path.
+var uriEscape = regexp.MustCompile(`%[0-9A-Fa-f]{2}`)
+
 // sqliteStore configures one SQLite database: in memory when file is empty (tests), else the
 // file, created with its schema on first use.
 func sqliteStore(file, name string) (*config.SQL, error) {
@@ -253,10 +257,11 @@ func sqliteStore(file, name string) (*config.SQL, error) {
 		conf.DatabaseName = "flowgate-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 		return conf, nil
 	}
-	// Temporal's plugin puts the path into a SQLite URI as it is, where these characters
-	// would end or escape it: the server would open another file than ours.
-	if strings.ContainsAny(file, "?#%") {
-		return nil, fmt.Errorf("devserver: the database path %q may not contain ?, # or %%", file)
+	// Temporal's plugin puts the path into a SQLite URI as it is, where ? and # end it and %
+	// with two hex digits stands for another character: the server would open another file
+	// than our own connections.
+	if strings.ContainsAny(file, "?#") || uriEscape.MatchString(file) {
+		return nil, fmt.Errorf("devserver: the database path %q may not contain ?, # or %% followed by two hex digits", file)
 	}
 	conf.ConnectAttributes = maps.Clone(fileAttributes)
 	conf.DatabaseName = file

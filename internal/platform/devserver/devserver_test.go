@@ -99,4 +99,7 @@ func TestDatabasePathsTheServerWouldMisread(t *testing.T) {
 		require.ErrorContains(t, err, "may not contain", name)
 		require.NoFileExists(t, file)
 	}
+	// A % that is no escape reaches SQLite as it is, through either URI.
+	_, err := sqliteStore(filepath.Join(t.TempDir(), "50%off", "temporal.db"), "state")
+	require.NoError(t, err)
 }

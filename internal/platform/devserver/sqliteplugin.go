@@ -34,8 +34,9 @@ func (sqliteConverter) GetVisibilityQueryConverter() sqlplugin.VisibilityQueryCo
 
 // wrappingPlugin is Temporal's SQLite plugin with some of its queries taken over by the
 // database wrap makes of the plugin's. Only a file in WAL mode is wrapped: the queries taken
-// over run on connections of their own, which see the plugin's writes only there (an
-// in-memory database is the plugin's one connection's alone).
+// over run on connections of their own, which in WAL mode neither wait for the plugin's
+// writer nor make it wait (its connection has no busy timeout). An in-memory database is its
+// one connection's alone, and a URL of ours would make a file of that name.
 type wrappingPlugin struct {
 	sqliteConverter
 	wrap func(plain pluginDB, file string) sqlplugin.GenericDB
