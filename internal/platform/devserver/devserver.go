@@ -203,9 +203,10 @@ func (s *Server) Stop() {
 // sqlConfig returns the stores of the server's state and of its visibility records (the run
 // list the UI searches). They are separate SQLite databases: SQLite lets one writer at a time
 // into a database, and every run writes its visibility records on the side, so sharing one
-// file made each prediction wait behind the visibility writes of the others. Database files
-// go through this package's plugins (prepared run reads, batched run-list writes), which open
-// connections of their own; in-memory databases keep Temporal's plugin and its one connection.
+// file made each prediction wait behind the visibility writes of the others. Both go through
+// this package's plugins (prepared run reads, batched run-list writes), which take over
+// queries only in database files (wrappingPlugin): in-memory databases keep Temporal's plugin
+// and its one connection.
 func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 	if state, err = sqliteStore(opts.DatabaseFile, "state"); err != nil {
 		return nil, nil, err
@@ -233,9 +234,9 @@ func sqlConfig(opts Options) (state, visibility *config.SQL, err error) {
 		if err := leanVisibility(visFile, fields); err != nil {
 			return nil, nil, err
 		}
-		state.PluginName = preparedReadsPluginName
-		visibility.PluginName = batchedPluginName
 	}
+	state.PluginName = preparedReadsPluginName
+	visibility.PluginName = batchedPluginName
 	return state, visibility, nil
 }
 
