@@ -3,6 +3,7 @@ package models
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,7 +22,7 @@ import (
 
 	// The pure-Go SQLite driver, registered as "sqlite". The embedded Temporal server links the
 	// same one, so one registration serves both and no cgo is needed.
-	_ "modernc.org/sqlite"
+	modernc "modernc.org/sqlite"
 )
 
 // DBConfig selects and configures the database, with Flowise's setting names.
@@ -59,7 +60,12 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 		// front so two writers queue on busy_timeout instead of failing with SQLITE_BUSY.
 		dsn := SQLiteDSN(file, "_pragma=busy_timeout(10000)", "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)",
 			"_pragma=foreign_keys(1)", "_txlock=immediate")
-		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: dsn}), gcfg)
+		var conns *sql.DB
+		if conns, err = openCachingSQLite(dsn); err == nil {
+			if db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", Conn: conns}), gcfg); err != nil {
+				_ = conns.Close()
+			}
+		}
 		if err == nil {
 			setPool(db, 4)
 		}
@@ -89,6 +95,16 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// openCachingSQLite opens the SQLite database at dsn with connections that keep their
+// statements compiled (stmtcache.go).
+func openCachingSQLite(dsn string) (*sql.DB, error) {
+	connector, err := modernc.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(&stmtCachingConnector{Connector: connector}), nil
 }
 
 // IsUniqueViolation reports whether err is a unique constraint refusing a write, on either
