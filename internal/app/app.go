@@ -198,13 +198,18 @@ func Start(ctx context.Context, cfg config.Config, opts Options, log *slog.Logge
 			MaxConcurrentLocalActivityExecutionSize: cfg.WorkerConcurrency,
 			// A task reaches a worker at once only if one of its polls is waiting in matching
 			// when the task arrives; otherwise matching writes it to the database and reads it
-			// back. The SDK's default is two pollers, one of them on the sticky queue, which a
-			// chatflow's one workflow task never uses: in queue mode at 50 clients the polls
-			// were away too often, and matching persisted tasks. Pollers that the server scales
-			// with the backlog answered 23% more predictions for 17% less CPU each (146 against
-			// 119 a second, 11.1 against 13.5 ms; docs/benchmarks.md).
+			// back. The SDK's default is two workflow pollers, one on the sticky queue, which a
+			// chatflow's one workflow task never uses, and two activity pollers: in queue mode
+			// at 50 clients the one normal-queue poll was away too often, and matching wrote
+			// tasks down. More polls fix that (8 fixed: 139 predictions a second against 119);
+			// pollers scaled by the server's decisions (tasks waiting, or arriving faster than
+			// they are handed out) do as well or better (4 runs: 139-147 a second, 11.1-11.8 ms
+			// of CPU each against 13.5) and fall back to one poll per queue when idle
+			// (docs/benchmarks.md). Activities keep at least the default's two polls, so a
+			// model call after a quiet spell finds one waiting. Setting a fixed
+			// MaxConcurrent*TaskPollers beside these makes the SDK panic.
 			WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
-			ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+			ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{MinimumNumberOfPollers: 2}),
 			WorkerStopTimeout:          cfg.WorkerStopTimeout,
 			// Heartbeats carry cancellation to a running model call and show the attempt
 			// alive: send each as it comes (every second), so an abort stops the provider call
