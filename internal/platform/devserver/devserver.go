@@ -286,18 +286,16 @@ func sqliteStore(file, name string) (*config.SQL, error) {
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		// The cache holds runs' mutable state. A chatflow prediction's run is read again after
-		// it closes: its workflow task timeout timer fires PredictionTaskTimeout (6 s) after
-		// the task started, and its run timeout timer at the prediction timeout. A run no
-		// longer cached is read back from SQLite, nine queries (5% of all CPU at 50 clients
-		// with 1024 entries at 130 predictions a second). A prediction in a new chat takes two
-		// entries, its run's and its workflow id's current-run lock, so 2048 hold 6 s of runs
-		// up to about 170 predictions a second; under traffic longer than the prediction
-		// timeout, the timeout timer's reads put a closed run back as a third entry, and the
-		// ceiling falls to about 110. Faster machines read some back (4% at 230 a second), but
-		// 4096 entries cost 65 MB more memory for no CPU saving measurable at 250 a second;
-		// 8096 kept thousands of finished runs and ~100 MB.
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 2048,
+		// The cache holds runs' mutable state while they work. A chatflow prediction's run is
+		// created outside it and read back from SQLite once when its one workflow task
+		// completes, whatever the size; after it closes, only its run-list record reads it,
+		// within about a second. Its timeout timers (PredictionTaskTimeout, the prediction
+		// timeout) would read it back once more each, but the state store leaves closed runs'
+		// timeouts out (closedtimers.go). So 512 entries (a prediction in a new chat takes two:
+		// its run's and its workflow id's current-run lock) do as well as 2048 did at 250
+		// predictions a second, for about 60 MB less memory; a run pushed out early is read
+		// back from SQLite (nine prepared queries) when it next needs a task.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 512,
 		// Every history batch a run writes is walked for payloads kept outside Temporal
 		// (external storage, which Flowgate's client does not use) to account for their size:
 		// 2.4% of all CPU at 50 clients, and more in stack growth for the walk's recursion.
@@ -335,6 +333,9 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// the default's 2 000 tasks a second (20 × 100), far above one machine's predictions.
 		dynamicconfig.VisibilityProcessorMaxPollRPS.Key(): 2,
 		dynamicconfig.VisibilityTaskBatchSize.Key():       1000,
+		// The state store leaves closed runs' timeouts out of the timers read within this of
+		// the clock (closedtimers.go); this is the default, pinned so the two agree.
+		dynamicconfig.TimerProcessorMaxTimeShift.Key(): timerReadAhead,
 	}
 }
 

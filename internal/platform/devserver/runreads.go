@@ -25,6 +25,8 @@ import (
 // transaction committed before it starts, and the server commits a run's state before it
 // reads it back, so these reads return what the plugin's would. Transactions (every write and
 // every read under a lock) and all other queries stay the plugin's, on its one connection.
+// The same plugin leaves out the timeout timers of closed runs when the server reads its due
+// timers (closedtimers.go).
 const preparedReadsPluginName = "flowgate-sqlite-prepared-reads"
 
 func init() {
@@ -51,6 +53,7 @@ const (
 	readChasmNodes
 	readBufferedEvents
 	readCurrentExecution
+	readRunState
 )
 
 // byRun selects one run's rows; every table of a run's state is keyed by these four columns.
@@ -74,6 +77,7 @@ var runReadQueries = [...]string{
 	readCurrentExecution: "SELECT shard_id, namespace_id, workflow_id, run_id, create_request_id, state, status, " +
 		"start_time, last_write_version, data, data_encoding FROM current_executions " +
 		"WHERE shard_id = ? AND namespace_id = ? AND workflow_id = ?",
+	readRunState: "SELECT state, state_encoding FROM executions" + byRun,
 }
 
 func mapQuery(table, columns string) string {
