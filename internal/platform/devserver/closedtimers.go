@@ -24,10 +24,14 @@ import (
 // When the server reads the timers it is about to run, the prepared-reads plugin leaves out
 // those of noOpOnClosedRun whose run has closed, which it tells from the run's state column
 // alone (one prepared query). Those timers fire for nothing only on a closed run, and a closed
-// run never runs again (a reset starts a new run), so what the server no longer reads is what
-// it would have dropped after the load. Everything else is read as before: other kinds (a
-// closed run's retention timer deletes it), timers whose run is running, missing or
-// unreadable, and the queue's look-ahead.
+// run never runs again (a reset starts a new run; the embedded server is one cluster, with no
+// replication to rewrite a closed run), so what the server no longer reads is what it would
+// have dropped after the load. Nothing is deleted: the rows go with their range once the
+// queue has read past them, as before. Everything else is read as before: other kinds (a
+// closed run's retention timer deletes it, a workflow id's execution timeout is checked
+// against its current run, user timers and state machines are left to the server), timers
+// whose run is running, missing or unreadable, and the queue's look-ahead. An operator's list
+// of a shard's timers (tdbg) goes through the same read and does not show the ones left out.
 
 // timerReadAhead is how far ahead of the clock the server reads the timers it runs
 // (history.timerProcessorMaxTimeShift, set to it in dynamicConfig): such a read ends within it
@@ -46,6 +50,14 @@ var noOpOnClosedRun = map[enumsspb.TaskType]bool{
 	enumsspb.TASK_TYPE_ACTIVITY_TIMEOUT:      true,
 }
 
+// leftOutPerPage bounds one read's work: it leaves out at most this many timers per row of
+// its page, then keeps every row, so its page fills and it returns. A range can hold any
+// number of closed runs' timers (the first read after a restart covers the whole downtime),
+// and a read that overran the queue's I/O deadline (5 s) would fail and be retried from the
+// same place for ever, stalling every timer behind it. Timers kept past the budget are
+// loaded and dropped by the server, as before.
+const leftOutPerPage = 4
+
 // RangeSelectFromTimerTasks reads up to f.PageSize of the timers in f's range, as the plugin
 // does, less those that would fire for nothing. The server takes a page shorter than
 // PageSize as the end of the range, so a page that lost rows is filled from the rows after
@@ -56,13 +68,15 @@ func (db *preparedReadsDB) RangeSelectFromTimerTasks(ctx context.Context, f sqlp
 		return db.pluginDB.RangeSelectFromTimerTasks(ctx, f) // the look-ahead
 	}
 	var kept []sqlplugin.TimerTasksRow
+	budget := leftOutPerPage * f.PageSize
 	for {
 		rows, err := db.pluginDB.RangeSelectFromTimerTasks(ctx, f)
 		if err != nil {
 			return nil, err
 		}
 		for _, row := range rows {
-			if db.firesForNothing(ctx, f.ShardID, row) {
+			if budget > 0 && db.firesForNothing(ctx, f.ShardID, row) {
+				budget--
 				continue
 			}
 			if kept = append(kept, row); len(kept) == f.PageSize {
@@ -84,8 +98,8 @@ type runStateRow struct {
 }
 
 // firesForNothing reports whether row, a timer of shardID's (the plugin's rows leave their
-// shard out), is of noOpOnClosedRun and its run has closed. Whatever it cannot tell is kept, for the server to decide as it
-// always did.
+// shard out), is of noOpOnClosedRun and its run has closed. Whatever it cannot tell is kept,
+// for the server to decide as it always did.
 func (db *preparedReadsDB) firesForNothing(ctx context.Context, shardID int32, row sqlplugin.TimerTasksRow) bool {
 	var timer persistencespb.TimerTaskInfo
 	if serialization.Decode(p.NewDataBlob(row.Data, row.DataEncoding), &timer) != nil || !noOpOnClosedRun[timer.GetTaskType()] {

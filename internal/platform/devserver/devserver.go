@@ -282,6 +282,13 @@ func sqliteStore(file, name string) (*config.SQL, error) {
 	return conf, nil
 }
 
+// historyCacheSize and queueWorkers are the history cache's entries and each history queue's
+// workers: the queues' workers together can hold at most a fifth of the cache.
+const (
+	historyCacheSize = 512
+	queueWorkers     = 32
+)
+
 // dynamicConfig tunes the server for one process on one machine.
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
@@ -295,7 +302,15 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// its run's and its workflow id's current-run lock) do as well as 2048 did at 250
 		// predictions a second, for about 60 MB less memory; a run pushed out early is read
 		// back from SQLite (nine prepared queries) when it next needs a task.
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 512,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): historyCacheSize,
+		// A task takes its run's cache entry before it waits for the run's lock, and an entry
+		// in use cannot be pushed out: with every entry in use the server refuses new work
+		// (ResourceExhausted). Each history queue runs its tasks on 512 workers by default,
+		// enough to take the whole cache during a backlog (timers due after a long stop).
+		// Behind one SQLite writer a few workers keep up with any backlog as well as 512.
+		dynamicconfig.TimerProcessorSchedulerWorkerCount.Key():      queueWorkers,
+		dynamicconfig.TransferProcessorSchedulerWorkerCount.Key():   queueWorkers,
+		dynamicconfig.VisibilityProcessorSchedulerWorkerCount.Key(): queueWorkers,
 		// Every history batch a run writes is walked for payloads kept outside Temporal
 		// (external storage, which Flowgate's client does not use) to account for their size:
 		// 2.4% of all CPU at 50 clients, and more in stack growth for the walk's recursion.

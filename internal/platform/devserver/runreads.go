@@ -14,8 +14,8 @@ import (
 
 // Temporal's SQLite plugin hands SQLite every query as text, which SQLite compiles anew each
 // time. A run's state is read back from the database at least once per prediction: Temporal
-// creates a run outside its cache, so the completion of the run's one workflow task loads it,
-// and the task's timeout timer loads it again once the cache has let it go. Each load is nine
+// creates a run outside its cache, so the completion of the run's one workflow task loads it
+// (and, before closedtimers.go, the task's timeout timer loaded it again). Each load is nine
 // queries (the run's row, six maps, its requested signals and its buffered events); at 50
 // concurrent predictions, compiling them was 3.7% of all CPU.
 //
@@ -39,7 +39,8 @@ func init() {
 // another or for the writer, so a few let the history service's loads run side by side.
 const runReadConns = 4
 
-// A runRead is one of the queries taken over, an index into runReadQueries.
+// A runRead is one of the queries prepared on the read connections, an index into
+// runReadQueries: those taken over from the plugin, and readRunState (closedtimers.go).
 type runRead int
 
 const (
@@ -60,7 +61,7 @@ const (
 const byRun = " WHERE shard_id = ? AND namespace_id = ? AND workflow_id = ? AND run_id = ?"
 
 // runReadQueries select what the plugin's queries select, from the tables of Temporal's SQLite
-// schema. Where the plugin selects a map's own columns and copies the run's key into each row
+// schema (readRunState, a run's state column alone, is ours). Where the plugin selects a map's own columns and copies the run's key into each row
 // from the filter, these also select the key columns, which hold the same values (the key is
 // what the query selects by), so that one generic read fills every table's rows.
 var runReadQueries = [...]string{
