@@ -206,7 +206,7 @@ func TestAReadLeavesOutABoundedNumberOfTimers(t *testing.T) {
 	running := s.run("running", state(enumsspb.WORKFLOW_EXECUTION_STATE_RUNNING))
 	// A long stretch of closed runs' timers, as after a restart that followed heavy traffic.
 	at := time.Now().Add(-time.Hour)
-	const stretch = 50
+	const stretch = 100
 	var all []int64
 	for i := range stretch {
 		all = append(all, s.timer(&closed, enumsspb.TASK_TYPE_WORKFLOW_TASK_TIMEOUT, at.Add(time.Duration(i)*time.Millisecond), true))
