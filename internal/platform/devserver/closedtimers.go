@@ -55,9 +55,11 @@ var noOpOnClosedRun = map[enumsspb.TaskType]bool{
 // number of closed runs' timers (the first read after a restart covers the whole downtime),
 // and a read that overran the queue's I/O deadline (5 s) would fail and be retried from the
 // same place for ever, stalling every timer behind it. With the server's pages of 100, a
-// read checks at most 1,000 runs (tens of milliseconds; a second even at a millisecond
-// each), and covers a second of timers up to 1,000 predictions a second. Timers kept past the
-// budget are loaded and dropped by the server, as before.
+// read leaves out at most 1,000 timers and so checks the state of at most 1,099 (tens of
+// milliseconds; about a second even at a millisecond each). A prediction leaves two such
+// timers (its workflow task's timeout and its run's), so one read covers a second of timers
+// up to 500 predictions a second. Timers kept past the budget are loaded and dropped by the
+// server, as before.
 const leftOutPerPage = 10
 
 // RangeSelectFromTimerTasks reads up to f.PageSize of the timers in f's range, as the plugin

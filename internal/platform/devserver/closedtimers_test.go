@@ -206,29 +206,30 @@ func TestAReadLeavesOutABoundedNumberOfTimers(t *testing.T) {
 	running := s.run("running", state(enumsspb.WORKFLOW_EXECUTION_STATE_RUNNING))
 	// A long stretch of closed runs' timers, as after a restart that followed heavy traffic.
 	at := time.Now().Add(-time.Hour)
-	const stretch = 100
+	// Three budgets' worth and some, whatever the budget.
+	const pageSize = 3
+	perRead := leftOutPerPage * pageSize
+	stretch := 3*(perRead+pageSize) + 1
 	var all []int64
 	for i := range stretch {
 		all = append(all, s.timer(&closed, enumsspb.TASK_TYPE_WORKFLOW_TASK_TIMEOUT, at.Add(time.Duration(i)*time.Millisecond), true))
 	}
-	live := s.timer(&running, enumsspb.TASK_TYPE_WORKFLOW_TASK_TIMEOUT, at.Add(time.Second), false)
+	live := s.timer(&running, enumsspb.TASK_TYPE_WORKFLOW_TASK_TIMEOUT, at.Add(time.Duration(stretch)*time.Millisecond), false)
 	all = append(all, live)
 
-	const pageSize = 3
 	ids, pages := readTimers(t, s.prepared, at.Add(-time.Hour), time.Now(), pageSize)
 	requireFullPages(t, pageSize, pages)
 	require.Equal(t, live, ids[len(ids)-1])
 	// Every read left out leftOutPerPage×pageSize timers, then filled its page with the next:
 	// those the server loads and drops itself.
-	perRead := leftOutPerPage * pageSize
 	var want []int64
 	for i, id := range all[:stretch] {
 		if i%(perRead+pageSize) >= perRead {
 			want = append(want, id)
 		}
 	}
+	require.Len(t, want, 3*pageSize)
 	require.Equal(t, append(want, live), ids)
-	require.Less(t, len(ids), stretch/2)
 }
 
 func TestTheTimerReadAheadIsTheServers(t *testing.T) {
