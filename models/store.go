@@ -311,44 +311,46 @@ func deleteByID(db *gorm.DB, model any, what, id string) error {
 	return nil
 }
 
-// SaveMessages writes the messages of one turn in a single transaction. Rows whose id already
-// exists are left alone, so a retried save (same ids) writes each message exactly once.
+// SaveMessages writes the messages of one turn. Rows whose id already exists are left alone,
+// so a retried save (same ids) writes each message exactly once.
 func (s *Store) SaveMessages(ctx context.Context, msgs ...ChatMessage) error {
-	db, done := s.with(ctx)
-	defer done()
-	if len(msgs) == 0 {
-		return nil
-	}
-	err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&msgs).Error
-	if err != nil {
-		return fmt.Errorf("save chat messages: %w", err)
-	}
-	return nil
+	return s.SaveTurn(ctx, nil, msgs...)
 }
 
-// SaveTurn stores a turn's messages and, for an agentflow, its execution record, in one
-// transaction: a retried save writes the same rows and updates the record in place.
+// SaveTurn stores a turn's messages and, for an agentflow, its execution record, all or
+// nothing: a retried save writes the same rows and updates the record in place.
 func (s *Store) SaveTurn(ctx context.Context, exec *Execution, msgs ...ChatMessage) error {
 	db, done := s.with(ctx)
 	defer done()
-	err := db.Transaction(func(tx *gorm.DB) error {
-		if len(msgs) > 0 {
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&msgs).Error; err != nil {
+	var err error
+	if exec == nil {
+		// A chatflow's turn is one INSERT, all or nothing on its own: the transaction GORM
+		// opens around a write by default would only add a BEGIN and a COMMIT to every
+		// prediction.
+		err = insertMessages(db.Session(&gorm.Session{SkipDefaultTransaction: true}), msgs)
+	} else {
+		err = db.Transaction(func(tx *gorm.DB) error {
+			if err := insertMessages(tx, msgs); err != nil {
 				return err
 			}
-		}
-		if exec != nil {
 			return tx.Clauses(clause.OnConflict{
 				Columns:   []clause.Column{{Name: "id"}},
 				DoUpdates: clause.AssignmentColumns([]string{"executionData", "state", "action", "updatedDate", "stoppedDate"}),
 			}).Create(exec).Error
-		}
-		return nil
-	})
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("save the turn: %w", err)
 	}
 	return nil
+}
+
+// insertMessages inserts msgs in one statement, leaving alone the rows whose id exists.
+func insertMessages(db *gorm.DB, msgs []ChatMessage) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	return db.Clauses(clause.OnConflict{DoNothing: true}).Create(&msgs).Error
 }
 
 // ExecutionFilter selects executions; zero fields do not filter.
