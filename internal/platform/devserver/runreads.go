@@ -61,9 +61,10 @@ const (
 const byRun = " WHERE shard_id = ? AND namespace_id = ? AND workflow_id = ? AND run_id = ?"
 
 // runReadQueries select what the plugin's queries select, from the tables of Temporal's SQLite
-// schema (readRunState, a run's state column alone, is ours). Where the plugin selects a map's own columns and copies the run's key into each row
-// from the filter, these also select the key columns, which hold the same values (the key is
-// what the query selects by), so that one generic read fills every table's rows.
+// schema (readRunState, a run's state column alone, is ours). Where the plugin selects a map's
+// own columns and copies the run's key into each row from the filter, these also select the
+// key columns, which hold the same values (the key is what the query selects by), so that one
+// generic read fills every table's rows.
 var runReadQueries = [...]string{
 	readExecution: "SELECT shard_id, namespace_id, workflow_id, run_id, next_event_id, last_write_version, " +
 		"data, data_encoding, state, state_encoding, db_record_version FROM executions" + byRun,
