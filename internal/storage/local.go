@@ -172,6 +172,11 @@ func (l *Local) removePrefix(tree, prefix string) error {
 // Check verifies the root is still there and writable; a read-only or vanished mount fails
 // readiness. The probe runs in a goroutine so a hung file system cannot block past ctx.
 func (l *Local) Check(ctx context.Context) error {
+	// A context already done fails at once: otherwise the select below would pick at random
+	// between it and a probe that finished before the select ran.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: local check %s: %w", l.dir, err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- l.probe() }()
 	select {
