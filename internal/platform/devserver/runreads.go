@@ -20,13 +20,15 @@ import (
 // concurrent predictions, compiling them was 3.7% of all CPU.
 //
 // The embedded server's state store therefore uses preparedReadsPluginName: Temporal's SQLite
-// plugin with those nine reads, and the lookup of a workflow id's current run, taken over by
-// statements prepared once, on read connections of their own. In WAL mode a read sees every
-// transaction committed before it starts, and the server commits a run's state before it
-// reads it back, so these reads return what the plugin's would. Transactions (every write and
-// every read under a lock) and all other queries stay the plugin's, on its one connection.
-// The same plugin leaves out the timeout timers of closed runs when the server reads its due
-// timers (closedtimers.go).
+// plugin with those nine reads, the lookup of a workflow id's current run, and the transfer
+// queue's reads of its tasks taken over by statements prepared once, on read connections of
+// their own. In WAL mode a read sees every transaction committed before it starts. The server
+// commits a run's state before it reads it back, and the transfer queue reads only below the
+// lowest task whose write has not finished (the shard's reader high watermark), so these reads
+// return what the plugin's would. (An operator's listing of a shard's tasks, which may read
+// above it, sees what was committed when it starts.) Transactions (every write and every read under a lock) and
+// all other queries stay the plugin's, on its one connection. The same plugin leaves out the
+// timeout timers of closed runs when the server reads its due timers (closedtimers.go).
 const preparedReadsPluginName = "flowgate-sqlite-prepared-reads"
 
 func init() {
@@ -54,6 +56,7 @@ const (
 	readChasmNodes
 	readBufferedEvents
 	readCurrentExecution
+	readTransferTasks
 	readRunState
 )
 
@@ -79,6 +82,9 @@ var runReadQueries = [...]string{
 	readCurrentExecution: "SELECT shard_id, namespace_id, workflow_id, run_id, create_request_id, state, status, " +
 		"start_time, last_write_version, data, data_encoding FROM current_executions " +
 		"WHERE shard_id = ? AND namespace_id = ? AND workflow_id = ?",
+	// The plugin's rows leave the shard out (the filter names it); so do these.
+	readTransferTasks: "SELECT task_id, data, data_encoding FROM transfer_tasks " +
+		"WHERE shard_id = ? AND task_id >= ? AND task_id < ? ORDER BY task_id LIMIT ?",
 	readRunState: "SELECT state, state_encoding FROM executions" + byRun,
 }
 
@@ -218,6 +224,13 @@ func (db *preparedReadsDB) SelectFromCurrentExecutions(ctx context.Context, f sq
 	}
 	row.ArchetypeID = f.ArchetypeID
 	return row, nil
+}
+
+// RangeSelectFromTransferTasks reads a page of the shard's transfer tasks in f's range, as the
+// plugin does: compiling the plugin's text anew for each of the queue's reads was 0.6% of all
+// CPU at 50 clients.
+func (db *preparedReadsDB) RangeSelectFromTransferTasks(ctx context.Context, f sqlplugin.TransferTasksRangeFilter) ([]sqlplugin.TransferTasksRow, error) {
+	return selectRows[sqlplugin.TransferTasksRow](ctx, db, readTransferTasks, f.ShardID, f.InclusiveMinTaskID, f.ExclusiveMaxTaskID, f.PageSize)
 }
 
 func (db *preparedReadsDB) Close() error { return db.reader.closeWith(db.pluginDB) }

@@ -167,6 +167,47 @@ func TestPreparedReadsReadWhatThePluginReads(t *testing.T) {
 	require.Len(t, later.Timers, 4)
 }
 
+// TestPreparedTransferReadsReadWhatThePluginReads: the transfer queue's pages, read through
+// the prepared statement, are the plugin's for every range and page size, other shards' tasks
+// apart, and a task written later is in the next read.
+func TestPreparedTransferReadsReadWhatThePluginReads(t *testing.T) {
+	plain, prepared := stateDBs(t)
+	ctx := context.Background()
+	var rows []sqlplugin.TransferTasksRow
+	for id := int64(1); id <= 12; id++ {
+		rows = append(rows, sqlplugin.TransferTasksRow{ShardID: 1, TaskID: id * 10, Data: fmt.Appendf(nil, "task-%d", id), DataEncoding: "Proto3"},
+			sqlplugin.TransferTasksRow{ShardID: 2, TaskID: id*10 + 5, Data: fmt.Appendf(nil, "other-%d", id), DataEncoding: "Proto3"})
+	}
+	_, err := plain.InsertIntoTransferTasks(ctx, rows)
+	require.NoError(t, err)
+
+	read := func(db sqlplugin.DB, shard int32, from, to int64, page int) []sqlplugin.TransferTasksRow {
+		got, err := db.RangeSelectFromTransferTasks(ctx, sqlplugin.TransferTasksRangeFilter{ShardID: shard,
+			InclusiveMinTaskID: from, ExclusiveMaxTaskID: to, PageSize: page})
+		require.NoError(t, err)
+		return got
+	}
+	for _, shard := range []int32{1, 2, 3} {
+		for _, r := range [][2]int64{{0, 1000}, {10, 11}, {11, 50}, {35, 120}, {120, 121}, {200, 300}} {
+			for _, page := range []int{1, 3, 100} {
+				want := read(plain, shard, r[0], r[1], page)
+				require.Equal(t, want, read(prepared, shard, r[0], r[1], page), "shard %d, range %v, page %d", shard, r, page)
+			}
+		}
+	}
+	all := read(prepared, 1, 0, 1000, 100)
+	require.Len(t, all, 12)
+	require.Equal(t, int64(10), all[0].TaskID)
+	require.Equal(t, "task-1", string(all[0].Data))
+	require.Len(t, read(prepared, 1, 35, 120, 3), 3)
+
+	_, err = plain.InsertIntoTransferTasks(ctx, []sqlplugin.TransferTasksRow{{ShardID: 1, TaskID: 125, Data: []byte("later"), DataEncoding: "Proto3"}})
+	require.NoError(t, err)
+	later := read(prepared, 1, 121, 1000, 100)
+	require.Equal(t, read(plain, 1, 121, 1000, 100), later)
+	require.Len(t, later, 1)
+}
+
 // TestPreparedReadsReportAMissingRunAsThePluginDoes: the store tells a missing run by
 // comparing the error with sql.ErrNoRows, so it must come back unwrapped; a run without maps
 // has none.
@@ -238,6 +279,11 @@ func TestPreparedReadsTakeOverEveryRunRead(t *testing.T) {
 		},
 		"buffered events": func() error {
 			_, err := prepared.SelectFromBufferedEvents(ctx, sqlplugin.BufferedEventsFilter(f))
+			return err
+		},
+		"transfer tasks": func() error {
+			_, err := prepared.RangeSelectFromTransferTasks(ctx, sqlplugin.TransferTasksRangeFilter{ShardID: run.shard,
+				ExclusiveMaxTaskID: 1000, PageSize: 10})
 			return err
 		},
 	}
