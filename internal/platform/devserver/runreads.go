@@ -26,9 +26,10 @@ import (
 // commits a run's state before it reads it back, and the transfer queue reads only below the
 // lowest task whose write has not finished (the shard's reader high watermark), so these reads
 // return what the plugin's would. (An operator's listing of a shard's tasks, which may read
-// above it, sees what was committed when it starts.) Transactions (every write and every read under a lock) and
-// all other queries stay the plugin's, on its one connection. The same plugin leaves out the
-// timeout timers of closed runs when the server reads its due timers (closedtimers.go).
+// above it, sees what was committed when it starts.) Transactions (every write and every read
+// under a lock) and all other queries stay the plugin's, on its one connection. The same
+// plugin leaves out the timeout timers of closed runs when the server reads its due timers
+// (closedtimers.go).
 const preparedReadsPluginName = "flowgate-sqlite-prepared-reads"
 
 func init() {
