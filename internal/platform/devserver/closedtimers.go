@@ -63,18 +63,18 @@ var noOpOnClosedRun = map[enumsspb.TaskType]bool{
 const leftOutPerPage = 10
 
 // RangeSelectFromTimerTasks reads up to f.PageSize of the timers in f's range, as the plugin
-// does, less those that would fire for nothing. The server takes a page shorter than
+// does (through a prepared statement, runreads.go), less those that would fire for nothing. The server takes a page shorter than
 // PageSize as the end of the range, so a page that lost rows is filled from the rows after
 // it: the page returned is the first PageSize timers of the range that are kept, and the
 // next page (which starts after its last row) skips only timers left out.
 func (db *preparedReadsDB) RangeSelectFromTimerTasks(ctx context.Context, f sqlplugin.TimerTasksRangeFilter) ([]sqlplugin.TimerTasksRow, error) {
 	if f.PageSize <= 0 || !f.ExclusiveMaxVisibilityTimestamp.Before(time.Now().Add(2*timerReadAhead)) {
-		return db.pluginDB.RangeSelectFromTimerTasks(ctx, f) // the look-ahead
+		return db.timerPage(ctx, f) // the look-ahead
 	}
 	var kept []sqlplugin.TimerTasksRow
 	budget := leftOutPerPage * f.PageSize
 	for {
-		rows, err := db.pluginDB.RangeSelectFromTimerTasks(ctx, f)
+		rows, err := db.timerPage(ctx, f)
 		if err != nil {
 			return nil, err
 		}

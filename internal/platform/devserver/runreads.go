@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/iancoleman/strcase"
 	"github.com/jmoiron/sqlx"
@@ -21,12 +22,13 @@ import (
 //
 // The embedded server's state store therefore uses preparedReadsPluginName: Temporal's SQLite
 // plugin with those nine reads, the lookup of a workflow id's current run, and the transfer
-// queue's reads of its tasks taken over by statements prepared once, on read connections of
-// their own. In WAL mode a read sees every transaction committed before it starts. The server
-// commits a run's state before it reads it back, and the transfer queue reads only below the
-// lowest task whose write has not finished (the shard's reader high watermark), so these reads
-// return what the plugin's would. (An operator's listing of a shard's tasks, which may read
-// above it, sees what was committed when it starts.) Transactions (every write and every read
+// and timer queues' reads of their tasks taken over by statements prepared once, on read
+// connections of their own. In WAL mode a read sees every transaction committed before it
+// starts. The server commits a run's state before it reads it back, and each queue reads only
+// below the lowest task whose write has not finished (the shard's reader high watermark, by
+// task id for transfer tasks, by fire time for timers), so these reads return what the
+// plugin's would. (An operator's listing of a shard's tasks, which may read above it, sees
+// what was committed when it starts.) Transactions (every write and every read
 // under a lock) and all other queries stay the plugin's, on its one connection. The same
 // plugin leaves out the timeout timers of closed runs when the server reads its due timers
 // (closedtimers.go).
@@ -58,6 +60,7 @@ const (
 	readBufferedEvents
 	readCurrentExecution
 	readTransferTasks
+	readTimerTasks
 	readRunState
 )
 
@@ -86,6 +89,14 @@ var runReadQueries = [...]string{
 	// The plugin's rows leave the shard out (the filter names it); so do these.
 	readTransferTasks: "SELECT task_id, data, data_encoding FROM transfer_tasks " +
 		"WHERE shard_id = ? AND task_id >= ? AND task_id < ? ORDER BY task_id LIMIT ?",
+	// The plugin's query with its range's lower bound also given on its own (visibility_timestamp
+	// >= ?), which both sides of the OR imply: SQLite cannot seek on an OR, so the plugin's
+	// query reads every timer of the shard from its first, the ones the queue has run but not
+	// yet deleted included, while this one starts at the range.
+	readTimerTasks: "SELECT visibility_timestamp, task_id, data, data_encoding FROM timer_tasks " +
+		"WHERE shard_id = ? AND visibility_timestamp >= ? " +
+		"AND ((visibility_timestamp >= ? AND task_id >= ?) OR visibility_timestamp > ?) " +
+		"AND visibility_timestamp < ? ORDER BY visibility_timestamp, task_id LIMIT ?",
 	readRunState: "SELECT state, state_encoding FROM executions" + byRun,
 }
 
@@ -232,6 +243,36 @@ func (db *preparedReadsDB) SelectFromCurrentExecutions(ctx context.Context, f sq
 // CPU at 50 clients.
 func (db *preparedReadsDB) RangeSelectFromTransferTasks(ctx context.Context, f sqlplugin.TransferTasksRangeFilter) ([]sqlplugin.TransferTasksRow, error) {
 	return selectRows[sqlplugin.TransferTasksRow](ctx, db, readTransferTasks, f.ShardID, f.InclusiveMinTaskID, f.ExclusiveMaxTaskID, f.PageSize)
+}
+
+// timerPage reads a page of the shard's timers in f's range, as the plugin's
+// RangeSelectFromTimerTasks does, with its times: the bounds in UTC to the microsecond, the
+// zero time stored as sqliteZeroTime, and read back in UTC.
+func (db *preparedReadsDB) timerPage(ctx context.Context, f sqlplugin.TimerTasksRangeFilter) ([]sqlplugin.TimerTasksRow, error) {
+	from, to := toSQLiteTime(f.InclusiveMinVisibilityTimestamp), toSQLiteTime(f.ExclusiveMaxVisibilityTimestamp)
+	rows, err := selectRows[sqlplugin.TimerTasksRow](ctx, db, readTimerTasks, f.ShardID, from, from, f.InclusiveMinTaskID, from, to, f.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		if rows[i].VisibilityTimestamp.Equal(sqliteZeroTime) {
+			rows[i].VisibilityTimestamp = time.Time{}
+		} else {
+			rows[i].VisibilityTimestamp = rows[i].VisibilityTimestamp.UTC()
+		}
+	}
+	return rows, nil
+}
+
+// sqliteZeroTime is how Temporal's SQLite plugin stores the zero time.
+var sqliteZeroTime = time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// toSQLiteTime is t as the plugin binds it.
+func toSQLiteTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return sqliteZeroTime
+	}
+	return t.UTC().Truncate(time.Microsecond)
 }
 
 func (db *preparedReadsDB) Close() error { return db.reader.closeWith(db.pluginDB) }

@@ -208,6 +208,96 @@ func TestPreparedTransferReadsReadWhatThePluginReads(t *testing.T) {
 	require.Len(t, later, 1)
 }
 
+// TestPreparedTimerReadsReadWhatThePluginReads: the timer queue's pages, read through the
+// prepared statement, are the plugin's for every range (timers at the same time told apart by
+// task id, the zero time as either bound) and page size, other shards' timers apart, and a
+// timer written later is in the next read.
+func TestPreparedTimerReadsReadWhatThePluginReads(t *testing.T) {
+	plain, prepared := stateDBs(t)
+	ctx := context.Background()
+	base := time.Date(2026, 12, 5, 10, 0, 0, 123456000, time.UTC)
+	at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Second) }
+	rows := []sqlplugin.TimerTasksRow{{ShardID: 1, TaskID: 1, Data: []byte("zero"), DataEncoding: "Proto3"}} // the zero time
+	for i := 1; i <= 6; i++ {
+		for _, id := range []int64{10, 20, 30} { // three timers at each time
+			rows = append(rows,
+				sqlplugin.TimerTasksRow{ShardID: 1, VisibilityTimestamp: at(i), TaskID: int64(i)*100 + id, Data: fmt.Appendf(nil, "timer-%d-%d", i, id), DataEncoding: "Proto3"},
+				sqlplugin.TimerTasksRow{ShardID: 2, VisibilityTimestamp: at(i), TaskID: int64(i)*100 + id + 5, Data: fmt.Appendf(nil, "other-%d-%d", i, id), DataEncoding: "Proto3"})
+		}
+	}
+	_, err := plain.InsertIntoTimerTasks(ctx, rows)
+	require.NoError(t, err)
+
+	read := func(db sqlplugin.DB, shard int32, from time.Time, fromID int64, to time.Time, page int) []sqlplugin.TimerTasksRow {
+		f := sqlplugin.TimerTasksRangeFilter{ShardID: shard, InclusiveMinVisibilityTimestamp: from, InclusiveMinTaskID: fromID,
+			ExclusiveMaxVisibilityTimestamp: to, PageSize: page}
+		if p, ok := db.(*preparedReadsDB); ok {
+			got, err := p.timerPage(ctx, f) // without leaving out closed runs' timers (closedtimers.go)
+			require.NoError(t, err)
+			return got
+		}
+		got, err := db.RangeSelectFromTimerTasks(ctx, f)
+		require.NoError(t, err)
+		return got
+	}
+	ranges := []struct {
+		from   time.Time
+		fromID int64
+		to     time.Time
+	}{
+		{time.Time{}, 0, at(100)}, {time.Time{}, 0, at(1)}, {at(2), 0, at(4)}, {at(2), 220, at(4)}, {at(2), 231, at(4)},
+		{at(2), 220, at(2).Add(time.Microsecond)}, {at(6), 630, at(7)}, {at(7), 0, at(100)}, {at(3).Add(time.Millisecond), 0, at(5)},
+		// Bounds finer than a microsecond, which the plugin truncates.
+		{at(2).Add(500 * time.Nanosecond), 0, at(4)}, {at(1), 0, at(2).Add(500 * time.Nanosecond)},
+	}
+	for _, shard := range []int32{1, 2, 3} {
+		for _, r := range ranges {
+			for _, page := range []int{1, 4, 100} {
+				want := read(plain, shard, r.from, r.fromID, r.to, page)
+				require.Equal(t, want, read(prepared, shard, r.from, r.fromID, r.to, page), "shard %d, range %v, page %d", shard, r, page)
+			}
+		}
+	}
+	all := read(prepared, 1, time.Time{}, 0, at(100), 100)
+	require.Len(t, all, 19)
+	require.True(t, all[0].VisibilityTimestamp.IsZero())
+	require.Equal(t, at(1), all[1].VisibilityTimestamp)
+	require.Equal(t, "timer-1-10", string(all[1].Data))
+	same := read(prepared, 1, at(2), 220, at(3), 100)
+	require.Equal(t, []int64{220, 230}, []int64{same[0].TaskID, same[1].TaskID})
+
+	_, err = plain.InsertIntoTimerTasks(ctx, []sqlplugin.TimerTasksRow{{ShardID: 1, VisibilityTimestamp: at(8), TaskID: 999, Data: []byte("later"), DataEncoding: "Proto3"}})
+	require.NoError(t, err)
+	later := read(prepared, 1, at(7), 0, at(100), 100)
+	require.Equal(t, read(plain, 1, at(7), 0, at(100), 100), later)
+	require.Len(t, later, 1)
+}
+
+// TestPreparedTimerReadsSeekToTheirRange: SQLite seeks to the lower bound of a page's range,
+// where the plugin's query reads the shard's timers from its first.
+func TestPreparedTimerReadsSeekToTheirRange(t *testing.T) {
+	_, prepared := stateDBs(t)
+	ctx := context.Background()
+	_, err := prepared.(*preparedReadsDB).timerPage(ctx, sqlplugin.TimerTasksRangeFilter{ShardID: 1, PageSize: 1}) // opens the reader
+	require.NoError(t, err)
+	r, err := prepared.(*preparedReadsDB).reader.get(nil, errReaderClosed)
+	require.NoError(t, err)
+	now := time.Now()
+	rows, err := r.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+runReadQueries[readTimerTasks], 1, now, now, 0, now, now, 100)
+	require.NoError(t, err)
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+		plan = append(plan, detail)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, plan, 1)
+	require.Contains(t, plan[0], "(shard_id=? AND visibility_timestamp>? AND visibility_timestamp<?)")
+}
+
 // TestPreparedReadsReportAMissingRunAsThePluginDoes: the store tells a missing run by
 // comparing the error with sql.ErrNoRows, so it must come back unwrapped; a run without maps
 // has none.
@@ -284,6 +374,11 @@ func TestPreparedReadsTakeOverEveryRunRead(t *testing.T) {
 		"transfer tasks": func() error {
 			_, err := prepared.RangeSelectFromTransferTasks(ctx, sqlplugin.TransferTasksRangeFilter{ShardID: run.shard,
 				ExclusiveMaxTaskID: 1000, PageSize: 10})
+			return err
+		},
+		"timer tasks": func() error {
+			_, err := prepared.RangeSelectFromTimerTasks(ctx, sqlplugin.TimerTasksRangeFilter{ShardID: run.shard,
+				ExclusiveMaxVisibilityTimestamp: time.Now().Add(time.Hour), PageSize: 10})
 			return err
 		},
 	}
