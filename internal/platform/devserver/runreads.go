@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/iancoleman/strcase"
 	"github.com/jmoiron/sqlx"
@@ -246,33 +245,17 @@ func (db *preparedReadsDB) RangeSelectFromTransferTasks(ctx context.Context, f s
 }
 
 // timerPage reads a page of the shard's timers in f's range, as the plugin's
-// RangeSelectFromTimerTasks does, with its times: the bounds in UTC to the microsecond, the
-// zero time stored as sqliteZeroTime, and read back in UTC.
+// RangeSelectFromTimerTasks does, its times converted as the plugin converts them.
 func (db *preparedReadsDB) timerPage(ctx context.Context, f sqlplugin.TimerTasksRangeFilter) ([]sqlplugin.TimerTasksRow, error) {
-	from, to := toSQLiteTime(f.InclusiveMinVisibilityTimestamp), toSQLiteTime(f.ExclusiveMaxVisibilityTimestamp)
+	from, to := sqliteTime(f.InclusiveMinVisibilityTimestamp), sqliteTime(f.ExclusiveMaxVisibilityTimestamp)
 	rows, err := selectRows[sqlplugin.TimerTasksRow](ctx, db, readTimerTasks, f.ShardID, from, from, f.InclusiveMinTaskID, from, to, f.PageSize)
 	if err != nil {
 		return nil, err
 	}
 	for i := range rows {
-		if rows[i].VisibilityTimestamp.Equal(sqliteZeroTime) {
-			rows[i].VisibilityTimestamp = time.Time{}
-		} else {
-			rows[i].VisibilityTimestamp = rows[i].VisibilityTimestamp.UTC()
-		}
+		rows[i].VisibilityTimestamp = fromSQLiteTime(rows[i].VisibilityTimestamp)
 	}
 	return rows, nil
-}
-
-// sqliteZeroTime is how Temporal's SQLite plugin stores the zero time.
-var sqliteZeroTime = time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// toSQLiteTime is t as the plugin binds it.
-func toSQLiteTime(t time.Time) time.Time {
-	if t.IsZero() {
-		return sqliteZeroTime
-	}
-	return t.UTC().Truncate(time.Microsecond)
 }
 
 func (db *preparedReadsDB) Close() error { return db.reader.closeWith(db.pluginDB) }

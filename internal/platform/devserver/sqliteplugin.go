@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/log"
@@ -80,6 +81,26 @@ func openPlainSQLite(kind sqlplugin.DbKind, cfg *config.SQL, r resolver.ServiceR
 		return pluginDB{}, fmt.Errorf("devserver: the %s plugin's database is not an admin database", sqliteplugin.PluginName)
 	}
 	return pluginDB{DB: db, AdminCRUD: admin}, nil
+}
+
+// sqliteMinDateTime is how Temporal's SQLite plugin stores the zero time.
+var sqliteMinDateTime = time.Date(1000, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// sqliteTime is t as Temporal's SQLite plugin stores and binds it: in UTC to the microsecond,
+// the zero time as sqliteMinDateTime.
+func sqliteTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return sqliteMinDateTime
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// fromSQLiteTime is a time the plugin stored, as the plugin reads it back.
+func fromSQLiteTime(t time.Time) time.Time {
+	if t.Equal(sqliteMinDateTime) {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 // fileURL is a connection of our own to file with the settings of the server's connections

@@ -108,18 +108,9 @@ func excludedAssignments() string {
 }
 
 // The stored forms Temporal's SQLite plugin gives a row's values, which its queries compare
-// against: times in UTC to the microsecond, the zero time as its minimum date, keyword lists
-// joined by its separator and time attributes as RFC 3339 text.
-var sqliteMinDateTime = time.Date(1000, time.January, 1, 0, 0, 0, 0, time.UTC)
-
+// against: times as sqliteTime stores them, keyword lists joined by its separator and time
+// attributes as RFC 3339 text.
 const keywordListSeparator = "♡"
-
-func sqliteTime(t time.Time) time.Time {
-	if t.IsZero() {
-		return sqliteMinDateTime
-	}
-	return t.UTC().Truncate(time.Microsecond)
-}
 
 // visibilityArgs are row's values in the order of sqlplugin.DbFields, in their stored forms.
 func visibilityArgs(row *sqlplugin.VisibilityRow) []any {
