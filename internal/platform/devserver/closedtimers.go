@@ -36,8 +36,8 @@ import (
 // timerReadAhead is how far ahead of the clock the server reads the timers it runs
 // (history.timerProcessorMaxTimeShift, set to it in dynamicConfig): such a read ends within it
 // of the clock. The queue's look-ahead, a page of one row that tells it when to wake next,
-// reads from there to minutes ahead (history.timerProcessorMaxPollInterval); it is read as the
-// plugin reads it. Leaving closed runs' timers out there would make it read, one query each,
+// reads from there to minutes ahead (history.timerProcessorMaxPollInterval); it is read whole,
+// as the plugin reads it (timerPage). Leaving closed runs' timers out there would make it read, one query each,
 // every timer of the runs of the last few seconds before the first it keeps; left in, they
 // only wake the queue, whose read then leaves them out.
 const timerReadAhead = time.Second
@@ -63,10 +63,11 @@ var noOpOnClosedRun = map[enumsspb.TaskType]bool{
 const leftOutPerPage = 10
 
 // RangeSelectFromTimerTasks reads up to f.PageSize of the timers in f's range, as the plugin
-// does (through a prepared statement, runreads.go), less those that would fire for nothing. The server takes a page shorter than
-// PageSize as the end of the range, so a page that lost rows is filled from the rows after
-// it: the page returned is the first PageSize timers of the range that are kept, and the
-// next page (which starts after its last row) skips only timers left out.
+// does (through a prepared statement, runreads.go), less those that would fire for nothing.
+// The server takes a page shorter than PageSize as the end of the range, so a page that lost
+// rows is filled from the rows after it: the page returned is the first PageSize timers of
+// the range that are kept, and the next page (which starts after its last row) skips only
+// timers left out.
 func (db *preparedReadsDB) RangeSelectFromTimerTasks(ctx context.Context, f sqlplugin.TimerTasksRangeFilter) ([]sqlplugin.TimerTasksRow, error) {
 	if f.PageSize <= 0 || !f.ExclusiveMaxVisibilityTimestamp.Before(time.Now().Add(2*timerReadAhead)) {
 		return db.timerPage(ctx, f) // the look-ahead

@@ -23,14 +23,16 @@ import (
 // plugin with those nine reads, the lookup of a workflow id's current run, and the transfer
 // and timer queues' reads of their tasks taken over by statements prepared once, on read
 // connections of their own. In WAL mode a read sees every transaction committed before it
-// starts. The server commits a run's state before it reads it back, and each queue reads only
-// below the lowest task whose write has not finished (the shard's reader high watermark, by
-// task id for transfer tasks, by fire time for timers), so these reads return what the
-// plugin's would. (An operator's listing of a shard's tasks, which may read above it, sees
-// what was committed when it starts.) Transactions (every write and every read
-// under a lock) and all other queries stay the plugin's, on its one connection. The same
-// plugin leaves out the timeout timers of closed runs when the server reads its due timers
-// (closedtimers.go).
+// starts. The server commits a run's state before it reads it back, and each queue reads the
+// tasks it runs only below the lowest task whose write has not finished (the shard's reader
+// high watermark, by task id for transfer tasks, by fire time for timers), so these reads
+// return what the plugin's would. Two reads go above it: the timer queue's look-ahead, which
+// only sets when the queue next wakes (a timer committed after it started wakes the queue
+// itself, through the shard's notice of new tasks, as with the plugin's one connection), and
+// an operator's listing of a shard's tasks, which sees what was committed when it starts.
+// Transactions (every write and every read under a lock) and all other queries stay the
+// plugin's, on its one connection. The same plugin leaves out the timeout timers of closed
+// runs when the server reads its due timers (closedtimers.go).
 const preparedReadsPluginName = "flowgate-sqlite-prepared-reads"
 
 func init() {

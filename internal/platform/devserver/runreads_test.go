@@ -210,8 +210,9 @@ func TestPreparedTransferReadsReadWhatThePluginReads(t *testing.T) {
 
 // TestPreparedTimerReadsReadWhatThePluginReads: the timer queue's pages, read through the
 // prepared statement, are the plugin's for every range (timers at the same time told apart by
-// task id, the zero time as either bound) and page size, other shards' timers apart, and a
-// timer written later is in the next read.
+// task id, a timer due before others with lower ids, the zero time as the lower bound, bounds
+// in other zones) and page size, other shards' timers apart, and a timer written later is in
+// the next read.
 func TestPreparedTimerReadsReadWhatThePluginReads(t *testing.T) {
 	plain, prepared := stateDBs(t)
 	ctx := context.Background()
@@ -225,6 +226,8 @@ func TestPreparedTimerReadsReadWhatThePluginReads(t *testing.T) {
 				sqlplugin.TimerTasksRow{ShardID: 2, VisibilityTimestamp: at(i), TaskID: int64(i)*100 + id + 5, Data: fmt.Appendf(nil, "other-%d-%d", i, id), DataEncoding: "Proto3"})
 		}
 	}
+	// A timer created later can be due earlier: its id is below those of the timers before it.
+	rows = append(rows, sqlplugin.TimerTasksRow{ShardID: 1, VisibilityTimestamp: at(3), TaskID: 50, Data: []byte("early"), DataEncoding: "Proto3"})
 	_, err := plain.InsertIntoTimerTasks(ctx, rows)
 	require.NoError(t, err)
 
@@ -247,8 +250,10 @@ func TestPreparedTimerReadsReadWhatThePluginReads(t *testing.T) {
 	}{
 		{time.Time{}, 0, at(100)}, {time.Time{}, 0, at(1)}, {at(2), 0, at(4)}, {at(2), 220, at(4)}, {at(2), 231, at(4)},
 		{at(2), 220, at(2).Add(time.Microsecond)}, {at(6), 630, at(7)}, {at(7), 0, at(100)}, {at(3).Add(time.Millisecond), 0, at(5)},
-		// Bounds finer than a microsecond, which the plugin truncates.
+		{time.Time{}, 5, at(3)}, {at(2), 240, at(4)},
+		// Bounds finer than a microsecond, which the plugin truncates, and in other zones.
 		{at(2).Add(500 * time.Nanosecond), 0, at(4)}, {at(1), 0, at(2).Add(500 * time.Nanosecond)},
+		{at(2).In(time.FixedZone("east", 7200)), 0, at(4).In(time.FixedZone("west", -3600))},
 	}
 	for _, shard := range []int32{1, 2, 3} {
 		for _, r := range ranges {
@@ -259,7 +264,7 @@ func TestPreparedTimerReadsReadWhatThePluginReads(t *testing.T) {
 		}
 	}
 	all := read(prepared, 1, time.Time{}, 0, at(100), 100)
-	require.Len(t, all, 19)
+	require.Len(t, all, 20)
 	require.True(t, all[0].VisibilityTimestamp.IsZero())
 	require.Equal(t, at(1), all[1].VisibilityTimestamp)
 	require.Equal(t, "timer-1-10", string(all[1].Data))

@@ -95,7 +95,8 @@ func sqliteTime(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
-// fromSQLiteTime is a time the plugin stored, as the plugin reads it back.
+// fromSQLiteTime is a time the plugin stored, as the plugin reads it back (its zero time is
+// time.Time{}.UTC(), which is time.Time{}).
 func fromSQLiteTime(t time.Time) time.Time {
 	if t.Equal(sqliteMinDateTime) {
 		return time.Time{}
