@@ -37,9 +37,9 @@ import (
 // (history.timerProcessorMaxTimeShift, set to it in dynamicConfig): such a read ends within it
 // of the clock. The queue's look-ahead, a page of one row that tells it when to wake next,
 // reads from there to minutes ahead (history.timerProcessorMaxPollInterval); it is read whole,
-// as the plugin reads it (timerPage). Leaving closed runs' timers out there would make it read, one query each,
-// every timer of the runs of the last few seconds before the first it keeps; left in, they
-// only wake the queue, whose read then leaves them out.
+// as the plugin reads it (timerPage). Leaving closed runs' timers out there would make it
+// read, one query each, every timer of the runs of the last few seconds before the first it
+// keeps; left in, they only wake the queue, whose read then leaves them out.
 const timerReadAhead = time.Second
 
 // noOpOnClosedRun are the timer kinds whose handler, on a closed run, only loads the run and

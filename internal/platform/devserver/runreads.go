@@ -92,8 +92,8 @@ var runReadQueries = [...]string{
 		"WHERE shard_id = ? AND task_id >= ? AND task_id < ? ORDER BY task_id LIMIT ?",
 	// The plugin's query with its range's lower bound also given on its own (visibility_timestamp
 	// >= ?), which both sides of the OR imply: SQLite cannot seek on an OR, so the plugin's
-	// query reads every timer of the shard from its first, the ones the queue has run but not
-	// yet deleted included, while this one starts at the range.
+	// query reads the shard's timers from its first, the ones the queue has run but not yet
+	// deleted included, until its page is full, while this one starts at the range.
 	readTimerTasks: "SELECT visibility_timestamp, task_id, data, data_encoding FROM timer_tasks " +
 		"WHERE shard_id = ? AND visibility_timestamp >= ? " +
 		"AND ((visibility_timestamp >= ? AND task_id >= ?) OR visibility_timestamp > ?) " +

@@ -210,9 +210,9 @@ func TestPreparedTransferReadsReadWhatThePluginReads(t *testing.T) {
 
 // TestPreparedTimerReadsReadWhatThePluginReads: the timer queue's pages, read through the
 // prepared statement, are the plugin's for every range (timers at the same time told apart by
-// task id, a timer due before others with lower ids, the zero time as the lower bound, bounds
-// in other zones) and page size, other shards' timers apart, and a timer written later is in
-// the next read.
+// task id, a timer with a lower id than timers due before it, the zero time as the lower
+// bound, bounds in other zones) and page size, other shards' timers apart, and a timer
+// written later is in the next read.
 func TestPreparedTimerReadsReadWhatThePluginReads(t *testing.T) {
 	plain, prepared := stateDBs(t)
 	ctx := context.Background()
