@@ -352,14 +352,17 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// the clock (closedtimers.go); this is the default, pinned so the two agree.
 		dynamicconfig.TimerProcessorMaxTimeShift.Key(): timerReadAhead,
 		// A history queue holds the tasks it has read in slices, and merges each new range of
-		// tasks (one per notice of new tasks) into its last slice. A slice forgets its done
-		// tasks only at a checkpoint (every 30 s), where one with nothing left to read also
-		// narrows its filter from all namespaces to its pending tasks' namespaces. The next
-		// range, for all namespaces, then cannot merge with it by range: Temporal splits both
-		// slices, walking every task they hold, done ones included, on every notice for as
-		// long as the narrowed slice lasts. In three soaks of seven throughput fell by a third
-		// for a minute or more; in the one profiled the walks were 16-28% of all CPU. 0 keeps
-		// every filter whole: with one namespace doing the work a narrower one saves nothing.
+		// tasks (on a notice of new tasks, or its poll) into its slices. A slice forgets its
+		// done tasks only at a checkpoint (every 30 s), where one with nothing left to read
+		// also narrows its filter from all namespaces to its pending tasks' namespaces. The
+		// slice after it, for all namespaces, then cannot merge with it by range: on every
+		// merge Temporal splits both, walking every task they hold (done ones included, and
+		// the second holds all read since the checkpoint), and the next checkpoint usually
+		// narrows the next slice the same way. In three soaks of seven throughput fell by a
+		// third for a minute or more; in the one profiled the walks were 16-28% of all CPU.
+		// 0 keeps every filter whole: with one namespace doing the work a narrower one saves
+		// nothing. (A backlog of 500 tasks or more still has Temporal move a namespace's tasks
+		// to a reader of their own, which leaves a narrowed slice behind until a checkpoint.)
 		dynamicconfig.QueueShrinkPredicateMaxPendingKeys.Key(): 0,
 	}
 }

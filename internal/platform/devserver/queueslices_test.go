@@ -19,7 +19,8 @@ import (
 // builds Temporal's own slices with the server's settings, loads a range of one namespace's
 // tasks, checkpoints it with every task still pending, and merges the next range: the merge
 // must leave the loaded tasks alone. With Temporal's default the checkpoint narrowed the
-// slice to the namespace, and the merge then walked every loaded task, for each new range.
+// slice to the namespace, and the merge then walked every loaded task (the queue's reader
+// merges its slices again on every new range, so it did so on each).
 func TestANewRangeMergesWithoutWalkingTheLoadedTasks(t *testing.T) {
 	settings := dynamicconfig.NewCollection(dynamicConfig(), log.NewNoopLogger())
 	maxPredicateSize := dynamicconfig.QueueMaxPredicateSize.Get(settings)
@@ -30,6 +31,7 @@ func TestANewRangeMergesWithoutWalkingTheLoadedTasks(t *testing.T) {
 	newSlice := func(from, to int64) *queues.SliceImpl {
 		pages := func(r queues.Range) collection.PaginationFn[tasks.Task] {
 			return func([]byte) ([]tasks.Task, []byte, error) {
+				// Only the first loaded ids of a slice's range hold a task.
 				var page []tasks.Task
 				for id := r.InclusiveMin.TaskID; id < r.ExclusiveMax.TaskID && id < from+loaded; id++ {
 					page = append(page, &tasks.WorkflowTask{
@@ -67,8 +69,8 @@ func TestANewRangeMergesWithoutWalkingTheLoadedTasks(t *testing.T) {
 }
 
 // pendingTask is a loaded task whose processing has not finished. It counts the reads of its
-// key and namespace, which the queue's slices make whenever they walk their tasks; a method
-// they are not expected to call panics (the embedded Executable is nil).
+// key, which a slice makes of each task whenever it walks them; a method the slices are not
+// expected to call panics (the embedded Executable is nil).
 type pendingTask struct {
 	queues.Executable
 	task  tasks.Task
@@ -80,14 +82,12 @@ func (p *pendingTask) GetKey() tasks.Key {
 	return p.task.GetKey()
 }
 
-func (p *pendingTask) GetNamespaceID() string {
-	*p.walks++
-	return p.task.GetNamespaceID()
-}
+func (p *pendingTask) GetNamespaceID() string { return p.task.GetNamespaceID() }
 
 func (p *pendingTask) State() ctasks.State { return ctasks.TaskStatePending }
 
-// sliceMonitor takes the pending counts slices report, which only a queue's alerts read.
+// sliceMonitor takes the pending counts slices report, which a queue's checkpoints and
+// alerts read.
 type sliceMonitor struct{ queues.Monitor }
 
 func (sliceMonitor) SetSlicePendingTaskCount(queues.Slice, int) {}
