@@ -358,10 +358,10 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// slice after it, for all namespaces, then cannot merge with it by range: on every
 		// merge Temporal splits both, walking every task they hold (done ones included, and
 		// the second holds all read since the checkpoint), and the next checkpoint usually
-		// narrows the next slice the same way. In three soaks of seven throughput fell by a
-		// third or more for half a minute or longer; in the one profiled the walks were 16-28%
-		// of all CPU. 0 keeps every filter whole: with one namespace doing the work a narrower
-		// one saves nothing. (A backlog of 500 tasks or more still has Temporal move a
+		// narrows the next slice the same way. In three soaks of seven throughput sagged by up
+		// to 45% for tens of seconds; in the one profiled the walks were 16-28% of all CPU. 0
+		// keeps every filter whole: with one namespace doing the work a narrower one saves
+		// nothing. (A backlog of 500 tasks or more still has Temporal move a
 		// namespace's tasks to a reader of their own, which leaves a narrowed slice behind
 		// until a checkpoint.)
 		dynamicconfig.QueueShrinkPredicateMaxPendingKeys.Key(): 0,
