@@ -361,9 +361,9 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// narrows the next slice the same way. In three soaks of seven throughput sagged by up
 		// to 45% for tens of seconds; in the one profiled the walks were 16-28% of all CPU. 0
 		// keeps every filter whole: with one namespace doing the work a narrower one saves
-		// nothing. (A backlog of 500 tasks or more still has Temporal move a
-		// namespace's tasks to a reader of their own, which leaves a narrowed slice behind
-		// until a checkpoint.)
+		// nothing. (A backlog of 500 tasks or more still has Temporal move a namespace's
+		// tasks to a reader of their own, which leaves a narrowed slice behind until a
+		// checkpoint.)
 		dynamicconfig.QueueShrinkPredicateMaxPendingKeys.Key(): 0,
 	}
 }
