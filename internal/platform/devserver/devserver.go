@@ -61,6 +61,9 @@ type Server struct {
 	ui           *uiServer
 	frontendAddr string
 	uiAddr       string
+	// keptRuns are the new runs its stores keep until their first read (newruns.go); here
+	// for tests.
+	keptRuns *keptRuns
 }
 
 // FrontendAddress is the gRPC address clients and workers dial.
@@ -150,6 +153,7 @@ func Start(opts Options) (*Server, error) {
 	host := func(port int) static.Hosts {
 		return static.SingleLocalHost(net.JoinHostPort(opts.IP, strconv.Itoa(port)))
 	}
+	runs := newKeptRuns()
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
@@ -163,6 +167,7 @@ func Start(opts Options) (*Server, error) {
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
 		temporal.WithDynamicConfigClient(dynamicConfig()),
+		temporal.WithPersistenceFactoryProvider(keepingNewRuns(runs)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("devserver: build server: %w", err)
@@ -170,7 +175,7 @@ func Start(opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("devserver: start server: %w", err)
 	}
-	s := &Server{server: srv, frontendAddr: frontendAddr}
+	s := &Server{server: srv, frontendAddr: frontendAddr, keptRuns: runs}
 	if opts.UIPort >= 0 {
 		uiPort := opts.UIPort
 		if uiPort == 0 {
@@ -294,8 +299,8 @@ func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		// The cache holds runs' mutable state while they work. A chatflow prediction's run is
-		// created outside it and read back from SQLite once when its one workflow task
-		// completes, whatever the size; after it closes, only its run-list record reads it,
+		// created outside it and read back once when its one workflow task completes (from
+		// what its creation wrote: newruns.go), whatever the size; after it closes, only its run-list record reads it,
 		// within about a second. Its timeout timers (PredictionTaskTimeout, the prediction
 		// timeout) would read it back once more each, but the state store leaves closed runs'
 		// timeouts out (closedtimers.go). So 512 entries (a prediction in a new chat takes two:
