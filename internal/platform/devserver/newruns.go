@@ -33,9 +33,9 @@ import (
 // committed after it, would be missed; only a delete of a run not yet created could be such
 // a write, and run ids are fresh UUIDs.)
 
-// maxNewRuns bounds the runs kept: a run is read back within milliseconds of its creation, so
+// maxKeptRuns bounds the runs kept: a run is read back within milliseconds of its creation, so
 // only runs that are never read (a start whose caller gave up, say) stay until pushed out.
-const maxNewRuns = 1024
+const maxKeptRuns = 1024
 
 // executionKey names a run as the store keys its rows: the namespace and run ids as the UUIDs the
 // store parses them into, so that two spellings of one id are one key.
@@ -74,9 +74,9 @@ type keptRun struct {
 type keptRuns struct {
 	mu   sync.Mutex
 	runs map[executionKey]*keptRun
-	// order holds the keys in the order they were kept, a ring of maxNewRuns, so the oldest
+	// order holds the keys in the order they were kept, a ring of maxKeptRuns, so the oldest
 	// is pushed out first; seq tells a slot's run from a later run of the same key.
-	order [maxNewRuns]struct {
+	order [maxKeptRuns]struct {
 		key executionKey
 		seq uint64
 	}
@@ -91,7 +91,7 @@ func newKeptRuns() *keptRuns {
 
 // keep records a run about to be created from snapshot, not yet given out, and returns its
 // sequence number; false when the run is not one to keep (it has map rows, or odd ids).
-func (n *keptRuns) keep(shard int32, s *persistence.InternalWorkflowSnapshot) (executionKey, uint64, bool) {
+func (k *keptRuns) keep(shard int32, s *persistence.InternalWorkflowSnapshot) (executionKey, uint64, bool) {
 	if len(s.ActivityInfos)+len(s.TimerInfos)+len(s.ChildExecutionInfos)+len(s.RequestCancelInfos)+
 		len(s.SignalInfos)+len(s.ChasmNodes)+len(s.SignalRequestedIDs) > 0 ||
 		s.ExecutionInfoBlob == nil || s.ExecutionStateBlob == nil {
@@ -107,64 +107,64 @@ func (n *keptRuns) keep(shard int32, s *persistence.InternalWorkflowSnapshot) (e
 		nextEventID:    s.NextEventID,
 		dbVersion:      s.DBRecordVersion,
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.seq++
-	run.seq = n.seq
-	slot := &n.order[n.seq%maxNewRuns]
-	if old, ok := n.runs[slot.key]; ok && old.seq == slot.seq {
-		delete(n.runs, slot.key)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.seq++
+	run.seq = k.seq
+	slot := &k.order[k.seq%maxKeptRuns]
+	if old, ok := k.runs[slot.key]; ok && old.seq == slot.seq {
+		delete(k.runs, slot.key)
 	}
 	slot.key, slot.seq = key, run.seq
-	n.runs[key] = run
+	k.runs[key] = run
 	return key, run.seq, true
 }
 
 // created settles the run kept as seq: given out from now on if its creation succeeded and no
 // write has forgotten it meanwhile, dropped if the creation failed.
-func (n *keptRuns) created(key executionKey, seq uint64, ok bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	run, kept := n.runs[key]
+func (k *keptRuns) created(key executionKey, seq uint64, ok bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	run, kept := k.runs[key]
 	if !kept || run.seq != seq {
 		return
 	}
 	if ok {
 		run.ready = true
 	} else {
-		delete(n.runs, key)
+		delete(k.runs, key)
 	}
 }
 
 // forget drops the kept state of the runs a write is about to change.
-func (n *keptRuns) forget(shard int32, runs ...runRef) {
+func (k *keptRuns) forget(shard int32, runs ...runRef) {
 	keys := make([]executionKey, 0, len(runs))
 	for _, r := range runs {
 		if key, ok := keyOf(shard, r.namespace, r.workflow, r.run); ok {
 			keys = append(keys, key)
 		}
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	for _, key := range keys {
-		delete(n.runs, key)
+		delete(k.runs, key)
 	}
 }
 
 // take returns a kept run's state as the store reads it back, once.
-func (n *keptRuns) take(r *persistence.GetWorkflowExecutionRequest) (*persistence.InternalGetWorkflowExecutionResponse, bool) {
+func (k *keptRuns) take(r *persistence.GetWorkflowExecutionRequest) (*persistence.InternalGetWorkflowExecutionResponse, bool) {
 	key, ok := keyOf(r.ShardID, r.NamespaceID, r.WorkflowID, r.RunID)
 	if !ok {
 		return nil, false
 	}
-	n.mu.Lock()
-	run, kept := n.runs[key]
+	k.mu.Lock()
+	run, kept := k.runs[key]
 	ready := kept && run.ready // read under the lock: created may set it meanwhile
 	if ready {
-		delete(n.runs, key)
-		n.given[key.namespace]++
+		delete(k.runs, key)
+		k.given[key.namespace]++
 	}
-	n.mu.Unlock()
+	k.mu.Unlock()
 	if !ready {
 		return nil, false
 	}

@@ -283,7 +283,7 @@ func keepCreation(t *testing.T, runs *keptRuns) (*persistence.InternalCreateWork
 func TestKeptRunsAreBounded(t *testing.T) {
 	runs := newKeptRuns()
 	var first, last *persistence.InternalCreateWorkflowExecutionRequest
-	for i := range maxNewRuns + 1 {
+	for i := range maxKeptRuns + 1 {
 		c, key, seq := keepCreation(t, runs)
 		runs.created(key, seq, true)
 		if i == 0 {
@@ -291,7 +291,7 @@ func TestKeptRunsAreBounded(t *testing.T) {
 		}
 		last = c
 	}
-	require.Len(t, runs.runs, maxNewRuns)
+	require.Len(t, runs.runs, maxKeptRuns)
 	_, ok := runs.take(readOf(first))
 	require.False(t, ok, "the oldest run stayed")
 	_, ok = runs.take(readOf(last))
