@@ -300,8 +300,8 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		// The cache holds runs' mutable state while they work. A chatflow prediction's run is
 		// created outside it and read back once when its one workflow task completes (from
-		// what its creation wrote: newruns.go), whatever the size; after it closes, only its run-list record reads it,
-		// within about a second. Its timeout timers (PredictionTaskTimeout, the prediction
+		// what its creation wrote: newruns.go), whatever the size; after it closes, only its
+		// run-list record reads it, within about a second. Its timeout timers (PredictionTaskTimeout, the prediction
 		// timeout) would read it back once more each, but the state store leaves closed runs'
 		// timeouts out (closedtimers.go). So 512 entries (a prediction in a new chat takes two:
 		// its run's and its workflow id's current-run lock) do as well as 2048 did at 250

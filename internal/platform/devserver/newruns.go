@@ -138,7 +138,8 @@ func (k *keptRuns) created(key executionKey, seq uint64, ok bool) {
 
 // forget drops the kept state of the runs a write is about to change.
 func (k *keptRuns) forget(shard int32, runs ...runRef) {
-	keys := make([]executionKey, 0, len(runs))
+	var buf [3]executionKey // a write names three runs at most
+	keys := buf[:0]
 	for _, r := range runs {
 		if key, ok := keyOf(shard, r.namespace, r.workflow, r.run); ok {
 			keys = append(keys, key)

@@ -101,6 +101,13 @@ func readOf(r *persistence.InternalCreateWorkflowExecutionRequest) *persistence.
 		RunID: s.RunID, ArchetypeID: chasm.WorkflowArchetypeID}
 }
 
+// deletion deletes the created run.
+func deletion(r *persistence.InternalCreateWorkflowExecutionRequest) *persistence.DeleteWorkflowExecutionRequest {
+	read := readOf(r)
+	return &persistence.DeleteWorkflowExecutionRequest{ShardID: read.ShardID, NamespaceID: read.NamespaceID,
+		WorkflowID: read.WorkflowID, RunID: read.RunID, ArchetypeID: read.ArchetypeID}
+}
+
 // requireSameState fails unless two reads of a run's state are the same.
 func requireSameState(t *testing.T, want, got *persistence.InternalGetWorkflowExecutionResponse) {
 	t.Helper()
@@ -180,9 +187,7 @@ func TestAWriteForgetsAKeptRun(t *testing.T) {
 				SetWorkflowSnapshot: c.NewWorkflowSnapshot})
 		},
 		"delete": func(keeping keepingStore, c *persistence.InternalCreateWorkflowExecutionRequest) {
-			r := readOf(c)
-			_ = keeping.DeleteWorkflowExecution(ctx, &persistence.DeleteWorkflowExecutionRequest{ShardID: r.ShardID,
-				NamespaceID: r.NamespaceID, WorkflowID: r.WorkflowID, RunID: r.RunID, ArchetypeID: r.ArchetypeID})
+			_ = keeping.DeleteWorkflowExecution(ctx, deletion(c))
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -237,9 +242,7 @@ func TestAWriteDuringTheCreationForgetsTheRun(t *testing.T) {
 	create := creation(t, "chatflow-1:chat-1")
 	racing := keepingStore{runs: keeping.runs}
 	racing.ExecutionStore = racingStore{countingStore: store, during: func() {
-		r := readOf(create)
-		require.NoError(t, keeping.DeleteWorkflowExecution(ctx, &persistence.DeleteWorkflowExecutionRequest{ShardID: r.ShardID,
-			NamespaceID: r.NamespaceID, WorkflowID: r.WorkflowID, RunID: r.RunID, ArchetypeID: r.ArchetypeID}))
+		require.NoError(t, keeping.DeleteWorkflowExecution(ctx, deletion(create)))
 	}}
 	_, err := racing.CreateWorkflowExecution(ctx, create)
 	require.NoError(t, err)
@@ -324,9 +327,9 @@ func TestARunIsKeyedByItsIDsAsUUIDs(t *testing.T) {
 	require.False(t, ok)
 }
 
-// In the embedded server, a new run's first read back (here the completion of its one
-// workflow task, run by a local activity as a prediction's nodes are) is answered from its
-// creation, and nothing stays kept once the runs have closed.
+// In the embedded server, a new run's first read back (the completion of its one workflow
+// task, run by a local activity as a prediction's nodes are, or the wait for its result) is
+// answered from its creation, and nothing stays kept once the runs have closed.
 func TestTheServerReadsNewRunsBackFromTheirCreation(t *testing.T) {
 	srv, err := Start(Options{DatabaseFile: filepath.Join(t.TempDir(), "temporal.db"), UIPort: -1, Namespace: "default"})
 	require.NoError(t, err)
