@@ -3,7 +3,6 @@ package devserver
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,10 +15,6 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	enumsspb "go.temporal.io/server/api/enums/v1"
 	persistencespb "go.temporal.io/server/api/persistence/v1"
 	"go.temporal.io/server/chasm"
@@ -331,33 +326,12 @@ func TestARunIsKeyedByItsIDsAsUUIDs(t *testing.T) {
 // task, run by a local activity as a prediction's nodes are, or the wait for its result) is
 // answered from its creation, and nothing stays kept once the runs have closed.
 func TestTheServerReadsNewRunsBackFromTheirCreation(t *testing.T) {
-	srv, err := Start(Options{DatabaseFile: filepath.Join(t.TempDir(), "temporal.db"), UIPort: -1, Namespace: "default"})
-	require.NoError(t, err)
-	t.Cleanup(srv.Stop)
-	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddress(), Namespace: "default", Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	w := worker.New(c, "new-runs", worker.Options{})
-	w.RegisterWorkflowWithOptions(func(ctx workflow.Context, s string) (string, error) {
-		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
-		var out string
-		upper := func(_ context.Context, s string) (string, error) { return strings.ToUpper(s), nil }
-		err := workflow.ExecuteLocalActivity(ctx, upper, s).Get(ctx, &out)
-		return out, err
-	}, workflow.RegisterOptions{Name: "upper"})
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
-
+	srv, c := serverWithWorker(t, filepath.Join(t.TempDir(), "temporal.db"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const runs = 3
 	for i := range runs {
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprint("chat-", i), TaskQueue: "new-runs",
-			EnableEagerStart: true}, "upper", "hello")
-		require.NoError(t, err)
-		var out string
-		require.NoError(t, run.Get(ctx, &out))
-		require.Equal(t, "HELLO", out)
+		require.Equal(t, "HELLO", runUpper(ctx, t, c, fmt.Sprint("chat-", i), "hello"))
 	}
 	ns, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
 	require.NoError(t, err)
