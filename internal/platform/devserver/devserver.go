@@ -359,33 +359,35 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// The state store leaves closed runs' timeouts out of the timers read within this of
 		// the clock (closedtimers.go); this is the default, pinned so the two agree.
 		dynamicconfig.TimerProcessorMaxTimeShift.Key(): timerReadAhead,
-		// A history queue holds the tasks it has read in slices, and merges each new range of
-		// tasks (on a notice of new tasks, or its poll) into its slices. A slice forgets its
-		// done tasks only at a checkpoint (every 30 s), where one with nothing left to read
-		// also narrows its filter from all namespaces to its pending tasks' namespaces. The
-		// slice after it, for all namespaces, then cannot merge with it by range: on every
-		// merge Temporal splits both, walking every task they hold (done ones included, and
-		// the second holds all read since the checkpoint), and the next checkpoint usually
-		// narrows the next slice the same way. In three soaks of seven throughput sagged by up
-		// to 45% for tens of seconds; in the one profiled the walks were 16-28% of all CPU. 0
-		// keeps every filter whole: with one namespace doing the work a narrower one saves
-		// nothing. (A backlog of 500 tasks or more still has Temporal move a namespace's
-		// tasks to a reader of their own, which leaves a narrowed slice behind until a
-		// checkpoint.)
+		// A history queue holds the tasks it has read in slices, and merges each new range of tasks
+		// (on a notice of new tasks, or its poll) into its slices. A slice forgets its done tasks
+		// only at a checkpoint (every queueCheckpointInterval, below), where one with nothing left
+		// to read also narrows its filter from all namespaces to its pending tasks' namespaces. The
+		// slice after it, for all namespaces, then cannot merge with it by range: on every merge
+		// Temporal splits both, walking every task they hold (done ones included, and the second
+		// holds all read since the checkpoint), and the next checkpoint usually narrows the next
+		// slice the same way. In three soaks of seven throughput sagged by up to 45% for tens of
+		// seconds; in the one profiled the walks were 16-28% of all CPU. 0 keeps every filter
+		// whole: with one namespace doing the work a narrower one saves nothing. (A backlog of 500
+		// tasks or more still has Temporal move a namespace's tasks to a reader of their own, which
+		// leaves a narrowed slice behind until a checkpoint.)
 		dynamicconfig.QueueShrinkPredicateMaxPendingKeys.Key(): 0,
 		// The same checkpoint is where a queue lets go of its done tasks: until then a slice
 		// keeps each one, with its task, in memory. At the default of every 30 s a queue at
 		// 50 clients held some 10 MB of done tasks, which the Go collector's goal doubles in
-		// the process's memory. Every 5 s holds a sixth of that; each checkpoint writes the
-		// shard's queue state once and deletes the done tasks' rows by range, as before,
-		// only in smaller ranges.
+		// the process's memory. Every 5 s holds a sixth of that. A checkpoint deletes the
+		// done tasks' rows by range (one statement per queue: now more often, in smaller
+		// ranges) and hands the queue's state to the shard, which writes its row only after
+		// 1,000 completed tasks or 5 minutes, as before. Deletion still comes first, so
+		// what a crash leaves is as before.
 		dynamicconfig.TransferProcessorUpdateAckInterval.Key():   queueCheckpointInterval,
 		dynamicconfig.TimerProcessorUpdateAckInterval.Key():      queueCheckpointInterval,
 		dynamicconfig.VisibilityProcessorUpdateAckInterval.Key(): queueCheckpointInterval,
 		// Every batch of history events a run writes is also put in a cache for replication
-		// to other clusters (8 MiB of blobs, each kept up to 20 s). An embedded server is one
-		// cluster and never replicates, so the cache was 6-11 MB of live heap read by no
-		// one. 0 leaves the smallest cache Temporal allows (64 KiB).
+		// to other clusters (8 MiB of blobs, readable for 20 s but kept until newer batches
+		// push them out). An embedded server is one cluster and never replicates, so the
+		// cache was 6-11 MB of live heap read by no one. 0 leaves the smallest cache Temporal
+		// allows (64 KiB; a larger batch is not cached at all).
 		dynamicconfig.XDCCacheMaxSizeBytes.Key(): 0,
 	}
 }

@@ -1,7 +1,9 @@
 package devserver
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,9 +11,53 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 )
+
+// upperQueue is the task queue of serverWithWorker's worker.
+const upperQueue = "upper"
+
+// serverWithWorker starts the embedded server on file and a worker of the "upper" workflow,
+// which upper-cases its input in a local activity, as a chatflow prediction runs its model
+// call.
+func serverWithWorker(t *testing.T, file string) (*Server, client.Client) {
+	t.Helper()
+	srv, err := Start(Options{DatabaseFile: file, UIPort: -1, Namespace: "default"})
+	require.NoError(t, err)
+	t.Cleanup(srv.Stop)
+	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddress(), Namespace: "default",
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	w := worker.New(c, upperQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(func(ctx workflow.Context, s string) (string, error) {
+		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		var out string
+		upper := func(_ context.Context, s string) (string, error) { return strings.ToUpper(s), nil }
+		err := workflow.ExecuteLocalActivity(ctx, upper, s).Get(ctx, &out)
+		return out, err
+	}, workflow.RegisterOptions{Name: "upper"})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	return srv, c
+}
+
+// runUpper runs the "upper" workflow as id on in, started eagerly as Flowgate starts a
+// prediction, and returns its result.
+func runUpper(ctx context.Context, t *testing.T, c client.Client, id, in string) string {
+	t.Helper()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: upperQueue, EnableEagerStart: true}, "upper", in)
+	require.NoError(t, err)
+	var out string
+	require.NoError(t, run.Get(ctx, &out))
+	return out
+}
 
 // TestUIRefusesForeignHosts: a request whose Host is not the UI's own name (a DNS rebinding
 // page's) is refused before the UI sees it; its own names, and configured extra ones, pass.
