@@ -302,14 +302,14 @@ func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		// The cache holds runs' mutable state while they work. A chatflow prediction's run is
-		// created outside it and read back once when its one workflow task completes (from
-		// what its creation wrote: newruns.go), whatever the size; after it closes, only its
-		// run-list record reads it, within about a second. Its timeout timers (PredictionTaskTimeout, the prediction
-		// timeout) would read it back once more each, but the state store leaves closed runs'
-		// timeouts out (closedtimers.go). So 512 entries (a prediction in a new chat takes two:
-		// its run's and its workflow id's current-run lock) do as well as 2048 did at 250
-		// predictions a second, for about 60 MB less memory; a run pushed out early is read
-		// back from SQLite (nine prepared queries) when it next needs a task.
+		// created outside it and read back once when its one workflow task completes (from what
+		// its creation wrote: newruns.go), whatever the size; after it closes, only its run-list
+		// record reads it, within about a second. Its timeout timers (PredictionTaskTimeout, the
+		// prediction timeout) would read it back once more each, but the state store leaves
+		// closed runs' timeouts out (closedtimers.go). So 512 entries (a prediction in a new
+		// chat takes two: its run's and its workflow id's current-run lock) do as well as 2048
+		// did at 250 predictions a second, for about 60 MB less memory; a run pushed out early
+		// is read back from SQLite (nine prepared queries) when it next needs a task.
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): historyCacheSize,
 		// A task takes its run's cache entry before it waits for the run's lock, and an entry
 		// in use cannot be pushed out: with every entry in use the server refuses new work
@@ -359,18 +359,19 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// The state store leaves closed runs' timeouts out of the timers read within this of
 		// the clock (closedtimers.go); this is the default, pinned so the two agree.
 		dynamicconfig.TimerProcessorMaxTimeShift.Key(): timerReadAhead,
-		// A history queue holds the tasks it has read in slices, and merges each new range of tasks
-		// (on a notice of new tasks, or its poll) into its slices. A slice forgets its done tasks
-		// only at a checkpoint (every queueCheckpointInterval, below), where one with nothing left
-		// to read also narrows its filter from all namespaces to its pending tasks' namespaces. The
-		// slice after it, for all namespaces, then cannot merge with it by range: on every merge
-		// Temporal splits both, walking every task they hold (done ones included, and the second
-		// holds all read since the checkpoint), and the next checkpoint usually narrows the next
-		// slice the same way. In three soaks of seven throughput sagged by up to 45% for tens of
-		// seconds; in the one profiled the walks were 16-28% of all CPU. 0 keeps every filter
-		// whole: with one namespace doing the work a narrower one saves nothing. (A backlog of 500
-		// tasks or more still has Temporal move a namespace's tasks to a reader of their own, which
-		// leaves a narrowed slice behind until a checkpoint.)
+		// A history queue holds the tasks it has read in slices, and merges each new range of
+		// tasks (on a notice of new tasks, or its poll) into its slices. A slice forgets its
+		// done tasks only at a checkpoint (every queueCheckpointInterval, below), where one with
+		// nothing left to read also narrows its filter from all namespaces to its pending tasks'
+		// namespaces. The slice after it, for all namespaces, then cannot merge with it by
+		// range: on every merge Temporal splits both, walking every task they hold (done ones
+		// included, and the second holds all read since the checkpoint), and the next checkpoint
+		// usually narrows the next slice the same way. In three soaks of seven throughput sagged
+		// by up to 45% for tens of seconds; in the one profiled the walks were 16-28% of all
+		// CPU. 0 keeps every filter whole: with one namespace doing the work a narrower one
+		// saves nothing. (A backlog of 500 tasks or more still has Temporal move a namespace's
+		// tasks to a reader of their own, which leaves a narrowed slice behind until a
+		// checkpoint.)
 		dynamicconfig.QueueShrinkPredicateMaxPendingKeys.Key(): 0,
 		// The same checkpoint is where a queue lets go of its done tasks: until then a slice
 		// keeps each one, with its task, in memory. At the default of every 30 s a queue at
