@@ -52,6 +52,10 @@ func (p wrappingPlugin) CreateDB(kind sqlplugin.DbKind, cfg *config.SQL, r resol
 	if cfg.ConnectAttributes["mode"] == "memory" || !strings.EqualFold(cfg.ConnectAttributes["journal_mode"], "wal") {
 		return plain, nil
 	}
+	if err := keepStatements(plain, cfg.DatabaseName); err != nil {
+		_ = plain.Close()
+		return nil, err
+	}
 	return p.wrap(plain, cfg.DatabaseName), nil
 }
 
