@@ -13,8 +13,9 @@ import (
 )
 
 // Temporal's SQLite plugin hands SQLite every query as text, which SQLite compiled anew each
-// time (the plugin's connection now keeps what it compiles: writerconn.go), and runs them all
-// on its one connection, one after another with the server's writes. Temporal creates a run outside its cache, so the completion of the run's one workflow
+// time (until the plugin's databases were given a connection that keeps what it compiles:
+// writerconn.go), and runs them all on its one connection, one after another with the server's
+// writes. Temporal creates a run outside its cache, so the completion of the run's one workflow
 // task loads it (and, before closedtimers.go, the task's timeout timer loaded it again); that
 // first load is now answered from what the run's creation wrote (newruns.go), but a run that
 // left the cache, or one created with rows in its maps, is still read back from the
@@ -33,8 +34,9 @@ import (
 // itself, through the shard's notice of new tasks, as with the plugin's one connection), and
 // an operator's listing of a shard's tasks, which sees what was committed when it starts.
 // Transactions (every write and every read under a lock) and all other queries stay the
-// plugin's, on its one connection (which keeps its statements: writerconn.go). The same plugin leaves out the timeout timers of closed
-// runs when the server reads its due timers (closedtimers.go).
+// plugin's, on its one connection (which keeps its statements: writerconn.go). The same
+// plugin leaves out the timeout timers of closed runs when the server reads its due timers
+// (closedtimers.go).
 const preparedReadsPluginName = "flowgate-sqlite-prepared-reads"
 
 func init() {

@@ -33,11 +33,12 @@ func (sqliteConverter) GetVisibilityQueryConverter() sqlplugin.VisibilityQueryCo
 	return converter
 }
 
-// wrappingPlugin is Temporal's SQLite plugin with some of its queries taken over by the
-// database wrap makes of the plugin's. Only a file in WAL mode is wrapped: the queries taken
-// over run on connections of their own, which in WAL mode neither wait for the plugin's
-// writer nor make it wait (its connection has no busy timeout). An in-memory database is its
-// one connection's alone, and a URL of ours would make a file of that name.
+// wrappingPlugin is Temporal's SQLite plugin on a connection of ours that keeps its compiled
+// statements (writerconn.go), with some of its queries taken over by the database wrap makes
+// of the plugin's. Only a file in WAL mode is wrapped: the queries taken over run on
+// connections of their own, which in WAL mode neither wait for the plugin's writer nor make it
+// wait (its connection has no busy timeout). An in-memory database is its one connection's
+// alone, and a URL of ours would make a file of that name.
 type wrappingPlugin struct {
 	sqliteConverter
 	wrap func(plain pluginDB, file string) sqlplugin.GenericDB
@@ -52,7 +53,7 @@ func (p wrappingPlugin) CreateDB(kind sqlplugin.DbKind, cfg *config.SQL, r resol
 	if cfg.ConnectAttributes["mode"] == "memory" || !strings.EqualFold(cfg.ConnectAttributes["journal_mode"], "wal") {
 		return plain, nil
 	}
-	if err := keepStatements(plain, cfg.DatabaseName); err != nil {
+	if err := keepStatements(plain, cfg.DatabaseName, cfg.ConnectAttributes); err != nil {
 		_ = plain.Close()
 		return nil, err
 	}

@@ -10,14 +10,15 @@ import (
 
 // Temporal's SQLite plugin runs every query as text (sqlx's Exec, Select and Get), and the
 // SQLite driver compiles text anew each time, then throws the compiled statement away. On the
-// server's one writing connection that is about thirty compilations a prediction, all under the
-// history shard's lock: 6.8% of all CPU at 50 clients, and a third of what a run's creation and
-// its one update hold the lock for.
+// server's one writing connection that is about thirty compilations a prediction, while the
+// history shard lets one write through at a time (its I/O semaphore): 6.8% of all CPU at 50
+// clients, and 29% of the time a run's creation and its one update spent in the shard's writes.
 //
 // A keepingConn is a connection that keeps what it compiled: it answers a query with the
 // statement it compiled for the same text before, and compiles text it has not seen into a
 // statement it keeps. SQLite recompiles a kept statement by itself when the schema changes
-// under it; the driver resets a statement and clears its arguments after every use.
+// under it; the driver resets a statement after every use, and every use binds all of the
+// statement's arguments afresh.
 
 // maxKeptStatements bounds a connection's kept statements. The plugin's queries are a few dozen
 // texts, but those with IN lists have a text per list length; the least recently used statement
@@ -50,10 +51,12 @@ type connWithContext interface {
 	driver.QueryerContext
 	driver.SessionResetter
 	driver.Validator
+	driver.Pinger
 }
 
-// keepingConn is a connection with the statements it compiled, by text. database/sql uses a
-// connection from one goroutine at a time, so it needs no lock.
+// keepingConn is a connection with the statements it compiled, by text. It needs no lock of its
+// own: database/sql calls a connection, and the rows read from it, only under the connection's
+// lock, whichever goroutine closes the rows.
 type keepingConn struct {
 	connWithContext
 	kept map[string]*list.Element // of *keptStmt, most recently used first in lru
@@ -88,6 +91,10 @@ func (c *keepingConn) statement(ctx context.Context, query string) (*keptStmt, e
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := stmt.(stmtWithContext); !ok {
+		_ = stmt.Close()
+		return nil, fmt.Errorf("devserver: the SQLite driver's statement %T runs without a context", stmt)
+	}
 	k := &keptStmt{query: query, stmt: stmt}
 	c.kept[query] = c.lru.PushFront(k)
 	if c.lru.Len() > maxKeptStatements {
@@ -115,7 +122,7 @@ func (c *keepingConn) ExecContext(ctx context.Context, query string, args []driv
 	if k.inUse { // rows of the same text are open: run the text as the driver would
 		return c.connWithContext.ExecContext(ctx, query, args)
 	}
-	return k.stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	return k.stmt.(stmtWithContext).ExecContext(ctx, args)
 }
 
 func (c *keepingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -126,18 +133,20 @@ func (c *keepingConn) QueryContext(ctx context.Context, query string, args []dri
 	if k.inUse {
 		return c.connWithContext.QueryContext(ctx, query, args)
 	}
-	rows, err := k.stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	rows, err := k.stmt.(stmtWithContext).QueryContext(ctx, args)
 	if err != nil {
 		return nil, err
 	}
 	typed, ok := rows.(typedRows)
-	if !ok { // the wrapper would hide what the rows tell of their columns
-		_ = rows.Close()
-		return c.connWithContext.QueryContext(ctx, query, args)
+	if !ok { // not run again: the query may have written (RETURNING)
+		return nil, errors.Join(fmt.Errorf("devserver: the SQLite driver's rows %T tell no column types", rows), rows.Close())
 	}
 	k.inUse = true
 	return &keptRows{typedRows: typed, stmt: k}, nil
 }
+
+// Unwrap is the driver's connection, for the driver's functions that take one through sql.Conn.Raw.
+func (c *keepingConn) Unwrap() driver.Conn { return c.connWithContext }
 
 // Close closes the kept statements, then the connection: SQLite keeps a connection with
 // statements open.
@@ -149,6 +158,13 @@ func (c *keepingConn) Close() error {
 	}
 	clear(c.kept)
 	return errors.Join(append(errs, c.connWithContext.Close())...)
+}
+
+// stmtWithContext is a statement database/sql can run under a context.
+type stmtWithContext interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
 }
 
 // typedRows are the SQLite driver's rows, which tell their columns' types.

@@ -3,6 +3,7 @@ package devserver
 import (
 	"database/sql"
 	"fmt"
+	"maps"
 	"reflect"
 	"sync"
 	"unsafe"
@@ -17,76 +18,60 @@ import (
 // itself and offers no way to replace. Everything a run writes goes through it, as text
 // compiled anew each time (stmtcache.go). keepStatements gives a database the plugin opened a
 // connection of ours instead, one that keeps its compiled statements, with the settings of the
-// plugin's own: it sets the two fields in which the plugin's database object holds its
-// connection. adoptConnection checks those fields' names and types first, and the server does
-// not start if they have changed (TestPluginDatabasesKeepTheirStatements names the fields).
+// plugin's own: it sets the fields in which the plugin's database object holds its connection.
+// adoptConnection checks those fields' names and types first, and the server does not start if
+// they have changed (TestAdoptConnectionRefusesAnUnknownDatabase).
 
-// writerConns are the connections given to the plugin's databases, one per file and shared by
-// all of that file's databases, as the plugin shares its own: SQLite lets one connection write at
-// a time, and the plugin's connection waits for no lock (it has no busy timeout), so a second
-// connection writing would make the server's writes fail.
+// writerConns are the connections given to the plugin's databases, one per file, shared by all
+// of the server's databases on that file and kept for the life of the process, as the plugin
+// keeps its own (its pool never closes one: a store still in use at shutdown would fail, and a
+// server started again on the file would write on a second connection while the first one's
+// last transaction may still run). SQLite lets one connection write at a time, and the
+// plugin's connections wait for no lock (they have no busy timeout), so a second writing
+// connection would make writes fail. The plugin's own connection to the file stays open, idle:
+// what opens the file through the plain plugin (the schema's setup, the namespace, the search
+// attributes) runs before the server starts and must never write while it runs.
 var writerConns = struct {
 	sync.Mutex
-	byFile map[string]*writerConn
-}{byFile: make(map[string]*writerConn)}
+	byFile map[string]*sqlx.DB
+}{byFile: make(map[string]*sqlx.DB)}
 
-type writerConn struct {
-	db   *sqlx.DB
-	refs int
-}
-
-// keepStatements gives plain, opened by the plugin on file, the file's shared connection that
-// keeps its statements, released when plain closes.
-func keepStatements(plain pluginDB, file string) error {
-	onClose, ok := plain.DB.(interface{ OnClose(func()) })
-	if !ok {
-		return fmt.Errorf("devserver: Temporal's SQLite plugin database %T has no close hook", plain.DB)
+// keepStatements gives plain, opened by the plugin on file with attrs, the file's shared
+// connection that keeps its statements.
+func keepStatements(plain pluginDB, file string, attrs map[string]string) error {
+	if !maps.Equal(attrs, fileAttributes) { // the connection is opened with fileAttributes
+		return fmt.Errorf("devserver: %s is configured with %v, not the embedded server's %v", file, attrs, fileAttributes)
 	}
-	db, release, err := acquireWriterConn(file)
+	db, err := writerConn(file)
 	if err != nil {
 		return err
 	}
-	if err := adoptConnection(plain.DB, db); err != nil {
-		release()
-		return err
-	}
-	onClose.OnClose(release)
-	return nil
+	return adoptConnection(plain.DB, db)
 }
 
-// acquireWriterConn returns file's shared connection, opening it for the first database, and
-// the function that releases it, closing it after the last.
-func acquireWriterConn(file string) (*sqlx.DB, func(), error) {
+// writerConn returns file's shared connection, opening it for the first database.
+func writerConn(file string) (*sqlx.DB, error) {
 	writerConns.Lock()
 	defer writerConns.Unlock()
-	w, ok := writerConns.byFile[file]
-	if !ok {
-		connector, err := sqlitedriver.NewConnector(fileURL(file))
-		if err != nil {
-			return nil, nil, fmt.Errorf("devserver: connect to %s: %w", file, err)
-		}
-		db := sqlx.NewDb(sql.OpenDB(keepingConnector{connector}), "sqlite")
-		// As the plugin sets its own connection: one, kept open, mapping struct fields to
-		// snake_case columns.
-		db.SetMaxOpenConns(1)
-		db.SetMaxIdleConns(1)
-		db.MapperFunc(strcase.ToSnake)
-		w = &writerConn{db: db}
-		writerConns.byFile[file] = w
+	if db, ok := writerConns.byFile[file]; ok {
+		return db, nil
 	}
-	w.refs++
-	var once sync.Once
-	release := func() {
-		once.Do(func() {
-			writerConns.Lock()
-			defer writerConns.Unlock()
-			if w.refs--; w.refs == 0 {
-				delete(writerConns.byFile, file)
-				_ = w.db.Close()
-			}
-		})
+	connector, err := sqlitedriver.NewConnector(fileURL(file))
+	if err != nil {
+		return nil, fmt.Errorf("devserver: connect to %s: %w", file, err)
 	}
-	return w.db, release, nil
+	db := sqlx.NewDb(sql.OpenDB(keepingConnector{connector}), "sqlite")
+	// As the plugin sets its own connection: one, kept open, mapping struct fields to
+	// snake_case columns, and opened now, so that a file that cannot be opened fails here.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.MapperFunc(strcase.ToSnake)
+	if err := db.Ping(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("devserver: open %s: %w", file, err)
+	}
+	writerConns.byFile[file] = db
+	return db, nil
 }
 
 // pluginConnFields are the fields of the plugin's database object that hold its connection:
@@ -111,8 +96,11 @@ func adoptConnection(db sqlplugin.DB, conn *sqlx.DB) error {
 	fields := make([]reflect.Value, len(pluginConnFields))
 	for i, want := range pluginConnFields {
 		f := v.Elem().FieldByName(want.name)
-		if !f.IsValid() || f.Type() != want.typ {
-			return fmt.Errorf("devserver: Temporal's SQLite plugin database %T has no field %s of type %s", db, want.name, want.typ)
+		if !f.IsValid() {
+			return fmt.Errorf("devserver: Temporal's SQLite plugin database %T has no field %s", db, want.name)
+		}
+		if f.Type() != want.typ {
+			return fmt.Errorf("devserver: Temporal's SQLite plugin database %T has a field %s of type %s, not %s", db, want.name, f.Type(), want.typ)
 		}
 		// The field is unexported: reflect sets it only through its address.
 		fields[i] = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
