@@ -61,7 +61,7 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 		dsn := SQLiteDSN(file, "_pragma=busy_timeout(10000)", "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)",
 			"_pragma=foreign_keys(1)", "_txlock=immediate")
 		var conns *sql.DB
-		if conns, err = openCachingSQLite(dsn); err == nil {
+		if conns, err = OpenCachingSQLite(dsn, 0); err == nil {
 			if db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", Conn: conns}), gcfg); err != nil {
 				_ = conns.Close()
 			}
@@ -97,14 +97,14 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 	return db, nil
 }
 
-// openCachingSQLite opens the SQLite database at dsn with connections that keep their
-// statements compiled (stmtcache.go).
-func openCachingSQLite(dsn string) (*sql.DB, error) {
+// OpenCachingSQLite opens the SQLite database at dsn with connections that keep up to
+// statements compiled statements each (stmtcache.go); 0 keeps stmtCacheSize.
+func OpenCachingSQLite(dsn string, statements int) (*sql.DB, error) {
 	connector, err := modernc.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(&stmtCachingConnector{Connector: connector}), nil
+	return sql.OpenDB(&stmtCachingConnector{Connector: connector, size: statements}), nil
 }
 
 // IsUniqueViolation reports whether err is a unique constraint refusing a write, on either
