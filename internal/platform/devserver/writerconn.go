@@ -21,9 +21,10 @@ import (
 // 6.8% of all CPU at 50 clients and 29% of the time a run's creation and its one update spent
 // in the shard's writes. keepStatements gives a database the plugin opened a connection of
 // ours instead, one that keeps its compiled statements (models.OpenCachingSQLite, as the
-// Flowgate database's connections do), with the settings of the plugin's own: it sets the fields in which the plugin's database object holds its connection.
-// adoptConnection checks those fields' names and types first, and the server does not start if
-// they have changed (TestAdoptConnectionRefusesAnUnknownDatabase).
+// Flowgate database's connections do), with the settings of the plugin's own: it sets the
+// fields in which the plugin's database object holds its connection. adoptConnection checks
+// those fields' names and types first, and the server does not start if they have changed
+// (TestAdoptConnectionRefusesAnUnknownDatabase).
 
 // keptStatements is how many compiled statements the connection keeps: the plugin runs a few
 // dozen texts, and those with IN lists have a text per list length.
